@@ -1,0 +1,63 @@
+/**
+ * Direct Postgres transport (DATABASE_URL): one pooled query per call.
+ * Sessions run in UTC so timestamps in results read the same as through PostgREST.
+ */
+import pg from 'pg';
+import { DatabaseError, isTransientSqlState } from '../errors.js';
+import { assertIdentifier, type SqlArgs, type SqlFunctionTransport } from './transport.js';
+
+export interface PostgresTransportOptions {
+  databaseUrl: string;
+  /** Pool size; the worker needs few connections (default 5). */
+  maxConnections?: number;
+}
+
+const DEFAULT_MAX_CONNECTIONS = 5;
+/** Socket-level failures after which the same call may succeed. */
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+export function createPostgresTransport(options: PostgresTransportOptions): SqlFunctionTransport {
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    application_name: 'tokensync',
+    options: '-c TimeZone=UTC',
+  });
+  // An idle client that loses its connection must not crash the process; the next call reconnects.
+  pool.on('error', () => undefined);
+
+  return {
+    kind: 'postgres',
+    async call(fn, args) {
+      assertIdentifier(fn, 'function');
+      const names = Object.keys(args);
+      names.forEach((name) => assertIdentifier(name, 'argument'));
+      const namedArgs = names.map((name, i) => `${name} => $${i + 1}`).join(', ');
+      try {
+        const { rows } = await pool.query<{ result: unknown }>(
+          `select to_jsonb(public.${fn}(${namedArgs})) as result`,
+          names.map((name) => args[name]),
+        );
+        return rows[0]?.result ?? null;
+      } catch (error) {
+        throw toDatabaseError(fn, error);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+function toDatabaseError(fn: string, error: unknown): DatabaseError {
+  const pgError = error as Partial<pg.DatabaseError> & { code?: string; message?: string };
+  const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+  const networkFailure = pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code);
+  return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}`, {
+    cause: error,
+    sqlState,
+    constraint: pgError.constraint,
+    retryable: networkFailure || isTransientSqlState(sqlState),
+    context: { fn, transport: 'postgres', sqlState, constraint: pgError.constraint },
+  });
+}

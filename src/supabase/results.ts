@@ -1,0 +1,56 @@
+/** Shapes of what the SQL functions return, checked at the boundary and turned camelCase. */
+import { z } from 'zod';
+
+const timestamp = z.string().min(1);
+const amount = z.number().finite();
+
+export const changedRowsResult = z.object({
+  rows: z.array(z.record(z.string(), z.unknown()).and(z.object({ id: z.string(), updated_at: timestamp }))),
+  has_more: z.boolean(),
+  horizon: timestamp,
+});
+
+export const rollupResult = z.object({ changed: z.number().int(), deleted: z.number().int() });
+export type RollupResult = z.infer<typeof rollupResult>;
+
+export const refreshResult = z
+  .object({ refreshed_ms: z.record(z.string(), z.number()) })
+  .transform((r) => r.refreshed_ms);
+
+export const budgetUsage = z
+  .object({
+    budget_limit_id: z.string(),
+    entity_type: z.enum(['organization', 'service', 'tier', 'user', 'session', 'agent']),
+    entity_id: z.string(),
+    period: z.enum(['daily', 'monthly', 'session']),
+    period_start: timestamp,
+    session_id: z.string().nullable(),
+    spent: amount,
+    limit_amount: amount,
+    utilisation_pct: amount.nullable(),
+    exceeded: z.boolean(),
+    alert_thresholds: z.array(amount),
+    thresholds_reached: z.array(amount),
+    breach_action: z.enum(['alert', 'block']),
+  })
+  .transform((u) => ({
+    budgetLimitId: u.budget_limit_id,
+    entityType: u.entity_type,
+    entityId: u.entity_id,
+    period: u.period,
+    periodStart: u.period_start,
+    sessionId: u.session_id,
+    spent: u.spent,
+    limitAmount: u.limit_amount,
+    utilisationPct: u.utilisation_pct,
+    exceeded: u.exceeded,
+    alertThresholds: u.alert_thresholds,
+    thresholdsReached: u.thresholds_reached,
+    breachAction: u.breach_action,
+  }));
+export type BudgetUsage = z.infer<typeof budgetUsage>;
+
+export const budgetDecision = z
+  .object({ allowed: z.boolean(), reason: z.string().nullable(), remaining_budget: amount.nullable() })
+  .transform((d) => ({ allowed: d.allowed, reason: d.reason, remainingBudget: d.remaining_budget }));
+export type BudgetDecision = z.infer<typeof budgetDecision>;

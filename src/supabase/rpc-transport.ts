@@ -1,0 +1,42 @@
+/**
+ * Supabase API transport (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): supabase-js
+ * `.rpc()`, i.e. PostgREST POST /rest/v1/rpc/<fn> with the named arguments as JSON.
+ */
+import { createClient } from '@supabase/supabase-js';
+import { DatabaseError, isTransientSqlState } from '../errors.js';
+import { assertIdentifier, type SqlFunctionTransport } from './transport.js';
+
+export interface RpcTransportOptions {
+  supabaseUrl: string;
+  serviceRoleKey: string;
+  /** Replaces global fetch (tests serve PostgREST's RPC semantics from real Postgres). */
+  fetch?: typeof fetch;
+}
+
+export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTransport {
+  const client = createClient(options.supabaseUrl, options.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    global: options.fetch ? { fetch: options.fetch } : {},
+  });
+
+  return {
+    kind: 'rpc',
+    async call(fn, args) {
+      assertIdentifier(fn, 'function');
+      const { data, error, status } = await client.rpc(fn, args);
+      if (!error) return data ?? null;
+      // PostgREST puts the SQLSTATE in `code`; PGRST… codes are its own; a failed fetch has none.
+      const sqlState = /^[0-9A-Z]{5}$/.test(error.code ?? '') ? error.code : undefined;
+      const constraint = /constraint "([^"]+)"/.exec(error.message)?.[1];
+      throw new DatabaseError(`${fn}: ${error.message}${error.details ? ` (${error.details})` : ''}`, {
+        sqlState,
+        constraint,
+        retryable: status === 0 || status >= 500 || isTransientSqlState(sqlState),
+        context: { fn, transport: 'rpc', sqlState, httpStatus: status, constraint },
+      });
+    },
+    async close() {
+      // supabase-js holds no connections for RPC calls.
+    },
+  };
+}

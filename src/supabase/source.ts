@@ -1,0 +1,191 @@
+/**
+ * The Supabase side as the rest of tokensync sees it: typed calls to the SQL
+ * functions of supabase/migrations, over whichever transport is configured.
+ */
+import type { z } from 'zod';
+import type { Config } from '../config/env.js';
+import { ConfigError, DatabaseError } from '../errors.js';
+import { createPostgresTransport } from './postgres-transport.js';
+import {
+  budgetDecision,
+  budgetUsage,
+  changedRowsResult,
+  refreshResult,
+  rollupResult,
+  type BudgetDecision,
+  type BudgetUsage,
+  type RollupResult,
+} from './results.js';
+import { createRpcTransport } from './rpc-transport.js';
+import type { SqlArgs, SqlFunctionTransport } from './transport.js';
+
+export type { BudgetDecision, BudgetUsage, RollupResult } from './results.js';
+
+export const SYNC_DATASETS = [
+  'token_usage_logs',
+  'budget_limits',
+  'cost_alerts',
+  'service_performance_metrics',
+  'workflow_analytics',
+] as const;
+export type SyncDataset = (typeof SYNC_DATASETS)[number];
+
+/** Position after the last row read: rows are ordered by (updated_at, id). */
+export interface KeysetCursor {
+  updatedAt: string;
+  id: string;
+}
+
+export interface ChangedRowsPage {
+  /** Whole rows, as the table holds them (snake_case, JSON values). */
+  rows: Record<string, unknown>[];
+  hasMore: boolean;
+  /** Rows changed at or after this instant are left for a later page. */
+  horizon: string;
+  /** Where the next page starts; the given cursor when the page is empty. */
+  nextCursor: KeysetCursor | null;
+}
+
+export interface ChangedRowsOptions {
+  /** Rows per page, 1..10000 (default 500). */
+  limit?: number;
+  /** How far behind the clock a page stops, for writers still committing (default 1000 ms). */
+  settleMs?: number;
+}
+
+/** Local days, YYYY-MM-DD, both ends included. */
+export interface DayRange {
+  from: string;
+  to: string;
+  timezone?: string;
+}
+
+export interface BudgetCheckRequest {
+  userId: string | null;
+  sessionId: string | null;
+  serviceType: string | null;
+  estimatedCost: number;
+  /** Default: those of the user's latest logged call. */
+  organizationId?: string | null;
+  tier?: string | null;
+  at?: Date | string;
+  timezone?: string;
+}
+
+export interface SupabaseSource {
+  readonly transport: SqlFunctionTransport['kind'];
+  changedRows(dataset: SyncDataset, after: KeysetCursor | null, options?: ChangedRowsOptions): Promise<ChangedRowsPage>;
+  rollupServicePerformance(range: DayRange): Promise<RollupResult>;
+  rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
+  /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
+  refreshReportingViews(): Promise<Record<string, number>>;
+  /** Spend against every active limit and period at `at` (default now). */
+  budgetStatus(options?: { at?: Date | string; timezone?: string }): Promise<BudgetUsage[]>;
+  checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
+  close(): Promise<void>;
+}
+
+export interface SourceDefaults {
+  /** Time zone for days and months when a call does not name one. */
+  timezone: string;
+}
+
+/** An omitted instant is left out of the call, so the function uses the database clock. */
+const atArg = (value: Date | string | undefined): { p_at?: string } =>
+  value === undefined ? {} : { p_at: value instanceof Date ? value.toISOString() : value };
+
+export function createSupabaseSource(transport: SqlFunctionTransport, defaults: SourceDefaults): SupabaseSource {
+  async function call<S extends z.ZodType>(fn: string, args: SqlArgs, schema: S): Promise<z.output<S>> {
+    const raw = await transport.call(fn, args);
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      throw new DatabaseError(`${fn}: unexpected result shape (${parsed.error.issues[0]?.message}); are the migrations applied?`, {
+        context: { fn, transport: transport.kind },
+      });
+    }
+    return parsed.data;
+  }
+
+  const rollup = (fn: string) => (range: DayRange) =>
+    call(fn, { p_from: range.from, p_to: range.to, p_timezone: range.timezone ?? defaults.timezone }, rollupResult);
+
+  return {
+    transport: transport.kind,
+
+    async changedRows(dataset, after, options = {}) {
+      const page = await call(
+        'tokensync_changed_rows',
+        {
+          p_dataset: dataset,
+          p_after_updated_at: after?.updatedAt ?? null,
+          p_after_id: after?.id ?? null,
+          p_limit: options.limit ?? 500,
+          p_settle_ms: options.settleMs ?? 1000,
+        },
+        changedRowsResult,
+      );
+      const last = page.rows.at(-1);
+      return {
+        rows: page.rows,
+        hasMore: page.has_more,
+        horizon: page.horizon,
+        nextCursor: last ? { updatedAt: last.updated_at, id: last.id } : after,
+      };
+    },
+
+    rollupServicePerformance: rollup('tokensync_rollup_service_performance'),
+    rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),
+
+    refreshReportingViews: () => call('tokensync_refresh_reporting_views', {}, refreshResult),
+
+    budgetStatus: (options = {}) =>
+      call(
+        'tokensync_budget_status',
+        { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone },
+        budgetUsage.array(),
+      ),
+
+    checkUserBudget: (request) =>
+      call(
+        'check_user_budget',
+        {
+          p_user_id: request.userId,
+          p_session_id: request.sessionId,
+          p_service_type: request.serviceType,
+          p_estimated_cost: request.estimatedCost,
+          p_organization_id: request.organizationId ?? null,
+          p_tier: request.tier ?? null,
+          ...atArg(request.at),
+          p_timezone: request.timezone ?? defaults.timezone,
+        },
+        budgetDecision,
+      ),
+
+    close: () => transport.close(),
+  };
+}
+
+export interface SourceOverrides {
+  /** For the rpc transport: replaces global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** The source the configuration asks for: rpc when the Supabase pair is set, else postgres. */
+export function openSupabaseSource(config: Config, overrides: SourceOverrides = {}): SupabaseSource {
+  const defaults = { timezone: config.reportTimezone };
+  if (config.sourceTransport === 'rpc' && config.supabase) {
+    return createSupabaseSource(
+      createRpcTransport({ supabaseUrl: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, ...overrides }),
+      defaults,
+    );
+  }
+  if (config.sourceTransport === 'postgres' && config.databaseUrl) {
+    return createSupabaseSource(createPostgresTransport({ databaseUrl: config.databaseUrl }), defaults);
+  }
+  throw new ConfigError([
+    {
+      variable: 'DATABASE_URL',
+      problem: 'no database is configured: set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY',
+    },
+  ]);
+}
