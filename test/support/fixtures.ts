@@ -1,0 +1,62 @@
+/** Valid rows with overridable fields, and bulk inserts that keep one round trip per batch. */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+
+export type Row = Record<string, unknown>;
+
+export function usageLog(overrides: Row = {}): Row {
+  return {
+    request_id: randomUUID(),
+    created_at: new Date().toISOString(),
+    organization_id: 'mvp',
+    user_id: 'user-1',
+    session_id: 'session-1',
+    tier: 'tier_1',
+    service_type: 'workflow',
+    agent_id: null,
+    workflow_id: null,
+    workflow_step: null,
+    provider: 'openai',
+    model: 'gpt-4o',
+    prompt_tokens: 1000,
+    completion_tokens: 200,
+    input_cost: 0.0025,
+    output_cost: 0.002,
+    latency_ms: 850,
+    success: true,
+    ...overrides,
+  };
+}
+
+export function budgetLimit(overrides: Row = {}): Row {
+  return {
+    entity_type: 'organization',
+    entity_id: 'mvp',
+    daily_limit: null,
+    monthly_limit: null,
+    session_limit: null,
+    breach_action: 'block',
+    is_active: true,
+    ...overrides,
+  };
+}
+
+/** Inserts rows (all with the same keys) in one statement; returns them as stored. */
+export async function insertRows(db: pg.Pool | pg.PoolClient, table: string, rows: Row[]): Promise<Row[]> {
+  if (rows.length === 0) return [];
+  const columns = Object.keys(rows[0]!);
+  const list = columns.map((c) => `"${c}"`).join(', ');
+  const { rows: inserted } = await db.query(
+    `insert into public.${table} (${list})
+     select ${list} from jsonb_populate_recordset(null::public.${table}, $1::jsonb)
+     returning *`,
+    [JSON.stringify(rows)],
+  );
+  return inserted;
+}
+
+export const insertLogs = (db: pg.Pool | pg.PoolClient, overrides: Row[]) =>
+  insertRows(db, 'token_usage_logs', overrides.map(usageLog));
+
+export const insertLimits = (db: pg.Pool | pg.PoolClient, overrides: Row[]) =>
+  insertRows(db, 'budget_limits', overrides.map(budgetLimit));

@@ -1,0 +1,28 @@
+/** Both transports over one test database: direct Postgres, and supabase-js through the PostgREST shim. */
+import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
+import { createRpcTransport } from '../../src/supabase/rpc-transport.js';
+import { createSupabaseSource, type SupabaseSource } from '../../src/supabase/source.js';
+import type { TestDatabase } from './database.js';
+import { createPostgrestFetch } from './postgrest-shim.js';
+
+export const TEST_SERVICE_ROLE_KEY = 'test-service-role-key-not-a-secret';
+export const TEST_ANON_KEY = 'test-anon-key-not-a-secret-either';
+export const TRANSPORTS = ['postgres', 'rpc'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+
+export function postgrestFetch(db: TestDatabase): typeof fetch {
+  return createPostgrestFetch({ pool: db.pool, serviceRoleKey: TEST_SERVICE_ROLE_KEY, anonKey: TEST_ANON_KEY });
+}
+
+export function openSource(db: TestDatabase, transport: TransportName, options: { key?: string } = {}): SupabaseSource {
+  const defaults = { timezone: 'UTC' };
+  if (transport === 'postgres') return createSupabaseSource(createPostgresTransport({ databaseUrl: db.url }), defaults);
+  return createSupabaseSource(
+    createRpcTransport({
+      supabaseUrl: 'http://supabase.test',
+      serviceRoleKey: options.key ?? TEST_SERVICE_ROLE_KEY,
+      fetch: postgrestFetch(db),
+    }),
+    defaults,
+  );
+}
