@@ -1,8 +1,11 @@
 /**
- * Supabase API transport (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): supabase-js
- * `.rpc()`, i.e. PostgREST POST /rest/v1/rpc/<fn> with the named arguments as JSON.
+ * Supabase API transport (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): PostgREST's
+ * POST /rest/v1/rpc/<fn> with the named arguments as JSON, through
+ * @supabase/postgrest-js — the client that implements supabase-js's `.rpc()`.
+ * (supabase-js itself also builds a realtime client, which on Node 20 demands a
+ * WebSocket package we would never use.)
  */
-import { createClient } from '@supabase/supabase-js';
+import { PostgrestClient } from '@supabase/postgrest-js';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
 import { assertIdentifier, type SqlFunctionTransport } from './transport.js';
 
@@ -14,9 +17,10 @@ export interface RpcTransportOptions {
 }
 
 export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTransport {
-  const client = createClient(options.supabaseUrl, options.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    global: options.fetch ? { fetch: options.fetch } : {},
+  const restUrl = new URL('rest/v1', options.supabaseUrl.endsWith('/') ? options.supabaseUrl : `${options.supabaseUrl}/`);
+  const client = new PostgrestClient(restUrl.toString(), {
+    headers: { apikey: options.serviceRoleKey, Authorization: `Bearer ${options.serviceRoleKey}` },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
   });
 
   return {
@@ -36,7 +40,7 @@ export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTra
       });
     },
     async close() {
-      // supabase-js holds no connections for RPC calls.
+      // PostgREST calls are plain HTTP requests; nothing is held open.
     },
   };
 }
