@@ -36,6 +36,7 @@ export function budgetLimit(overrides: Row = {}): Row {
     monthly_limit: null,
     session_limit: null,
     breach_action: 'block',
+    alert_thresholds: [50, 75, 90, 100],
     is_active: true,
     ...overrides,
   };
@@ -45,6 +46,8 @@ export function budgetLimit(overrides: Row = {}): Row {
 export async function insertRows(db: pg.Pool | pg.PoolClient, table: string, rows: Row[]): Promise<Row[]> {
   if (rows.length === 0) return [];
   const columns = Object.keys(rows[0]!);
+  const mismatch = rows.find((row) => Object.keys(row).join() !== columns.join());
+  if (mismatch) throw new Error(`insertRows: every row needs the keys ${columns.join(', ')}; got ${Object.keys(mismatch).join(', ')}`);
   const list = columns.map((c) => `"${c}"`).join(', ');
   const { rows: inserted } = await db.query(
     `insert into public.${table} (${list})
