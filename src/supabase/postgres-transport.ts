@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
-import { assertIdentifier, type SqlArgs, type SqlFunctionTransport } from './transport.js';
+import { assertIdentifier, remedyFor, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
 export interface PostgresTransportOptions {
   databaseUrl: string;
@@ -53,7 +53,7 @@ function toDatabaseError(fn: string, error: unknown): DatabaseError {
   const pgError = error as Partial<pg.DatabaseError> & { code?: string; message?: string };
   const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
   const networkFailure = pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code);
-  return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}`, {
+  return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}${remedyFor(sqlState)}`, {
     cause: error,
     sqlState,
     constraint: pgError.constraint,

@@ -7,7 +7,7 @@
  */
 import { PostgrestClient } from '@supabase/postgrest-js';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
-import { assertIdentifier, type SqlFunctionTransport } from './transport.js';
+import { assertIdentifier, remedyFor, type SqlFunctionTransport } from './transport.js';
 
 export interface RpcTransportOptions {
   supabaseUrl: string;
@@ -32,7 +32,7 @@ export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTra
       // PostgREST puts the SQLSTATE in `code`; PGRST… codes are its own; a failed fetch has none.
       const sqlState = /^[0-9A-Z]{5}$/.test(error.code ?? '') ? error.code : undefined;
       const constraint = /constraint "([^"]+)"/.exec(error.message)?.[1];
-      throw new DatabaseError(`${fn}: ${error.message}${error.details ? ` (${error.details})` : ''}`, {
+      throw new DatabaseError(`${fn}: ${error.message}${error.details ? ` (${error.details})` : ''}${remedyFor(error.code)}`, {
         sqlState,
         constraint,
         retryable: status === 0 || status >= 500 || isTransientSqlState(sqlState),

@@ -21,3 +21,13 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 export function assertIdentifier(name: string, what: string): void {
   if (!IDENTIFIER.test(name)) throw new TypeError(`${what} ${JSON.stringify(name)} is not a plain SQL identifier`);
 }
+
+/** Postgres' "undefined function" and PostgREST's "not in the schema cache". */
+const MISSING_FUNCTION_CODES = new Set(['42883', 'PGRST202']);
+
+/** What to do about an error code, when there is one obvious step. */
+export function remedyFor(code: string | undefined): string {
+  return code && MISSING_FUNCTION_CODES.has(code)
+    ? '; the tokensync migrations look unapplied: run `npm run db:migrate` (or `supabase db push`)'
+    : '';
+}

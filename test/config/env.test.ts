@@ -1,0 +1,115 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ENV_VARIABLES, loadConfig, readEnvironment, requireDatabaseUrl } from '../../src/config/env.js';
+import { ConfigError } from '../../src/errors.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const KEY = 'service-role-key-0123456789abcdef';
+
+describe('loadConfig', () => {
+  it('has sane defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      logLevel: 'info',
+      logFormat: 'auto',
+      databaseUrl: undefined,
+      supabase: undefined,
+      sourceTransport: undefined,
+      redisUrl: 'redis://127.0.0.1:6379',
+      reportTimezone: 'UTC',
+      secrets: [],
+    });
+  });
+
+  it('chooses the transport: postgres for DATABASE_URL alone, rpc for the Supabase pair, the override above both', () => {
+    const db = 'postgres://app:pw@localhost:5432/app';
+    expect(loadConfig({ DATABASE_URL: db }).sourceTransport).toBe('postgres');
+    expect(loadConfig({ SUPABASE_URL: 'https://x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: KEY }).sourceTransport).toBe('rpc');
+    expect(loadConfig({ DATABASE_URL: db, SUPABASE_URL: 'https://x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: KEY }).sourceTransport).toBe('rpc');
+    expect(
+      loadConfig({ DATABASE_URL: db, SUPABASE_URL: 'https://x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: KEY, SUPABASE_TRANSPORT: 'postgres' })
+        .sourceTransport,
+    ).toBe('postgres');
+  });
+
+  it.each([
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://root:pw@db/app' }, /must be a postgres:\/\/ or postgresql:\/\/ URL/],
+    ['DATABASE_URL', { DATABASE_URL: 'not a url' }, /must be a postgres:\/\//],
+    ['SUPABASE_URL', { SUPABASE_URL: 'x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: KEY }, /must be the project URL/],
+    ['SUPABASE_SERVICE_ROLE_KEY', { SUPABASE_URL: 'https://x.supabase.co', SUPABASE_SERVICE_ROLE_KEY: 'short' }, /looks truncated/],
+    ['SUPABASE_SERVICE_ROLE_KEY', { SUPABASE_URL: 'https://x.supabase.co' }, /is required when SUPABASE_URL is set/],
+    ['SUPABASE_URL', { SUPABASE_SERVICE_ROLE_KEY: KEY }, /is required when SUPABASE_SERVICE_ROLE_KEY is set/],
+    ['SUPABASE_TRANSPORT', { SUPABASE_TRANSPORT: 'rpc' }, /needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY/],
+    ['SUPABASE_TRANSPORT', { SUPABASE_TRANSPORT: 'postgres' }, /needs DATABASE_URL/],
+    ['SUPABASE_TRANSPORT', { SUPABASE_TRANSPORT: 'graphql' }, /rpc|postgres/],
+    ['REDIS_URL', { REDIS_URL: 'localhost:6379' }, /must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['REPORT_TIMEZONE', { REPORT_TIMEZONE: 'Mars/Olympus_Mons' }, /must be an IANA time zone/],
+    ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /info/],
+    ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, /json/],
+  ])('names %s and what a valid value looks like', (variable, env, problem) => {
+    const error = configError(env);
+    expect(error.issues).toEqual([{ variable, problem: expect.stringMatching(problem) }]);
+    expect(error.message).toContain(`${variable}: `);
+  });
+
+  it('reports every bad variable at once', () => {
+    const error = configError({ LOG_LEVEL: 'loud', REDIS_URL: 'nope', REPORT_TIMEZONE: 'Nowhere' });
+    expect(error.issues.map((i) => i.variable).sort()).toEqual(['LOG_LEVEL', 'REDIS_URL', 'REPORT_TIMEZONE']);
+  });
+
+  it('never echoes a secret value in its message', () => {
+    const error = configError({ DATABASE_URL: 'mysql://root:s3cr3t-pass@db/app', SUPABASE_SERVICE_ROLE_KEY: 'tiny-secret' });
+    expect(error.message).not.toContain('s3cr3t-pass');
+    expect(error.message).not.toContain('tiny-secret');
+  });
+
+  it('treats empty values as unset (a copied .env.example works as it is)', () => {
+    expect(loadConfig({ DATABASE_URL: '', SUPABASE_URL: '  ', REDIS_URL: '' }).redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('collects secret values for the logger: passwords (raw and decoded) and keys', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://app:p%40ss-word@db:5432/app',
+      REDIS_URL: 'redis://:redis-pass@cache:6379',
+      SUPABASE_URL: 'https://x.supabase.co',
+      SUPABASE_SERVICE_ROLE_KEY: KEY,
+    });
+    expect([...config.secrets].sort()).toEqual([KEY, 'p%40ss-word', 'p@ss-word', 'redis-pass'].sort());
+  });
+
+  it('requireDatabaseUrl says who needs it', () => {
+    expect(() => requireDatabaseUrl(loadConfig({}), 'db:migrate')).toThrow(/DATABASE_URL: is required for db:migrate/);
+  });
+});
+
+describe('readEnvironment', () => {
+  it('takes the process environment over .env.local over .env', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokensync-env-'));
+    try {
+      await writeFile(join(dir, '.env'), 'LOG_LEVEL=debug\nREPORT_TIMEZONE=Europe/Paris\nREDIS_URL=redis://from-env-file:6379\n');
+      await writeFile(join(dir, '.env.local'), 'REPORT_TIMEZONE=Asia/Tokyo\nREDIS_URL=redis://from-local:6379\n');
+      const env = readEnvironment(dir, { REDIS_URL: 'redis://from-process:6379', LOG_FORMAT: '' });
+      expect(loadConfig(env)).toMatchObject({ logLevel: 'debug', reportTimezone: 'Asia/Tokyo', redisUrl: 'redis://from-process:6379' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('documentation', () => {
+  it.each(['.env.example', 'README.md'])('%s lists every variable the program reads', async (file) => {
+    const text = await readFile(file, 'utf8');
+    const missing = ENV_VARIABLES.filter((name) => !new RegExp(`\\b${name}\\b`).test(text));
+    expect(missing).toEqual([]);
+  });
+});
