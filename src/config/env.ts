@@ -8,7 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
+import { DATASETS, notionIdVariables, type Dataset } from '../datasets.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { parseNotionId } from '../notion/ids.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,6 +36,22 @@ function isTimeZone(value: string): boolean {
   }
 }
 
+const NOTION_PAGE_HINT =
+  'a page id (32 hex characters) or the page URL, e.g. https://www.notion.so/LLM-Costs-0123456789abcdef0123456789abcdef';
+
+const notionId = (hint: string) =>
+  z
+    .string()
+    .refine((v) => parseNotionId(v) !== undefined, `must be ${hint}`)
+    .transform((v) => parseNotionId(v)!);
+
+/** Written by setup:notion: where each dataset's database and data source live. */
+const recordedNotionIds = Object.fromEntries(
+  DATASETS.flatMap((dataset) =>
+    Object.values(notionIdVariables(dataset)).map((name) => [name, notionId('a Notion id as written by npm run setup:notion').optional()]),
+  ),
+) as Record<string, z.ZodOptional<ReturnType<typeof notionId>>>;
+
 const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -58,6 +76,14 @@ const envSchema = z.object({
     .string()
     .refine(isTimeZone, 'must be an IANA time zone, e.g. UTC or Europe/Berlin')
     .default('UTC'),
+  NOTION_TOKEN: z.string().min(10, "looks truncated; copy the integration's internal secret (ntn_…)").optional(),
+  NOTION_PARENT_PAGE_ID: notionId(NOTION_PAGE_HINT).optional(),
+  NOTION_BASE_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['http:', 'https:']), 'must be an http(s) URL, e.g. https://api.notion.com')
+    .default('https://api.notion.com'),
+  NOTION_ENV_FILE: z.string().default('.env.local'),
+  ...recordedNotionIds,
 });
 
 /** Every variable the program reads; docs (.env.example, README) are checked against it. */
@@ -68,6 +94,22 @@ type Env = z.infer<typeof envSchema>;
 export interface SupabaseApiConfig {
   url: string;
   serviceRoleKey: string;
+}
+
+export interface NotionIds {
+  databaseId: string | undefined;
+  dataSourceId: string | undefined;
+}
+
+export interface NotionConfig {
+  token: string | undefined;
+  /** Dashed page id, parsed from an id or a page URL. */
+  parentPageId: string | undefined;
+  baseUrl: string;
+  /** The file setup:notion records ids in. */
+  envFile: string;
+  /** Ids recorded by an earlier setup:notion, per dataset. */
+  recorded: Record<Dataset, NotionIds>;
 }
 
 export interface Config {
@@ -81,6 +123,7 @@ export interface Config {
   sourceTransport: 'rpc' | 'postgres' | undefined;
   redisUrl: string;
   reportTimezone: string;
+  notion: NotionConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
 }
@@ -136,7 +179,7 @@ function chooseTransport(env: Env): Config['sourceTransport'] {
 }
 
 function secretsOf(env: Env): string[] {
-  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY];
+  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN];
   for (const url of [env.DATABASE_URL, env.REDIS_URL]) {
     if (!url) continue;
     const password = new URL(url).password;
@@ -171,8 +214,37 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
     sourceTransport: chooseTransport(e),
     redisUrl: e.REDIS_URL,
     reportTimezone: e.REPORT_TIMEZONE,
+    notion: {
+      token: e.NOTION_TOKEN,
+      parentPageId: e.NOTION_PARENT_PAGE_ID,
+      baseUrl: e.NOTION_BASE_URL,
+      envFile: e.NOTION_ENV_FILE,
+      recorded: Object.fromEntries(
+        DATASETS.map((dataset) => {
+          const names = notionIdVariables(dataset);
+          const recorded = e as Record<string, unknown>;
+          return [
+            dataset,
+            { databaseId: recorded[names.databaseId] as string | undefined, dataSourceId: recorded[names.dataSourceId] as string | undefined },
+          ];
+        }),
+      ) as Record<Dataset, NotionIds>,
+    },
     secrets: secretsOf(e),
   };
+}
+
+/** NOTION_TOKEN and NOTION_PARENT_PAGE_ID, or a ConfigError naming what is missing and what needs it. */
+export function requireNotion(config: Config, purpose: string): { token: string; parentPageId: string } {
+  const issues: ConfigIssue[] = [];
+  if (!config.notion.token) {
+    issues.push({ variable: 'NOTION_TOKEN', problem: `is required for ${purpose}; create an internal integration at https://www.notion.so/profile/integrations and copy its secret` });
+  }
+  if (!config.notion.parentPageId) {
+    issues.push({ variable: 'NOTION_PARENT_PAGE_ID', problem: `is required for ${purpose}; set it to ${NOTION_PAGE_HINT}` });
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { token: config.notion.token!, parentPageId: config.notion.parentPageId! };
 }
 
 /** DATABASE_URL, or a ConfigError that says what needs it. */

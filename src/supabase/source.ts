@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Config } from '../config/env.js';
+import type { Dataset as SyncDataset } from '../datasets.js';
 import { ConfigError, DatabaseError } from '../errors.js';
 import { createPostgresTransport } from './postgres-transport.js';
 import {
@@ -21,14 +22,7 @@ import type { SqlArgs, SqlFunctionTransport } from './transport.js';
 
 export type { BudgetDecision, BudgetUsage, RollupResult } from './results.js';
 
-export const SYNC_DATASETS = [
-  'token_usage_logs',
-  'budget_limits',
-  'cost_alerts',
-  'service_performance_metrics',
-  'workflow_analytics',
-] as const;
-export type SyncDataset = (typeof SYNC_DATASETS)[number];
+export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
 /** Position after the last row read: rows are ordered by (updated_at, id). */
 export interface KeysetCursor {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARIABLES, loadConfig, readEnvironment, requireDatabaseUrl } from '../../src/config/env.js';
+import { ENV_VARIABLES, loadConfig, readEnvironment, requireDatabaseUrl, requireNotion } from '../../src/config/env.js';
 import { ConfigError } from '../../src/errors.js';
 
 function configError(env: Record<string, string>): ConfigError {
@@ -27,8 +27,43 @@ describe('loadConfig', () => {
       sourceTransport: undefined,
       redisUrl: 'redis://127.0.0.1:6379',
       reportTimezone: 'UTC',
+      notion: {
+        token: undefined,
+        parentPageId: undefined,
+        baseUrl: 'https://api.notion.com',
+        envFile: '.env.local',
+        recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
+      },
       secrets: [],
     });
+  });
+
+  it.each([
+    ['a bare id', '0123456789abcdef0123456789ABCDEF'],
+    ['a dashed id', '01234567-89ab-cdef-0123-456789abcdef'],
+    ['a page URL', 'https://www.notion.so/acme/LLM-Costs-0123456789abcdef0123456789abcdef?pvs=4'],
+    ['a URL with a view id in the query', 'https://www.notion.so/0123456789abcdef0123456789abcdef?v=fedcba9876543210fedcba9876543210'],
+  ])('reads NOTION_PARENT_PAGE_ID from %s', (_name, value) => {
+    expect(loadConfig({ NOTION_PARENT_PAGE_ID: value }).notion.parentPageId).toBe('01234567-89ab-cdef-0123-456789abcdef');
+  });
+
+  it('reads the ids setup:notion recorded, and scrubs the Notion token', () => {
+    const config = loadConfig({
+      NOTION_TOKEN: 'ntn_0123456789abcdefghij',
+      NOTION_COST_ALERTS_DATABASE_ID: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+      NOTION_COST_ALERTS_DATA_SOURCE_ID: 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
+    });
+    expect(config.notion.recorded.cost_alerts).toEqual({
+      databaseId: 'aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa',
+      dataSourceId: 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb',
+    });
+    expect(config.secrets).toContain('ntn_0123456789abcdefghij');
+  });
+
+  it('requireNotion names each missing Notion variable', () => {
+    expect(() => requireNotion(loadConfig({}), 'setup:notion')).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ variable: 'NOTION_TOKEN' }), expect.objectContaining({ variable: 'NOTION_PARENT_PAGE_ID' })] }),
+    );
   });
 
   it('chooses the transport: postgres for DATABASE_URL alone, rpc for the Supabase pair, the override above both', () => {
@@ -54,6 +89,9 @@ describe('loadConfig', () => {
     ['SUPABASE_TRANSPORT', { SUPABASE_TRANSPORT: 'graphql' }, /rpc|postgres/],
     ['REDIS_URL', { REDIS_URL: 'localhost:6379' }, /must be a redis:\/\/ or rediss:\/\/ URL/],
     ['REPORT_TIMEZONE', { REPORT_TIMEZONE: 'Mars/Olympus_Mons' }, /must be an IANA time zone/],
+    ['NOTION_PARENT_PAGE_ID', { NOTION_PARENT_PAGE_ID: 'https://www.notion.so/My-Page' }, /must be a page id \(32 hex characters\) or the page URL/],
+    ['NOTION_BASE_URL', { NOTION_BASE_URL: 'api.notion.com' }, /must be an http\(s\) URL/],
+    ['NOTION_WORKFLOW_ANALYTICS_DATA_SOURCE_ID', { NOTION_WORKFLOW_ANALYTICS_DATA_SOURCE_ID: 'abc' }, /as written by npm run setup:notion/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /info/],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, /json/],
   ])('names %s and what a valid value looks like', (variable, env, problem) => {
