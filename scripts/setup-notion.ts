@@ -1,0 +1,84 @@
+import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
+import { loadConfig, requireNotion } from '../src/config/env.js';
+import { createNotionClient } from '../src/notion/client.js';
+import { provisionNotion, type ProvisionEvent } from '../src/notion/provision/provision.js';
+
+const HELP = `Usage: npm run setup:notion -- [options]
+
+Provisions the five tokensync databases (Token Usage Logs, Budget Limits, Cost
+Alerts, Service Performance Metrics, Workflow Analytics) under NOTION_PARENT_PAGE_ID,
+with their views and a cost dashboard, and records their ids in NOTION_ENV_FILE.
+
+Safe to run again: databases are found by their recorded ids or their title under
+the parent page (never created twice); missing properties, options and views are
+restored; properties people added are kept. Every change is reported.
+
+Options:
+  --dry-run        print what would change; write nothing
+  --env-file FILE  where to record the ids (default NOTION_ENV_FILE, .env.local)
+  -h, --help       show this help
+
+Environment:
+  NOTION_TOKEN           the integration's internal secret (required)
+  NOTION_PARENT_PAGE_ID  page id or URL, shared with the integration (required)
+  NOTION_BASE_URL        default https://api.notion.com
+  REPORT_TIMEZONE        for the month-to-date chart (default UTC)
+`;
+
+const SYMBOL: Record<ProvisionEvent['kind'], string> = { access: '✓', database: '✓', change: '+', note: '·', recorded: '✓' };
+
+function printer() {
+  let currentTitle: string | undefined;
+  return (event: ProvisionEvent) => {
+    if ('title' in event && event.title !== currentTitle) {
+      currentTitle = event.title;
+      process.stdout.write(`${event.title}\n`);
+    }
+    const indent = 'title' in event ? '  ' : '';
+    const text =
+      event.kind === 'recorded'
+        ? event.keys.length > 0
+          ? `recorded ${event.keys.length} ids in ${event.file}`
+          : `ids in ${event.file} are up to date`
+        : event.message;
+    process.stdout.write(`${indent}${SYMBOL[event.kind]} ${text}\n`);
+  };
+}
+
+await runCommand({
+  name: 'setup:notion',
+  help: HELP,
+  options: {
+    'dry-run': { type: 'boolean', default: false },
+    'env-file': { type: 'string' },
+  },
+  async run(values) {
+    const config = loadConfig();
+    registerSecrets(config.secrets);
+    const { token, parentPageId } = requireNotion(config, 'setup:notion');
+    const dryRun = values['dry-run'];
+    process.stdout.write(`setup:notion${dryRun ? ' (dry run)' : ''} → ${config.notion.baseUrl}, parent page ${parentPageId}\n`);
+
+    const print = printer();
+    try {
+      const result = await provisionNotion({
+        client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 5 }),
+        parentPageId,
+        recorded: config.notion.recorded,
+        envFile: values['env-file'] ?? config.notion.envFile,
+        timezone: config.reportTimezone,
+        dryRun,
+        onEvent: print,
+      });
+      const summary =
+        result.changes === 0
+          ? 'nothing to change: the workspace matches the catalogue'
+          : `${result.changes} ${dryRun ? 'changes planned' : 'changes made'}`;
+      process.stdout.write(`done: ${summary}\n`);
+      return EXIT_OK;
+    } catch (error) {
+      process.stdout.write('stopped before the end; what is listed above was done and recorded. Run npm run setup:notion again to finish.\n');
+      throw error;
+    }
+  },
+});

@@ -1,0 +1,102 @@
+import {
+  checkbox, count, date, formula, money, select, SERVICE_OPTIONS, supabaseId, text, title, decimal,
+  type DatabaseSpec, type PropertyIdOf,
+} from './types.js';
+
+const byDay = (id: PropertyIdOf) => ({ type: 'date', property_id: id('created_at'), group_by: 'day', sort: { type: 'ascending' } });
+const sumOfCost = (id: PropertyIdOf) => ({ aggregator: 'sum', property_id: id('total_cost') });
+
+export const tokenUsageLogs: DatabaseSpec = {
+  dataset: 'token_usage_logs',
+  title: 'Token Usage Logs',
+  icon: '🧾',
+  description: 'One page per LLM call, synced from Supabase by tokensync. Raw logs older than the configured window are moved to trash.',
+  properties: [
+    title('request_id', 'Request ID', 'The caller’s idempotency key for this call.'),
+    supabaseId(),
+    date('created_at', 'Timestamp', 'When the call was made.'),
+    date('updated_at', 'Last Updated', 'When the row last changed in Supabase.'),
+    text('organization_id', 'Organization', 'Organization the call is billed to.'),
+    text('user_id', 'User ID', 'End user who triggered the call.'),
+    text('session_id', 'Session ID', 'Conversation or session the call belongs to.'),
+    select('tier', 'Tier', 'Pricing tier of the user.', [
+      { name: 'tier_1', color: 'green' },
+      { name: 'tier_2', color: 'yellow' },
+      { name: 'tier_3', color: 'gray' },
+    ]),
+    select('service_type', 'Service', 'Product feature that made the call.', SERVICE_OPTIONS),
+    text('agent_id', 'Agent ID', 'Agent that made the call, if any.'),
+    text('agent_name', 'Agent Name', 'Display name of the agent.'),
+    text('workflow_id', 'Workflow ID', 'Workflow the call is part of, if any.'),
+    text('workflow_step', 'Workflow Step', 'Step of the workflow.'),
+    select('provider', 'Provider', 'Model provider.', [
+      { name: 'openai', color: 'green' },
+      { name: 'anthropic', color: 'orange' },
+      { name: 'google', color: 'blue' },
+    ]),
+    select('model', 'Model', 'Model name as the provider reports it.'),
+    count('prompt_tokens', 'Prompt Tokens', 'Input tokens, cached ones included.'),
+    count('completion_tokens', 'Completion Tokens', 'Output tokens, reasoning included.'),
+    count('cached_tokens', 'Cached Tokens', 'Input tokens read from the provider’s prompt cache.'),
+    count('cache_write_tokens', 'Cache Write Tokens', 'Input tokens written to the prompt cache.'),
+    count('reasoning_tokens', 'Reasoning Tokens', 'Hidden reasoning tokens within the output.'),
+    count('total_tokens', 'Total Tokens', 'Prompt plus completion tokens.'),
+    money('input_cost', 'Input Cost', 'Cost of the input tokens in USD.'),
+    money('output_cost', 'Output Cost', 'Cost of the output tokens in USD.'),
+    money('total_cost', 'Total Cost', 'Cost of the call in USD; empty when the model’s price is unknown.'),
+    count('latency_ms', 'Latency (ms)', 'Time from request to full response.'),
+    checkbox('success', 'Success', 'Whether the call succeeded.'),
+    text('error_type', 'Error Type', 'Error class of a failed call.'),
+    text('metadata', 'Metadata', 'Extra fields as JSON (truncated to fit Notion).'),
+    formula('cost_per_1k_tokens', 'Cost per 1K Tokens', 'Total cost per thousand tokens.',
+      'if(prop("Total Tokens") > 0, prop("Total Cost") / prop("Total Tokens") * 1000, 0)'),
+    formula('cache_hit_rate', 'Cache Hit Rate', 'Share of input tokens served from the cache.',
+      'if(prop("Prompt Tokens") > 0, prop("Cached Tokens") / prop("Prompt Tokens"), 0)'),
+    decimal('tokens_per_second', 'Tokens per Second', 'Output tokens per second of latency.'),
+  ],
+  views: [
+    {
+      name: 'All calls',
+      type: 'table',
+      configuration: () => ({ type: 'table' }),
+      sorts: (id) => [{ property: id('created_at'), direction: 'descending' }],
+    },
+    {
+      name: 'Daily cost by service',
+      type: 'chart',
+      configuration: (id) => ({
+        type: 'chart',
+        chart_type: 'column',
+        x_axis: byDay(id),
+        y_axis: sumOfCost(id),
+        stack_by: { type: 'select', property_id: id('service_type'), sort: { type: 'ascending' } },
+        legend_position: 'bottom',
+      }),
+    },
+    {
+      name: 'Cost by model',
+      type: 'chart',
+      configuration: (id) => ({
+        type: 'chart',
+        chart_type: 'donut',
+        x_axis: { type: 'select', property_id: id('model'), sort: { type: 'descending' } },
+        y_axis: sumOfCost(id),
+        donut_labels: 'name_and_value',
+      }),
+    },
+    {
+      name: 'Month-to-date cost',
+      type: 'chart',
+      configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
+      filter: (id, context) => ({ property: id('created_at'), date: { on_or_after: context.monthStart } }),
+    },
+    {
+      name: 'Failed calls',
+      type: 'table',
+      configuration: () => ({ type: 'table' }),
+      filter: (id) => ({ property: id('success'), checkbox: { equals: false } }),
+      sorts: (id) => [{ property: id('created_at'), direction: 'descending' }],
+    },
+  ],
+  dashboard: { name: 'Cost dashboard', widgets: ['Daily cost by service', 'Cost by model', 'Month-to-date cost'] },
+};

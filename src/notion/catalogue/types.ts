@@ -1,0 +1,120 @@
+/**
+ * How a Notion database of ours is described: its properties and its views, as
+ * data. Provisioning turns a spec into Notion requests; sync maps rows onto it.
+ */
+import type { Dataset } from '../../datasets.js';
+
+export type NumberFormat = 'number' | 'number_with_commas' | 'percent' | 'dollar';
+export type SelectColor = 'default' | 'gray' | 'brown' | 'orange' | 'yellow' | 'green' | 'blue' | 'purple' | 'pink' | 'red';
+
+export interface SelectOption {
+  name: string;
+  color: SelectColor;
+}
+
+interface PropertyBase {
+  /** Stable machine key: the Supabase column, or a name for a derived value. */
+  key: string;
+  /** What people see in Notion. */
+  name: string;
+  /** Shown in Notion; ends with a marker that lets us recognise the property after a rename. */
+  description: string;
+}
+
+export type PropertySpec = PropertyBase &
+  (
+    | { type: 'title' }
+    | { type: 'rich_text' }
+    | { type: 'number'; format: NumberFormat }
+    | { type: 'select'; options: readonly SelectOption[] }
+    | { type: 'date' }
+    | { type: 'checkbox' }
+    | { type: 'formula'; expression: string }
+  );
+
+export type PropertyType = PropertySpec['type'];
+
+/** Resolves one of our property keys to its id in the live data source. */
+export type PropertyIdOf = (key: string) => string;
+
+/** What a view may depend on besides the schema. */
+export interface ViewContext {
+  /** First day of the current month (YYYY-MM-DD) in REPORT_TIMEZONE; Notion filters have no "this month". */
+  monthStart: string;
+}
+
+export interface ViewSpec {
+  name: string;
+  type: 'table' | 'board' | 'chart';
+  /** The view's configuration, with property ids resolved. */
+  configuration: (id: PropertyIdOf) => Record<string, unknown>;
+  sorts?: (id: PropertyIdOf) => Record<string, unknown>[];
+  filter?: (id: PropertyIdOf, context: ViewContext) => Record<string, unknown>;
+}
+
+export interface DashboardSpec {
+  name: string;
+  /** Names of this database's views to show as widgets, one row each. */
+  widgets: readonly string[];
+}
+
+export interface DatabaseSpec {
+  dataset: Dataset;
+  title: string;
+  icon: string;
+  description: string;
+  properties: readonly PropertySpec[];
+  views: readonly ViewSpec[];
+  dashboard?: DashboardSpec;
+}
+
+const MARKER_PREFIX = 'tokensync:';
+
+/** The marker at the end of a description, e.g. "[tokensync:total_cost]". */
+export function markerOf(key: string): string {
+  return `[${MARKER_PREFIX}${key}]`;
+}
+
+/** The key a description's marker names, if it has one. */
+export function keyInDescription(description: string | null | undefined): string | undefined {
+  return description ? new RegExp(`\\[${MARKER_PREFIX}([a-z0-9_]+)\\]\\s*$`).exec(description)?.[1] : undefined;
+}
+
+/** Small constructors keep the catalogue readable: one line per property. */
+const make = (spec: PropertySpec): PropertySpec => ({ ...spec, description: `${spec.description} ${markerOf(spec.key)}` });
+
+export const title = (key: string, name: string, description: string) => make({ key, name, description, type: 'title' });
+export const text = (key: string, name: string, description: string) => make({ key, name, description, type: 'rich_text' });
+export const money = (key: string, name: string, description: string) =>
+  make({ key, name, description, type: 'number', format: 'dollar' });
+export const count = (key: string, name: string, description: string) =>
+  make({ key, name, description, type: 'number', format: 'number_with_commas' });
+export const decimal = (key: string, name: string, description: string) =>
+  make({ key, name, description, type: 'number', format: 'number' });
+export const percent = (key: string, name: string, description: string) =>
+  make({ key, name, description, type: 'number', format: 'percent' });
+export const select = (key: string, name: string, description: string, options: readonly SelectOption[] = []) =>
+  make({ key, name, description, type: 'select', options });
+export const date = (key: string, name: string, description: string) => make({ key, name, description, type: 'date' });
+export const checkbox = (key: string, name: string, description: string) => make({ key, name, description, type: 'checkbox' });
+export const formula = (key: string, name: string, description: string, expression: string) =>
+  make({ key, name, description, type: 'formula', expression });
+
+/** The property every database has: the source row's primary key, for lookups. */
+export const supabaseId = () => text('id', 'Supabase ID', 'Primary key of the source row in Supabase.');
+
+export const ENTITY_TYPE_OPTIONS: readonly SelectOption[] = [
+  { name: 'organization', color: 'purple' },
+  { name: 'service', color: 'blue' },
+  { name: 'tier', color: 'green' },
+  { name: 'user', color: 'orange' },
+  { name: 'session', color: 'gray' },
+  { name: 'agent', color: 'brown' },
+];
+
+export const SERVICE_OPTIONS: readonly SelectOption[] = [
+  { name: '1:1_conversation', color: 'blue' },
+  { name: 'virtual_panel', color: 'purple' },
+  { name: 'workflow', color: 'green' },
+  { name: 'solution_builder', color: 'orange' },
+];

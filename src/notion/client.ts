@@ -1,0 +1,75 @@
+/**
+ * The Notion client as tokensync uses it: API version 2025-09-03, a configurable
+ * base URL (Notion, the local fake, or any compatible server), and errors turned
+ * into NotionRequestError with the request id and what to do next.
+ */
+import { APIResponseError, Client, isNotionClientError } from '@notionhq/client';
+
+type ClientOptions = NonNullable<ConstructorParameters<typeof Client>[0]>;
+import { TokensyncError, type ErrorContext } from '../errors.js';
+
+export const NOTION_VERSION = '2025-09-03';
+export const DEFAULT_NOTION_TIMEOUT_MS = 60_000;
+
+export interface NotionClientOptions {
+  token: string;
+  baseUrl: string;
+  /** SDK retries of 429/529 (and 5xx on GETs), honouring Retry-After; default 2, 0 to disable. */
+  maxRetries?: number;
+  timeoutMs?: number;
+}
+
+export function createNotionClient(options: NotionClientOptions): Client {
+  const clientOptions: ClientOptions = {
+    auth: options.token,
+    baseUrl: options.baseUrl,
+    notionVersion: NOTION_VERSION,
+    timeoutMs: options.timeoutMs ?? DEFAULT_NOTION_TIMEOUT_MS,
+    retry: { maxRetries: options.maxRetries ?? 2 },
+    // The SDK logs to the console by default; our errors carry what it would say.
+    logger: () => undefined,
+  };
+  return new Client(clientOptions);
+}
+
+/** Notion codes after which the same request may succeed later. */
+const RETRYABLE_CODES = new Set(['rate_limited', 'internal_server_error', 'service_unavailable', 'service_overload', 'gateway_timeout', 'conflict_error']);
+
+/** A Notion request failed; `notionCode` is Notion's error code (or the SDK's for timeouts). */
+export class NotionRequestError extends TokensyncError {
+  readonly code = 'notion_request_failed';
+  readonly notionCode: string;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(message: string, details: { notionCode: string; status?: number; requestId?: string; cause: unknown; context?: ErrorContext }) {
+    super(message, {
+      cause: details.cause,
+      retryable: RETRYABLE_CODES.has(details.notionCode) || details.notionCode === 'notionhq_client_request_timeout',
+      context: { ...details.context, notionCode: details.notionCode, requestId: details.requestId },
+    });
+    this.notionCode = details.notionCode;
+    this.status = details.status;
+    this.requestId = details.requestId;
+  }
+}
+
+/** Wraps any error from the SDK; `what` says what we were doing, e.g. "create database Cost Alerts". */
+export function toNotionRequestError(error: unknown, what: string, context?: ErrorContext): NotionRequestError | unknown {
+  if (error instanceof NotionRequestError || !isNotionClientError(error)) return error;
+  const requestId = APIResponseError.isAPIResponseError(error) ? error.request_id : undefined;
+  const status = 'status' in error ? (error.status as number) : undefined;
+  return new NotionRequestError(
+    `${what}: ${error.message} (${error.code}${status ? `, HTTP ${status}` : ''}${requestId ? `, request ${requestId}` : ''})`,
+    { notionCode: error.code, status, requestId, cause: error, ...(context ? { context } : {}) },
+  );
+}
+
+/** Runs a Notion call, rethrowing its failure as a NotionRequestError that names the step. */
+export async function notionCall<T>(what: string, call: () => Promise<T>, context?: ErrorContext): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toNotionRequestError(error, what, context);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Compares a database spec's views (and its dashboard) with the live views and
+ * says what to create or update. Pure: no requests.
+ *
+ * A view is ours by name; failing that, a view of the same type whose
+ * configuration matches ours is ours renamed, and is named back. Live views are
+ * compared with what we would send as a subset, so fields Notion adds on its own
+ * (defaults, property names) never count as drift.
+ */
+import type { DatabaseSpec, PropertyIdOf, ViewContext, ViewSpec } from '../catalogue/index.js';
+
+export interface LiveView {
+  id: string;
+  name: string;
+  type: string;
+  configuration?: Record<string, unknown> | null;
+  filter?: Record<string, unknown> | null;
+  sorts?: unknown[] | null;
+  /** Set on dashboard widgets: the dashboard they sit in. */
+  dashboard_view_id?: string | null;
+}
+
+/** The body of a view create/update, without the ids that place it. */
+export interface ViewBody {
+  name: string;
+  type: string;
+  configuration?: Record<string, unknown>;
+  filter?: Record<string, unknown>;
+  sorts?: Record<string, unknown>[];
+}
+
+export type ViewChange =
+  | { kind: 'create'; body: ViewBody }
+  | { kind: 'update'; viewId: string; body: Omit<ViewBody, 'type'>; renamedFrom?: string }
+  | { kind: 'create-dashboard'; name: string }
+  | { kind: 'create-widget'; dashboardName: string; body: ViewBody };
+
+export function viewBody(spec: ViewSpec, id: PropertyIdOf, context: ViewContext): ViewBody {
+  return {
+    name: spec.name,
+    type: spec.type,
+    configuration: spec.configuration(id),
+    ...(spec.filter ? { filter: spec.filter(id, context) } : {}),
+    ...(spec.sorts ? { sorts: spec.sorts(id) } : {}),
+  };
+}
+
+/** Is every field of `wanted` present, with the same value, in `actual`? */
+export function containsSubset(actual: unknown, wanted: unknown): boolean {
+  if (wanted === null || typeof wanted !== 'object') return actual === wanted;
+  if (Array.isArray(wanted)) {
+    return Array.isArray(actual) && actual.length === wanted.length && wanted.every((w, i) => containsSubset(actual[i], w));
+  }
+  if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return false;
+  return Object.entries(wanted).every(([key, value]) => containsSubset((actual as Record<string, unknown>)[key], value));
+}
+
+function sameSettings(live: LiveView, body: ViewBody): boolean {
+  return (
+    containsSubset(live.configuration ?? {}, body.configuration ?? {}) &&
+    (body.filter === undefined || containsSubset(live.filter, body.filter)) &&
+    (body.sorts === undefined || containsSubset(live.sorts, body.sorts))
+  );
+}
+
+function findOurs(body: ViewBody, candidates: LiveView[], taken: Set<string>): LiveView | undefined {
+  const free = candidates.filter((v) => !taken.has(v.id) && v.type === body.type);
+  return free.find((v) => v.name === body.name) ?? free.find((v) => containsSubset(v.configuration ?? {}, body.configuration ?? {}) && sameFilter(v, body));
+}
+
+function sameFilter(live: LiveView, body: ViewBody): boolean {
+  return body.filter === undefined ? !live.filter : containsSubset(live.filter, body.filter);
+}
+
+function reconcile(body: ViewBody, candidates: LiveView[], taken: Set<string>): ViewChange | undefined {
+  const live = findOurs(body, candidates, taken);
+  if (!live) return { kind: 'create', body };
+  taken.add(live.id);
+  if (live.name === body.name && sameSettings(live, body)) return undefined;
+  const { type: _type, ...update } = body;
+  return { kind: 'update', viewId: live.id, body: update, ...(live.name !== body.name ? { renamedFrom: live.name } : {}) };
+}
+
+export function planViews(spec: DatabaseSpec, live: LiveView[], id: PropertyIdOf, context: ViewContext): ViewChange[] {
+  const changes: ViewChange[] = [];
+  const taken = new Set<string>();
+  const topLevel = live.filter((v) => !v.dashboard_view_id && v.type !== 'dashboard');
+  for (const view of spec.views) {
+    const change = reconcile(viewBody(view, id, context), topLevel, taken);
+    if (change) changes.push(change);
+  }
+  if (!spec.dashboard) return changes;
+
+  const dashboard = live.find((v) => v.type === 'dashboard' && v.name === spec.dashboard!.name) ?? live.find((v) => v.type === 'dashboard');
+  if (!dashboard) changes.push({ kind: 'create-dashboard', name: spec.dashboard.name });
+  else if (dashboard.name !== spec.dashboard.name) {
+    changes.push({ kind: 'update', viewId: dashboard.id, body: { name: spec.dashboard.name }, renamedFrom: dashboard.name });
+  }
+  const widgets = dashboard ? live.filter((v) => v.dashboard_view_id === dashboard.id) : [];
+  for (const widgetName of spec.dashboard.widgets) {
+    const view = spec.views.find((v) => v.name === widgetName);
+    if (!view) throw new Error(`dashboard widget “${widgetName}” names no view of ${spec.title}`);
+    const change = reconcile(viewBody(view, id, context), widgets, taken);
+    if (change?.kind === 'create') changes.push({ kind: 'create-widget', dashboardName: spec.dashboard.name, body: change.body });
+    else if (change) changes.push(change);
+  }
+  return changes;
+}
+
+export function describeViewChange(change: ViewChange): string {
+  switch (change.kind) {
+    case 'create':
+      return `create ${change.body.type} view “${change.body.name}”`;
+    case 'create-dashboard':
+      return `create dashboard “${change.name}”`;
+    case 'create-widget':
+      return `add “${change.body.name}” to dashboard “${change.dashboardName}”`;
+    case 'update':
+      return change.renamedFrom !== undefined
+        ? `rename view “${change.renamedFrom}” back to “${change.body.name}”${change.body.configuration ? ' and restore its settings' : ''}`
+        : `restore the settings of view “${change.body.name}”`;
+  }
+}

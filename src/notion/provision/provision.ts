@@ -1,0 +1,214 @@
+/**
+ * npm run setup:notion, as a function: check access, then for each database of
+ * the catalogue find or create it, repair its schema, create or restore its
+ * views and dashboard, and record the ids. Idempotent: a second run on an
+ * unchanged workspace sends reads only.
+ */
+import type { Client } from '@notionhq/client';
+import { collectPaginatedAPI } from '@notionhq/client';
+import { DATASETS, notionIdVariables, type Dataset } from '../../datasets.js';
+import { CATALOGUE, type DatabaseSpec, type PropertyIdOf, type ViewContext } from '../catalogue/index.js';
+import { notionCall } from '../client.js';
+import { createDatabaseRequest, readLiveProperties } from '../schema.js';
+import { upsertEnvFile } from './env-file.js';
+import { checkParentPage, checkToken, childDatabases, locateDatabase, type ChildDatabase } from './locate.js';
+import { describeSchemaChange, describeSchemaNote, planSchema, schemaUpdateRequest } from './plan-schema.js';
+import { describeViewChange, planViews, type LiveView, type ViewBody, type ViewChange } from './plan-views.js';
+
+export interface NotionIdsOf {
+  databaseId: string;
+  dataSourceId: string;
+}
+
+export type ProvisionEvent =
+  | { kind: 'access'; message: string }
+  | { kind: 'database'; title: string; message: string }
+  | { kind: 'change'; title: string; message: string }
+  | { kind: 'note'; title: string; message: string }
+  | { kind: 'recorded'; file: string; keys: string[] };
+
+export interface ProvisionOptions {
+  client: Client;
+  parentPageId: string;
+  recorded: Record<Dataset, { databaseId: string | undefined; dataSourceId: string | undefined }>;
+  /** Where to record ids; nothing is recorded when undefined. */
+  envFile: string | undefined;
+  timezone: string;
+  dryRun?: boolean;
+  now?: Date;
+  onEvent?: (event: ProvisionEvent) => void;
+}
+
+export interface ProvisionResult {
+  databases: Partial<Record<Dataset, NotionIdsOf>>;
+  /** Writes made (or, in a dry run, that would be made). */
+  changes: number;
+}
+
+/** First day of the month of `now` in `timeZone`, as YYYY-MM-DD. */
+export function monthStartIn(now: Date, timeZone: string): string {
+  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).format(now).split('-');
+  return `${year}-${month}-01`;
+}
+
+export async function provisionNotion(options: ProvisionOptions): Promise<ProvisionResult> {
+  const { client, parentPageId } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const result: ProvisionResult = { databases: {}, changes: 0 };
+  const context: ViewContext = { monthStart: monthStartIn(options.now ?? new Date(), options.timezone) };
+
+  const botName = await checkToken(client);
+  emit({ kind: 'access', message: `token accepted (integration “${botName}”)` });
+  await checkParentPage(client, parentPageId, botName);
+  emit({ kind: 'access', message: `parent page ${parentPageId} is shared with the integration` });
+
+  const children = await childDatabases(client, parentPageId);
+  try {
+    for (const spec of CATALOGUE) {
+      const step = new DatabaseStep(client, spec, options, context, emit);
+      const ids = await step.run(children);
+      if (ids) result.databases[spec.dataset] = ids;
+      result.changes += step.changes;
+    }
+  } finally {
+    // Whatever was found or created is recorded, also when a later step failed.
+    if (!options.dryRun && options.envFile) await recordIds(options.envFile, result.databases, emit);
+  }
+  return result;
+}
+
+async function recordIds(file: string, databases: Partial<Record<Dataset, NotionIdsOf>>, emit: (e: ProvisionEvent) => void) {
+  const values: Record<string, string> = {};
+  for (const dataset of DATASETS) {
+    const ids = databases[dataset];
+    if (!ids) continue;
+    const names = notionIdVariables(dataset);
+    values[names.databaseId] = ids.databaseId;
+    values[names.dataSourceId] = ids.dataSourceId;
+  }
+  const { changed } = await upsertEnvFile(file, values);
+  emit({ kind: 'recorded', file, keys: changed });
+}
+
+/** One database: locate or create, repair the schema, reconcile the views. */
+class DatabaseStep {
+  changes = 0;
+
+  constructor(
+    private readonly client: Client,
+    private readonly spec: DatabaseSpec,
+    private readonly options: ProvisionOptions,
+    private readonly context: ViewContext,
+    private readonly emit: (event: ProvisionEvent) => void,
+  ) {}
+
+  private change(message: string) {
+    this.changes += 1;
+    this.emit({ kind: 'change', title: this.spec.title, message: this.options.dryRun ? `would ${message}` : message });
+  }
+
+  async run(children: ChildDatabase[]): Promise<NotionIdsOf | undefined> {
+    const { spec, options } = this;
+    const { located, notes } = await locateDatabase(this.client, spec, options.parentPageId, options.recorded[spec.dataset], children);
+    notes.forEach((message) => this.emit({ kind: 'note', title: spec.title, message }));
+
+    if (!located && options.dryRun) {
+      this.change(`create the database with ${spec.properties.length} properties and ${spec.views.length} views${spec.dashboard ? ' and a dashboard' : ''}`);
+      return undefined;
+    }
+    const ids = located ?? (await this.createDatabase());
+    if (located) this.emit({ kind: 'database', title: spec.title, message: `found by ${located.how} (${located.databaseId})` });
+
+    const idOf = await this.repairSchema(ids.dataSourceId);
+    await this.reconcileViews(ids, idOf);
+    return { databaseId: ids.databaseId, dataSourceId: ids.dataSourceId };
+  }
+
+  private async createDatabase(): Promise<NotionIdsOf> {
+    const { spec } = this;
+    const created = (await notionCall(`create database ${spec.title}`, () =>
+      this.client.databases.create(createDatabaseRequest(spec, this.options.parentPageId) as never),
+    )) as { id: string; data_sources?: { id: string }[] };
+    const dataSourceId = created.data_sources?.[0]?.id;
+    if (!dataSourceId) throw new Error(`Notion created database ${spec.title} (${created.id}) without a data source`);
+    this.change(`create the database (${created.id}) with ${spec.properties.length} properties`);
+    return { databaseId: created.id, dataSourceId };
+  }
+
+  private async repairSchema(dataSourceId: string): Promise<PropertyIdOf> {
+    const { spec } = this;
+    const source = (await notionCall(`read data source of ${spec.title}`, () =>
+      this.client.dataSources.retrieve({ data_source_id: dataSourceId }),
+    )) as { properties: Record<string, unknown> };
+    let live = readLiveProperties(source.properties);
+    const plan = planSchema(spec, live);
+    plan.notes.forEach((note) => this.emit({ kind: 'note', title: spec.title, message: describeSchemaNote(note) }));
+    plan.changes.forEach((change) => this.change(describeSchemaChange(change)));
+
+    if (plan.changes.length > 0 && !this.options.dryRun) {
+      const updated = (await notionCall(`repair the schema of ${spec.title}`, () =>
+        this.client.dataSources.update({ data_source_id: dataSourceId, properties: schemaUpdateRequest(plan.changes) as never }),
+      )) as { properties: Record<string, unknown> };
+      live = readLiveProperties(updated.properties);
+    }
+    const after = this.options.dryRun ? plan.ids : planSchema(spec, live).ids;
+    return (key) => {
+      const id = after.get(key);
+      if (!id) throw new Error(`property ${key} of ${spec.title} has no id${this.options.dryRun ? ' yet (dry run)' : ''}`);
+      return id;
+    };
+  }
+
+  private async liveViews(databaseId: string): Promise<LiveView[]> {
+    const refs = await notionCall(`list views of ${this.spec.title}`, () =>
+      collectPaginatedAPI(this.client.views.list, { database_id: databaseId }),
+    );
+    const views: LiveView[] = [];
+    for (const ref of refs) {
+      views.push((await notionCall(`read a view of ${this.spec.title}`, () => this.client.views.retrieve({ view_id: ref.id }))) as LiveView);
+    }
+    return views;
+  }
+
+  private async reconcileViews(ids: NotionIdsOf, idOf: PropertyIdOf): Promise<void> {
+    const live = await this.liveViews(ids.databaseId);
+    let changes: ViewChange[];
+    try {
+      changes = planViews(this.spec, live, idOf, this.context);
+    } catch (error) {
+      // A dry run on a schema that is not repaired yet cannot resolve every property.
+      if (this.options.dryRun) return this.emit({ kind: 'note', title: this.spec.title, message: 'views are planned after the schema is repaired' });
+      throw error;
+    }
+    let dashboardId = live.find((v) => v.type === 'dashboard')?.id;
+    for (const change of changes) {
+      this.change(describeViewChange(change));
+      if (this.options.dryRun) continue;
+      dashboardId = (await this.applyViewChange(change, ids, dashboardId)) ?? dashboardId;
+    }
+  }
+
+  /** Returns the new dashboard's id when it creates one. */
+  private async applyViewChange(change: ViewChange, ids: NotionIdsOf, dashboardId: string | undefined): Promise<string | undefined> {
+    const views = this.client.views;
+    const target = { database_id: ids.databaseId, data_source_id: ids.dataSourceId };
+    const create = (what: string, body: Record<string, unknown>) =>
+      notionCall(`${what} in ${this.spec.title}`, () => views.create({ ...target, ...body } as never)) as Promise<{ id: string }>;
+    switch (change.kind) {
+      case 'create':
+        await create(`create view ${change.body.name}`, { ...change.body });
+        return undefined;
+      case 'create-dashboard':
+        return (await create(`create dashboard ${change.name}`, { name: change.name, type: 'dashboard' })).id;
+      case 'create-widget':
+        if (!dashboardId) throw new Error(`dashboard ${change.dashboardName} of ${this.spec.title} has no id`);
+        await create(`add ${change.body.name} to the dashboard`, { ...(change.body as ViewBody), view_id: dashboardId, placement: { type: 'new_row' } });
+        return undefined;
+      case 'update':
+        await notionCall(`update view ${change.body.name} in ${this.spec.title}`, () =>
+          views.update({ view_id: change.viewId, ...change.body } as never),
+        );
+        return undefined;
+    }
+  }
+}
