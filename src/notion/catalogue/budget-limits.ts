@@ -42,7 +42,7 @@ export const budgetLimits: DatabaseSpec = {
       configuration: (id) => ({
         type: 'chart',
         chart_type: 'bar',
-        x_axis: { type: 'text', property_id: id('entity_id'), sort: { type: 'ascending' } },
+        x_axis: { type: 'text', property_id: id('entity_id'), group_by: 'exact', sort: { type: 'ascending' } },
         y_axis: { aggregator: 'max', property_id: id('monthly_utilisation') },
         reference_lines: [{ value: 1, label: 'Limit', color: 'red', dash_style: 'dash' }],
       }),

@@ -35,7 +35,7 @@ export const workflowAnalytics: DatabaseSpec = {
       configuration: (id) => ({
         type: 'chart',
         chart_type: 'bar',
-        x_axis: { type: 'text', property_id: id('workflow_id'), sort: { type: 'descending' } },
+        x_axis: { type: 'text', property_id: id('workflow_id'), group_by: 'exact', sort: { type: 'descending' } },
         y_axis: { aggregator: 'sum', property_id: id('total_cost') },
       }),
     },

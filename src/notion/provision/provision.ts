@@ -191,18 +191,21 @@ class DatabaseStep {
   /** Returns the new dashboard's id when it creates one. */
   private async applyViewChange(change: ViewChange, ids: NotionIdsOf, dashboardId: string | undefined): Promise<string | undefined> {
     const views = this.client.views;
-    const target = { database_id: ids.databaseId, data_source_id: ids.dataSourceId };
-    const create = (what: string, body: Record<string, unknown>) =>
-      notionCall(`${what} in ${this.spec.title}`, () => views.create({ ...target, ...body } as never)) as Promise<{ id: string }>;
+    // A view belongs to exactly one of a database or (as a widget) a dashboard view.
+    const create = (what: string, body: Record<string, unknown>, placedIn: { database_id: string } | { view_id: string }) =>
+      notionCall(`${what} in ${this.spec.title}`, () =>
+        views.create({ data_source_id: ids.dataSourceId, ...placedIn, ...body } as never),
+      ) as Promise<{ id: string }>;
+    const inDatabase = { database_id: ids.databaseId };
     switch (change.kind) {
       case 'create':
-        await create(`create view ${change.body.name}`, { ...change.body });
+        await create(`create view ${change.body.name}`, { ...change.body }, inDatabase);
         return undefined;
       case 'create-dashboard':
-        return (await create(`create dashboard ${change.name}`, { name: change.name, type: 'dashboard' })).id;
+        return (await create(`create dashboard ${change.name}`, { name: change.name, type: 'dashboard' }, inDatabase)).id;
       case 'create-widget':
         if (!dashboardId) throw new Error(`dashboard ${change.dashboardName} of ${this.spec.title} has no id`);
-        await create(`add ${change.body.name} to the dashboard`, { ...(change.body as ViewBody), view_id: dashboardId, placement: { type: 'new_row' } });
+        await create(`add ${change.body.name} to the dashboard`, { ...(change.body as ViewBody), placement: { type: 'new_row' } }, { view_id: dashboardId });
         return undefined;
       case 'update':
         await notionCall(`update view ${change.body.name} in ${this.spec.title}`, () =>
