@@ -4,12 +4,16 @@
  */
 import pg from 'pg';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
-import { assertIdentifier, remedyFor, type SqlArgs, type SqlFunctionTransport } from './transport.js';
+import { assertIdentifier, remedyFor, type JsonValue, type SqlFunctionTransport } from './transport.js';
 
 export interface PostgresTransportOptions {
   databaseUrl: string;
   /** Pool size; the worker needs few connections (default 5). */
   maxConnections?: number;
+  /** Let the process exit while connections sit idle in the pool (an SDK inside someone's app; default false). */
+  allowExitOnIdle?: boolean;
+  /** Shown in pg_stat_activity (default tokensync). */
+  applicationName?: string;
 }
 
 const DEFAULT_MAX_CONNECTIONS = 5;
@@ -20,7 +24,8 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    application_name: 'tokensync',
+    application_name: options.applicationName ?? 'tokensync',
+    allowExitOnIdle: options.allowExitOnIdle ?? false,
     options: '-c TimeZone=UTC',
   });
   // An idle client that loses its connection must not crash the process; the next call reconnects.
@@ -36,7 +41,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
       try {
         const { rows } = await pool.query<{ result: unknown }>(
           `select to_jsonb(public.${fn}(${namedArgs})) as result`,
-          names.map((name) => args[name]),
+          names.map((name) => asParameter(args[name]!)),
         );
         return rows[0]?.result ?? null;
       } catch (error) {
@@ -49,10 +54,20 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
   };
 }
 
+/** JSON values go as JSON text (node-postgres would turn an array into a Postgres array literal). */
+function asParameter(value: JsonValue): string | number | boolean | null {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
+}
+
+/** node-postgres reports a socket closed mid-query by message only, without a code. */
+const LOST_CONNECTION_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect/i;
+
 function toDatabaseError(fn: string, error: unknown): DatabaseError {
   const pgError = error as Partial<pg.DatabaseError> & { code?: string; message?: string };
   const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
-  const networkFailure = pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code);
+  const networkFailure =
+    (pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code)) ||
+    (sqlState === undefined && LOST_CONNECTION_MESSAGE.test(pgError.message ?? ''));
   return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}${remedyFor(sqlState)}`, {
     cause: error,
     sqlState,

@@ -5,7 +5,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config/env.js';
 import type { Dataset as SyncDataset } from '../datasets.js';
-import { ConfigError, DatabaseError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { createPostgresTransport } from './postgres-transport.js';
 import {
   budgetDecision,
@@ -18,7 +18,7 @@ import {
   type RollupResult,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
-import type { SqlArgs, SqlFunctionTransport } from './transport.js';
+import { callFunction, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
 export type { BudgetDecision, BudgetUsage, RollupResult } from './results.js';
 
@@ -89,16 +89,7 @@ const atArg = (value: Date | string | undefined): { p_at?: string } =>
   value === undefined ? {} : { p_at: value instanceof Date ? value.toISOString() : value };
 
 export function createSupabaseSource(transport: SqlFunctionTransport, defaults: SourceDefaults): SupabaseSource {
-  async function call<S extends z.ZodType>(fn: string, args: SqlArgs, schema: S): Promise<z.output<S>> {
-    const raw = await transport.call(fn, args);
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      throw new DatabaseError(`${fn}: unexpected result shape (${parsed.error.issues[0]?.message}); are the migrations applied?`, {
-        context: { fn, transport: transport.kind },
-      });
-    }
-    return parsed.data;
-  }
+  const call = <S extends z.ZodType>(fn: string, args: SqlArgs, schema: S) => callFunction(transport, fn, args, schema);
 
   const rollup = (fn: string) => (range: DayRange) =>
     call(fn, { p_from: range.from, p_to: range.to, p_timezone: range.timezone ?? defaults.timezone }, rollupResult);
@@ -162,19 +153,21 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
 export interface SourceOverrides {
   /** For the rpc transport: replaces global fetch. */
   fetch?: typeof fetch;
+  /** For the postgres transport: let the process exit while pooled connections sit idle (default false). */
+  allowExitOnIdle?: boolean;
 }
 
-/** The source the configuration asks for: rpc when the Supabase pair is set, else postgres. */
-export function openSupabaseSource(config: Config, overrides: SourceOverrides = {}): SupabaseSource {
-  const defaults = { timezone: config.reportTimezone };
+/** The transport the configuration asks for: rpc when the Supabase pair is set, else postgres. */
+export function openTransport(config: Config, overrides: SourceOverrides = {}): SqlFunctionTransport {
   if (config.sourceTransport === 'rpc' && config.supabase) {
-    return createSupabaseSource(
-      createRpcTransport({ supabaseUrl: config.supabase.url, serviceRoleKey: config.supabase.serviceRoleKey, ...overrides }),
-      defaults,
-    );
+    return createRpcTransport({
+      supabaseUrl: config.supabase.url,
+      serviceRoleKey: config.supabase.serviceRoleKey,
+      ...(overrides.fetch ? { fetch: overrides.fetch } : {}),
+    });
   }
   if (config.sourceTransport === 'postgres' && config.databaseUrl) {
-    return createSupabaseSource(createPostgresTransport({ databaseUrl: config.databaseUrl }), defaults);
+    return createPostgresTransport({ databaseUrl: config.databaseUrl, allowExitOnIdle: overrides.allowExitOnIdle ?? false });
   }
   throw new ConfigError([
     {
@@ -182,4 +175,9 @@ export function openSupabaseSource(config: Config, overrides: SourceOverrides = 
       problem: 'no database is configured: set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY',
     },
   ]);
+}
+
+/** The source the configuration asks for: rpc when the Supabase pair is set, else postgres. */
+export function openSupabaseSource(config: Config, overrides: SourceOverrides = {}): SupabaseSource {
+  return createSupabaseSource(openTransport(config, overrides), { timezone: config.reportTimezone });
 }

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { DatabaseError } from '../errors.js';
+
 /**
  * How a SQL function is called. Both transports call the same functions with
  * named arguments and hand back the function's result as JSON, so everything
@@ -6,7 +9,10 @@
  * Only functions that return one value (a scalar, jsonb or a composite row) are
  * called this way; the worker's functions are written so.
  */
-export type SqlArgs = Readonly<Record<string, string | number | boolean | null>>;
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Named arguments. Arrays and objects go to json/jsonb parameters, as JSON by either transport. */
+export type SqlArgs = Readonly<Record<string, JsonValue>>;
 
 export interface SqlFunctionTransport {
   readonly kind: 'rpc' | 'postgres';
@@ -30,4 +36,21 @@ export function remedyFor(code: string | undefined): string {
   return code && MISSING_FUNCTION_CODES.has(code)
     ? '; the tokensync migrations look unapplied: run `npm run db:migrate` (or `supabase db push`)'
     : '';
+}
+
+/** Calls a SQL function and checks its result against the shape the caller relies on. */
+export async function callFunction<S extends z.ZodType>(
+  transport: SqlFunctionTransport,
+  fn: string,
+  args: SqlArgs,
+  schema: S,
+): Promise<z.output<S>> {
+  const raw = await transport.call(fn, args);
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new DatabaseError(`${fn}: unexpected result shape (${parsed.error.issues[0]?.message}); are the migrations applied?`, {
+      context: { fn, transport: transport.kind },
+    });
+  }
+  return parsed.data;
 }

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
 import { openSource, TEST_ANON_KEY } from '../support/sources.js';
 
-const TABLES = ['token_usage_logs', 'budget_limits', 'cost_alerts', 'service_performance_metrics', 'workflow_analytics'];
+const TABLES = ['token_usage_logs', 'budget_limits', 'cost_alerts', 'service_performance_metrics', 'workflow_analytics', 'model_pricing'];
 const VIEWS = ['mv_daily_cost_breakdown', 'mv_user_spending_summary', 'mv_service_performance', 'mv_workflow_efficiency'];
 
 let db: TestDatabase;
@@ -44,8 +44,12 @@ describe.each(['anon', 'authenticated'])('the %s role', (role) => {
     expect(await asRole(role, `select * from public.${view}`)).toEqual({ code: '42501' });
   });
 
-  it('cannot call the budget or sync functions', async () => {
+  it('cannot call the budget, sync or tracking functions', async () => {
     expect(await asRole(role, `select * from check_user_budget('user-1', 'session-1', 'workflow', 1)`)).toEqual({ code: '42501' });
+    expect(await asRole(role, `select tokensync_record_usage('[]')`)).toEqual({ code: '42501' });
+    expect(await asRole(role, `select tokensync_model_pricing()`)).toEqual({ code: '42501' });
+    expect(await asRole(role, `select tokensync_usage_to_recost(now())`)).toEqual({ code: '42501' });
+    expect(await asRole(role, `select tokensync_apply_costs('[]')`)).toEqual({ code: '42501' });
     expect(await asRole(role, `select tokensync_changed_rows('token_usage_logs')`)).toEqual({ code: '42501' });
     expect(await asRole(role, `select tokensync_refresh_reporting_views()`)).toEqual({ code: '42501' });
   });
