@@ -36,6 +36,13 @@ function isTimeZone(value: string): boolean {
   }
 }
 
+/** A whole number of milliseconds, as text in the environment. */
+const milliseconds = (example: string) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number of milliseconds, ${example}`)
+    .transform(Number);
+
 const NOTION_PAGE_HINT =
   'a page id (32 hex characters) or the page URL, e.g. https://www.notion.so/LLM-Costs-0123456789abcdef0123456789abcdef';
 
@@ -76,6 +83,11 @@ const envSchema = z.object({
     .string()
     .refine(isTimeZone, 'must be an IANA time zone, e.g. UTC or Europe/Berlin')
     .default('UTC'),
+  BUDGET_CHECK_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+  BUDGET_CHECK_CACHE_TTL_MS: milliseconds('e.g. 5000; 0 disables the cache').default(5000),
+  BUDGET_CHECK_TIMEOUT_MS: milliseconds('e.g. 2000')
+    .refine((v) => v > 0, 'must be more than 0, e.g. 2000')
+    .default(2000),
   NOTION_TOKEN: z.string().min(10, "looks truncated; copy the integration's internal secret (ntn_…)").optional(),
   NOTION_PARENT_PAGE_ID: notionId(NOTION_PAGE_HINT).optional(),
   NOTION_BASE_URL: z
@@ -112,6 +124,15 @@ export interface NotionConfig {
   recorded: Record<Dataset, NotionIds>;
 }
 
+export interface BudgetCheckConfig {
+  /** What checkBudget answers when the database cannot: open allows, closed denies. */
+  failMode: 'open' | 'closed';
+  /** How long an answer is reused for the same question; 0 disables the cache. */
+  cacheTtlMs: number;
+  /** How long checkBudget waits for the database before failing open or closed. */
+  timeoutMs: number;
+}
+
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -123,6 +144,7 @@ export interface Config {
   sourceTransport: 'rpc' | 'postgres' | undefined;
   redisUrl: string;
   reportTimezone: string;
+  budgetCheck: BudgetCheckConfig;
   notion: NotionConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
@@ -214,6 +236,11 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
     sourceTransport: chooseTransport(e),
     redisUrl: e.REDIS_URL,
     reportTimezone: e.REPORT_TIMEZONE,
+    budgetCheck: {
+      failMode: e.BUDGET_CHECK_FAIL_MODE,
+      cacheTtlMs: e.BUDGET_CHECK_CACHE_TTL_MS,
+      timeoutMs: e.BUDGET_CHECK_TIMEOUT_MS,
+    },
     notion: {
       token: e.NOTION_TOKEN,
       parentPageId: e.NOTION_PARENT_PAGE_ID,

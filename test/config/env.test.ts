@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       sourceTransport: undefined,
       redisUrl: 'redis://127.0.0.1:6379',
       reportTimezone: 'UTC',
+      budgetCheck: { failMode: 'open', cacheTtlMs: 5000, timeoutMs: 2000 },
       notion: {
         token: undefined,
         parentPageId: undefined,
@@ -92,6 +93,10 @@ describe('loadConfig', () => {
     ['NOTION_PARENT_PAGE_ID', { NOTION_PARENT_PAGE_ID: 'https://www.notion.so/My-Page' }, /must be a page id \(32 hex characters\) or the page URL/],
     ['NOTION_BASE_URL', { NOTION_BASE_URL: 'api.notion.com' }, /must be an http\(s\) URL/],
     ['NOTION_WORKFLOW_ANALYTICS_DATA_SOURCE_ID', { NOTION_WORKFLOW_ANALYTICS_DATA_SOURCE_ID: 'abc' }, /as written by npm run setup:notion/],
+    ['BUDGET_CHECK_FAIL_MODE', { BUDGET_CHECK_FAIL_MODE: 'maybe' }, /open|closed/],
+    ['BUDGET_CHECK_CACHE_TTL_MS', { BUDGET_CHECK_CACHE_TTL_MS: '-1' }, /must be a whole number of milliseconds/],
+    ['BUDGET_CHECK_TIMEOUT_MS', { BUDGET_CHECK_TIMEOUT_MS: '0' }, /must be more than 0/],
+    ['BUDGET_CHECK_TIMEOUT_MS', { BUDGET_CHECK_TIMEOUT_MS: '1.5' }, /whole number of milliseconds/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /info/],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, /json/],
   ])('names %s and what a valid value looks like', (variable, env, problem) => {
@@ -123,6 +128,14 @@ describe('loadConfig', () => {
       SUPABASE_SERVICE_ROLE_KEY: KEY,
     });
     expect([...config.secrets].sort()).toEqual([KEY, 'p%40ss-word', 'p@ss-word', 'redis-pass'].sort());
+  });
+
+  it('reads the budget check policy', () => {
+    expect(loadConfig({ BUDGET_CHECK_FAIL_MODE: 'closed', BUDGET_CHECK_CACHE_TTL_MS: '0', BUDGET_CHECK_TIMEOUT_MS: '250' }).budgetCheck).toEqual({
+      failMode: 'closed',
+      cacheTtlMs: 0,
+      timeoutMs: 250,
+    });
   });
 
   it('requireDatabaseUrl says who needs it', () => {

@@ -1,6 +1,7 @@
 /** Valid rows with overridable fields, and bulk inserts that keep one round trip per batch. */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { UsageEvent } from '../../src/sdk/usage-event.js';
 
 export type Row = Record<string, unknown>;
 
@@ -63,3 +64,19 @@ export const insertLogs = (db: pg.Pool | pg.PoolClient, overrides: Row[]) =>
 
 export const insertLimits = (db: pg.Pool | pg.PoolClient, overrides: Row[]) =>
   insertRows(db, 'budget_limits', overrides.map(budgetLimit));
+
+/** A valid call (gpt-4o, 1000 in / 200 out: 4,500 µ$ from the catalogue) with overridable fields. */
+export function usageCall(requestId: string, overrides: Partial<UsageEvent> = {}): UsageEvent {
+  return {
+    requestId,
+    userId: 'user-1',
+    sessionId: 'session-1',
+    serviceType: 'workflow',
+    provider: 'openai',
+    model: 'gpt-4o',
+    promptTokens: 1000,
+    completionTokens: 200,
+    createdAt: '2026-11-20T12:00:00Z',
+    ...overrides,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Anthropic Messages → usage records. Structural types (checked against
+ * @anthropic-ai/sdk in the tests), so the SDK needs no Anthropic package.
+ *
+ * Anthropic's input_tokens leaves out cache reads and cache writes; tokensync
+ * counts every input token in promptTokens, so they are added back. Thinking
+ * tokens are part of output_tokens; output_tokens_details reports how many.
+ */
+import type { UsageEvent } from '../usage-event.js';
+import { count, usageEvent, type CallContext } from './context.js';
+
+export interface AnthropicMessageLike {
+  id?: string;
+  model: string;
+  usage?: {
+    input_tokens: number;
+    output_tokens: number;
+    cache_creation_input_tokens?: number | null;
+    cache_read_input_tokens?: number | null;
+    cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
+    output_tokens_details?: { thinking_tokens?: number | null } | null;
+  } | null;
+}
+
+export function fromAnthropicMessage(message: AnthropicMessageLike, context: CallContext): UsageEvent {
+  const usage = message.usage;
+  const cacheRead = count(usage?.cache_read_input_tokens);
+  const cacheWrite = count(usage?.cache_creation_input_tokens);
+  const oneHourWrites = count(usage?.cache_creation?.ephemeral_1h_input_tokens);
+  return usageEvent(
+    context,
+    { provider: 'anthropic', model: message.model, requestId: message.id },
+    usage
+      ? {
+          promptTokens: usage.input_tokens + cacheRead + cacheWrite,
+          completionTokens: usage.output_tokens,
+          cachedTokens: cacheRead,
+          cacheWriteTokens: cacheWrite,
+          reasoningTokens: count(usage.output_tokens_details?.thinking_tokens),
+        }
+      : undefined,
+    // One-hour cache writes cost more than five-minute ones; kept visible (priced at the cache-write rate).
+    oneHourWrites > 0 ? { cache_write_1h_tokens: oneHourWrites } : {},
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * A LangChain.js callback handler that records every LLM / chat model run.
+ *
+ * LangChain accepts plain objects of handler methods in `callbacks`, so this
+ * needs no @langchain/core at run time; its types are structural (checked
+ * against @langchain/core's CallbackHandlerMethods in the tests).
+ *
+ * Usage comes from the messages' usage_metadata (input_tokens counts every
+ * input token, cache reads and writes included: tokensync's convention), else
+ * from llmOutput.tokenUsage of older integrations. The run id is the request
+ * id, so a run is recorded once.
+ */
+import type { RecordOutcome } from '../tracker.js';
+import type { UsageEvent } from '../usage-event.js';
+import { count, usageEvent, type CallContext, type TokenCounts } from './context.js';
+
+interface UsageMetadataLike {
+  input_tokens?: number;
+  output_tokens?: number;
+  input_token_details?: { cache_read?: number; cache_creation?: number };
+  output_token_details?: { reasoning?: number };
+}
+
+interface GenerationLike {
+  text?: string;
+  message?: { usage_metadata?: UsageMetadataLike; response_metadata?: Record<string, unknown> };
+}
+
+export interface LLMResultLike {
+  generations: GenerationLike[][];
+  llmOutput?: Record<string, unknown>;
+}
+
+/** LangChain's ls_provider names where the price catalogue names the provider otherwise. */
+const CATALOGUE_PROVIDER: Record<string, string> = {
+  google_genai: 'google',
+  google_vertexai: 'google',
+  azure_openai: 'azure',
+  amazon_bedrock: 'aws',
+  bedrock: 'aws',
+};
+
+export interface LangChainHandlerOptions {
+  tracker: { record(event: UsageEvent): RecordOutcome };
+  /** Who and what for; a function receives the run's LangChain metadata and tags. */
+  context: CallContext | ((run: { runId: string; metadata: Record<string, unknown>; tags: string[] }) => CallContext);
+}
+
+interface RunStart {
+  startedAt: number;
+  metadata: Record<string, unknown>;
+  tags: string[];
+  invocationModel: string | undefined;
+}
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+
+function tokensFrom(output: LLMResultLike): TokenCounts | undefined {
+  const usages = output.generations.flat().flatMap((g) => (g.message?.usage_metadata ? [g.message.usage_metadata] : []));
+  if (usages.length > 0) {
+    const sum = (pick: (u: UsageMetadataLike) => number | undefined) => usages.reduce((total, u) => total + count(pick(u)), 0);
+    return {
+      promptTokens: sum((u) => u.input_tokens),
+      completionTokens: sum((u) => u.output_tokens),
+      cachedTokens: sum((u) => u.input_token_details?.cache_read),
+      cacheWriteTokens: sum((u) => u.input_token_details?.cache_creation),
+      reasoningTokens: sum((u) => u.output_token_details?.reasoning),
+    };
+  }
+  const legacy = output.llmOutput?.tokenUsage as { promptTokens?: number; completionTokens?: number } | undefined;
+  if (legacy && (legacy.promptTokens !== undefined || legacy.completionTokens !== undefined)) {
+    return { promptTokens: count(legacy.promptTokens), completionTokens: count(legacy.completionTokens), cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
+  }
+  return undefined;
+}
+
+function modelFrom(output: LLMResultLike | undefined, start: RunStart | undefined): string {
+  for (const generation of output?.generations.flat() ?? []) {
+    const meta = generation.message?.response_metadata;
+    const model = text(meta?.model_name) ?? text(meta?.model);
+    if (model) return model;
+  }
+  return text(start?.metadata.ls_model_name) ?? start?.invocationModel ?? 'unknown';
+}
+
+export function createLangChainHandler(options: LangChainHandlerOptions) {
+  const runs = new Map<string, RunStart>();
+
+  function started(runId: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+    const invocation = extraParams?.invocation_params as Record<string, unknown> | undefined;
+    runs.set(runId, {
+      startedAt: performance.now(),
+      metadata: metadata ?? {},
+      tags: tags ?? [],
+      invocationModel: text(invocation?.model) ?? text(invocation?.model_name),
+    });
+  }
+
+  function finish(runId: string, output: LLMResultLike | undefined, failure: Error | undefined): void {
+    const start = runs.get(runId);
+    runs.delete(runId);
+    const run = { runId, metadata: start?.metadata ?? {}, tags: start?.tags ?? [] };
+    const context = typeof options.context === 'function' ? options.context(run) : options.context;
+    const lsProvider = text(run.metadata.ls_provider);
+    const event = usageEvent(
+      {
+        ...(start ? { latencyMs: performance.now() - start.startedAt } : {}),
+        ...(failure ? { success: false, errorType: failure.name || 'Error' } : {}),
+        ...context,
+      },
+      {
+        provider: lsProvider ? (CATALOGUE_PROVIDER[lsProvider] ?? lsProvider) : 'unknown',
+        model: modelFrom(output, start),
+        requestId: runId,
+      },
+      output ? tokensFrom(output) : undefined,
+    );
+    // A failed call may have no usage at all; that is not worth a flag.
+    if (failure) delete (event.metadata as Record<string, unknown>).usage_missing;
+    options.tracker.record(event);
+  }
+
+  return {
+    name: 'tokensync',
+    handleLLMStart(_llm: unknown, _prompts: string[], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+      started(runId, extraParams, tags, metadata);
+    },
+    handleChatModelStart(_llm: unknown, _messages: unknown[][], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+      started(runId, extraParams, tags, metadata);
+    },
+    handleLLMEnd(output: LLMResultLike, runId: string) {
+      finish(runId, output, undefined);
+    },
+    handleLLMError(error: Error, runId: string) {
+      finish(runId, undefined, error);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * OpenAI responses → usage records: Chat Completions and the Responses API.
+ * Structural types (the fields we read), so the SDK needs no `openai` package;
+ * test/sdk/adapters.test.ts checks them against the SDK's own types.
+ *
+ * OpenAI counts cached reads and cache writes inside prompt/input tokens and
+ * reasoning tokens inside completion/output tokens: the convention computeCost uses.
+ */
+import type { UsageEvent } from '../usage-event.js';
+import { count, usageEvent, type CallContext } from './context.js';
+
+export interface OpenAIChatCompletionLike {
+  id?: string;
+  model: string;
+  usage?: {
+    prompt_tokens: number;
+    completion_tokens: number;
+    prompt_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
+    completion_tokens_details?: { reasoning_tokens?: number | null } | null;
+  } | null;
+}
+
+export interface OpenAIResponseLike {
+  id?: string;
+  model: string;
+  status?: string | null;
+  error?: { code?: string | null } | null;
+  usage?: {
+    input_tokens: number;
+    output_tokens: number;
+    input_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
+    output_tokens_details?: { reasoning_tokens?: number | null } | null;
+  } | null;
+}
+
+export function fromOpenAIChatCompletion(completion: OpenAIChatCompletionLike, context: CallContext): UsageEvent {
+  const usage = completion.usage;
+  return usageEvent(
+    context,
+    { provider: 'openai', model: completion.model, requestId: completion.id },
+    usage
+      ? {
+          promptTokens: usage.prompt_tokens,
+          completionTokens: usage.completion_tokens,
+          cachedTokens: count(usage.prompt_tokens_details?.cached_tokens),
+          cacheWriteTokens: count(usage.prompt_tokens_details?.cache_write_tokens),
+          reasoningTokens: count(usage.completion_tokens_details?.reasoning_tokens),
+        }
+      : undefined,
+  );
+}
+
+export function fromOpenAIResponse(response: OpenAIResponseLike, context: CallContext): UsageEvent {
+  const usage = response.usage;
+  const failed = response.status === 'failed';
+  return usageEvent(
+    {
+      ...(failed ? { success: false, errorType: response.error?.code ?? 'failed' } : {}),
+      ...context,
+    },
+    { provider: 'openai', model: response.model, requestId: response.id },
+    usage
+      ? {
+          promptTokens: usage.input_tokens,
+          completionTokens: usage.output_tokens,
+          cachedTokens: count(usage.input_tokens_details?.cached_tokens),
+          cacheWriteTokens: count(usage.input_tokens_details?.cache_write_tokens),
+          reasoningTokens: count(usage.output_tokens_details?.reasoning_tokens),
+        }
+      : undefined,
+  );
+}

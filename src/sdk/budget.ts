@@ -1,0 +1,108 @@
+/**
+ * checkBudget: may this call go ahead? Asks check_user_budget (every active limit
+ * that applies), remembers the answer briefly so that a hot path does not query
+ * per call, and when the database cannot answer in time decides by policy: open
+ * (allow, the default: a budget outage should not take the product down) or
+ * closed (deny). Either way the failure is logged and the verdict says so.
+ */
+import type { Logger } from '../logging/logger.js';
+import type { BudgetCheckRequest, SupabaseSource } from '../supabase/source.js';
+import { usdToMicros } from './money.js';
+
+export const DEFAULT_BUDGET_CACHE_TTL_MS = 5_000;
+export const DEFAULT_BUDGET_TIMEOUT_MS = 2_000;
+/** Distinct questions remembered at once; the cache starts over beyond this. */
+const MAX_CACHED_ANSWERS = 10_000;
+
+export type BudgetFailMode = 'open' | 'closed';
+
+/** check_user_budget's question, at the current time: estimatedCost in USD (e.g. computeCost of an estimate). */
+export type BudgetRequest = Omit<BudgetCheckRequest, 'at' | 'timezone'>;
+
+export interface BudgetVerdict {
+  allowed: boolean;
+  /** Why it was denied, or a warning (breach_action alert), or why the check failed. */
+  reason: string | null;
+  /** The least that is left across the limits that apply; null when none applies or the check failed. */
+  remainingBudget: number | null;
+  /** database: asked now; cache: asked within the TTL; fail-open / fail-closed: could not ask. */
+  source: 'database' | 'cache' | 'fail-open' | 'fail-closed';
+}
+
+export interface BudgetCheckerOptions {
+  source: Pick<SupabaseSource, 'checkUserBudget'>;
+  logger: Logger;
+  /** How long an answer is reused for the same question (default 5000 ms; 0 disables the cache). */
+  cacheTtlMs?: number;
+  /** What to answer when the database cannot (default open). */
+  failMode?: BudgetFailMode;
+  /** How long to wait for the database (default 2000 ms). */
+  timeoutMs?: number;
+}
+
+export type BudgetChecker = (request: BudgetRequest) => Promise<BudgetVerdict>;
+
+class BudgetCheckTimeout extends Error {}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetCheckTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecker {
+  const ttlMs = options.cacheTtlMs ?? DEFAULT_BUDGET_CACHE_TTL_MS;
+  const failMode = options.failMode ?? 'open';
+  const timeoutMs = options.timeoutMs ?? DEFAULT_BUDGET_TIMEOUT_MS;
+  // Promises, so that concurrent identical questions share one query.
+  const answers = new Map<string, { at: number; verdict: Promise<BudgetVerdict> }>();
+
+  function failed(request: BudgetRequest, error: unknown): BudgetVerdict {
+    const problem = error instanceof Error ? error.message : String(error);
+    options.logger.warn(
+      { err: error, failMode, userId: request.userId, serviceType: request.serviceType },
+      `budget check failed; failing ${failMode}`,
+    );
+    return {
+      allowed: failMode === 'open',
+      reason: `budget check failed (${problem}); failing ${failMode}`,
+      remainingBudget: null,
+      source: failMode === 'open' ? 'fail-open' : 'fail-closed',
+    };
+  }
+
+  async function ask(request: BudgetRequest): Promise<BudgetVerdict> {
+    const decision = await withTimeout(
+      options.source.checkUserBudget({ ...request, organizationId: request.organizationId ?? null, tier: request.tier ?? null }),
+      timeoutMs,
+    );
+    return { ...decision, source: 'database' };
+  }
+
+  return async (request) => {
+    const estimate = Number.isFinite(request.estimatedCost) && request.estimatedCost >= 0 ? usdToMicros(request.estimatedCost) : undefined;
+    if (estimate === undefined) {
+      return failed(request, new RangeError(`estimatedCost must be a finite amount >= 0, got ${request.estimatedCost}`));
+    }
+    const key = JSON.stringify([request.userId, request.sessionId, request.serviceType, request.organizationId ?? null, request.tier ?? null, estimate]);
+    const now = performance.now();
+    const cached = answers.get(key);
+    if (cached && now - cached.at < ttlMs) {
+      const verdict = await cached.verdict;
+      return verdict.source === 'database' ? { ...verdict, source: 'cache' } : verdict;
+    }
+
+    const verdict: Promise<BudgetVerdict> = ask(request).catch((error: unknown) => {
+      // A failure is not an answer to remember: the next call asks again.
+      if (answers.get(key)?.verdict === verdict) answers.delete(key);
+      return failed(request, error);
+    });
+    if (ttlMs > 0) {
+      if (answers.size >= MAX_CACHED_ANSWERS) answers.clear();
+      answers.set(key, { at: now, verdict });
+    }
+    return verdict;
+  };
+}

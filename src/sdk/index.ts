@@ -1,0 +1,13 @@
+/** The tracking SDK: what `import … from 'tokensync'` offers application code. */
+export { createTracker, type Tracker, type TrackerOptions, type RecordOutcome } from './tracker.js';
+export type { FlushReport, TrackerStats, Rejection } from './report.js';
+export type { UsageEvent } from './usage-event.js';
+export { checkBudget, closeBudgetChecks } from './check-budget.js';
+export { createBudgetChecker, type BudgetRequest, type BudgetVerdict, type BudgetFailMode, type BudgetCheckerOptions } from './budget.js';
+export { computeCost, type CostResult, type KnownCost, type UnknownCost, type TokenUsage, type CostOptions } from './pricing/compute.js';
+export type { PriceOverride, OverrideRates } from './pricing/overrides.js';
+export { formatMicros } from './money.js';
+export { fromOpenAIChatCompletion, fromOpenAIResponse, type OpenAIChatCompletionLike, type OpenAIResponseLike } from './adapters/openai.js';
+export { fromAnthropicMessage, type AnthropicMessageLike } from './adapters/anthropic.js';
+export { createLangChainHandler, type LangChainHandlerOptions, type LLMResultLike } from './adapters/langchain.js';
+export type { CallContext } from './adapters/context.js';

@@ -1,0 +1,167 @@
+/**
+ * The cost of one call, exact to the micro-dollar.
+ *
+ * Token counts follow OpenAI's convention, which every adapter maps to:
+ * promptTokens counts every input token, cached reads and cache writes included;
+ * completionTokens counts every output token, reasoning included. So
+ *
+ *   input  = (prompt − cached − cacheWrite) × input + cached × cacheRead + cacheWrite × cacheWrite
+ *   output = (completion − reasoning) × output + reasoning × reasoning
+ *
+ * each rounded once to whole micro-dollars (half up), and total = input + output.
+ * A long-context tier prices the whole call when promptTokens exceeds its threshold.
+ */
+import { microsToUsd, roundScaledMicros, scaledCostOf, type Rate } from '../money.js';
+import { lookupCatalogue } from './catalogue.js';
+import { findOverride, sheetFromOverride, type PriceOverride } from './overrides.js';
+import { ratesFor, type PriceLookup, type PriceSheet, type PriceSource } from './price-sheet.js';
+
+export interface TokenUsage {
+  provider: string;
+  model: string;
+  promptTokens: number;
+  completionTokens: number;
+  /** Input tokens read from the provider's cache (part of promptTokens). */
+  cachedTokens?: number;
+  /** Input tokens written to the provider's cache (part of promptTokens). */
+  cacheWriteTokens?: number;
+  /** Reasoning tokens (part of completionTokens). */
+  reasoningTokens?: number;
+}
+
+export interface CostOptions {
+  /** When the call happened: prices are dated (default now). */
+  at?: Date;
+  /** model_pricing rows; they win over the catalogue from their effective_from on. */
+  overrides?: readonly PriceOverride[];
+}
+
+export interface KnownCost {
+  known: true;
+  inputMicros: number;
+  outputMicros: number;
+  totalMicros: number;
+  /** USD, for display; store the micros (or formatMicros of them) to stay exact. */
+  inputCost: number;
+  outputCost: number;
+  totalCost: number;
+  source: PriceSource;
+  pricedAs: string;
+  effectiveFrom: string | null;
+  longContext: boolean;
+}
+
+export interface UnknownCost {
+  known: false;
+  inputCost: null;
+  outputCost: null;
+  totalCost: null;
+  /** Why no price applies; recorded with the row. */
+  reason: string;
+}
+
+export type CostResult = KnownCost | UnknownCost;
+
+const unknown = (reason: string): UnknownCost => ({ known: false, inputCost: null, outputCost: null, totalCost: null, reason });
+
+const overrideSheets = new WeakMap<PriceOverride, PriceSheet>();
+
+/** Override first, then the catalogue; never another model's price. */
+export function lookupPrice(provider: string, model: string, at: Date, overrides: readonly PriceOverride[] = []): PriceLookup {
+  const override = findOverride(overrides, provider, model, at);
+  if (!override) return lookupCatalogue(provider, model, at);
+  let sheet = overrideSheets.get(override);
+  if (!sheet) {
+    sheet = sheetFromOverride(override);
+    overrideSheets.set(override, sheet);
+  }
+  return { found: true, sheet };
+}
+
+function invalidUsage(usage: TokenUsage): string | undefined {
+  const counts = {
+    promptTokens: usage.promptTokens,
+    completionTokens: usage.completionTokens,
+    cachedTokens: usage.cachedTokens ?? 0,
+    cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+    reasoningTokens: usage.reasoningTokens ?? 0,
+  };
+  for (const [name, value] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(value) || value < 0) return `${name} must be a whole number >= 0, got ${value}`;
+  }
+  if (counts.cachedTokens + counts.cacheWriteTokens > counts.promptTokens) {
+    return 'cachedTokens + cacheWriteTokens exceed promptTokens (promptTokens counts every input token)';
+  }
+  if (counts.reasoningTokens > counts.completionTokens) {
+    return 'reasoningTokens exceed completionTokens (completionTokens counts every output token)';
+  }
+  return undefined;
+}
+
+/** Sums tokens × rate; a missing rate is only an error when tokens need it. */
+function priceParts(parts: readonly [tokens: number, rate: Rate | null, what: string][]): bigint | string {
+  let sum = 0n;
+  for (const [tokens, rate, what] of parts) {
+    if (tokens === 0) continue;
+    if (rate === null) return what;
+    sum += scaledCostOf(tokens, rate);
+  }
+  return sum;
+}
+
+/** The cost of a call priced by this sheet. */
+export function costFromSheet(sheet: PriceSheet, usage: TokenUsage): CostResult {
+  const problem = invalidUsage(usage);
+  if (problem) return unknown(`invalid usage: ${problem}`);
+  const cached = usage.cachedTokens ?? 0;
+  const cacheWrite = usage.cacheWriteTokens ?? 0;
+  const reasoning = usage.reasoningTokens ?? 0;
+  const { rates, longContext } = ratesFor(sheet, usage.promptTokens);
+
+  const input = priceParts([
+    [usage.promptTokens - cached - cacheWrite, rates.input, 'input'],
+    [cached, rates.cacheRead ?? rates.input, 'cached input'],
+    [cacheWrite, rates.cacheWrite ?? rates.input, 'cache write'],
+  ]);
+  const output = priceParts([
+    [usage.completionTokens - reasoning, rates.output, 'output'],
+    [reasoning, rates.reasoning ?? rates.output, 'reasoning'],
+  ]);
+  for (const part of [input, output]) {
+    if (typeof part === 'string') return unknown(`${sheet.pricedAs} (${sheet.source}) has no ${part} token price`);
+  }
+  const inputMicros = roundScaledMicros(input as bigint);
+  const outputMicros = roundScaledMicros(output as bigint);
+  const totalMicros = inputMicros + outputMicros;
+  return {
+    known: true,
+    inputMicros,
+    outputMicros,
+    totalMicros,
+    inputCost: microsToUsd(inputMicros),
+    outputCost: microsToUsd(outputMicros),
+    totalCost: microsToUsd(totalMicros),
+    source: sheet.source,
+    pricedAs: sheet.pricedAs,
+    effectiveFrom: sheet.effectiveFrom,
+    longContext,
+  };
+}
+
+/**
+ * The cost of one call from the catalogue, or from an override in force at
+ * `options.at`. Never throws: an unknown model or invalid counts give
+ * `{ known: false, reason }` and null costs.
+ */
+export function computeCost(usage: TokenUsage, options: CostOptions = {}): CostResult {
+  const at = options.at ?? new Date();
+  if (Number.isNaN(at.getTime())) return unknown('invalid usage: the call time is not a valid date');
+  if (!usage.provider?.trim() || !usage.model?.trim()) return unknown('invalid usage: provider and model are required');
+  let lookup: PriceLookup;
+  try {
+    lookup = lookupPrice(usage.provider.trim(), usage.model.trim(), at, options.overrides);
+  } catch (error) {
+    return unknown(`invalid price override: ${(error as Error).message}`);
+  }
+  return lookup.found ? costFromSheet(lookup.sheet, usage) : unknown(lookup.reason);
+}

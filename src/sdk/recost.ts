@@ -1,0 +1,129 @@
+/**
+ * Re-costing past rows after a price change (a model_pricing row added late, a
+ * catalogue update): reads rows in (created_at, id) keyset pages, prices each as
+ * of its own created_at, and writes the costs that differ. Rows whose costs the
+ * caller gave (metadata.pricing.source = 'given') are the caller's numbers and
+ * are left alone. Sums are exact micro-dollars.
+ */
+import type { CostUpdate, CreatedCursor, RecostRow, UsageStore } from '../supabase/usage-store.js';
+import { formatMicros, parseUsdText } from './money.js';
+import { computeCost } from './pricing/compute.js';
+import type { PriceOverride } from './pricing/overrides.js';
+import { pricingNote } from './usage-event.js';
+
+export const DEFAULT_RECOST_BATCH_SIZE = 1000;
+
+export interface RecostOptions {
+  store: UsageStore;
+  overrides: readonly PriceOverride[];
+  /** Rows created at or after this instant. */
+  from: string;
+  /** …and before this one (default: no end). */
+  to?: string | undefined;
+  /** Only this model (exact). */
+  model?: string | undefined;
+  /** Compute and summarise; write nothing. */
+  dryRun: boolean;
+  batchSize?: number;
+  onProgress?: (progress: RecostTotals) => void;
+}
+
+export interface RecostTotals {
+  /** Rows read. */
+  scanned: number;
+  /** Rows whose costs differ (written, or would be in a dry run). */
+  changed: number;
+  unchanged: number;
+  /** Rows with caller-given costs, left as they are. */
+  skippedGiven: number;
+  /** Rows without a price after re-costing (their costs are now null). */
+  unknownAfter: number;
+  /** Sums of total_cost over the rows read (unknown counts as 0), before and after. */
+  totalBeforeMicros: number;
+  totalAfterMicros: number;
+}
+
+export interface RecostSummary extends RecostTotals {
+  /** Per model, ordered by the size of the difference. */
+  byModel: { model: string; rows: number; changed: number; beforeMicros: number; afterMicros: number }[];
+}
+
+interface Repriced {
+  update: CostUpdate;
+  changed: boolean;
+  beforeMicros: number;
+  afterMicros: number;
+  unknown: boolean;
+}
+
+function reprice(row: RecostRow, overrides: readonly PriceOverride[]): Repriced {
+  const cost = computeCost(row, { at: new Date(row.createdAt), overrides });
+  const before = [row.inputCost, row.outputCost, row.totalCost].map(parseUsdText);
+  const after = cost.known ? [cost.inputMicros, cost.outputMicros, cost.totalMicros] : [null, null, null];
+  return {
+    update: {
+      id: row.id,
+      input_cost: cost.known ? formatMicros(cost.inputMicros) : null,
+      output_cost: cost.known ? formatMicros(cost.outputMicros) : null,
+      total_cost: cost.known ? formatMicros(cost.totalMicros) : null,
+      pricing: pricingNote(cost),
+    },
+    changed: before.some((value, i) => value !== after[i]),
+    beforeMicros: before[2] ?? 0,
+    afterMicros: after[2] ?? 0,
+    unknown: !cost.known,
+  };
+}
+
+export async function recost(options: RecostOptions): Promise<RecostSummary> {
+  const totals: RecostTotals = { scanned: 0, changed: 0, unchanged: 0, skippedGiven: 0, unknownAfter: 0, totalBeforeMicros: 0, totalAfterMicros: 0 };
+  const byModel = new Map<string, RecostSummary['byModel'][number]>();
+  let cursor: CreatedCursor | null = null;
+  for (;;) {
+    const page = await options.store.usageToRecost({
+      from: options.from,
+      to: options.to,
+      model: options.model,
+      after: cursor,
+      limit: options.batchSize ?? DEFAULT_RECOST_BATCH_SIZE,
+    });
+    const updates: CostUpdate[] = [];
+    for (const row of page.rows) {
+      totals.scanned += 1;
+      const model = byModel.get(row.model) ?? { model: row.model, rows: 0, changed: 0, beforeMicros: 0, afterMicros: 0 };
+      byModel.set(row.model, model);
+      model.rows += 1;
+      const sum = (before: number, after: number) => {
+        totals.totalBeforeMicros += before;
+        totals.totalAfterMicros += after;
+        model.beforeMicros += before;
+        model.afterMicros += after;
+      };
+      if (row.pricingSource === 'given') {
+        const given = parseUsdText(row.totalCost) ?? 0;
+        sum(given, given);
+        totals.skippedGiven += 1;
+        continue;
+      }
+      const result = reprice(row, options.overrides);
+      sum(result.beforeMicros, result.afterMicros);
+      if (result.unknown) totals.unknownAfter += 1;
+      if (result.changed) {
+        totals.changed += 1;
+        model.changed += 1;
+        updates.push(result.update);
+      } else {
+        totals.unchanged += 1;
+      }
+    }
+    if (updates.length > 0 && !options.dryRun) await options.store.applyCosts(updates);
+    options.onProgress?.({ ...totals });
+    const last = page.rows.at(-1);
+    if (!page.hasMore || !last) break;
+    cursor = { createdAt: last.createdAt, id: last.id };
+  }
+  const ordered = [...byModel.values()].sort(
+    (a, b) => Math.abs(b.afterMicros - b.beforeMicros) - Math.abs(a.afterMicros - a.beforeMicros) || a.model.localeCompare(b.model),
+  );
+  return { ...totals, byModel: ordered };
+}

@@ -1,0 +1,163 @@
+/**
+ * What application code hands to `record()`: checked here with the limits the
+ * table enforces, so a bad record is refused with a reason instead of failing a
+ * whole batch later; and turned into a token_usage_logs row once priced.
+ */
+import { z } from 'zod';
+import type { JsonValue } from '../supabase/transport.js';
+import type { UsageRow } from '../supabase/usage-store.js';
+import { formatMicros, usdToMicros } from './money.js';
+import type { CostResult } from './pricing/compute.js';
+
+/** Largest token count the integer columns hold. */
+const MAX_TOKENS = 2_147_483_647;
+/** Metadata travels with every row into Postgres and Notion; keep it small. */
+export const MAX_METADATA_BYTES = 32_768;
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+const optionalText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullish().transform((v) => v ?? null);
+const tokens = z.number().int('must be a whole number').min(0, 'must be >= 0').max(MAX_TOKENS);
+const optionalTokens = tokens.optional().default(0);
+const usd = z.number().finite('must be a finite amount').min(0, 'must be >= 0');
+
+function jsonSize(value: unknown): number | undefined {
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return undefined;
+  }
+}
+
+const metadata = z
+  .record(z.string(), z.unknown())
+  .optional()
+  .superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const size = jsonSize(value);
+    if (size === undefined) ctx.addIssue({ code: 'custom', message: 'must be JSON-serialisable' });
+    else if (size > MAX_METADATA_BYTES) ctx.addIssue({ code: 'custom', message: `is ${size} bytes as JSON; at most ${MAX_METADATA_BYTES}` });
+  });
+
+const createdAt = z
+  .union([z.date(), z.string()])
+  .optional()
+  .transform((value, ctx) => {
+    const date = value === undefined ? new Date() : new Date(value);
+    if (Number.isNaN(date.getTime())) {
+      ctx.addIssue({ code: 'custom', message: 'must be a Date or an ISO timestamp' });
+      return z.NEVER;
+    }
+    return date.toISOString();
+  });
+
+export const usageEventSchema = z
+  .object({
+    requestId: text(255),
+    serviceType: text(100),
+    provider: text(100),
+    model: text(200),
+    promptTokens: tokens,
+    completionTokens: tokens,
+    cachedTokens: optionalTokens,
+    cacheWriteTokens: optionalTokens,
+    reasoningTokens: optionalTokens,
+    userId: optionalText(255),
+    sessionId: optionalText(255),
+    organizationId: optionalText(255),
+    tier: optionalText(100),
+    agentId: optionalText(255),
+    agentName: optionalText(255),
+    workflowId: optionalText(255),
+    workflowStep: optionalText(255),
+    latencyMs: z.number().finite().min(0, 'must be >= 0').max(MAX_TOKENS).nullish().transform((v) => (v == null ? null : Math.round(v))),
+    success: z.boolean().optional().default(true),
+    errorType: optionalText(255),
+    metadata,
+    inputCost: usd.optional(),
+    outputCost: usd.optional(),
+    totalCost: usd.optional(),
+    /** When the call happened (default: when record() was called). */
+    createdAt,
+  })
+  .superRefine((e, ctx) => {
+    if (e.cachedTokens + e.cacheWriteTokens > e.promptTokens) {
+      ctx.addIssue({ code: 'custom', path: ['cachedTokens'], message: 'cachedTokens + cacheWriteTokens exceed promptTokens, which counts every input token' });
+    }
+    if (e.reasoningTokens > e.completionTokens) {
+      ctx.addIssue({ code: 'custom', path: ['reasoningTokens'], message: 'exceed completionTokens, which counts every output token' });
+    }
+    if (e.inputCost !== undefined && e.outputCost !== undefined && e.totalCost !== undefined
+        && usdToMicros(e.inputCost)! + usdToMicros(e.outputCost)! !== usdToMicros(e.totalCost)) {
+      ctx.addIssue({ code: 'custom', path: ['totalCost'], message: 'differs from inputCost + outputCost' });
+    }
+  });
+
+/** What record() accepts. Token counts follow OpenAI's convention: see computeCost. */
+export type UsageEvent = z.input<typeof usageEventSchema>;
+/** A checked event, waiting in the buffer to be priced and written. */
+export type ValidUsageEvent = z.output<typeof usageEventSchema>;
+
+export type EventCheck = { ok: true; event: ValidUsageEvent } | { ok: false; reason: string };
+
+/** Never throws, whatever it is given. */
+export function checkUsageEvent(input: unknown): EventCheck {
+  const parsed = usageEventSchema.safeParse(input);
+  if (parsed.success) return { ok: true, event: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join('.') : 'record';
+  return { ok: false, reason: `${where}: ${issue.message}` };
+}
+
+export function hasGivenCost(event: ValidUsageEvent): boolean {
+  return event.inputCost !== undefined || event.outputCost !== undefined || event.totalCost !== undefined;
+}
+
+const decimal = (usdAmount: number | undefined) => (usdAmount === undefined ? null : formatMicros(usdToMicros(usdAmount)!));
+
+/** The metadata.pricing note of a row: where its cost came from, or why it is unknown. */
+export function pricingNote(cost: CostResult | 'given'): { [key: string]: JsonValue } {
+  if (cost === 'given') return { source: 'given' };
+  if (!cost.known) return { source: 'unknown', reason: cost.reason };
+  return {
+    source: cost.source,
+    priced_as: cost.pricedAs,
+    ...(cost.effectiveFrom ? { effective_from: cost.effectiveFrom } : {}),
+    ...(cost.longContext ? { long_context: true } : {}),
+  };
+}
+
+/** The row to write: costs as given by the caller, else as priced. */
+export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): UsageRow {
+  const costs =
+    cost === 'given'
+      ? { input_cost: decimal(event.inputCost), output_cost: decimal(event.outputCost), total_cost: decimal(event.totalCost) }
+      : cost.known
+        ? { input_cost: formatMicros(cost.inputMicros), output_cost: formatMicros(cost.outputMicros), total_cost: formatMicros(cost.totalMicros) }
+        : { input_cost: null, output_cost: null, total_cost: null };
+  return {
+    request_id: event.requestId,
+    created_at: event.createdAt,
+    organization_id: event.organizationId,
+    user_id: event.userId,
+    session_id: event.sessionId,
+    tier: event.tier,
+    service_type: event.serviceType,
+    agent_id: event.agentId,
+    agent_name: event.agentName,
+    workflow_id: event.workflowId,
+    workflow_step: event.workflowStep,
+    provider: event.provider,
+    model: event.model,
+    prompt_tokens: event.promptTokens,
+    completion_tokens: event.completionTokens,
+    cached_tokens: event.cachedTokens,
+    cache_write_tokens: event.cacheWriteTokens,
+    reasoning_tokens: event.reasoningTokens,
+    ...costs,
+    latency_ms: event.latencyMs,
+    success: event.success,
+    error_type: event.errorType,
+    // The pricing note is ours: it replaces a caller's key of the same name.
+    metadata: { ...(event.metadata as { [key: string]: JsonValue } | undefined), pricing: pricingNote(cost) },
+  };
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { computeCost } from '../../src/sdk/pricing/compute.js';
+import { checkUsageEvent, toUsageRow, type UsageEvent } from '../../src/sdk/usage-event.js';
+import { usageCall } from '../support/fixtures.js';
+
+const call = usageCall('req-1');
+
+describe('checkUsageEvent', () => {
+  it('accepts a call and fills the defaults', () => {
+    const checked = checkUsageEvent({ ...call, latencyMs: 812.6 });
+    expect(checked).toMatchObject({
+      ok: true,
+      event: { cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0, success: true, latencyMs: 813, tier: null, createdAt: '2026-11-20T12:00:00.000Z' },
+    });
+  });
+
+  it.each([
+    ['negative tokens', { promptTokens: -1 }, /^promptTokens: must be >= 0/],
+    ['NaN tokens', { completionTokens: Number.NaN }, /^completionTokens: /],
+    ['fractional tokens', { promptTokens: 10.5 }, /^promptTokens: must be a whole number/],
+    ['tokens past the integer column', { promptTokens: 2 ** 31 }, /^promptTokens: /],
+    ['an empty model', { model: '  ' }, /^model: must not be empty/],
+    ['a missing request id', { requestId: undefined }, /^requestId: /],
+    ['a 10k-character user id', { userId: 'u'.repeat(10_000) }, /^userId: must be at most 255 characters/],
+    ['cache larger than the prompt', { cachedTokens: 800, cacheWriteTokens: 201 }, /^cachedTokens: .*exceed promptTokens/],
+    ['reasoning larger than the completion', { reasoningTokens: 201 }, /^reasoningTokens: exceed completionTokens/],
+    ['a negative cost', { inputCost: -0.01 }, /^inputCost: must be >= 0/],
+    ['an infinite cost', { totalCost: Number.POSITIVE_INFINITY }, /^totalCost: /],
+    ['a total that is not input + output', { inputCost: 0.1, outputCost: 0.2, totalCost: 0.31 }, /^totalCost: differs from inputCost \+ outputCost/],
+    ['an unreadable date', { createdAt: 'yesterday-ish' }, /^createdAt: must be a Date or an ISO timestamp/],
+    ['metadata that is not JSON', { metadata: { big: 10n } }, /^metadata: must be JSON-serialisable/],
+    ['metadata over 32 KiB', { metadata: { blob: 'x'.repeat(40_000) } }, /^metadata: is \d+ bytes as JSON; at most 32768/],
+  ])('refuses %s with a reason', (_name, overrides, reason) => {
+    const checked = checkUsageEvent({ ...call, ...overrides });
+    expect(checked.ok).toBe(false);
+    expect(checked.ok ? '' : checked.reason).toMatch(reason);
+  });
+
+  it.each([null, undefined, 42, 'a string', []])('refuses %j without throwing', (input) => {
+    expect(checkUsageEvent(input)).toMatchObject({ ok: false, reason: expect.any(String) });
+  });
+
+  it('0.1 + 0.2 is 0.3 when the caller gives costs', () => {
+    expect(checkUsageEvent({ ...call, inputCost: 0.1, outputCost: 0.2, totalCost: 0.3 }).ok).toBe(true);
+  });
+});
+
+describe('toUsageRow', () => {
+  const event = (overrides: Partial<UsageEvent> = {}) => {
+    const checked = checkUsageEvent({ ...call, ...overrides });
+    if (!checked.ok) throw new Error(checked.reason);
+    return checked.event;
+  };
+
+  it('writes priced costs as exact decimal text and notes where they came from', () => {
+    const e = event({ metadata: { feature: 'summary', pricing: 'mine' } });
+    const row = toUsageRow(e, computeCost(e, { at: new Date(e.createdAt) }));
+    expect(row).toMatchObject({
+      request_id: 'req-1', service_type: 'workflow', prompt_tokens: 1000, completion_tokens: 200,
+      input_cost: '0.002500', output_cost: '0.002000', total_cost: '0.004500',
+      created_at: '2026-11-20T12:00:00.000Z',
+      metadata: { feature: 'summary', pricing: { source: 'catalogue', priced_as: 'openai/gpt-4o' } },
+    });
+  });
+
+  it('keeps the caller’s costs, to the micro-dollar', () => {
+    const row = toUsageRow(event({ inputCost: 0.0000015, outputCost: 0.25 }), 'given');
+    expect(row).toMatchObject({ input_cost: '0.000002', output_cost: '0.250000', total_cost: null, metadata: { pricing: { source: 'given' } } });
+  });
+
+  it('writes an unknown price as null costs with the reason', () => {
+    const e = event({ model: 'house-model-7' });
+    const row = toUsageRow(e, computeCost(e));
+    expect(row).toMatchObject({ input_cost: null, output_cost: null, total_cost: null, metadata: { pricing: { source: 'unknown', reason: expect.stringContaining('house-model-7') } } });
+  });
+});
