@@ -1,0 +1,56 @@
+/**
+ * npm run bench: runs each benchmark against a throwaway database on the
+ * DATABASE_URL server and rewrites its section of BENCHMARKS.md.
+ * A new benchmark is one file exporting a Benchmark, added to BENCHMARKS below.
+ */
+import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
+import { loadConfig, requireDatabaseUrl } from '../src/config/env.js';
+import { BENCHMARKS_FILE, describeRun, renderSection, throwawayDatabase, writeSection, type Benchmark } from './support.js';
+import { trackerBenchmark } from './tracker.js';
+
+const BENCHMARKS: readonly Benchmark[] = [trackerBenchmark];
+
+const HELP = `Usage: npm run bench -- [options]
+
+Runs the benchmarks, each in a throwaway database created (and dropped) on the
+server DATABASE_URL points at, and writes their figures to ${BENCHMARKS_FILE}
+with the machine, commit and command.
+
+Options:
+  --only ID     run one benchmark (${BENCHMARKS.map((b) => b.id).join(', ')})
+  -h, --help    show this help
+
+Environment:
+  DATABASE_URL  a server where the role may create databases, e.g. postgres://postgres@127.0.0.1:5432/postgres
+`;
+
+await runCommand({
+  name: 'bench',
+  help: HELP,
+  options: { only: { type: 'string' } },
+  async run(values) {
+    const chosen = values.only ? BENCHMARKS.filter((b) => b.id === values.only) : BENCHMARKS;
+    if (chosen.length === 0) {
+      process.stderr.write(`bench: no benchmark ${JSON.stringify(values.only)}; choose from ${BENCHMARKS.map((b) => b.id).join(', ')}\n`);
+      return EXIT_USAGE;
+    }
+    const config = loadConfig();
+    registerSecrets(config.secrets);
+    const adminUrl = requireDatabaseUrl(config, 'npm run bench');
+    const command = `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`;
+    for (const benchmark of chosen) {
+      process.stdout.write(`${benchmark.id}: running …\n`);
+      const database = await throwawayDatabase(adminUrl);
+      try {
+        const about = { ...(await describeRun(database.url)), command };
+        const result = await benchmark.run({ databaseUrl: database.url });
+        await writeSection(benchmark.id, renderSection(benchmark, result, about));
+        for (const [what, value, unit] of result.figures) process.stdout.write(`  ${what}: ${value} ${unit}\n`);
+      } finally {
+        await database.drop();
+      }
+    }
+    process.stdout.write(`wrote ${BENCHMARKS_FILE}\n`);
+    return EXIT_OK;
+  },
+});
