@@ -51,6 +51,17 @@ describe('planViews', () => {
     expect(planViews(spec, live, id, context)).toMatchObject([
       { kind: 'update', viewId: 'v2', renamedFrom: 'Model spend', body: { name: 'Cost by model' } },
     ]);
+    // Only the name is sent back: its settings were still ours.
+    expect(planViews(spec, live, id, context)[0]).not.toHaveProperty('body.configuration');
+  });
+
+  it('adopts the default view Notion creates with a new database as our first table view', () => {
+    const fresh: LiveView[] = [{ id: 'default', name: 'Default view', type: 'table', configuration: null }];
+    const changes = planViews(spec, fresh, id, context, { adoptDefaultView: true });
+    expect(changes[0]).toMatchObject({ kind: 'update', viewId: 'default', renamedFrom: 'Default view', body: { name: 'All calls', sorts: [expect.anything()] } });
+    expect(changes.filter((c) => c.kind === 'create').map((c) => c.kind === 'create' && c.body.name)).not.toContain('All calls');
+    // Without the hint, a stranger's table view is left alone.
+    expect(planViews(spec, fresh, id, context)[0]).toMatchObject({ kind: 'create', body: { name: 'All calls' } });
   });
 
   it('moves the month-to-date filter when the month changes', () => {

@@ -63,30 +63,56 @@ function sameSettings(live: LiveView, body: ViewBody): boolean {
   );
 }
 
-function findOurs(body: ViewBody, candidates: LiveView[], taken: Set<string>): LiveView | undefined {
+export interface PlanViewsOptions {
+  /**
+   * The database was just created: Notion gave it a default table view, which
+   * becomes our first table view instead of a stray extra tab.
+   */
+  adoptDefaultView?: boolean;
+}
+
+function findOurs(body: ViewBody, candidates: LiveView[], taken: Set<string>, adoptAny: boolean): LiveView | undefined {
   const free = candidates.filter((v) => !taken.has(v.id) && v.type === body.type);
-  return free.find((v) => v.name === body.name) ?? free.find((v) => containsSubset(v.configuration ?? {}, body.configuration ?? {}) && sameFilter(v, body));
+  return (
+    free.find((v) => v.name === body.name) ??
+    free.find((v) => containsSubset(v.configuration ?? {}, body.configuration ?? {}) && sameFilter(v, body)) ??
+    (adoptAny ? free[0] : undefined)
+  );
 }
 
 function sameFilter(live: LiveView, body: ViewBody): boolean {
   return body.filter === undefined ? !live.filter : containsSubset(live.filter, body.filter);
 }
 
-function reconcile(body: ViewBody, candidates: LiveView[], taken: Set<string>): ViewChange | undefined {
-  const live = findOurs(body, candidates, taken);
+function reconcile(body: ViewBody, candidates: LiveView[], taken: Set<string>, adoptAny = false): ViewChange | undefined {
+  const live = findOurs(body, candidates, taken, adoptAny);
   if (!live) return { kind: 'create', body };
   taken.add(live.id);
-  if (live.name === body.name && sameSettings(live, body)) return undefined;
-  const { type: _type, ...update } = body;
-  return { kind: 'update', viewId: live.id, body: update, ...(live.name !== body.name ? { renamedFrom: live.name } : {}) };
+  const settingsDiffer = !sameSettings(live, body);
+  if (live.name === body.name && !settingsDiffer) return undefined;
+  const { type: _type, ...full } = body;
+  return {
+    kind: 'update',
+    viewId: live.id,
+    body: settingsDiffer ? full : { name: body.name },
+    ...(live.name !== body.name ? { renamedFrom: live.name } : {}),
+  };
 }
 
-export function planViews(spec: DatabaseSpec, live: LiveView[], id: PropertyIdOf, context: ViewContext): ViewChange[] {
+export function planViews(
+  spec: DatabaseSpec,
+  live: LiveView[],
+  id: PropertyIdOf,
+  context: ViewContext,
+  options: PlanViewsOptions = {},
+): ViewChange[] {
   const changes: ViewChange[] = [];
   const taken = new Set<string>();
   const topLevel = live.filter((v) => !v.dashboard_view_id && v.type !== 'dashboard');
+  let adoptDefault = options.adoptDefaultView ?? false;
   for (const view of spec.views) {
-    const change = reconcile(viewBody(view, id, context), topLevel, taken);
+    const change = reconcile(viewBody(view, id, context), topLevel, taken, adoptDefault && view.type === 'table');
+    if (view.type === 'table') adoptDefault = false;
     if (change) changes.push(change);
   }
   if (!spec.dashboard) return changes;
@@ -116,8 +142,7 @@ export function describeViewChange(change: ViewChange): string {
     case 'create-widget':
       return `add “${change.body.name}” to dashboard “${change.dashboardName}”`;
     case 'update':
-      return change.renamedFrom !== undefined
-        ? `rename view “${change.renamedFrom}” back to “${change.body.name}”${change.body.configuration ? ' and restore its settings' : ''}`
-        : `restore the settings of view “${change.body.name}”`;
+      if (change.renamedFrom === undefined) return `restore the settings of view “${change.body.name}”`;
+      return `${change.body.configuration ? 'turn' : 'rename'} view “${change.renamedFrom}” ${change.body.configuration ? 'into' : 'back to'} “${change.body.name}”`;
   }
 }

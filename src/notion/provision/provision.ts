@@ -13,7 +13,7 @@ import { createDatabaseRequest, readLiveProperties } from '../schema.js';
 import { upsertEnvFile } from './env-file.js';
 import { checkParentPage, checkToken, childDatabases, locateDatabase, type ChildDatabase } from './locate.js';
 import { describeSchemaChange, describeSchemaNote, planSchema, schemaUpdateRequest } from './plan-schema.js';
-import { describeViewChange, planViews, type LiveView, type ViewBody, type ViewChange } from './plan-views.js';
+import { describeViewChange, planViews, type LiveView, type PlanViewsOptions, type ViewBody, type ViewChange } from './plan-views.js';
 
 export interface NotionIdsOf {
   databaseId: string;
@@ -65,10 +65,13 @@ export async function provisionNotion(options: ProvisionOptions): Promise<Provis
   const children = await childDatabases(client, parentPageId);
   try {
     for (const spec of CATALOGUE) {
-      const step = new DatabaseStep(client, spec, options, context, emit);
-      const ids = await step.run(children);
-      if (ids) result.databases[spec.dataset] = ids;
-      result.changes += step.changes;
+      // Ids are kept as soon as the database is known, so a later failure still records them.
+      const step = new DatabaseStep(client, spec, options, context, emit, (ids) => (result.databases[spec.dataset] = ids));
+      try {
+        await step.run(children);
+      } finally {
+        result.changes += step.changes;
+      }
     }
   } finally {
     // Whatever was found or created is recorded, also when a later step failed.
@@ -100,6 +103,7 @@ class DatabaseStep {
     private readonly options: ProvisionOptions,
     private readonly context: ViewContext,
     private readonly emit: (event: ProvisionEvent) => void,
+    private readonly located: (ids: NotionIdsOf) => void,
   ) {}
 
   private change(message: string) {
@@ -107,21 +111,21 @@ class DatabaseStep {
     this.emit({ kind: 'change', title: this.spec.title, message: this.options.dryRun ? `would ${message}` : message });
   }
 
-  async run(children: ChildDatabase[]): Promise<NotionIdsOf | undefined> {
+  async run(children: ChildDatabase[]): Promise<void> {
     const { spec, options } = this;
     const { located, notes } = await locateDatabase(this.client, spec, options.parentPageId, options.recorded[spec.dataset], children);
     notes.forEach((message) => this.emit({ kind: 'note', title: spec.title, message }));
 
     if (!located && options.dryRun) {
       this.change(`create the database with ${spec.properties.length} properties and ${spec.views.length} views${spec.dashboard ? ' and a dashboard' : ''}`);
-      return undefined;
+      return;
     }
     const ids = located ?? (await this.createDatabase());
+    this.located({ databaseId: ids.databaseId, dataSourceId: ids.dataSourceId });
     if (located) this.emit({ kind: 'database', title: spec.title, message: `found by ${located.how} (${located.databaseId})` });
 
     const idOf = await this.repairSchema(ids.dataSourceId);
-    await this.reconcileViews(ids, idOf);
-    return { databaseId: ids.databaseId, dataSourceId: ids.dataSourceId };
+    await this.reconcileViews(ids, idOf, { adoptDefaultView: !located });
   }
 
   private async createDatabase(): Promise<NotionIdsOf> {
@@ -170,11 +174,11 @@ class DatabaseStep {
     return views;
   }
 
-  private async reconcileViews(ids: NotionIdsOf, idOf: PropertyIdOf): Promise<void> {
+  private async reconcileViews(ids: NotionIdsOf, idOf: PropertyIdOf, options: PlanViewsOptions): Promise<void> {
     const live = await this.liveViews(ids.databaseId);
     let changes: ViewChange[];
     try {
-      changes = planViews(this.spec, live, idOf, this.context);
+      changes = planViews(this.spec, live, idOf, this.context, options);
     } catch (error) {
       // A dry run on a schema that is not repaired yet cannot resolve every property.
       if (this.options.dryRun) return this.emit({ kind: 'note', title: this.spec.title, message: 'views are planned after the schema is repaired' });

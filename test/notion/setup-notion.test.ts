@@ -1,0 +1,275 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { CATALOGUE, specOf } from '../../src/notion/catalogue/index.js';
+import { createNotionClient, NotionRequestError } from '../../src/notion/client.js';
+import { NotionSetupError } from '../../src/notion/provision/locate.js';
+import { provisionNotion, type ProvisionEvent, type ProvisionOptions } from '../../src/notion/provision/provision.js';
+import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+
+const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
+const PRIVATE_PAGE = '7d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
+const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];
+
+let fake: NotionFake;
+let dir: string;
+let events: ProvisionEvent[];
+
+beforeEach(async () => {
+  fake = await startNotionFake({
+    rateLimit: false,
+    pages: [
+      { id: PARENT, title: 'LLM costs' },
+      { id: PRIVATE_PAGE, title: 'Not shared', shared: false },
+    ],
+  });
+  dir = await mkdtemp(join(tmpdir(), 'tokensync-setup-'));
+  events = [];
+});
+afterEach(async () => {
+  await fake.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const envFile = () => join(dir, '.env.local');
+
+function provision(overrides: Partial<ProvisionOptions> = {}) {
+  return provisionNotion({
+    client: createNotionClient({ token: fake.token, baseUrl: fake.url, maxRetries: 0 }),
+    parentPageId: PARENT,
+    recorded: NO_IDS,
+    envFile: envFile(),
+    timezone: 'UTC',
+    now: new Date('2026-11-20T12:00:00Z'),
+    onEvent: (event) => events.push(event),
+    ...overrides,
+  });
+}
+
+/** Requests that change something (a data source query is a POST but reads). */
+function writes(): number {
+  return fake
+    .stats()
+    .entries.filter((e) => e.method !== 'GET' && !e.route.endsWith('/query'))
+    .reduce((n, e) => n + e.count, 0);
+}
+
+const messages = (kind: ProvisionEvent['kind']) => events.filter((e) => e.kind === kind).map((e) => ('message' in e ? e.message : ''));
+
+function ourDatabases() {
+  return fake.state.databases(PARENT).filter((d) => !d.in_trash);
+}
+
+function schemaOf(dataSourceId: string): Record<string, { type: string; format?: string }> {
+  const source = fake.state.dataSource(dataSourceId) as { properties: Record<string, Record<string, any>> };
+  return Object.fromEntries(
+    Object.values(source.properties).map((p) => [p.name, { type: p.type, ...(p.type === 'number' ? { format: p.number.format } : {}) }]),
+  );
+}
+
+const catalogueSchema = (dataset: (typeof DATASETS)[number]) =>
+  Object.fromEntries(specOf(dataset).properties.map((p) => [p.name, { type: p.type, ...(p.type === 'number' ? { format: p.format } : {}) }]));
+
+function viewNames(databaseId: string) {
+  const views = fake.state.views(databaseId) as { name: string; type: string; dashboard_view_id?: string | null }[];
+  return {
+    top: views.filter((v) => !v.dashboard_view_id && v.type !== 'dashboard').map((v) => v.name).sort(),
+    dashboards: views.filter((v) => v.type === 'dashboard').map((v) => v.name),
+    widgets: views.filter((v) => v.dashboard_view_id).map((v) => v.name).sort(),
+  };
+}
+
+describe('setup:notion on an empty workspace', () => {
+  it('creates five databases with exactly the catalogue’s properties, all views and the dashboard, and records their ids', async () => {
+    const result = await provision();
+
+    expect(ourDatabases()).toHaveLength(5);
+    for (const spec of CATALOGUE) {
+      const ids = result.databases[spec.dataset]!;
+      expect(schemaOf(ids.dataSourceId), spec.title).toEqual(catalogueSchema(spec.dataset));
+      const views = viewNames(ids.databaseId);
+      expect(views.top, spec.title).toEqual(spec.views.map((v) => v.name).sort());
+      expect(views.dashboards).toEqual(spec.dashboard ? [spec.dashboard.name] : []);
+      expect(views.widgets).toEqual([...(spec.dashboard?.widgets ?? [])].sort());
+    }
+
+    const recorded = await readFile(envFile(), 'utf8');
+    for (const dataset of DATASETS) {
+      const names = notionIdVariables(dataset);
+      expect(recorded).toContain(`${names.databaseId}=${result.databases[dataset]!.databaseId}`);
+      expect(recorded).toContain(`${names.dataSourceId}=${result.databases[dataset]!.dataSourceId}`);
+    }
+    expect((await stat(envFile())).mode & 0o777).toBe(0o600);
+  });
+
+  it('makes zero write requests on a second run, by recorded ids or by title', async () => {
+    const first = await provision();
+    const recorded = Object.fromEntries(DATASETS.map((d) => [d, first.databases[d]!])) as ProvisionOptions['recorded'];
+
+    fake.resetStats();
+    expect((await provision({ recorded })).changes).toBe(0);
+    expect(writes()).toBe(0);
+    expect(messages('database').every((m) => m.includes('recorded id'))).toBe(true);
+
+    // Without the recorded ids (another machine), the databases are found by title: still no writes, no copies.
+    fake.resetStats();
+    events = [];
+    expect((await provision({ envFile: undefined })).changes).toBe(0);
+    expect(writes()).toBe(0);
+    expect(messages('database').every((m) => m.includes('title under the parent page'))).toBe(true);
+    expect(ourDatabases()).toHaveLength(5);
+  });
+
+  it('plans without writing on a dry run', async () => {
+    const result = await provision({ dryRun: true });
+    expect(writes()).toBe(0);
+    expect(result.changes).toBe(5);
+    expect(messages('change')[0]).toMatch(/^would create the database with 31 properties and 5 views and a dashboard$/);
+    await expect(stat(envFile())).rejects.toThrow();
+  });
+});
+
+describe('setup:notion repairs what people changed', () => {
+  it('restores ours, keeps theirs, and reports each change', async () => {
+    const first = await provision();
+    const alerts = first.databases.cost_alerts!;
+    const logs = first.databases.token_usage_logs!;
+    const notion = createNotionClient({ token: fake.token, baseUrl: fake.url });
+
+    const liveAlerts = (await notion.dataSources.retrieve({ data_source_id: alerts.dataSourceId })) as { properties: Record<string, { id: string }> };
+    await notion.dataSources.update({
+      data_source_id: alerts.dataSourceId,
+      properties: {
+        Message: null,
+        Severity: { select: { options: [{ name: 'Urgent', color: 'red' }] } },
+        [liveAlerts.properties['Amount Spent']!.id]: { name: 'Spend (USD)' },
+        Owner: { rich_text: {} },
+      } as never,
+    });
+    const donut = (fake.state.views(logs.databaseId) as { id: string; name: string; dashboard_view_id?: string }[]).find(
+      (v) => v.name === 'Cost by model' && !v.dashboard_view_id,
+    )!;
+    await notion.views.update({ view_id: donut.id, name: 'Model spend' });
+
+    events = [];
+    fake.resetStats();
+    const repair = await provision();
+
+    expect(messages('change').sort()).toEqual(
+      [
+        'add property “Message” (rich_text)',
+        'add missing options to “Severity”: critical, warning, info',
+        'rename property “Spend (USD)” back to “Amount Spent”',
+        'rename view “Model spend” back to “Cost by model”',
+      ].sort(),
+    );
+    expect(messages('note')).toContain('kept “Owner” (rich_text): not ours, left as it is');
+    expect(repair.changes).toBe(4);
+    // One schema update for the data source, one view update.
+    expect(writes()).toBe(2);
+
+    const schema = schemaOf(alerts.dataSourceId);
+    expect(schema).toEqual({ ...catalogueSchema('cost_alerts'), Owner: { type: 'rich_text' } });
+    const severity = (fake.state.dataSource(alerts.dataSourceId) as any).properties;
+    const options = Object.values(severity as Record<string, any>).find((p) => p.name === 'Severity').select.options.map((o: { name: string }) => o.name);
+    expect(options).toEqual(['Urgent', 'critical', 'warning', 'info']);
+    expect(viewNames(logs.databaseId).top).toContain('Cost by model');
+
+    // And the workspace is stable again.
+    fake.resetStats();
+    expect((await provision()).changes).toBe(0);
+    expect(writes()).toBe(0);
+  });
+});
+
+describe('setup:notion when something is wrong', () => {
+  it('rejects a bad token with what to do, before writing anything', async () => {
+    const run = provision({ client: createNotionClient({ token: 'ntn_wrong_token_000000', baseUrl: fake.url, maxRetries: 0 }) });
+    await expect(run).rejects.toBeInstanceOf(NotionSetupError);
+    await expect(run).rejects.toThrow(/NOTION_TOKEN was rejected by Notion \(unauthorized\)/);
+    expect(writes()).toBe(0);
+  });
+
+  it('explains an unshared parent page: share it with the integration', async () => {
+    await expect(provision({ parentPageId: PRIVATE_PAGE })).rejects.toThrow(/not shared with the integration\. Open the page in Notion → ••• → Connections/);
+    expect(writes()).toBe(0);
+  });
+
+  it('explains a parent that is a database, not a page', async () => {
+    const first = await provision();
+    const database = first.databases.budget_limits!.databaseId;
+    await expect(provision({ parentPageId: database })).rejects.toThrow(/is a database, not a page/);
+  });
+
+  it('completes under a rate limit, waiting as Retry-After says', async () => {
+    fake.setRateLimit({ requestsPerSecond: 40, burst: 5 });
+    const result = await provision({ client: createNotionClient({ token: fake.token, baseUrl: fake.url, maxRetries: 8 }) });
+    expect(fake.count({ status: 429 })).toBeGreaterThan(0);
+    expect(Object.keys(result.databases)).toHaveLength(5);
+    expect(ourDatabases()).toHaveLength(5);
+  }, 60_000);
+
+  it('records what it did before a failure, names the failed step, and a rerun finishes without copies', async () => {
+    fake.faults.fail(500, 1, { method: 'POST', route: '/v1/views' });
+    const failed = provision();
+    await expect(failed).rejects.toBeInstanceOf(NotionRequestError);
+    await expect(failed).rejects.toThrow(/^create view Daily cost by service in Token Usage Logs: .*internal_server_error, HTTP 500, request /);
+    expect(await readFile(envFile(), 'utf8')).toContain(notionIdVariables('token_usage_logs').databaseId);
+
+    await provision();
+    expect(ourDatabases()).toHaveLength(5);
+    expect(viewNames((await provision()).databases.token_usage_logs!.databaseId).top).toHaveLength(specOf('token_usage_logs').views.length);
+  });
+
+  it('adopts a database whose create response was lost instead of creating a second one', async () => {
+    fake.faults.loseResponses(1, { method: 'POST', route: '/v1/databases' });
+    await expect(provision()).rejects.toThrow();
+    expect(ourDatabases()).toHaveLength(1);
+    await provision();
+    expect(ourDatabases()).toHaveLength(5);
+    expect(ourDatabases().filter((d) => JSON.stringify(d.title).includes('Token Usage Logs'))).toHaveLength(1);
+  });
+});
+
+describe('npm run setup:notion', () => {
+  const run = promisify(execFile);
+  const cli = (env: Record<string, string>, args: string[] = []) =>
+    run(process.execPath, ['--import', 'tsx', 'scripts/setup-notion.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+  it('provisions from a page URL, shows progress, and exits 0; then reports nothing to change', async () => {
+    const env = {
+      NOTION_TOKEN: fake.token,
+      NOTION_PARENT_PAGE_ID: `https://www.notion.so/acme/LLM-costs-${PARENT.replace(/-/g, '')}?pvs=4`,
+      NOTION_BASE_URL: fake.url,
+      NOTION_ENV_FILE: envFile(),
+    };
+    const first = await cli(env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Token Usage Logs\n {2}\+ create the database/);
+    expect(first.stdout).toMatch(/recorded 10 ids in /);
+    expect(first.stdout).not.toContain(fake.token);
+
+    const again = await cli(env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/done: nothing to change: the workspace matches the catalogue/);
+  }, 30_000);
+
+  it('exits 1 with the reason for a bad token, never printing it, and 2 when variables are missing', async () => {
+    const bad = await cli({ NOTION_TOKEN: 'ntn_bad00000000000000000000000', NOTION_PARENT_PAGE_ID: PARENT, NOTION_BASE_URL: fake.url, NOTION_ENV_FILE: envFile() });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/NOTION_TOKEN was rejected/);
+    expect(bad.stderr + bad.stdout).not.toContain('ntn_bad00000000000000000000000');
+
+    const missing = await cli({});
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/NOTION_TOKEN: is required for setup:notion/);
+    expect(missing.stderr).toMatch(/NOTION_PARENT_PAGE_ID: is required for setup:notion/);
+  }, 30_000);
+});
