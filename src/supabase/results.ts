@@ -54,3 +54,10 @@ export const budgetDecision = z
   .object({ allowed: z.boolean(), reason: z.string().nullable(), remaining_budget: amount.nullable() })
   .transform((d) => ({ allowed: d.allowed, reason: d.reason, remainingBudget: d.remaining_budget }));
 export type BudgetDecision = z.infer<typeof budgetDecision>;
+
+export const schemaStatus = z.object({
+  migrations: z.array(z.string()),
+  functions: z.array(z.string()),
+  tables: z.record(z.string(), z.object({ rls: z.boolean(), anon_can_select: z.boolean() })),
+});
+export type SchemaStatus = z.infer<typeof schemaStatus>;

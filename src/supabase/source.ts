@@ -13,14 +13,16 @@ import {
   changedRowsResult,
   refreshResult,
   rollupResult,
+  schemaStatus,
   type BudgetDecision,
   type BudgetUsage,
   type RollupResult,
+  type SchemaStatus,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
 import { callFunction, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
-export type { BudgetDecision, BudgetUsage, RollupResult } from './results.js';
+export type { BudgetDecision, BudgetUsage, RollupResult, SchemaStatus } from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
@@ -76,6 +78,8 @@ export interface SupabaseSource {
   /** Spend against every active limit and period at `at` (default now). */
   budgetStatus(options?: { at?: Date | string; timezone?: string }): Promise<BudgetUsage[]>;
   checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
+  /** Applied migrations, our functions, and RLS per table: what verify checks. */
+  schemaStatus(): Promise<SchemaStatus>;
   close(): Promise<void>;
 }
 
@@ -145,6 +149,8 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         },
         budgetDecision,
       ),
+
+    schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
 
     close: () => transport.close(),
   };

@@ -5,15 +5,15 @@
  * unchanged workspace sends reads only.
  */
 import type { Client } from '@notionhq/client';
-import { collectPaginatedAPI } from '@notionhq/client';
 import { DATASETS, notionIdVariables, type Dataset } from '../../datasets.js';
 import { CATALOGUE, type DatabaseSpec, type PropertyIdOf, type ViewContext } from '../catalogue/index.js';
 import { notionCall } from '../client.js';
 import { createDatabaseRequest, readLiveProperties } from '../schema.js';
 import { upsertEnvFile } from './env-file.js';
+import { readLiveSchema, readLiveViews } from './live.js';
 import { checkParentPage, checkToken, childDatabases, locateDatabase, type ChildDatabase } from './locate.js';
 import { describeSchemaChange, describeSchemaNote, planSchema, schemaUpdateRequest } from './plan-schema.js';
-import { describeViewChange, planViews, type LiveView, type PlanViewsOptions, type ViewBody, type ViewChange } from './plan-views.js';
+import { describeViewChange, planViews, type PlanViewsOptions, type ViewBody, type ViewChange } from './plan-views.js';
 
 export interface NotionIdsOf {
   databaseId: string;
@@ -141,10 +141,7 @@ class DatabaseStep {
 
   private async repairSchema(dataSourceId: string): Promise<PropertyIdOf> {
     const { spec } = this;
-    const source = (await notionCall(`read data source of ${spec.title}`, () =>
-      this.client.dataSources.retrieve({ data_source_id: dataSourceId }),
-    )) as { properties: Record<string, unknown> };
-    let live = readLiveProperties(source.properties);
+    let live = await readLiveSchema(this.client, dataSourceId, spec.title);
     const plan = planSchema(spec, live);
     plan.notes.forEach((note) => this.emit({ kind: 'note', title: spec.title, message: describeSchemaNote(note) }));
     plan.changes.forEach((change) => this.change(describeSchemaChange(change)));
@@ -163,19 +160,8 @@ class DatabaseStep {
     };
   }
 
-  private async liveViews(databaseId: string): Promise<LiveView[]> {
-    const refs = await notionCall(`list views of ${this.spec.title}`, () =>
-      collectPaginatedAPI(this.client.views.list, { database_id: databaseId }),
-    );
-    const views: LiveView[] = [];
-    for (const ref of refs) {
-      views.push((await notionCall(`read a view of ${this.spec.title}`, () => this.client.views.retrieve({ view_id: ref.id }))) as LiveView);
-    }
-    return views;
-  }
-
   private async reconcileViews(ids: NotionIdsOf, idOf: PropertyIdOf, options: PlanViewsOptions): Promise<void> {
-    const live = await this.liveViews(ids.databaseId);
+    const live = await readLiveViews(this.client, ids.databaseId, this.spec.title);
     let changes: ViewChange[];
     try {
       changes = planViews(this.spec, live, idOf, this.context, options);

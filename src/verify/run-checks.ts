@@ -1,0 +1,91 @@
+/**
+ * Runs the selected check groups with what the configuration provides; a group
+ * whose settings are missing fails with the variables to set. Connections are
+ * opened here and always closed.
+ */
+import { Redis } from 'ioredis';
+import { loadConfig, type Config, type RawEnvironment } from '../config/env.js';
+import { ConfigError } from '../errors.js';
+import { createNotionClient } from '../notion/client.js';
+import { openSupabaseSource, type SourceOverrides } from '../supabase/source.js';
+import { fail, pass, type CheckGroup, type CheckResult } from './check.js';
+import { checkNotion } from './notion.js';
+import { checkRedis } from './redis.js';
+import { checkSupabase, expectedSchema } from './supabase.js';
+
+export interface RunChecksOptions {
+  groups: readonly CheckGroup[];
+  env?: RawEnvironment;
+  /** For tests: how the rpc transport reaches PostgREST. */
+  sourceOverrides?: SourceOverrides;
+  /** Seconds to wait for Redis before failing. */
+  redisTimeoutMs?: number;
+}
+
+const REDIS_TIMEOUT_MS = 3_000;
+
+function configChecks(env: RawEnvironment | undefined): { config?: Config; results: CheckResult[] } {
+  try {
+    const config = env ? loadConfig(env) : loadConfig();
+    return { config, results: [pass('config', 'environment', 'every variable is valid')] };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return { results: error.issues.map((i) => fail('config', i.variable, i.problem, 'fix the variable; see .env.example')) };
+  }
+}
+
+async function supabaseGroup(config: Config, overrides: SourceOverrides | undefined): Promise<CheckResult[]> {
+  if (!config.sourceTransport) {
+    return [fail('supabase', 'configuration', 'no database configured', 'set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY')];
+  }
+  const source = openSupabaseSource(config, overrides);
+  try {
+    return await checkSupabase(source, await expectedSchema());
+  } finally {
+    await source.close();
+  }
+}
+
+async function redisGroup(config: Config, timeoutMs: number): Promise<CheckResult[]> {
+  // Fail fast: one attempt, no reconnection loop, no offline queue.
+  const redis = new Redis(config.redisUrl, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  const where = new URL(config.redisUrl).host;
+  try {
+    await redis.connect();
+    return await checkRedis({ info: (section) => redis.info(section) }, where);
+  } catch (error) {
+    return checkRedis({ info: () => Promise.reject(error) }, where);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function notionGroup(config: Config): Promise<CheckResult[]> {
+  const { token, parentPageId } = config.notion;
+  if (!token || !parentPageId) {
+    const unset = [!token && 'NOTION_TOKEN', !parentPageId && 'NOTION_PARENT_PAGE_ID'].filter(Boolean).join(' and ');
+    return [fail('notion', 'configuration', `${unset} not set`, `set ${unset}; see .env.example`)];
+  }
+  return checkNotion({
+    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2 }),
+    parentPageId,
+    recorded: config.notion.recorded,
+    timezone: config.reportTimezone,
+  });
+}
+
+export async function runChecks(options: RunChecksOptions): Promise<CheckResult[]> {
+  const { config, results } = configChecks(options.env);
+  if (!config) return results;
+  if (options.groups.includes('supabase')) results.push(...(await supabaseGroup(config, options.sourceOverrides)));
+  if (options.groups.includes('redis')) results.push(...(await redisGroup(config, options.redisTimeoutMs ?? REDIS_TIMEOUT_MS)));
+  if (options.groups.includes('notion')) results.push(...(await notionGroup(config)));
+  return results;
+}

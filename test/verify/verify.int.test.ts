@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { createNotionClient } from '../../src/notion/client.js';
+import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
+import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import type { CheckResult } from '../../src/verify/check.js';
+import { runChecks } from '../../src/verify/run-checks.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { postgrestFetch, TEST_SERVICE_ROLE_KEY } from '../support/sources.js';
+
+const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
+const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];
+
+let db: TestDatabase;
+let fake: NotionFake;
+let notionEnv: Record<string, string>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  fake = await startNotionFake({ rateLimit: false, pages: [{ id: PARENT, title: 'LLM costs' }] });
+  const provisioned = await provisionNotion({
+    client: createNotionClient({ token: fake.token, baseUrl: fake.url }),
+    parentPageId: PARENT,
+    recorded: NO_IDS,
+    envFile: undefined,
+    timezone: 'UTC',
+  });
+  notionEnv = { NOTION_TOKEN: fake.token, NOTION_PARENT_PAGE_ID: PARENT, NOTION_BASE_URL: fake.url };
+  for (const dataset of DATASETS) {
+    const names = notionIdVariables(dataset);
+    notionEnv[names.databaseId] = provisioned.databases[dataset]!.databaseId;
+    notionEnv[names.dataSourceId] = provisioned.databases[dataset]!.dataSourceId;
+  }
+});
+afterAll(async () => {
+  await fake.close();
+  await db.drop();
+});
+
+const failures = (results: CheckResult[]) => results.filter((r) => !r.ok).map((r) => `${r.group}/${r.name}: ${r.detail}`);
+const writes = () => fake.stats().entries.filter((e) => e.method !== 'GET' && !e.route.endsWith('/query')).reduce((n, e) => n + e.count, 0);
+const ALL = ['supabase', 'redis', 'notion'] as const;
+
+describe('verify on a healthy installation', () => {
+  it('passes every check over the postgres transport, reading only', async () => {
+    fake.resetStats();
+    const results = await runChecks({ groups: ALL, env: { DATABASE_URL: db.url, ...notionEnv } });
+    expect(failures(results)).toEqual([]);
+    expect(results.map((r) => r.group)).toEqual(expect.arrayContaining(['config', 'supabase', 'redis', 'notion']));
+    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + 5 * 3);
+    expect(writes()).toBe(0);
+  });
+
+  it('passes the Supabase checks over the Supabase API (service_role)', async () => {
+    const results = await runChecks({
+      groups: ['supabase'],
+      env: { SUPABASE_URL: 'http://supabase.test', SUPABASE_SERVICE_ROLE_KEY: TEST_SERVICE_ROLE_KEY },
+      sourceOverrides: { fetch: postgrestFetch(db) },
+    });
+    expect(failures(results)).toEqual([]);
+    expect(results.find((r) => r.name === 'connection')?.detail).toBe('reached (rpc transport)');
+  });
+});
+
+describe('verify finds what is wrong and says how to fix it', () => {
+  it('an unmigrated database', async () => {
+    const empty = await createTestDatabase({ migrated: false });
+    try {
+      const results = await runChecks({ groups: ['supabase'], env: { DATABASE_URL: empty.url } });
+      expect(results.find((r) => r.name === 'schema')).toMatchObject({ ok: false, fix: expect.stringContaining('npm run db:migrate') });
+    } finally {
+      await empty.drop();
+    }
+  });
+
+  it('a missing migration record, RLS switched off, and a table opened to anon', async () => {
+    const client = await db.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`delete from supabase_migrations.schema_migrations where version = '20261123000400'`);
+      await client.query('alter table public.cost_alerts disable row level security');
+      await client.query('grant select on public.budget_limits to anon');
+      await client.query('commit');
+      const results = await runChecks({ groups: ['supabase'], env: { DATABASE_URL: db.url } });
+      expect(failures(results).sort()).toEqual([
+        'supabase/migrations: not applied: 20261123000400',
+        'supabase/table budget_limits: the anon role may select from it',
+        'supabase/table cost_alerts: row level security is off',
+      ]);
+    } finally {
+      await client.query(`insert into supabase_migrations.schema_migrations (version, name) values ('20261123000400', 'reporting_views') on conflict do nothing`);
+      await client.query('alter table public.cost_alerts enable row level security');
+      await client.query('revoke select on public.budget_limits from anon');
+      client.release();
+    }
+  });
+
+  it('an unreachable Redis', async () => {
+    const results = await runChecks({ groups: ['redis'], env: { REDIS_URL: 'redis://127.0.0.1:1' }, redisTimeoutMs: 1_000 });
+    expect(results.find((r) => r.group === 'redis')).toMatchObject({ ok: false, name: 'connection', fix: expect.stringContaining('REDIS_URL') });
+  });
+
+  it('Notion drift: a deleted property and a renamed view, without repairing them', async () => {
+    const notion = createNotionClient({ token: fake.token, baseUrl: fake.url });
+    await notion.dataSources.update({ data_source_id: notionEnv.NOTION_COST_ALERTS_DATA_SOURCE_ID!, properties: { Message: null } as never });
+    const board = (fake.state.views(notionEnv.NOTION_COST_ALERTS_DATABASE_ID!) as { id: string; name: string }[]).find((v) => v.name === 'Open alerts by severity')!;
+    await notion.views.update({ view_id: board.id, name: 'Alerts' });
+    const logsViews = fake.state.views(notionEnv.NOTION_TOKEN_USAGE_LOGS_DATABASE_ID!) as { id: string; name: string }[];
+    const chart = logsViews.find((v) => v.name === 'Failed calls')!;
+    await notion.views.delete({ view_id: chart.id });
+
+    fake.resetStats();
+    const results = await runChecks({ groups: ['notion'], env: notionEnv });
+    expect(failures(results)).toEqual([
+      'notion/Token Usage Logs views: would create table view “Failed calls”',
+      'notion/Cost Alerts properties: would add property “Message” (rich_text)',
+    ]);
+    expect(results.find((r) => !r.ok)?.fix).toBe('run npm run setup:notion, which repairs it');
+    expect(writes()).toBe(0);
+  });
+
+  it('missing Notion settings and a bad variable', async () => {
+    const results = await runChecks({ groups: ['notion'], env: {} });
+    expect(failures(results)).toEqual(['notion/configuration: NOTION_TOKEN and NOTION_PARENT_PAGE_ID not set']);
+    const bad = await runChecks({ groups: ALL, env: { REDIS_URL: 'localhost' } });
+    expect(bad).toEqual([expect.objectContaining({ group: 'config', name: 'REDIS_URL', ok: false })]);
+  });
+});
+
+describe('npm run verify', () => {
+  const run = promisify(execFile);
+  const cli = (args: string[], env: Record<string, string>) =>
+    run(process.execPath, ['--import', 'tsx', 'scripts/verify.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+
+  it('exits 0 with ✓ lines when the selected checks pass, 1 with the fix when one fails, 2 on bad usage', async () => {
+    const ok = await cli(['--only', 'supabase,redis'], { DATABASE_URL: db.url });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^ {2}✓ migrations: \d+ of \d+ applied$/m);
+    expect(ok.stdout).toMatch(/all \d+ checks passed/);
+
+    const json = await cli(['--only', 'redis', '--json'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, checks: expect.arrayContaining([expect.objectContaining({ group: 'redis', ok: false })]) });
+
+    expect((await cli(['--only', 'postgres'], {})).code).toBe(2);
+  }, 30_000);
+});
