@@ -1,0 +1,98 @@
+/**
+ * DESIGN §5: rollups over 1,000,000 logs in ≤ 3 s. Also what the reporting jobs
+ * will pay on the same data: the rerun of the rollups (nothing changes), the
+ * concurrent refresh of the four materialized views, compaction of the hourly
+ * spend buckets, budget status over every limit, and one check_user_budget call
+ * (what an application pays per request).
+ */
+import pg from 'pg';
+import type { Benchmark, BenchResult } from './support.js';
+
+const LOGS = 1_000_000;
+const DAYS = 30;
+const CHUNK = 100_000;
+const BAR_SECONDS = 3;
+const BUDGET_CALLS = 50;
+
+/** Realistic spread: 4 services, 6 models, 2,000 users, 50,000 sessions, 5 workflows of 3 steps, 3% failures. */
+const INSERT_CHUNK = `
+  insert into public.token_usage_logs
+    (request_id, created_at, organization_id, user_id, session_id, tier, service_type, workflow_id, workflow_step,
+     provider, model, prompt_tokens, completion_tokens, input_cost, output_cost, latency_ms, success)
+  select 'bench-' || g,
+         $2::timestamptz - (g % ($3 * 1440)) * interval '1 minute',
+         'mvp', 'user-' || (g % 2000), 'session-' || (g % 50000), 'tier_' || (1 + g % 3),
+         (array['1:1_conversation','virtual_panel','workflow','solution_builder'])[1 + g % 4],
+         case when g % 4 = 2 then 'wf-' || (g % 5) end,
+         case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
+         'openai', (array['gpt-4o','gpt-4o-mini','o3','gpt-4.1','gpt-4.1-mini','o4-mini'])[1 + g % 6],
+         200 + g % 4000, 50 + g % 900, (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001,
+         100 + (g * 7919) % 5000, g % 33 <> 0
+    from generate_series($1::bigint, $1::bigint + ${CHUNK} - 1) g`;
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, (performance.now() - started) / 1000];
+}
+
+const seconds = (s: number) => s.toFixed(2);
+
+export const rollupsBenchmark: Benchmark = {
+  id: 'rollups',
+  title: 'Rollups, views and budgets over 1,000,000 logs',
+  async run({ databaseUrl }): Promise<BenchResult> {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const now = new Date();
+      for (let start = 0; start < LOGS; start += CHUNK) {
+        await client.query(INSERT_CHUNK, [start, now.toISOString(), DAYS]);
+        process.stdout.write(`  rollups: generated ${(start + CHUNK).toLocaleString('en-US')} logs\r`);
+      }
+      process.stdout.write('\n');
+      await client.query('analyze public.token_usage_logs');
+      await client.query(`insert into public.budget_limits (entity_type, entity_id, daily_limit, monthly_limit) values
+        ('organization', 'mvp', 5000, 100000), ('service', 'workflow', 1000, 20000), ('tier', 'tier_1', 2000, 40000),
+        ('user', 'user-7', 5, 50)`);
+
+      const to = now.toISOString().slice(0, 10);
+      const from = new Date(now.getTime() - DAYS * 86_400_000).toISOString().slice(0, 10);
+      const rollup = (fn: string) => client.query(`select public.${fn}($1, $2, 'UTC') as r`, [from, to]);
+
+      const [, service] = await timed(() => rollup('tokensync_rollup_service_performance'));
+      const [, workflow] = await timed(() => rollup('tokensync_rollup_workflow_analytics'));
+      const [, rerun] = await timed(async () => {
+        await rollup('tokensync_rollup_service_performance');
+        await rollup('tokensync_rollup_workflow_analytics');
+      });
+      const [, views] = await timed(() => client.query('select public.tokensync_refresh_reporting_views()'));
+      const [, compaction] = await timed(() => client.query('select public.tokensync_compact_spend()'));
+      const [, status] = await timed(() => client.query('select public.tokensync_budget_status()'));
+      const checks: number[] = [];
+      for (let i = 0; i < BUDGET_CALLS; i++) {
+        const [, s] = await timed(() =>
+          client.query(`select * from public.check_user_budget($1, $2, 'workflow', 0.01)`, [`user-${i * 37}`, `session-${i * 101}`]),
+        );
+        checks.push(s);
+      }
+      checks.sort((a, b) => a - b);
+      const both = service + workflow;
+      return {
+        method: `${LOGS.toLocaleString('en-US')} logs over ${DAYS} days generated in SQL (4 services, 6 models, 2,000 users, 50,000 sessions, 5 workflows × 3 steps), then each step timed once from the client; check_user_budget is the median of ${BUDGET_CALLS} calls for different users.`,
+        figures: [
+          ['both rollups, 30 days (bar ≤ 3 s)', `${seconds(both)} — ${both <= BAR_SECONDS ? 'pass' : 'FAIL'}`, 's'],
+          ['service performance rollup', seconds(service), 's'],
+          ['workflow analytics rollup', seconds(workflow), 's'],
+          ['both rollups again (no change written)', seconds(rerun), 's'],
+          ['refresh of the 4 materialized views (concurrently)', seconds(views), 's'],
+          ['spend buckets compacted (after 10 insert statements)', seconds(compaction), 's'],
+          ['budget status, every limit', seconds(status), 's'],
+          ['check_user_budget, median call', (checks[Math.floor(BUDGET_CALLS / 2)]! * 1000).toFixed(1), 'ms'],
+        ],
+      };
+    } finally {
+      await client.end();
+    }
+  },
+};
