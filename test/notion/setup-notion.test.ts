@@ -186,6 +186,40 @@ describe('setup:notion repairs what people changed', () => {
   });
 });
 
+describe('setup:notion and type changes Notion refuses', () => {
+  it('applies the other repairs and reports the refused type change instead of failing', async () => {
+    const first = await provision();
+    const alerts = first.databases.cost_alerts!;
+    const notion = createNotionClient({ token: fake.token, baseUrl: fake.url });
+    await notion.dataSources.update({
+      data_source_id: alerts.dataSourceId,
+      properties: { 'Entity ID': { number: { format: 'number' } }, Message: null } as never,
+    });
+
+    // Notion answers some type changes with validation_error; here, turning Entity ID back into text.
+    const source = fake.state.dataSource(alerts.dataSourceId) as { properties: Record<string, { id: string; name: string }> };
+    const entityId = Object.values(source.properties).find((p) => p.name === 'Entity ID')!.id;
+    const refusingFetch: typeof fetch = async (input, init) => {
+      const body = typeof init?.body === 'string' ? JSON.parse(init.body) : {};
+      if (init?.method === 'PATCH' && body.properties?.[entityId]?.rich_text) {
+        return new Response(JSON.stringify({ object: 'error', status: 400, code: 'validation_error', message: 'Cannot convert number to rich_text.', request_id: 'req-refused' }), {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+        });
+      }
+      return fetch(input, init);
+    };
+    const { Client } = await import('@notionhq/client');
+    const client = new Client({ auth: fake.token, baseUrl: fake.url, notionVersion: '2025-09-03', fetch: refusingFetch, logger: () => undefined, retry: false });
+
+    events = [];
+    await provision({ client });
+    expect(messages('change')).toContain('add property “Message” (rich_text)');
+    expect(messages('note')).toContainEqual(expect.stringMatching(/^Notion refused to change property “Entity ID” from number back to rich_text: “Cannot convert number to rich_text\.” \(request req-refused\); change it by hand$/));
+    expect(schemaOf(alerts.dataSourceId)).toMatchObject({ Message: { type: 'rich_text' }, 'Entity ID': { type: 'number' } });
+  });
+});
+
 describe('setup:notion when something is wrong', () => {
   it('rejects a bad token with what to do, before writing anything', async () => {
     const run = provision({ client: createNotionClient({ token: 'ntn_wrong_token_000000', baseUrl: fake.url, maxRetries: 0 }) });

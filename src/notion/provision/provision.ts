@@ -7,12 +7,12 @@
 import type { Client } from '@notionhq/client';
 import { DATASETS, notionIdVariables, type Dataset } from '../../datasets.js';
 import { CATALOGUE, type DatabaseSpec, type PropertyIdOf, type ViewContext } from '../catalogue/index.js';
-import { notionCall } from '../client.js';
-import { createDatabaseRequest, readLiveProperties } from '../schema.js';
+import { notionCall, NotionRequestError } from '../client.js';
+import { createDatabaseRequest, readLiveProperties, type LiveProperty } from '../schema.js';
 import { upsertEnvFile } from './env-file.js';
 import { readLiveSchema, readLiveViews } from './live.js';
 import { checkParentPage, checkToken, childDatabases, locateDatabase, type ChildDatabase } from './locate.js';
-import { describeSchemaChange, describeSchemaNote, planSchema, schemaUpdateRequest } from './plan-schema.js';
+import { describeSchemaChange, describeSchemaNote, planSchema, schemaUpdateRequest, type SchemaChange } from './plan-schema.js';
 import { describeViewChange, planViews, type PlanViewsOptions, type ViewBody, type ViewChange } from './plan-views.js';
 
 export interface NotionIdsOf {
@@ -144,20 +144,51 @@ class DatabaseStep {
     let live = await readLiveSchema(this.client, dataSourceId, spec.title);
     const plan = planSchema(spec, live);
     plan.notes.forEach((note) => this.emit({ kind: 'note', title: spec.title, message: describeSchemaNote(note) }));
-    plan.changes.forEach((change) => this.change(describeSchemaChange(change)));
-
-    if (plan.changes.length > 0 && !this.options.dryRun) {
-      const updated = (await notionCall(`repair the schema of ${spec.title}`, () =>
-        this.client.dataSources.update({ data_source_id: dataSourceId, properties: schemaUpdateRequest(plan.changes) as never }),
-      )) as { properties: Record<string, unknown> };
-      live = readLiveProperties(updated.properties);
-    }
+    if (this.options.dryRun) plan.changes.forEach((change) => this.change(describeSchemaChange(change)));
+    else if (plan.changes.length > 0) live = await this.applySchemaChanges(dataSourceId, plan.changes);
     const after = this.options.dryRun ? plan.ids : planSchema(spec, live).ids;
     return (key) => {
       const id = after.get(key);
       if (!id) throw new Error(`property ${key} of ${spec.title} has no id${this.options.dryRun ? ' yet (dry run)' : ''}`);
       return id;
     };
+  }
+
+  private async updateSchema(dataSourceId: string, changes: SchemaChange[]) {
+    const updated = (await notionCall(`repair the schema of ${this.spec.title}`, () =>
+      this.client.dataSources.update({ data_source_id: dataSourceId, properties: schemaUpdateRequest(changes) as never }),
+    )) as { properties: Record<string, unknown> };
+    changes.forEach((change) => this.change(describeSchemaChange(change)));
+    return readLiveProperties(updated.properties);
+  }
+
+  /**
+   * All changes in one update. Notion refuses some type changes; then the rest
+   * is applied and each type change is tried alone, a refusal reported, not fatal.
+   */
+  private async applySchemaChanges(dataSourceId: string, changes: SchemaChange[]): Promise<LiveProperty[]> {
+    try {
+      return await this.updateSchema(dataSourceId, changes);
+    } catch (error) {
+      const refusable = error instanceof NotionRequestError && error.notionCode === 'validation_error';
+      if (!refusable || !changes.some((c) => c.kind === 'retype')) throw error;
+    }
+    const retypes = changes.filter((c) => c.kind === 'retype');
+    let live = await this.updateSchema(dataSourceId, changes.filter((c) => c.kind !== 'retype'));
+    for (const retype of retypes) {
+      try {
+        live = await this.updateSchema(dataSourceId, [retype]);
+      } catch (error) {
+        if (!(error instanceof NotionRequestError) || error.notionCode !== 'validation_error') throw error;
+        const said = error.cause instanceof Error ? error.cause.message : error.message;
+        this.emit({
+          kind: 'note',
+          title: this.spec.title,
+          message: `Notion refused to ${describeSchemaChange(retype)}: “${said}” (request ${error.requestId ?? 'unknown'}); change it by hand`,
+        });
+      }
+    }
+    return live;
   }
 
   private async reconcileViews(ids: NotionIdsOf, idOf: PropertyIdOf, options: PlanViewsOptions): Promise<void> {
@@ -172,9 +203,9 @@ class DatabaseStep {
     }
     let dashboardId = live.find((v) => v.type === 'dashboard')?.id;
     for (const change of changes) {
+      // Reported once done, so after a failure the output lists only what happened.
+      if (!this.options.dryRun) dashboardId = (await this.applyViewChange(change, ids, dashboardId)) ?? dashboardId;
       this.change(describeViewChange(change));
-      if (this.options.dryRun) continue;
-      dashboardId = (await this.applyViewChange(change, ids, dashboardId)) ?? dashboardId;
     }
   }
 
