@@ -1,4 +1,4 @@
-import { checkbox, date, ENTITY_TYPE_OPTIONS, formula, money, percent, select, supabaseId, text, title, type DatabaseSpec } from './types.js';
+import { checkbox, date, ENTITY_TYPE_OPTIONS, formula, money, percent, select, supabaseId, text, title, sortedTable, type DatabaseSpec } from './types.js';
 
 export const budgetLimits: DatabaseSpec = {
   dataset: 'budget_limits',
@@ -30,12 +30,7 @@ export const budgetLimits: DatabaseSpec = {
     date('updated_at', 'Last Updated', 'When the limit last changed in Supabase.'),
   ],
   views: [
-    {
-      name: 'By utilisation',
-      type: 'table',
-      configuration: () => ({ type: 'table' }),
-      sorts: (id) => [{ property: id('monthly_utilisation'), direction: 'descending' }],
-    },
+    sortedTable('By utilisation', 'monthly_utilisation'),
     {
       name: 'Monthly utilisation',
       type: 'chart',

@@ -1,4 +1,4 @@
-import { checkbox, date, ENTITY_TYPE_OPTIONS, money, percent, select, supabaseId, text, title, type DatabaseSpec } from './types.js';
+import { checkbox, date, ENTITY_TYPE_OPTIONS, money, percent, select, supabaseId, text, title, sortedTable, type DatabaseSpec } from './types.js';
 
 export const costAlerts: DatabaseSpec = {
   dataset: 'cost_alerts',
@@ -43,11 +43,6 @@ export const costAlerts: DatabaseSpec = {
         { property: id('created_at'), direction: 'descending' },
       ],
     },
-    {
-      name: 'All alerts',
-      type: 'table',
-      configuration: () => ({ type: 'table' }),
-      sorts: (id) => [{ property: id('created_at'), direction: 'descending' }],
-    },
+    sortedTable('All alerts', 'created_at'),
   ],
 };

@@ -1,4 +1,4 @@
-import { count, date, decimal, money, percent, select, SERVICE_OPTIONS, supabaseId, title, type DatabaseSpec } from './types.js';
+import { count, date, decimal, money, percent, select, SERVICE_OPTIONS, supabaseId, title, sortedTable, type DatabaseSpec } from './types.js';
 
 export const servicePerformanceMetrics: DatabaseSpec = {
   dataset: 'service_performance_metrics',
@@ -25,12 +25,7 @@ export const servicePerformanceMetrics: DatabaseSpec = {
     count('unique_sessions', 'Unique Sessions', 'Distinct sessions.'),
   ],
   views: [
-    {
-      name: 'Latest days',
-      type: 'table',
-      configuration: () => ({ type: 'table' }),
-      sorts: (id) => [{ property: id('metric_date'), direction: 'descending' }],
-    },
+    sortedTable('Latest days', 'metric_date'),
     {
       name: 'Success rate by service',
       type: 'chart',

@@ -1,6 +1,6 @@
 import {
   checkbox, count, date, formula, money, select, SERVICE_OPTIONS, supabaseId, text, title, decimal,
-  type DatabaseSpec, type PropertyIdOf,
+  sortedTable, type DatabaseSpec, type PropertyIdOf,
 } from './types.js';
 
 const byDay = (id: PropertyIdOf) => ({ type: 'date', property_id: id('created_at'), group_by: 'day', sort: { type: 'ascending' } });
@@ -55,12 +55,7 @@ export const tokenUsageLogs: DatabaseSpec = {
     decimal('tokens_per_second', 'Tokens per Second', 'Output tokens per second of latency.'),
   ],
   views: [
-    {
-      name: 'All calls',
-      type: 'table',
-      configuration: () => ({ type: 'table' }),
-      sorts: (id) => [{ property: id('created_at'), direction: 'descending' }],
-    },
+    sortedTable('All calls', 'created_at'),
     {
       name: 'Daily cost by service',
       type: 'chart',

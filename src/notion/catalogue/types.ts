@@ -100,6 +100,14 @@ export const checkbox = (key: string, name: string, description: string) => make
 export const formula = (key: string, name: string, description: string, expression: string) =>
   make({ key, name, description, type: 'formula', expression });
 
+/** A table view ordered by one of our properties. */
+export const sortedTable = (name: string, key: string, direction: 'ascending' | 'descending' = 'descending'): ViewSpec => ({
+  name,
+  type: 'table',
+  configuration: () => ({ type: 'table' }),
+  sorts: (id) => [{ property: id(key), direction }],
+});
+
 /** The property every database has: the source row's primary key, for lookups. */
 export const supabaseId = () => text('id', 'Supabase ID', 'Primary key of the source row in Supabase.');
 

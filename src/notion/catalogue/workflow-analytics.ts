@@ -1,4 +1,4 @@
-import { count, date, decimal, money, percent, supabaseId, text, title, type DatabaseSpec } from './types.js';
+import { count, date, decimal, money, percent, supabaseId, text, title, sortedTable, type DatabaseSpec } from './types.js';
 
 export const workflowAnalytics: DatabaseSpec = {
   dataset: 'workflow_analytics',
@@ -23,12 +23,7 @@ export const workflowAnalytics: DatabaseSpec = {
     count('unique_sessions', 'Unique Sessions', 'Distinct sessions.'),
   ],
   views: [
-    {
-      name: 'Latest days',
-      type: 'table',
-      configuration: () => ({ type: 'table' }),
-      sorts: (id) => [{ property: id('metric_date'), direction: 'descending' }],
-    },
+    sortedTable('Latest days', 'metric_date'),
     {
       name: 'Cost by workflow',
       type: 'chart',
