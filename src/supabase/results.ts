@@ -61,3 +61,38 @@ export const schemaStatus = z.object({
   tables: z.record(z.string(), z.object({ rls: z.boolean(), anon_can_select: z.boolean() })),
 });
 export type SchemaStatus = z.infer<typeof schemaStatus>;
+
+export const costAlert = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['threshold', 'forecast']),
+    entity_type: z.string(),
+    entity_id: z.string(),
+    period: z.enum(['daily', 'monthly', 'session']),
+    period_start: z.string(),
+    session_id: z.string().nullable(),
+    threshold_pct: z.number(),
+    amount_spent: z.number(),
+    limit_amount: z.number(),
+    severity: z.enum(['info', 'warning', 'critical']),
+    message: z.string(),
+    projected_amount: z.number().nullable(),
+    projected_date: z.string().nullable(),
+  })
+  .transform((a) => ({
+    id: a.id,
+    kind: a.kind,
+    entityType: a.entity_type,
+    entityId: a.entity_id,
+    period: a.period,
+    periodStart: a.period_start,
+    sessionId: a.session_id,
+    thresholdPct: a.threshold_pct,
+    amountSpent: a.amount_spent,
+    limitAmount: a.limit_amount,
+    severity: a.severity,
+    message: a.message,
+    projectedAmount: a.projected_amount,
+    projectedDate: a.projected_date,
+  }));
+export type CostAlert = z.infer<typeof costAlert>;

@@ -11,18 +11,20 @@ import {
   budgetDecision,
   budgetUsage,
   changedRowsResult,
+  costAlert,
   refreshResult,
   rollupResult,
   schemaStatus,
   type BudgetDecision,
   type BudgetUsage,
+  type CostAlert,
   type RollupResult,
   type SchemaStatus,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
 import { callFunction, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
-export type { BudgetDecision, BudgetUsage, RollupResult, SchemaStatus } from './results.js';
+export type { BudgetDecision, BudgetUsage, CostAlert, RollupResult, SchemaStatus } from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
@@ -78,6 +80,8 @@ export interface SupabaseSource {
   /** Spend against every active limit and period at `at` (default now). */
   budgetStatus(options?: { at?: Date | string; timezone?: string }): Promise<BudgetUsage[]>;
   checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
+  /** Raises the alerts due at `at` (thresholds crossed, monthly forecasts) and returns only the new ones. */
+  evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Applied migrations, our functions, and RLS per table: what verify checks. */
   schemaStatus(): Promise<SchemaStatus>;
   close(): Promise<void>;
@@ -148,6 +152,13 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
           p_timezone: request.timezone ?? defaults.timezone,
         },
         budgetDecision,
+      ),
+
+    evaluateAlerts: (options = {}) =>
+      call(
+        'tokensync_evaluate_alerts',
+        { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone },
+        costAlert.array(),
       ),
 
     schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
