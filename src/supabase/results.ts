@@ -96,3 +96,34 @@ export const costAlert = z
     projectedDate: a.projected_date,
   }));
 export type CostAlert = z.infer<typeof costAlert>;
+
+const leader = z.object({ name: z.string(), spent: z.number(), previous: z.number(), change: z.number(), change_pct: z.number().nullable() });
+export type SpendLeader = z.infer<typeof leader>;
+
+/** What the stakeholder report shows; snake_case as SQL returns it, amounts in USD. */
+export const reportFigures = z.object({
+  generated_at: z.string(),
+  timezone: z.string(),
+  today: z.object({ start: z.string(), spent: z.number(), yesterday_same_time: z.number(), yesterday_total: z.number() }),
+  week: z.object({ start: z.string(), spent: z.number(), last_week_same_span: z.number(), last_week_total: z.number() }),
+  month: z.object({ start: z.string(), spent: z.number(), days_elapsed: z.number(), days_in_month: z.number(), projected: z.number().nullable() }),
+  organization_budgets: z.array(
+    z.object({
+      organization: z.string(),
+      monthly_limit: z.number(),
+      spent: z.number(),
+      utilisation_pct: z.number().nullable(),
+      projected: z.number().nullable(),
+      exhausted_on: z.string().nullable(),
+    }),
+  ),
+  top_services: z.array(leader),
+  top_models: z.array(leader),
+  top_users: z.array(leader),
+  drivers: z.array(z.object({ service: z.string(), model: z.string(), spent: z.number(), previous: z.number(), change: z.number() })),
+  budgets: z.array(budgetUsage),
+  open_critical_alerts: z.array(
+    z.object({ message: z.string(), raised_at: z.string(), entity_type: z.string(), entity_id: z.string(), period: z.string() }),
+  ),
+});
+export type ReportFigures = z.infer<typeof reportFigures>;

@@ -13,18 +13,20 @@ import {
   changedRowsResult,
   costAlert,
   refreshResult,
+  reportFigures,
   rollupResult,
   schemaStatus,
   type BudgetDecision,
   type BudgetUsage,
   type CostAlert,
+  type ReportFigures,
   type RollupResult,
   type SchemaStatus,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
 import { callFunction, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
-export type { BudgetDecision, BudgetUsage, CostAlert, RollupResult, SchemaStatus } from './results.js';
+export type { BudgetDecision, BudgetUsage, CostAlert, ReportFigures, RollupResult, SchemaStatus, SpendLeader } from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
@@ -82,6 +84,8 @@ export interface SupabaseSource {
   checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
   /** Raises the alerts due at `at` (thresholds crossed, monthly forecasts) and returns only the new ones. */
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
+  /** Every figure of the stakeholder report, as SQL computes it. */
+  reportFigures(options?: { at?: Date | string; timezone?: string; top?: number }): Promise<ReportFigures>;
   /** Applied migrations, our functions, and RLS per table: what verify checks. */
   schemaStatus(): Promise<SchemaStatus>;
   close(): Promise<void>;
@@ -159,6 +163,13 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         'tokensync_evaluate_alerts',
         { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone },
         costAlert.array(),
+      ),
+
+    reportFigures: (options = {}) =>
+      call(
+        'tokensync_report_figures',
+        { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone, p_top: options.top ?? 5 },
+        reportFigures,
       ),
 
     schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
