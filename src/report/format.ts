@@ -1,0 +1,26 @@
+/** How figures read on the report: dollars to the cent, signed percentages, local dates. */
+const USD = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export const usd = (amount: number) => USD.format(amount);
+
+/** +38% / −12%; "new" when there was nothing before. */
+export function change(now: number, before: number): string {
+  if (before === 0) return now === 0 ? 'no change' : 'new';
+  const pct = ((now - before) / before) * 100;
+  const rounded = Math.round(Math.abs(pct));
+  if (rounded === 0) return 'no change';
+  return `${pct > 0 ? '+' : '−'}${rounded}%`;
+}
+
+/** "November 25" */
+export function dayOfMonth(isoDate: string): string {
+  return new Intl.DateTimeFormat('en-US', { month: 'long', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${isoDate}T00:00:00Z`));
+}
+
+/** "2026-11-19 12:00" in the report's time zone. */
+export function localTime(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false })
+    .formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+}
