@@ -13,6 +13,8 @@ export const changedRowsResult = z.object({
 export const rollupResult = z.object({ changed: z.number().int(), deleted: z.number().int() });
 export type RollupResult = z.infer<typeof rollupResult>;
 
+export const compactResult = z.object({ merged_rows: z.number().int() });
+
 export const refreshResult = z
   .object({ refreshed_ms: z.record(z.string(), z.number()) })
   .transform((r) => r.refreshed_ms);

@@ -11,6 +11,7 @@ import {
   budgetDecision,
   budgetUsage,
   changedRowsResult,
+  compactResult,
   costAlert,
   refreshResult,
   reportFigures,
@@ -79,6 +80,8 @@ export interface SupabaseSource {
   rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
   /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
   refreshReportingViews(): Promise<Record<string, number>>;
+  /** Merges the spend-bucket deltas of closed hours (keeps budget checks fast). */
+  compactSpend(): Promise<{ merged_rows: number }>;
   /** Spend against every active limit and period at `at` (default now). */
   budgetStatus(options?: { at?: Date | string; timezone?: string }): Promise<BudgetUsage[]>;
   checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
@@ -134,6 +137,8 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
     rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),
 
     refreshReportingViews: () => call('tokensync_refresh_reporting_views', {}, refreshResult),
+
+    compactSpend: () => call('tokensync_compact_spend', {}, compactResult),
 
     budgetStatus: (options = {}) =>
       call(

@@ -1,0 +1,116 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBudgetJob, runReportJob, runRollupJob } from '../../src/jobs/reporting.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createNotionClient } from '../../src/notion/client.js';
+import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import type { SupabaseSource } from '../../src/supabase/source.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertLimits, insertLogs } from '../support/fixtures.js';
+import { openSource } from '../support/sources.js';
+
+const NOW = new Date('2026-11-19T11:00:00Z');
+const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
+
+let db: TestDatabase;
+let source: SupabaseSource;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  source = openSource(db, 'postgres');
+  await insertLogs(db.pool, [
+    { created_at: '2026-11-15T10:00:00Z', total_cost: 1 },
+    { created_at: '2026-11-18T10:00:00Z', total_cost: 2, workflow_id: 'wf', workflow_step: 'plan' },
+    { created_at: '2026-11-19T09:00:00Z', total_cost: 3 },
+  ]);
+});
+afterAll(async () => {
+  await source.close();
+  await db.drop();
+});
+
+function captureLogger() {
+  const lines: string[] = [];
+  const destination = new Writable({ write: (chunk, _e, done) => (lines.push(chunk.toString()), done()) });
+  return { lines, logger: createLogger({ destination, format: 'json', level: 'debug' }) };
+}
+
+describe('rollup job', () => {
+  it('recomputes today and the days that can still change, and only those', async () => {
+    const result = await runRollupJob(source, { timezone: 'UTC', now: NOW });
+    expect(result.range).toEqual({ from: '2026-11-17', to: '2026-11-19', timezone: 'UTC' });
+    expect(result.services).toEqual({ changed: 2, deleted: 0 });
+    expect(result.workflows).toEqual({ changed: 1, deleted: 0 });
+    const { rows } = await db.pool.query(`select metric_date::text as day from service_performance_metrics order by 1`);
+    expect(rows.map((r) => r.day)).toEqual(['2026-11-18', '2026-11-19']);
+    expect(Object.keys(result.viewsRefreshedMs)).toHaveLength(4);
+    expect(await runRollupJob(source, { timezone: 'UTC', now: NOW })).toMatchObject({ services: { changed: 0 }, workflows: { changed: 0 } });
+  });
+});
+
+describe('budget job and its webhook', () => {
+  let server: Server;
+  let url: string;
+  const received: { text: string }[] = [];
+  let failuresLeft = 1;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          res.writeHead(503).end();
+          return;
+        }
+        received.push(JSON.parse(body));
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/services/T000/B000/secret-token-path`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('raises the due alerts, returns without waiting for delivery, and delivers each one despite a 503', async () => {
+    await insertLimits(db.pool, [{ daily_limit: 4, breach_action: 'alert', alert_thresholds: [50, 90] }]);
+    const { logger } = captureLogger();
+    const result = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger, webhook: { url, initialDelayMs: 10 } });
+    expect(result).toMatchObject({ raised: 1, critical: 0 });
+    expect(received).toHaveLength(0); // not delivered yet: the job did not wait
+    expect(await result.delivery!.done).toEqual({ delivered: 1, failed: 0 });
+    expect(received).toEqual([{ text: "ℹ️ *info* — organization 'mvp' reached 50% of its daily limit: $3.00 of $4.00" }]);
+
+    const again = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger, webhook: { url } });
+    expect(again).toMatchObject({ raised: 0, delivery: undefined });
+  });
+
+  it('gives up on a refusing webhook after its attempts, logging the host but never the secret URL', async () => {
+    await db.pool.query(`update budget_limits set daily_limit = 3.2`);
+    const { lines, logger } = captureLogger();
+    const refusing = async () => new Response('nope', { status: 500 });
+    const result = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger, webhook: { url, fetch: refusing, attempts: 2, initialDelayMs: 1 } });
+    expect(result).toMatchObject({ raised: 1, critical: 1 });
+    expect(await result.delivery!.done).toEqual({ delivered: 0, failed: 1 });
+    const log = JSON.parse(lines.find((l) => l.includes('webhook not delivered'))!);
+    expect(log).toMatchObject({ attempt: 2, reason: 'HTTP 500', host: new URL(url).host });
+    expect(lines.join('')).not.toContain('secret-token-path');
+  });
+});
+
+describe('report job', () => {
+  let fake: NotionFake;
+  beforeAll(async () => {
+    fake = await startNotionFake({ rateLimit: false, pages: [{ id: PARENT, title: 'LLM costs' }] });
+  });
+  afterAll(() => fake.close());
+
+  it('publishes the report and skips an unchanged one', async () => {
+    const options = { client: createNotionClient({ token: fake.token, baseUrl: fake.url }), parentPageId: PARENT, timezone: 'UTC', now: NOW };
+    const first = await runReportJob(source, options);
+    expect(first).toMatchObject({ created: true, written: true });
+    const second = await runReportJob(source, { ...options, previousHash: first.hash });
+    expect(second).toMatchObject({ created: false, written: false, pageId: first.pageId });
+  });
+});
