@@ -129,3 +129,12 @@ export const reportFigures = z.object({
   ),
 });
 export type ReportFigures = z.infer<typeof reportFigures>;
+
+/** What tokensync_apply_acknowledgement / tokensync_apply_budget_edit decided. */
+export const editOutcome = z.object({
+  outcome: z.enum(['unchanged', 'applied', 'superseded', 'rejected', 'gone']),
+  reason: z.string().nullable().optional(),
+  overwritten: z.record(z.string(), z.unknown()).nullable().optional(),
+  current: z.record(z.string(), z.unknown()).optional(),
+});
+export type EditOutcome = z.infer<typeof editOutcome>;

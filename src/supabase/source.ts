@@ -2,7 +2,7 @@
  * The Supabase side as the rest of tokensync sees it: typed calls to the SQL
  * functions of supabase/migrations, over whichever transport is configured.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Config } from '../config/env.js';
 import type { Dataset as SyncDataset } from '../datasets.js';
 import { ConfigError } from '../errors.js';
@@ -12,6 +12,7 @@ import {
   budgetUsage,
   changedRowsResult,
   compactResult,
+  editOutcome,
   costAlert,
   refreshResult,
   reportFigures,
@@ -20,14 +21,15 @@ import {
   type BudgetDecision,
   type BudgetUsage,
   type CostAlert,
+  type EditOutcome,
   type ReportFigures,
   type RollupResult,
   type SchemaStatus,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
-import { callFunction, type SqlArgs, type SqlFunctionTransport } from './transport.js';
+import { callFunction, type JsonValue, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
-export type { BudgetDecision, BudgetUsage, CostAlert, ReportFigures, RollupResult, SchemaStatus, SpendLeader } from './results.js';
+export type { BudgetDecision, BudgetUsage, CostAlert, EditOutcome, ReportFigures, RollupResult, SchemaStatus, SpendLeader } from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
@@ -73,6 +75,21 @@ export interface BudgetCheckRequest {
   timezone?: string;
 }
 
+/** Who edited which page of which row, and when (Notion's last_edited_time). */
+export interface NotionEdit {
+  rowId: string;
+  pageId: string;
+  editor: string | null;
+  editedAt: string;
+}
+
+export interface BudgetEdit {
+  daily_limit?: number | null | string;
+  monthly_limit?: number | null | string;
+  session_limit?: number | null | string;
+  is_active?: boolean;
+}
+
 export interface SupabaseSource {
   readonly transport: SqlFunctionTransport['kind'];
   changedRows(dataset: SyncDataset, after: KeysetCursor | null, options?: ChangedRowsOptions): Promise<ChangedRowsPage>;
@@ -89,6 +106,12 @@ export interface SupabaseSource {
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
   reportFigures(options?: { at?: Date | string; timezone?: string; top?: number }): Promise<ReportFigures>;
+  /** An edit made in Notion, carried back; see supabase/migrations/*_notion_edits.sql. */
+  applyAcknowledgement(edit: NotionEdit & { acknowledged: boolean }): Promise<EditOutcome>;
+  applyBudgetEdit(edit: NotionEdit & { changes: BudgetEdit }): Promise<EditOutcome>;
+  /** Where polling for Notion edits resumes (Notion's last_edited_time), per dataset. */
+  editCursor(dataset: SyncDataset): Promise<string | null>;
+  setEditCursor(dataset: SyncDataset, editedAfter: string): Promise<void>;
   /** Applied migrations, our functions, and RLS per table: what verify checks. */
   schemaStatus(): Promise<SchemaStatus>;
   close(): Promise<void>;
@@ -176,6 +199,26 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone, p_top: options.top ?? 5 },
         reportFigures,
       ),
+
+    applyAcknowledgement: (edit) =>
+      call(
+        'tokensync_apply_acknowledgement',
+        { p_alert_id: edit.rowId, p_acknowledged: edit.acknowledged, p_editor: edit.editor, p_edited_at: edit.editedAt, p_page_id: edit.pageId },
+        editOutcome,
+      ),
+
+    applyBudgetEdit: (edit) =>
+      call(
+        'tokensync_apply_budget_edit',
+        { p_limit_id: edit.rowId, p_edit: edit.changes as JsonValue, p_editor: edit.editor, p_edited_at: edit.editedAt, p_page_id: edit.pageId },
+        editOutcome,
+      ),
+
+    editCursor: (dataset) => call('tokensync_edit_cursor', { p_dataset: dataset }, z.string().nullable()),
+
+    setEditCursor: async (dataset, editedAfter) => {
+      await transport.call('tokensync_set_edit_cursor', { p_dataset: dataset, p_edited_after: editedAfter });
+    },
 
     schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
 

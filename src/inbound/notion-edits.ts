@@ -1,0 +1,122 @@
+/**
+ * The edits stakeholders may make in Notion, carried back to Supabase: ticking
+ * Acknowledged on a Cost Alerts page, and changing a Budget Limits page's daily,
+ * monthly or session limit or its Active flag. Nothing else flows back.
+ *
+ * Pages edited since the last poll are read (data source query on
+ * last_edited_time, never search), and each page's values are compared with its
+ * row by the SQL functions, which decide: applied, unchanged, superseded (the row
+ * changed after the page), rejected (invalid: the page is put back to the row's
+ * values) or gone. Our own writes make a page equal its row, so they never come
+ * back as edits.
+ */
+import { collectPaginatedAPI, type Client } from '@notionhq/client';
+import type { Dataset } from '../datasets.js';
+import type { Logger } from '../logging/logger.js';
+import { specOf } from '../notion/catalogue/index.js';
+import { notionCall } from '../notion/client.js';
+import { readLiveSchema } from '../notion/provision/live.js';
+import { planSchema } from '../notion/provision/plan-schema.js';
+import type { BudgetEdit, EditOutcome, NotionEdit, SupabaseSource } from '../supabase/source.js';
+
+export type EditableDataset = Extract<Dataset, 'cost_alerts' | 'budget_limits'>;
+
+export interface PollEditsOptions {
+  client: Client;
+  /** Data source ids of the two editable databases. */
+  dataSources: Record<EditableDataset, string>;
+  logger: Logger;
+}
+
+export type EditCounts = Record<EditOutcome['outcome'], number>;
+
+type Page = {
+  id: string;
+  last_edited_time: string;
+  last_edited_by?: { id: string };
+  properties: Record<string, { id: string; type: string; [key: string]: unknown }>;
+};
+
+const LIMIT_KEYS = ['daily_limit', 'monthly_limit', 'session_limit'] as const;
+
+function valueOf(page: Page, propertyId: string | undefined): unknown {
+  const property = Object.values(page.properties).find((p) => p.id === propertyId);
+  if (!property) return undefined;
+  const value = property[property.type];
+  if (property.type === 'rich_text' || property.type === 'title') {
+    return (value as { plain_text: string }[]).map((t) => t.plain_text).join('');
+  }
+  return value;
+}
+
+/** Reads names of editors once per poll; a person's name reads better than an id in Supabase. */
+function editorNames(client: Client) {
+  const names = new Map<string, Promise<string>>();
+  return (userId: string | undefined): Promise<string | null> => {
+    if (!userId) return Promise.resolve(null);
+    if (!names.has(userId)) {
+      names.set(userId, client.users.retrieve({ user_id: userId }).then((u) => u.name ?? userId, () => userId));
+    }
+    return names.get(userId)!;
+  };
+}
+
+async function editedPages(client: Client, dataSourceId: string, after: string | null): Promise<Page[]> {
+  // Notion reports edit times to the minute, so the cursor's own minute is read again.
+  const filter = after ? { timestamp: 'last_edited_time', last_edited_time: { on_or_after: after } } : undefined;
+  return (await notionCall('read edited pages', () =>
+    collectPaginatedAPI(client.dataSources.query, {
+      data_source_id: dataSourceId,
+      ...(filter ? { filter: filter as never } : {}),
+      sorts: [{ timestamp: 'last_edited_time', direction: 'ascending' }],
+      page_size: 100,
+    }),
+  )) as unknown as Page[];
+}
+
+async function putBack(client: Client, page: Page, ids: Map<string, string>, current: Record<string, unknown>) {
+  const properties: Record<string, unknown> = {};
+  for (const key of LIMIT_KEYS) properties[ids.get(key)!] = { number: current[key] ?? null };
+  properties[ids.get('is_active')!] = { checkbox: current.is_active === true };
+  await notionCall('put a rejected edit back', () => client.pages.update({ page_id: page.id, properties: properties as never }));
+}
+
+async function applyPage(dataset: EditableDataset, page: Page, ids: Map<string, string>, source: SupabaseSource, edit: NotionEdit) {
+  if (dataset === 'cost_alerts') {
+    return source.applyAcknowledgement({ ...edit, acknowledged: valueOf(page, ids.get('acknowledged')) === true });
+  }
+  const changes: BudgetEdit = { is_active: valueOf(page, ids.get('is_active')) === true };
+  for (const key of LIMIT_KEYS) changes[key] = (valueOf(page, ids.get(key)) as number | null | undefined) ?? null;
+  return source.applyBudgetEdit({ ...edit, changes });
+}
+
+export async function pollNotionEdits(source: SupabaseSource, options: PollEditsOptions): Promise<Record<EditableDataset, EditCounts>> {
+  const { client, logger } = options;
+  const editor = editorNames(client);
+  const result = {} as Record<EditableDataset, EditCounts>;
+  for (const dataset of ['cost_alerts', 'budget_limits'] as const) {
+    const counts: EditCounts = { unchanged: 0, applied: 0, superseded: 0, rejected: 0, gone: 0 };
+    const spec = specOf(dataset);
+    const ids = planSchema(spec, await readLiveSchema(client, options.dataSources[dataset], spec.title)).ids;
+    const pages = await editedPages(client, options.dataSources[dataset], await source.editCursor(dataset));
+    for (const page of pages) {
+      const rowId = String(valueOf(page, ids.get('id')) ?? '');
+      if (!/^[0-9a-f-]{36}$/i.test(rowId)) continue; // a page people added by hand: not ours to read
+      const edit: NotionEdit = { rowId, pageId: page.id, editor: await editor(page.last_edited_by?.id), editedAt: page.last_edited_time };
+      const outcome = await applyPage(dataset, page, ids, source, edit);
+      counts[outcome.outcome] += 1;
+      if (outcome.outcome === 'unchanged') continue;
+      const log = { dataset, rowId, pageId: page.id, editor: edit.editor, outcome: outcome.outcome, reason: outcome.reason, overwritten: outcome.overwritten };
+      if (outcome.outcome === 'rejected') {
+        logger.warn(log, 'edit in Notion rejected; putting the Supabase value back');
+        if (outcome.current) await putBack(client, page, ids, outcome.current);
+      } else {
+        logger.info(log, `edit in Notion ${outcome.outcome}`);
+      }
+    }
+    const last = pages.at(-1);
+    if (last) await source.setEditCursor(dataset, last.last_edited_time);
+    result[dataset] = counts;
+  }
+  return result;
+}
