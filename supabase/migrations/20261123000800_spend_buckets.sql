@@ -52,9 +52,12 @@ as $$
   $q$, p_delta_sql);
 $$;
 
+-- The triggers run as the functions' owner: whoever may write usage logs
+-- (service_role, the SDK) keeps the buckets right without rights on them.
 create or replace function public.tokensync_track_spend()
 returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $$
 declare
@@ -75,6 +78,7 @@ $$;
 create or replace function public.tokensync_reset_spend()
 returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $$
 begin

@@ -115,3 +115,20 @@ it('check_user_budget gives the same answer as before across a month boundary in
   expect((await check('UTC')).rows[0]).toEqual({ allowed: false, remaining: 1 });
   expect((await check('Asia/Kolkata')).rows[0]).toEqual({ allowed: true, remaining: 7 });
 });
+
+it('is kept by writes as service_role, the role the SDK and the Supabase API use', async () => {
+  await db.pool.query('truncate token_usage_logs');
+  const client = await db.pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('set local role service_role');
+    await client.query(`insert into token_usage_logs (request_id, service_type, provider, model, organization_id, total_cost, created_at)
+                        values ('as-service-role', 'workflow', 'openai', 'gpt-4o', 'mvp', 4.25, '2026-11-19T08:30:00Z')`);
+    await client.query(`update token_usage_logs set total_cost = 5 where request_id = 'as-service-role'`);
+    await client.query('commit');
+  } finally {
+    client.release();
+  }
+  const { rows } = await db.pool.query(`select sum(spent)::float8 as spent from tokensync.spend_hourly where entity_type = 'organization' and entity_id = 'mvp'`);
+  expect(rows[0].spent).toBe(5);
+});
