@@ -38,13 +38,13 @@ beforeAll(async () => {
   const provisioned = await provisionNotion({ client: notion(), parentPageId: PARENT, recorded: NO_IDS, envFile: undefined, timezone: 'UTC' });
   dataSources = { cost_alerts: provisioned.databases.cost_alerts!.dataSourceId, budget_limits: provisioned.databases.budget_limits!.dataSourceId };
 
-  [limitId] = (await insertLimits(db.pool, [{ daily_limit: 10, monthly_limit: 100 }])).map((r) => r.id as string);
+  [limitId] = (await insertLimits(db.pool, [{ daily_limit: 10, monthly_limit: 100 }])).map((r) => r.id as string) as [string];
   [alertId] = (
     await insertRows(db.pool, 'cost_alerts', [{
       entity_type: 'organization', entity_id: 'mvp', period: 'daily', period_start: '2026-11-20T00:00:00Z', threshold_pct: 90,
       amount_spent: 9.5, limit_amount: 10, severity: 'critical', message: "organization 'mvp' reached 90% of its daily limit",
     }])
-  ).map((r) => r.id as string);
+  ).map((r) => r.id as string) as [string];
 
   // The pages as the sync writes them: values equal to the rows.
   alertPage = ((await notion().pages.create({
