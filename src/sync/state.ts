@@ -1,0 +1,123 @@
+/**
+ * The sync engine's memory in Postgres (schema `tokensync`, see
+ * supabase/migrations/20261123000700_sync_state.sql): typed calls to its SQL
+ * functions, each taking a whole batch.
+ */
+import { z } from 'zod';
+import type { Dataset } from '../datasets.js';
+import type { KeysetCursor } from '../supabase/source.js';
+import { callFunction, type SqlFunctionTransport } from '../supabase/transport.js';
+
+export interface PageState {
+  key: string;
+  /** Null when no live page is known (never created, trashed, or a create whose answer was lost). */
+  pageId: string | null;
+  hash: string | null;
+  /** A create was sent and its answer never recorded: look the key up in Notion before creating. */
+  createPending: boolean;
+}
+
+export interface SyncedRow {
+  key: string;
+  pageId: string;
+  hash: string;
+  sourceCreatedAt: string | null;
+}
+
+export interface TrashCandidate {
+  key: string;
+  pageId: string | null;
+  reason: 'deleted' | 'out_of_window';
+  createPending: boolean;
+}
+
+const checkpoint = z.object({ after_updated_at: z.string().nullable(), after_id: z.string().nullable() });
+const lookup = z.array(
+  z.object({ key: z.string(), page_id: z.string().nullable(), hash: z.string().nullable(), create_pending: z.boolean() }),
+);
+const toTrash = z.array(
+  z.object({
+    key: z.string(),
+    page_id: z.string().nullable(),
+    reason: z.enum(['deleted', 'out_of_window']),
+    create_pending: z.boolean(),
+  }),
+);
+
+const toCursor = (c: z.infer<typeof checkpoint>): KeysetCursor | null =>
+  c.after_updated_at && c.after_id ? { updatedAt: c.after_updated_at, id: c.after_id } : null;
+
+export interface SyncState {
+  acquireLease(dataset: Dataset, owner: string, ttlMs: number): Promise<boolean>;
+  releaseLease(dataset: Dataset, owner: string): Promise<void>;
+  checkpoint(dataset: Dataset): Promise<KeysetCursor | null>;
+  /** Moves the checkpoint forward (never back). */
+  advance(dataset: Dataset, cursor: KeysetCursor): Promise<void>;
+  lookup(dataset: Dataset, keys: readonly string[]): Promise<Map<string, PageState>>;
+  markPending(dataset: Dataset, rows: readonly { key: string; sourceCreatedAt: string | null }[]): Promise<void>;
+  record(dataset: Dataset, rows: readonly SyncedRow[]): Promise<void>;
+  toTrash(dataset: Dataset, createdBefore: Date | null, limit: number): Promise<TrashCandidate[]>;
+  markTrashed(dataset: Dataset, keys: readonly string[]): Promise<void>;
+  /** Forgets hashes and the checkpoint, so the next pass rewrites every row (pages are kept). */
+  reset(dataset: Dataset): Promise<void>;
+}
+
+export function createSyncState(transport: SqlFunctionTransport): SyncState {
+  const call = <S extends z.ZodType>(fn: string, args: Parameters<SqlFunctionTransport['call']>[1], schema: S) =>
+    callFunction(transport, fn, args, schema);
+
+  return {
+    acquireLease: (dataset, owner, ttlMs) =>
+      call('tokensync_sync_acquire_lease', { p_dataset: dataset, p_owner: owner, p_ttl_ms: Math.ceil(ttlMs) }, z.boolean()),
+
+    async releaseLease(dataset, owner) {
+      await call('tokensync_sync_release_lease', { p_dataset: dataset, p_owner: owner }, z.boolean());
+    },
+
+    checkpoint: async (dataset) => toCursor(await call('tokensync_sync_checkpoint', { p_dataset: dataset }, checkpoint)),
+
+    async advance(dataset, cursor) {
+      await call(
+        'tokensync_sync_advance',
+        { p_dataset: dataset, p_after_updated_at: cursor.updatedAt, p_after_id: cursor.id },
+        checkpoint,
+      );
+    },
+
+    async lookup(dataset, keys) {
+      if (keys.length === 0) return new Map();
+      const rows = await call('tokensync_sync_lookup', { p_dataset: dataset, p_keys: [...keys] }, lookup);
+      return new Map(rows.map((r) => [r.key, { key: r.key, pageId: r.page_id, hash: r.hash, createPending: r.create_pending }]));
+    },
+
+    async markPending(dataset, rows) {
+      if (rows.length === 0) return;
+      const payload = rows.map((r) => ({ key: r.key, source_created_at: r.sourceCreatedAt }));
+      await call('tokensync_sync_mark_pending', { p_dataset: dataset, p_rows: payload }, z.number());
+    },
+
+    async record(dataset, rows) {
+      if (rows.length === 0) return;
+      const payload = rows.map((r) => ({ key: r.key, page_id: r.pageId, hash: r.hash, source_created_at: r.sourceCreatedAt }));
+      await call('tokensync_sync_record', { p_dataset: dataset, p_rows: payload }, z.number());
+    },
+
+    async toTrash(dataset, createdBefore, limit) {
+      const rows = await call(
+        'tokensync_sync_to_trash',
+        { p_dataset: dataset, p_created_before: createdBefore?.toISOString() ?? null, p_limit: limit },
+        toTrash,
+      );
+      return rows.map((r) => ({ key: r.key, pageId: r.page_id, reason: r.reason, createPending: r.create_pending }));
+    },
+
+    async markTrashed(dataset, keys) {
+      if (keys.length === 0) return;
+      await call('tokensync_sync_mark_trashed', { p_dataset: dataset, p_keys: [...keys] }, z.number());
+    },
+
+    async reset(dataset) {
+      await call('tokensync_sync_reset', { p_dataset: dataset }, z.number());
+    },
+  };
+}

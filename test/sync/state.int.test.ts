@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
+import type { SqlFunctionTransport } from '../../src/supabase/transport.js';
+import { createSyncState, type SyncState } from '../../src/sync/state.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { insertLogs } from '../support/fixtures.js';
+
+let db: TestDatabase;
+let transport: SqlFunctionTransport;
+let state: SyncState;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  transport = createPostgresTransport({ databaseUrl: db.url });
+  state = createSyncState(transport);
+});
+afterAll(async () => {
+  await transport.close();
+  await db.drop();
+});
+
+describe('sync state in Postgres', () => {
+  it('gives a dataset lease to one owner at a time, and back after expiry or release', async () => {
+    expect(await state.acquireLease('cost_alerts', 'a', 60_000)).toBe(true);
+    expect(await state.acquireLease('cost_alerts', 'b', 60_000)).toBe(false);
+    expect(await state.acquireLease('cost_alerts', 'a', 60_000)).toBe(true);
+    expect(await state.acquireLease('budget_limits', 'b', 60_000)).toBe(true);
+    await state.releaseLease('cost_alerts', 'a');
+    expect(await state.acquireLease('cost_alerts', 'b', 1)).toBe(true);
+    await db.pool.query(`update tokensync.sync_leases set expires_at = now() - interval '1 second' where dataset = 'cost_alerts'`);
+    expect(await state.acquireLease('cost_alerts', 'c', 60_000)).toBe(true);
+  });
+
+  it('moves a checkpoint forward only', async () => {
+    expect(await state.checkpoint('workflow_analytics')).toBeNull();
+    const later = { updatedAt: '2026-11-20T12:00:00.000002+00:00', id: randomUUID() };
+    await state.advance('workflow_analytics', later);
+    await state.advance('workflow_analytics', { updatedAt: '2026-11-20T12:00:00.000001+00:00', id: randomUUID() });
+    expect(await state.checkpoint('workflow_analytics')).toEqual(later);
+  });
+
+  it('records pages and hashes in batches, and remembers creates in flight', async () => {
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    await state.markPending('budget_limits', [{ key: a, sourceCreatedAt: null }, { key: b, sourceCreatedAt: null }]);
+    const pageA = randomUUID();
+    await state.record('budget_limits', [{ key: a, pageId: pageA, hash: 'h1', sourceCreatedAt: '2026-11-20T00:00:00Z' }]);
+    const known = await state.lookup('budget_limits', [a, b, c]);
+    expect(known.get(a)).toEqual({ key: a, pageId: pageA, hash: 'h1', createPending: false });
+    expect(known.get(b)).toEqual({ key: b, pageId: null, hash: null, createPending: true });
+    expect(known.has(c)).toBe(false);
+  });
+
+  it('sees deletes through tombstones and old logs through the window', async () => {
+    const [gone, old, fresh, never] = await insertLogs(db.pool, [{}, {}, {}, {}]);
+    const rows = [gone, old, fresh].map((r, i) => ({
+      key: String(r!.id), pageId: randomUUID(), hash: 'h', sourceCreatedAt: i === 1 ? '2020-01-01T00:00:00Z' : new Date().toISOString(),
+    }));
+    await state.record('token_usage_logs', rows);
+    await db.pool.query('delete from token_usage_logs where id = any($1)', [[gone!.id, never!.id]]);
+
+    const candidates = await state.toTrash('token_usage_logs', new Date('2025-01-01T00:00:00Z'), 100);
+    expect(candidates.map((c) => [c.key, c.reason]).sort()).toEqual(
+      [[String(gone!.id), 'deleted'], [String(old!.id), 'out_of_window']].sort(),
+    );
+    // The tombstone of a row that never reached Notion is dropped.
+    const { rows: tombstones } = await db.pool.query('select key from tokensync.sync_tombstones');
+    expect(tombstones.map((t) => t.key)).toEqual([gone!.id]);
+
+    await state.markTrashed('token_usage_logs', candidates.map((c) => c.key));
+    expect(await state.toTrash('token_usage_logs', new Date('2025-01-01T00:00:00Z'), 100)).toEqual([]);
+    expect((await state.lookup('token_usage_logs', [String(old!.id)])).get(String(old!.id))?.pageId).toBeNull();
+  });
+
+  it('belongs to service_role only', async () => {
+    const { rows } = await db.pool.query(`
+      select r.rolname, has_schema_privilege(r.rolname, 'tokensync', 'usage') as schema_usage,
+             has_function_privilege(r.rolname, 'public.tokensync_sync_record(text, jsonb)', 'execute') as can_record
+        from pg_roles r where r.rolname in ('anon', 'authenticated', 'service_role') order by r.rolname`);
+    expect(rows).toEqual([
+      { rolname: 'anon', schema_usage: false, can_record: false },
+      { rolname: 'authenticated', schema_usage: false, can_record: false },
+      { rolname: 'service_role', schema_usage: true, can_record: true },
+    ]);
+  });
+});
