@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { budgetLimits } from '../../notion/catalogue/budget-limits.js';
+import { baseRow, defineDataset, nonNegative } from './types.js';
+
+export const budgetLimitsDataset = defineDataset({
+  spec: budgetLimits,
+  schema: z.object({
+    ...baseRow,
+    entity_type: z.string().min(1),
+    entity_id: z.string().min(1),
+    daily_limit: nonNegative.nullable(),
+    monthly_limit: nonNegative.nullable(),
+    session_limit: nonNegative.nullable(),
+    alert_thresholds: z.array(z.number()),
+    breach_action: z.string(),
+    is_active: z.boolean(),
+    description: z.string().nullable(),
+  }),
+  // Spend and utilisation (daily_spend, monthly_spend, *_utilisation) stay empty until a refresher fills them.
+  values: (row) => ({
+    ...row,
+    name: `${row.entity_type} · ${row.entity_id}`,
+    alert_thresholds: row.alert_thresholds.map((t) => `${t}%`).join(', '),
+  }),
+});

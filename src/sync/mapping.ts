@@ -1,0 +1,117 @@
+/**
+ * Row values → Notion property values, within every Notion limit, plus the
+ * content hash that decides whether a page needs writing.
+ *
+ * Sanitisation (each one reported as a warning, never silently):
+ * - text longer than MAX_TEXT_CHARS is cut and ends with "…" (one rich-text item);
+ * - commas in select names become ";" (Notion forbids commas there), names are
+ *   cut to MAX_SELECT_CHARS;
+ * - NaN and ±Infinity become an empty number;
+ * - objects for text properties are written as JSON.
+ */
+import { createHash } from 'node:crypto';
+import type { DatabaseSpec, PropertySpec } from '../notion/catalogue/index.js';
+
+/** Notion's limit for one rich-text item. */
+export const MAX_TEXT_CHARS = 2000;
+/** Notion's limit for a select option name. */
+export const MAX_SELECT_CHARS = 100;
+export const ELLIPSIS = '…';
+
+export type PropertyValue = Record<string, unknown>;
+
+export interface MappedPage {
+  /** Keyed by live property id, in catalogue order. */
+  properties: Record<string, PropertyValue>;
+  warnings: string[];
+}
+
+/** Cuts text to `max` UTF-16 units with a visible ellipsis, never splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - ELLIPSIS.length;
+  const code = text.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return text.slice(0, end) + ELLIPSIS;
+}
+
+function asText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+function richText(value: unknown, key: string, warnings: string[]): PropertyValue[] {
+  const text = asText(value);
+  if (text === null || text === '') return [];
+  if (text.length > MAX_TEXT_CHARS) warnings.push(`${key}: ${text.length} characters cut to ${MAX_TEXT_CHARS}`);
+  return [{ type: 'text', text: { content: truncate(text, MAX_TEXT_CHARS) } }];
+}
+
+function selectName(value: unknown, key: string, warnings: string[]): { name: string } | null {
+  const text = asText(value)?.trim();
+  if (!text) return null;
+  let name = text;
+  if (name.includes(',')) {
+    warnings.push(`${key}: commas replaced in select name`);
+    name = name.replaceAll(',', ';');
+  }
+  if (name.length > MAX_SELECT_CHARS) {
+    warnings.push(`${key}: select name cut to ${MAX_SELECT_CHARS} characters`);
+    name = truncate(name, MAX_SELECT_CHARS);
+  }
+  return { name };
+}
+
+function numberValue(value: unknown, key: string, warnings: string[]): number | null {
+  if (value === null || value === undefined) return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n)) {
+    warnings.push(`${key}: ${String(value)} is not a finite number; left empty`);
+    return null;
+  }
+  return n;
+}
+
+function dateValue(value: unknown): { start: string } | null {
+  if (value === null || value === undefined || value === '') return null;
+  return { start: String(value) };
+}
+
+function propertyValue(spec: PropertySpec, value: unknown, warnings: string[]): PropertyValue | undefined {
+  switch (spec.type) {
+    case 'title':
+      return { title: richText(value, spec.key, warnings) };
+    case 'rich_text':
+      return { rich_text: richText(value, spec.key, warnings) };
+    case 'number':
+      return { number: numberValue(value, spec.key, warnings) };
+    case 'select':
+      return { select: selectName(value, spec.key, warnings) };
+    case 'date':
+      return { date: dateValue(value) };
+    case 'checkbox':
+      return { checkbox: value === true };
+    case 'formula':
+      return undefined; // computed by Notion
+  }
+}
+
+/** Maps values (by catalogue key) onto the properties `ids` knows; keys without a live property are skipped. */
+export function mapProperties(spec: DatabaseSpec, values: Readonly<Record<string, unknown>>, ids: ReadonlyMap<string, string>): MappedPage {
+  const warnings: string[] = [];
+  const properties: Record<string, PropertyValue> = {};
+  for (const property of spec.properties) {
+    const id = ids.get(property.key);
+    if (id === undefined) continue;
+    const mapped = propertyValue(property, values[property.key], warnings);
+    if (mapped !== undefined) properties[id] = mapped;
+  }
+  return { properties, warnings };
+}
+
+/** What a page holds, as a short stable string: equal hashes mean nothing to write. */
+export function contentHash(properties: Record<string, PropertyValue>): string {
+  return createHash('sha256').update(JSON.stringify(properties)).digest('base64url');
+}

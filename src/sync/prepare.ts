@@ -1,0 +1,37 @@
+/** One source row → validated, mapped and hashed, or rejected with the reason. */
+import type { DatasetDefinition } from './datasets/index.js';
+import { contentHash, mapProperties, type PropertyValue } from './mapping.js';
+
+export interface PreparedRow {
+  ok: true;
+  key: string;
+  createdAt: string;
+  properties: Record<string, PropertyValue>;
+  hash: string;
+  warnings: string[];
+}
+
+export interface RejectedRow {
+  ok: false;
+  /** Null when the row has no usable key. */
+  key: string | null;
+  reason: string;
+}
+
+export function prepareRow(
+  definition: DatasetDefinition,
+  row: Record<string, unknown>,
+  ids: ReadonlyMap<string, string>,
+): PreparedRow | RejectedRow {
+  const parsed = definition.schema.safeParse(row);
+  if (!parsed.success) {
+    const key = typeof row.id === 'string' && row.id !== '' ? row.id : null;
+    const reason = parsed.error.issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path.join('.') || '(row)'}: ${issue.message}`)
+      .join('; ');
+    return { ok: false, key, reason: `invalid row: ${reason}` };
+  }
+  const { properties, warnings } = mapProperties(definition.spec, definition.values(parsed.data), ids);
+  return { ok: true, key: parsed.data.id, createdAt: parsed.data.created_at, properties, hash: contentHash(properties), warnings };
+}

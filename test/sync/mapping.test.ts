@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { specOf } from '../../src/notion/catalogue/index.js';
+import { DATASET_DEFINITIONS } from '../../src/sync/datasets/index.js';
+import { contentHash, ELLIPSIS, mapProperties, MAX_SELECT_CHARS, MAX_TEXT_CHARS, truncate } from '../../src/sync/mapping.js';
+import { prepareRow } from '../../src/sync/prepare.js';
+
+const spec = specOf('token_usage_logs');
+/** Property ids as a live data source would have them: here simply "id-<key>". */
+const ids = new Map(spec.properties.map((p) => [p.key, p.type === 'title' ? 'title' : `id-${p.key}`]));
+
+const log = (overrides: Record<string, unknown> = {}) => ({
+  id: '5b1f4a52-8e8f-4a0c-9b65-0d1c2e3f4a5b',
+  created_at: '2026-11-20T12:00:00.123456+00:00',
+  updated_at: '2026-11-20T12:00:00.123456+00:00',
+  request_id: 'req-1',
+  organization_id: 'mvp',
+  user_id: 'user-1',
+  session_id: null,
+  tier: 'tier_1',
+  service_type: 'workflow',
+  agent_id: null,
+  agent_name: null,
+  workflow_id: null,
+  workflow_step: null,
+  provider: 'openai',
+  model: 'gpt-4o',
+  prompt_tokens: 1000,
+  completion_tokens: 200,
+  cached_tokens: 0,
+  cache_write_tokens: 0,
+  reasoning_tokens: 0,
+  total_tokens: 1200,
+  input_cost: 0.0025,
+  output_cost: 0.002,
+  total_cost: 0.0045,
+  latency_ms: 1000,
+  success: true,
+  error_type: null,
+  metadata: { a: 1 },
+  ...overrides,
+});
+
+const prepare = (row: Record<string, unknown>) => prepareRow(DATASET_DEFINITIONS.token_usage_logs, row, ids);
+
+describe('truncate', () => {
+  it('keeps short text and cuts long text with a visible ellipsis', () => {
+    expect(truncate('abc', 5)).toBe('abc');
+    expect(truncate('abcdefgh', 5)).toBe(`abcd${ELLIPSIS}`);
+  });
+
+  it('never splits an emoji in half', () => {
+    const cut = truncate('ab😀cd', 4);
+    expect(cut).toBe(`ab${ELLIPSIS}`);
+    expect(cut.length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('mapping a row onto Notion properties', () => {
+  it('addresses properties by id and maps each type', () => {
+    const row = prepare(log());
+    if (!row.ok) throw new Error(row.reason);
+    expect(row.properties.title).toEqual({ title: [{ type: 'text', text: { content: 'req-1' } }] });
+    expect(row.properties['id-id']).toEqual({ rich_text: [{ type: 'text', text: { content: log().id } }] });
+    expect(row.properties['id-total_cost']).toEqual({ number: 0.0045 });
+    expect(row.properties['id-model']).toEqual({ select: { name: 'gpt-4o' } });
+    expect(row.properties['id-created_at']).toEqual({ date: { start: log().created_at } });
+    expect(row.properties['id-success']).toEqual({ checkbox: true });
+    expect(row.properties['id-session_id']).toEqual({ rich_text: [] });
+    expect(row.properties['id-metadata']).toEqual({ rich_text: [{ type: 'text', text: { content: '{"a":1}' } }] });
+    expect(row.properties['id-tokens_per_second']).toEqual({ number: 200 });
+    expect(row.properties['id-cost_per_1k_tokens']).toBeUndefined();
+    expect(row.warnings).toEqual([]);
+  });
+
+  it('sanitises what Notion would refuse, with a warning for each', () => {
+    const row = prepare(log({ metadata: { text: 'y'.repeat(10_000) }, model: 'gpt, 4o 🚀', tier: 't'.repeat(150), input_cost: 'NaN' }));
+    if (!row.ok) throw new Error(row.reason);
+    const metadata = (row.properties['id-metadata'] as { rich_text: { text: { content: string } }[] }).rich_text[0]!.text.content;
+    expect(metadata).toHaveLength(MAX_TEXT_CHARS);
+    expect(metadata.endsWith(ELLIPSIS)).toBe(true);
+    expect(row.properties['id-model']).toEqual({ select: { name: 'gpt; 4o 🚀' } });
+    expect((row.properties['id-tier'] as { select: { name: string } }).select.name).toHaveLength(MAX_SELECT_CHARS);
+    expect(row.properties['id-input_cost']).toEqual({ number: null });
+    expect(row.warnings).toHaveLength(4);
+  });
+
+  it('maps Infinity to an empty number', () => {
+    const { properties, warnings } = mapProperties(spec, { total_cost: Infinity }, ids);
+    expect(properties['id-total_cost']).toEqual({ number: null });
+    expect(warnings[0]).toMatch(/total_cost: Infinity is not a finite number/);
+  });
+
+  it.each([
+    ['a null key', { id: null }, /id/],
+    ['a negative cost', { total_cost: -1 }, /total_cost: must not be negative/],
+    ['negative tokens', { prompt_tokens: -5 }, /prompt_tokens/],
+    ['a missing model', { model: undefined }, /model/],
+  ])('rejects %s with the reason', (_what, overrides, reason) => {
+    const row = prepare(log(overrides));
+    expect(row.ok).toBe(false);
+    if (!row.ok) expect(row.reason).toMatch(reason);
+  });
+
+  it('hashes content: equal rows hash equal, any change changes the hash', () => {
+    const a = prepare(log());
+    const b = prepare(log());
+    const c = prepare(log({ model: 'gpt-4o-mini' }));
+    if (!a.ok || !b.ok || !c.ok) throw new Error('invalid');
+    expect(a.hash).toBe(b.hash);
+    expect(a.hash).not.toBe(c.hash);
+    expect(contentHash({})).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('derives titles and percentages for the other datasets', () => {
+    const alerts = DATASET_DEFINITIONS.cost_alerts;
+    const values = alerts.values(
+      alerts.schema.parse({
+        id: log().id, created_at: 'x', updated_at: 'x', entity_type: 'service', entity_id: 'workflow', period: 'daily',
+        period_start: '2026-11-20T00:00:00Z', threshold_pct: 90, amount_spent: 9, limit_amount: 10, severity: 'critical',
+        message: 'm', acknowledged: false, acknowledged_by: null, acknowledged_at: null,
+      }),
+    );
+    expect(values.threshold_pct).toBe(0.9);
+    expect(values.title).toBe('critical: service workflow reached 90% of its daily limit');
+  });
+});
