@@ -45,7 +45,11 @@ export class NotionRequestError extends TokensyncError {
   constructor(message: string, details: { notionCode: string; status?: number; requestId?: string; cause: unknown; context?: ErrorContext }) {
     super(message, {
       cause: details.cause,
-      retryable: RETRYABLE_CODES.has(details.notionCode) || details.notionCode === 'notionhq_client_request_timeout',
+      retryable:
+        RETRYABLE_CODES.has(details.notionCode) ||
+        details.notionCode === 'notionhq_client_request_timeout' ||
+        // A 5xx the SDK has no code for (502 bad_gateway, …) is the server's trouble, not the request's.
+        (details.status !== undefined && details.status >= 500),
       context: { ...details.context, notionCode: details.notionCode, requestId: details.requestId },
     });
     this.notionCode = details.notionCode;

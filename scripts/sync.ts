@@ -1,0 +1,116 @@
+import { DATASETS, type Dataset } from '../src/datasets.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
+import { loadConfig } from '../src/config/env.js';
+import { createLogger } from '../src/logging/logger.js';
+import { Redis } from 'ioredis';
+import { createMemoryLimiter, type RequestLimiter } from '../src/sync/limiter.js';
+import { createRedisLimiter } from '../src/worker/redis-limiter.js';
+import type { Config } from '../src/config/env.js';
+import { openSyncEngine } from '../src/sync/open.js';
+import { syncOnce, type DatasetTotals } from '../src/sync/run-once.js';
+
+const HELP = `Usage: npm run sync -- --once [options]
+
+Runs one sync pass in the foreground: rows changed since the last pass are
+written to their Notion databases (unchanged rows cost no request), pages of
+deleted rows and of logs older than TOKEN_LOG_WINDOW_DAYS are moved to trash.
+Progress goes to stderr, a summary to stdout. For continuous sync run
+\`npm run worker\`.
+
+Options:
+  --once              run one pass and exit (required; the worker runs on a schedule)
+  --dataset NAME      only this dataset (repeatable): ${DATASETS.join(', ')}
+  --backfill          forget what was synced and rewrite every row (first full load, or after a schema change)
+  -h, --help          show this help
+
+Environment:
+  DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; NOTION_TOKEN and the
+  data source ids recorded by \`npm run setup:notion\`; NOTION_REQUESTS_PER_SECOND
+  (see .env.example)
+
+Exit codes: 0 every row synced, 1 some row failed (listed), 2 bad usage or configuration.
+`;
+
+function usage(message: string): number {
+  process.stderr.write(`sync: ${message}\nRun with --help for usage.\n`);
+  return EXIT_USAGE;
+}
+
+const MAX_LISTED_FAILURES = 20;
+const REDIS_CONNECT_TIMEOUT_MS = 2000;
+
+/**
+ * The workers' Redis-shared limit when Redis answers, so a foreground pass and
+ * running workers stay under one limit together; otherwise one in memory.
+ */
+async function openLimiter(config: Config): Promise<{ limiter: RequestLimiter; close: () => void }> {
+  const requestsPerSecond = config.sync.notionRequestsPerSecond;
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+    const limiter = createRedisLimiter({ redis, prefix: config.worker.queuePrefix, token: config.notion.token ?? '', requestsPerSecond });
+    return { limiter, close: () => redis.disconnect() };
+  } catch {
+    redis.disconnect();
+    process.stderr.write(`  Redis at REDIS_URL does not answer: limiting to ${requestsPerSecond} requests/s in this process only\n`);
+    return { limiter: createMemoryLimiter({ requestsPerSecond }), close: () => undefined };
+  }
+}
+
+function summary(totals: DatasetTotals[]): string {
+  const header = 'dataset                       read  created  updated  unchanged  trashed  failed';
+  const lines = totals.map((t) =>
+    [t.dataset.padEnd(28), t.read, t.created, t.updated, t.unchanged, t.trashed, t.failed.length]
+      .map((v, i) => (i === 0 ? v : String(v).padStart(i === 4 ? 11 : i === 1 ? 6 : 9)))
+      .join(''),
+  );
+  const failures = totals.flatMap((t) => t.failed.map((f) => `  ${t.dataset} ${f.key ?? '(no key)'}: ${f.reason}`));
+  const listed = failures.slice(0, MAX_LISTED_FAILURES);
+  if (failures.length > listed.length) listed.push(`  … and ${failures.length - listed.length} more`);
+  return [header, ...lines, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
+}
+
+await runCommand({
+  name: 'sync',
+  help: HELP,
+  options: {
+    once: { type: 'boolean', default: false },
+    dataset: { type: 'string', multiple: true },
+    backfill: { type: 'boolean', default: false },
+  },
+  async run(values) {
+    if (!values.once) return usage('--once is required (for continuous sync run npm run worker)');
+    const unknown = (values.dataset ?? []).filter((d) => !(DATASETS as readonly string[]).includes(d));
+    if (unknown.length > 0) return usage(`unknown dataset ${unknown.join(', ')}; expected one of ${DATASETS.join(', ')}`);
+    const datasets = (values.dataset?.length ? values.dataset : DATASETS) as Dataset[];
+
+    const config = loadConfig();
+    registerSecrets(config.secrets);
+    const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: config.logFormat, secrets: config.secrets, destination: process.stderr });
+    const limit = await openLimiter(config);
+    const { engine, close } = openSyncEngine(config, {
+      limiter: limit.limiter,
+      logger,
+      engine: {
+        onProgress: (s) => process.stderr.write(`  ${s.dataset}: ${s.read} read, ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged\n`),
+      },
+    });
+    try {
+      const totals = await syncOnce({
+        engine,
+        datasets,
+        backfill: values.backfill,
+        onAttempt: (pass, attempt) => {
+          if (!pass.complete) process.stderr.write(`  ${pass.dataset}: attempt ${attempt} stopped by a transient failure; retrying\n`);
+        },
+      });
+      process.stdout.write(summary(totals));
+      return totals.some((t) => t.failed.length > 0) ? EXIT_FAILURE : EXIT_OK;
+    } finally {
+      limit.close();
+      await close();
+    }
+  },
+});

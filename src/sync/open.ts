@@ -1,0 +1,61 @@
+/** The sync engine as the configuration describes it, for the CLI and the worker. */
+import type { Config } from '../config/env.js';
+import { DATASETS, type Dataset } from '../datasets.js';
+import type { Logger } from '../logging/logger.js';
+import { createNotionClient } from '../notion/client.js';
+import { createSupabaseSource, openTransport } from '../supabase/source.js';
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.js';
+import type { RequestLimiter } from './limiter.js';
+import { createNotionGateway, type NotionGatewayOptions } from './notion-gateway.js';
+import { createSyncState } from './state.js';
+import { ConfigError } from '../errors.js';
+
+export interface OpenedEngine {
+  engine: SyncEngine;
+  /** Resolves when the database answers (and the sync state is migrated). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openSyncEngine(
+  config: Config,
+  options: {
+    limiter: RequestLimiter;
+    logger: Logger;
+    onRequest?: NotionGatewayOptions['onRequest'];
+    engine?: Partial<SyncEngineOptions>;
+  },
+): OpenedEngine {
+  if (!config.notion.token) {
+    throw new ConfigError([{ variable: 'NOTION_TOKEN', problem: 'is required for sync; copy the integration secret (ntn_…)' }]);
+  }
+  const transport = openTransport(config);
+  const dataSources: Partial<Record<Dataset, string>> = {};
+  for (const dataset of DATASETS) {
+    const id = config.notion.recorded[dataset].dataSourceId;
+    if (id) dataSources[dataset] = id;
+  }
+  const gateway = createNotionGateway({
+    // Our gateway owns 429/529 retries (shared pause); the SDK's would stack on them.
+    client: createNotionClient({ token: config.notion.token, baseUrl: config.notion.baseUrl, maxRetries: 0 }),
+    limiter: options.limiter,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
+  const state = createSyncState(transport);
+  const engine = createSyncEngine({
+    source: createSupabaseSource(transport, { timezone: config.reportTimezone }),
+    state,
+    gateway,
+    dataSources,
+    logger: options.logger,
+    tokenLogWindowDays: config.sync.tokenLogWindowDays,
+    settleMs: config.sync.settleMs,
+    leaseTtlMs: config.sync.leaseTtlMs,
+    ...options.engine,
+  });
+  return {
+    engine,
+    ping: async () => void (await state.checkpoint(DATASETS[0])),
+    close: () => transport.close(),
+  };
+}

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { insertLogs } from '../support/fixtures.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from './harness.js';
+
+let h: SyncHarness;
+const prefix = uniquePrefix();
+beforeAll(async () => {
+  h = await startSyncHarness();
+});
+afterAll(async () => {
+  await h.close();
+  await dropPrefix(prefix);
+});
+
+const run = promisify(execFile);
+function env(overrides: Record<string, string> = {}): Record<string, string> {
+  const ids = Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]));
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: h.db.url,
+    NOTION_TOKEN: h.fake.token,
+    NOTION_BASE_URL: h.fake.url,
+    NOTION_REQUESTS_PER_SECOND: '50',
+    SYNC_SETTLE_MS: '0',
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    LOG_FORMAT: 'json',
+    ...ids,
+    ...overrides,
+  };
+}
+const cli = (args: string[], overrides: Record<string, string> = {}) =>
+  run(process.execPath, ['--import', 'tsx', 'scripts/sync.ts', ...args], { env: env(overrides) }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+
+describe('npm run sync', () => {
+  it('explains itself and refuses bad usage', async () => {
+    expect((await cli(['--help'])).stdout).toMatch(/Usage: npm run sync -- --once/);
+    expect(await cli([])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--once is required/) });
+    expect(await cli(['--once', '--dataset', 'nope'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown dataset nope/) });
+  });
+
+  it('runs one pass, prints a summary, and exits 0; a second pass finds nothing to write', async () => {
+    const logs = await insertLogs(h.db.pool, [{}, {}]);
+    await insertOneOfEach(h.db);
+    const first = await cli(['--once']);
+    expect(first.stderr).not.toContain(h.fake.token);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^token_usage_logs\s+2\s+2\s+0\s+0\s+0\s+0$/m);
+    expect(first.stdout).toMatch(/^cost_alerts\s+1\s+1\s+0\s+0\s+0\s+0$/m);
+    expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
+
+    const again = await cli(['--once', '--dataset', 'token_usage_logs']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^token_usage_logs\s+0\s+0\s+0\s+0\s+0\s+0$/m);
+    expect(again.stdout).not.toMatch(/cost_alerts/);
+
+    const backfill = await cli(['--once', '--dataset', 'token_usage_logs', '--backfill']);
+    expect(backfill.stdout).toMatch(/^token_usage_logs\s+2\s+0\s+2\s+0\s+0\s+0$/m);
+    expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
+  });
+
+  it('exits 1 and names the dataset when one cannot be synced, after syncing the others', async () => {
+    await insertOneOfEach(h.db);
+    const result = await cli(['--once'], {
+      [notionIdVariables('cost_alerts').dataSourceId]: '11111111-2222-4333-8444-555555555555',
+      // Nothing listens there: the pass limits itself in memory and says so.
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    expect(result.stderr).toMatch(/Redis at REDIS_URL does not answer/);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/cost_alerts \(no key\): .*object_not_found/);
+    expect(result.stdout).toMatch(/^workflow_analytics\s+/m);
+  });
+});
