@@ -95,6 +95,37 @@ const envSchema = z.object({
     .refine((v) => hasProtocol(v, ['http:', 'https:']), 'must be an http(s) URL, e.g. https://api.notion.com')
     .default('https://api.notion.com'),
   NOTION_ENV_FILE: z.string().default('.env.local'),
+  NOTION_REQUESTS_PER_SECOND: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of requests per second, e.g. 3')
+    .transform(Number)
+    .refine((v) => v > 0, 'must be more than 0, e.g. 3')
+    .default(3),
+  SYNC_SETTLE_MS: milliseconds('e.g. 1000').default(1000),
+  SYNC_INTERVAL_MS: milliseconds('e.g. 60000')
+    .refine((v) => v >= 1000, 'must be at least 1000, e.g. 60000')
+    .default(60_000),
+  SYNC_LEASE_TTL_MS: milliseconds('e.g. 30000')
+    .refine((v) => v >= 1000, 'must be at least 1000, e.g. 30000')
+    .default(30_000),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, - or _, e.g. tokensync')
+    .default('tokensync'),
+  WORKER_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  WORKER_HTTP_PORT: z
+    .string()
+    .regex(/^\d+$/, 'must be a port number, e.g. 9464')
+    .transform(Number)
+    .refine((v) => v < 65536, 'must be a port number below 65536, e.g. 9464')
+    .default(9464),
+  WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds('e.g. 30000').default(30_000),
+  TOKEN_LOG_WINDOW_DAYS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')
+    .transform(Number)
+    .refine((v) => v > 0, 'must be at least 1, e.g. 30')
+    .default(30),
   ...recordedNotionIds,
 });
 
@@ -133,6 +164,28 @@ export interface BudgetCheckConfig {
   timeoutMs: number;
 }
 
+export interface SyncConfig {
+  /** Notion requests per second for this token, shared by every sync process. */
+  notionRequestsPerSecond: number;
+  /** Raw usage logs older than this many days leave Notion (moved to trash). */
+  tokenLogWindowDays: number;
+  /** How far behind the clock a read stops, for writers still committing. */
+  settleMs: number;
+  /** How often the worker runs each dataset. */
+  intervalMs: number;
+  /** A run holds its dataset's lease this long, renewed as it goes; a killed run blocks others at most this long. */
+  leaseTtlMs: number;
+}
+
+export interface WorkerConfig {
+  /** BullMQ's key prefix: workers sharing it share queues and the Notion rate limit. */
+  queuePrefix: string;
+  httpHost: string;
+  httpPort: number;
+  /** How long a stopping worker waits for jobs in flight before it gives up on them. */
+  shutdownTimeoutMs: number;
+}
+
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -146,6 +199,8 @@ export interface Config {
   reportTimezone: string;
   budgetCheck: BudgetCheckConfig;
   notion: NotionConfig;
+  sync: SyncConfig;
+  worker: WorkerConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
 }
@@ -256,6 +311,13 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
           ];
         }),
       ) as Record<Dataset, NotionIds>,
+    },
+    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS },
+    worker: {
+      queuePrefix: e.QUEUE_PREFIX,
+      httpHost: e.WORKER_HTTP_HOST,
+      httpPort: e.WORKER_HTTP_PORT,
+      shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
     },
     secrets: secretsOf(e),
   };

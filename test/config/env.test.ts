@@ -35,6 +35,8 @@ describe('loadConfig', () => {
         envFile: '.env.local',
         recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
       },
+      sync: { notionRequestsPerSecond: 3, tokenLogWindowDays: 30, settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000 },
+      worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
       secrets: [],
     });
   });

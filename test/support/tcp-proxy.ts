@@ -20,10 +20,11 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(): Promise<TcpProxy> {
-  const target = new URL(ADMIN_DATABASE_URL);
-  const targetPort = Number(target.port || 5432);
-  const targetHost = target.hostname;
+/** In front of the test PostgreSQL unless another `target` is given (e.g. Redis). */
+export async function startTcpProxy(target: { host: string; port: number } | undefined = undefined): Promise<TcpProxy> {
+  const postgres = new URL(ADMIN_DATABASE_URL);
+  const targetPort = target?.port ?? Number(postgres.port || 5432);
+  const targetHost = target?.host ?? postgres.hostname;
   let mode: 'open' | 'down' | 'holding' = 'open';
   let accepted = 0;
   const sockets = new Set<net.Socket>();

@@ -1,0 +1,145 @@
+/**
+ * Worker processes as operators run them: several on one Redis, killed with
+ * SIGKILL mid-sync, and with Redis taken away (through a TCP proxy) mid-run.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { insertLogs } from '../support/fixtures.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { spawnWorker, waitUntil, type WorkerProcess } from './processes.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
+
+let h: SyncHarness;
+let prefix: string;
+let workers: WorkerProcess[];
+beforeEach(async () => {
+  h = await startSyncHarness();
+  prefix = uniquePrefix();
+  workers = [];
+});
+afterEach(async () => {
+  for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+  await Promise.all(workers.map((w) => w.exited));
+  await h.close();
+  await dropPrefix(prefix);
+});
+
+function start(overrides: Record<string, string> = {}): WorkerProcess {
+  const worker = spawnWorker({
+    DATABASE_URL: h.db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    NOTION_TOKEN: h.fake.token,
+    NOTION_BASE_URL: h.fake.url,
+    SYNC_INTERVAL_MS: '1000',
+    SYNC_SETTLE_MS: '0',
+    SYNC_LEASE_TTL_MS: '3000',
+    WORKER_HTTP_PORT: '0',
+    WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
+    ...overrides,
+  });
+  workers.push(worker);
+  return worker;
+}
+
+/** Every id has exactly one live page. */
+function allSyncedOnce(ids: unknown[]): boolean {
+  const pages = pagesByKey(h.fake, h.dataSources.token_usage_logs);
+  return ids.every((id) => pages.get(String(id))?.length === 1);
+}
+
+function duplicates(): number {
+  let n = 0;
+  for (const dataset of DATASETS) {
+    for (const pages of pagesByKey(h.fake, h.dataSources[dataset]).values()) n += pages.length - 1;
+  }
+  return n;
+}
+
+describe('worker processes', () => {
+  it('two workers on one Redis share the work and the rate limit: no duplicates, no 429', { timeout: 90_000 }, async () => {
+    // The fake refuses anything over 8/s (burst 8); the workers are allowed 8/s between them.
+    h.fake.setRateLimit({ requestsPerSecond: 8, burst: 8 });
+    const logs = await insertLogs(h.db.pool, Array.from({ length: 60 }, () => ({})));
+    await insertOneOfEach(h.db);
+    const [a, b] = [start({ NOTION_REQUESTS_PER_SECOND: '8' }), start({ NOTION_REQUESTS_PER_SECOND: '8' })];
+    await Promise.all([a.port(), b.port()]);
+
+    await waitUntil(() => allSyncedOnce(logs.map((l) => l.id)));
+    expect(duplicates()).toBe(0);
+    expect(h.fake.count({ status: 429 })).toBe(0);
+    // Both took jobs.
+    await Promise.all([a, b].map((w) => w.waitForLine((l) => l.msg === 'sync pass done')));
+
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    expect(await Promise.all([a.exited, b.exited])).toEqual([0, 0]);
+  });
+
+  it('converges after kill -9 mid-sync and a restart: every row once', { timeout: 90_000 }, async () => {
+    h.fake.setRateLimit(false);
+    const logs = await insertLogs(h.db.pool, Array.from({ length: 150 }, () => ({})));
+    const first = start({ NOTION_REQUESTS_PER_SECOND: '20' });
+    await waitUntil(() => pagesByKey(h.fake, h.dataSources.token_usage_logs).size >= 20, 10);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBeLessThan(logs.length);
+
+    const second = start({ NOTION_REQUESTS_PER_SECOND: '100' });
+    await waitUntil(() => allSyncedOnce(logs.map((l) => l.id)));
+    expect(duplicates()).toBe(0);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  /** Syncs, loses the service behind `proxy` (readiness says so), gets it back, and catches up. */
+  async function survivesOutage(proxy: TcpProxy, env: Record<string, string>) {
+    try {
+      const worker = start({ ...env, NOTION_REQUESTS_PER_SECOND: '100' });
+      const port = await worker.port();
+      const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+      const before = await insertLogs(h.db.pool, [{}, {}]);
+      await waitUntil(() => allSyncedOnce(before.map((l) => l.id)));
+
+      proxy.cut();
+      await waitUntil(async () => (await ready()) === 503);
+      const during = await insertLogs(h.db.pool, [{}, {}, {}]);
+      proxy.restore();
+
+      await waitUntil(() => allSyncedOnce([...before, ...during].map((l) => l.id)));
+      await waitUntil(async () => (await ready()) === 200);
+      expect(duplicates()).toBe(0);
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  }
+
+  it('picks up again after Redis goes away mid-run', { timeout: 90_000 }, async () => {
+    const redis = new URL(REDIS_URL);
+    const proxy = await startTcpProxy({ host: redis.hostname, port: Number(redis.port || 6379) });
+    await survivesOutage(proxy, { REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
+  });
+
+  it('picks up again after Postgres goes away mid-run', { timeout: 90_000 }, async () => {
+    const proxy = await startTcpProxy();
+    await survivesOutage(proxy, { DATABASE_URL: proxy.urlFor(h.db.name) });
+  });
+
+  it('waits for jobs in flight on SIGTERM, and exits at once on a second signal', { timeout: 30_000 }, async () => {
+    await insertLogs(h.db.pool, [{}]);
+    // The first create hangs for 20 s: a job is in flight when the signals come.
+    h.fake.faults.delay(20_000, { count: 1, match: { method: 'POST', route: '/v1/pages' } });
+    const worker = start({ WORKER_SHUTDOWN_TIMEOUT_MS: '25000' });
+    await worker.port();
+    await waitUntil(() => h.fake.faults.pending().length === 0);
+    worker.child.kill('SIGTERM');
+    await worker.waitForLine((l) => l.msg === 'stopping');
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(1);
+    expect(worker.lines.some((l) => l.msg === 'second signal: exiting now')).toBe(true);
+  });
+});

@@ -1,0 +1,139 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
+import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { DEAD_LETTER_QUEUE, SYNC_QUEUE } from '../../src/worker/queues.js';
+import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import { insertLogs } from '../support/fixtures.js';
+import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
+
+let h: SyncHarness;
+let worker: RunningWorker;
+let events: QueueEvents;
+const prefix = uniquePrefix();
+
+function workerEnv(): Record<string, string> {
+  return {
+    DATABASE_URL: h.db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    NOTION_TOKEN: h.fake.token,
+    NOTION_BASE_URL: h.fake.url,
+    NOTION_REQUESTS_PER_SECOND: '50',
+    SYNC_INTERVAL_MS: '1000',
+    SYNC_SETTLE_MS: '0',
+    WORKER_HTTP_PORT: '0',
+    WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
+  };
+}
+
+/** Resolves once every dataset has completed a sync job that started after now. */
+function nextRoundOfPasses(): Promise<void> {
+  const pending = new Set<string>(DATASETS);
+  const since = Date.now();
+  const queue = new Queue(SYNC_QUEUE, { connection: { url: REDIS_URL }, prefix });
+  return new Promise<void>((resolve) => {
+    const onCompleted = async ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+      const job = await queue.getJob(jobId);
+      if (!job || (job.processedOn ?? 0) < since || (returnvalue as { skipped?: string } | null)?.skipped) return;
+      pending.delete(job.data.dataset);
+      if (pending.size === 0) {
+        events.off('completed', onCompleted);
+        void queue.close();
+        resolve();
+      }
+    };
+    events.on('completed', onCompleted);
+  });
+}
+
+beforeAll(async () => {
+  h = await startSyncHarness();
+  events = new QueueEvents(SYNC_QUEUE, { connection: { url: REDIS_URL }, prefix });
+  await events.waitUntilReady();
+  worker = await startWorker(loadConfig(workerEnv()), createLogger({ level: 'silent' }));
+});
+afterAll(async () => {
+  await worker?.stop();
+  await events?.close();
+  await h.close();
+  await dropPrefix(prefix);
+});
+
+const get = async (path: string) => {
+  const res = await fetch(`http://127.0.0.1:${worker.httpPort}${path}`);
+  return { status: res.status, body: await res.text() };
+};
+
+describe('npm run worker', () => {
+  it('syncs every dataset on its schedule', async () => {
+    const logs = await insertLogs(h.db.pool, [{}, {}, {}]);
+    const others = await insertOneOfEach(h.db);
+    await nextRoundOfPasses();
+    expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
+    for (const [dataset, rows] of Object.entries(others)) {
+      expect(pagesByKey(h.fake, h.dataSources[dataset as keyof typeof h.dataSources]).size).toBe(rows.length);
+    }
+    const schedulers = await worker.syncQueue.getJobSchedulers();
+    expect(schedulers.map((s) => s.key).sort()).toEqual(DATASETS.map((d) => `sync-${d}`).sort());
+  });
+
+  it('serves health, readiness and metrics on 127.0.0.1', async () => {
+    expect(await get('/healthz')).toEqual({ status: 200, body: 'ok\n' });
+    expect(await get('/readyz')).toEqual({ status: 200, body: 'ready\n' });
+    const metrics = (await get('/metrics')).body;
+    expect(metrics).toMatch(/tokensync_sync_rows_total\{dataset="token_usage_logs",outcome="created"\} [1-9]/);
+    expect(metrics).toMatch(/tokensync_notion_requests_total\{status="200"\} [1-9]/);
+    expect(metrics).toMatch(/tokensync_sync_lag_seconds\{dataset="cost_alerts"\} /);
+    expect(metrics).toMatch(/tokensync_queue_jobs\{queue="sync",state="delayed"\} /);
+    expect(metrics).toMatch(/tokensync_notion_rate_limited_total 0/);
+  });
+
+  it('puts a row Notion refuses in the failed set with its key and reason, and goes on', async () => {
+    // Notion allows 100 options per select: the 101st model name is refused, for good.
+    const models = Array.from({ length: 101 }, (_, i) => ({ model: `model-${String(i).padStart(3, '0')}` }));
+    const logs = await insertLogs(h.db.pool, models);
+    await nextRoundOfPasses();
+    const pages = pagesByKey(h.fake, h.dataSources.token_usage_logs);
+    const refused = logs.filter((l) => !pages.has(String(l.id))).map((l) => String(l.id));
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(2);
+
+    const deadLetters = new Queue(DEAD_LETTER_QUEUE, { connection: { url: REDIS_URL }, prefix });
+    try {
+      const failed = await waitForFailed(deadLetters, refused.length);
+      expect(failed.map((j) => j.data.key).sort()).toEqual(refused.sort());
+      for (const job of failed) {
+        expect(job.data.dataset).toBe('token_usage_logs');
+        expect(job.failedReason).toMatch(/^token_usage_logs [0-9a-f-]{36}: .*validation_error/);
+      }
+    } finally {
+      await deadLetters.close();
+    }
+  });
+});
+
+/** The dead-letter worker fails each letter as it arrives; wait until `count` have. */
+async function waitForFailed(queue: Queue, count: number) {
+  const letters = new QueueEvents(DEAD_LETTER_QUEUE, { connection: { url: REDIS_URL }, prefix });
+  try {
+    await letters.waitUntilReady();
+    const enough = new Promise<void>((resolve) => {
+      const check = async () => {
+        if ((await queue.getFailedCount()) >= count) {
+          letters.off('failed', check);
+          resolve();
+        }
+      };
+      letters.on('failed', check);
+      void check();
+    });
+    await enough;
+    return queue.getFailed();
+  } finally {
+    await letters.close();
+  }
+}
