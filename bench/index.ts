@@ -7,9 +7,10 @@ import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run
 import { loadConfig, requireDatabaseUrl } from '../src/config/env.js';
 import { BENCHMARKS_FILE, describeRun, renderSection, throwawayDatabase, writeSection, type Benchmark } from './support.js';
 import { rollupsBenchmark } from './rollups.js';
+import { syncBenchmark } from './sync.js';
 import { trackerBenchmark } from './tracker.js';
 
-const BENCHMARKS: readonly Benchmark[] = [trackerBenchmark, rollupsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [trackerBenchmark, rollupsBenchmark, syncBenchmark];
 
 const HELP = `Usage: npm run bench -- [options]
 
