@@ -17,6 +17,11 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   await withAdminClient((admin) => admin.query(`create database ${name} template ${template}`));
   const url = databaseUrl(name);
   const pool = new pg.Pool({ connectionString: url, max: 4, options: '-c TimeZone=UTC' });
+  // drop() ends the pool, then force-drops the database, which terminates any
+  // backend still closing; an idle client then reports 57P01. That is expected.
+  pool.on('error', (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') throw error;
+  });
   return {
     name,
     url,
