@@ -120,6 +120,14 @@ const envSchema = z.object({
     .refine((v) => v < 65536, 'must be a port number below 65536, e.g. 9464')
     .default(9464),
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds('e.g. 30000').default(30_000),
+  ROLLUP_INTERVAL_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
+  BUDGET_INTERVAL_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
+  REPORT_INTERVAL_MS: milliseconds('e.g. 900000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 900000').default(900_000),
+  NOTION_EDITS_INTERVAL_MS: milliseconds('e.g. 60000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 60000').default(60_000),
+  ALERT_WEBHOOK_URL: z
+    .string()
+    .refine((v) => hasProtocol(v, ['https:', 'http:']), 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…')
+    .optional(),
   TOKEN_LOG_WINDOW_DAYS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')
@@ -186,6 +194,15 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
 }
 
+export interface ReportingConfig {
+  rollupIntervalMs: number;
+  budgetIntervalMs: number;
+  reportIntervalMs: number;
+  notionEditsIntervalMs: number;
+  /** Slack-compatible incoming webhook for new cost alerts; a secret. */
+  alertWebhookUrl: string | undefined;
+}
+
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -201,6 +218,7 @@ export interface Config {
   notion: NotionConfig;
   sync: SyncConfig;
   worker: WorkerConfig;
+  reporting: ReportingConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
 }
@@ -256,7 +274,8 @@ function chooseTransport(env: Env): Config['sourceTransport'] {
 }
 
 function secretsOf(env: Env): string[] {
-  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN];
+  // A webhook URL authorises posting to a channel: it is a secret too.
+  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN, env.ALERT_WEBHOOK_URL];
   for (const url of [env.DATABASE_URL, env.REDIS_URL]) {
     if (!url) continue;
     const password = new URL(url).password;
@@ -313,6 +332,13 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       ) as Record<Dataset, NotionIds>,
     },
     sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS },
+    reporting: {
+      rollupIntervalMs: e.ROLLUP_INTERVAL_MS,
+      budgetIntervalMs: e.BUDGET_INTERVAL_MS,
+      reportIntervalMs: e.REPORT_INTERVAL_MS,
+      notionEditsIntervalMs: e.NOTION_EDITS_INTERVAL_MS,
+      alertWebhookUrl: e.ALERT_WEBHOOK_URL,
+    },
     worker: {
       queuePrefix: e.QUEUE_PREFIX,
       httpHost: e.WORKER_HTTP_HOST,

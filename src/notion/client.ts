@@ -17,6 +17,8 @@ export interface NotionClientOptions {
   /** SDK retries of 429/529 (and 5xx on GETs), honouring Retry-After; default 2, 0 to disable. */
   maxRetries?: number;
   timeoutMs?: number;
+  /** Replaces global fetch, e.g. with one that waits for the shared rate limit. */
+  fetch?: typeof fetch;
 }
 
 export function createNotionClient(options: NotionClientOptions): Client {
@@ -26,6 +28,7 @@ export function createNotionClient(options: NotionClientOptions): Client {
     notionVersion: NOTION_VERSION,
     timeoutMs: options.timeoutMs ?? DEFAULT_NOTION_TIMEOUT_MS,
     retry: { maxRetries: options.maxRetries ?? 2 },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     // The SDK logs to the console by default; our errors carry what it would say.
     logger: () => undefined,
   };

@@ -35,3 +35,18 @@ export const DEAD_LETTER_JOB_OPTIONS = {
 } as const;
 
 export const schedulerId = (dataset: string) => `sync-${dataset}`;
+
+/** One job = one run of a reporting task: rollups, budget alerts, the report page, edits from Notion. */
+export const REPORTING_QUEUE = 'reporting';
+export const REPORTING_TASKS = ['rollups', 'budgets', 'report', 'notion-edits'] as const;
+export type ReportingTask = (typeof REPORTING_TASKS)[number];
+
+/** Each run recomputes from scratch, so a failed one is simply retried a few times. */
+export const REPORTING_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5000 },
+  removeOnComplete: KEEP_COMPLETED,
+  removeOnFail: KEEP_FAILED,
+} as const;
+
+export const reportingSchedulerId = (task: ReportingTask) => `reporting-${task}`;

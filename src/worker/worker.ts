@@ -16,8 +16,12 @@ import { openSyncEngine } from '../sync/open.js';
 import { startHealthServer, type HealthServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { deadLetterProcessor, syncProcessor } from './processors.js';
-import { DEAD_LETTER_QUEUE, schedulerId, SYNC_JOB_OPTIONS, SYNC_QUEUE } from './queues.js';
+import { DEAD_LETTER_QUEUE, REPORTING_QUEUE, schedulerId, SYNC_JOB_OPTIONS, SYNC_QUEUE } from './queues.js';
 import { createRedisLimiter } from './redis-limiter.js';
+import { reportingProcessor, scheduleReporting } from './reporting.js';
+import { createNotionClient } from '../notion/client.js';
+import { limitedFetch } from '../notion/limited-fetch.js';
+import { createSupabaseSource, openTransport } from '../supabase/source.js';
 
 export const READINESS_TIMEOUT_MS = 2000;
 
@@ -26,6 +30,7 @@ export interface RunningWorker {
   readonly metrics: WorkerMetrics;
   readonly syncQueue: Queue;
   readonly deadLetters: Queue;
+  readonly reportingQueue: Queue;
   /** Stop taking jobs, let those in flight finish (bounded), close everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -64,13 +69,29 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     );
   }
 
+  // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
+  const reportingTransport = openTransport(config);
+  const reportingQueue = new Queue(REPORTING_QUEUE, { connection: producer, prefix });
+  await scheduleReporting(reportingQueue, config, log);
+  const reportingWorker = new Worker(
+    REPORTING_QUEUE,
+    reportingProcessor({
+      config,
+      source: createSupabaseSource(reportingTransport, { timezone: config.reportTimezone }),
+      notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limiter) }),
+      redis: producer,
+      logger: log.child({ queue: REPORTING_QUEUE }),
+    }),
+    { connection: consumer, prefix, concurrency: 1 },
+  );
+
   const syncWorker = new Worker(SYNC_QUEUE, syncProcessor({ engine: opened.engine, deadLetters, metrics, logger: log }), {
     connection: consumer,
     prefix,
     concurrency: DATASETS.length,
   });
   const deadLetterWorker = new Worker(DEAD_LETTER_QUEUE, deadLetterProcessor(), { connection: consumer, prefix, concurrency: 1 });
-  for (const [queue, worker] of [[SYNC_QUEUE, syncWorker], [DEAD_LETTER_QUEUE, deadLetterWorker]] as const) {
+  for (const [queue, worker] of [[SYNC_QUEUE, syncWorker], [DEAD_LETTER_QUEUE, deadLetterWorker], [REPORTING_QUEUE, reportingWorker]] as const) {
     worker.on('failed', (job, error) => {
       metrics.recordFailedJob(queue);
       log.warn({ queue, jobId: job?.id, dataset: job?.data?.dataset, key: job?.data?.key, err: error }, 'job failed');
@@ -79,9 +100,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled; it will run again'));
   }
   syncWorker.on('completed', (job, result) => log.debug({ jobId: job.id, dataset: job.data.dataset, result }, 'sync job done'));
+  reportingWorker.on('completed', (job, result) => log.info({ jobId: job.id, task: job.name, result }, 'reporting job done'));
 
   metrics.setCollector(async () => {
-    for (const [name, queue] of [[SYNC_QUEUE, syncQueue], [DEAD_LETTER_QUEUE, deadLetters]] as const) {
+    for (const [name, queue] of [[SYNC_QUEUE, syncQueue], [DEAD_LETTER_QUEUE, deadLetters], [REPORTING_QUEUE, reportingQueue]] as const) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, count);
     }
@@ -102,10 +124,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       },
     });
   } catch (error) {
-    await Promise.allSettled([syncWorker.close(true), deadLetterWorker.close(true), syncQueue.close(), deadLetters.close()]);
+    await Promise.allSettled([syncWorker.close(true), deadLetterWorker.close(true), reportingWorker.close(true), syncQueue.close(), deadLetters.close(), reportingQueue.close()]);
     producer.disconnect();
     consumer.disconnect();
     await opened.close();
+    await reportingTransport.close();
     throw error;
   }
   log.info({ port: http.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs }, 'worker started');
@@ -114,21 +137,22 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const stop = () =>
     (stopping ??= (async () => {
       log.info('stopping: no new jobs; waiting for jobs in flight');
-      const graceful = Promise.all([syncWorker.close(), deadLetterWorker.close()]);
+      const graceful = Promise.all([syncWorker.close(), deadLetterWorker.close(), reportingWorker.close()]);
       try {
         await withTimeout(graceful, config.worker.shutdownTimeoutMs, 'waiting for jobs in flight');
       } catch (error) {
         log.warn({ err: error }, 'jobs still running; closing anyway (they will be picked up again)');
-        await Promise.allSettled([syncWorker.close(true), deadLetterWorker.close(true)]);
+        await Promise.allSettled([syncWorker.close(true), deadLetterWorker.close(true), reportingWorker.close(true)]);
       }
-      await Promise.allSettled([syncQueue.close(), deadLetters.close()]);
+      await Promise.allSettled([syncQueue.close(), deadLetters.close(), reportingQueue.close()]);
       await Promise.allSettled([producer.quit(), consumer.quit()]);
       await opened.close();
+      await reportingTransport.close();
       await http.close();
       log.info('stopped');
     })());
 
-  return { httpPort: http.port, metrics, syncQueue, deadLetters, stop };
+  return { httpPort: http.port, metrics, syncQueue, deadLetters, reportingQueue, stop };
 }
 
 async function waitForReady(redis: Redis): Promise<void> {

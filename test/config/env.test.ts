@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       },
       sync: { notionRequestsPerSecond: 3, tokenLogWindowDays: 30, settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000 },
       worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
+      reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined },
       secrets: [],
     });
   });
@@ -138,6 +139,14 @@ describe('loadConfig', () => {
       cacheTtlMs: 0,
       timeoutMs: 250,
     });
+  });
+
+  it('treats the alert webhook URL as a secret and names it when malformed', () => {
+    const url = 'https://hooks.slack.com/services/T000/B000/XXXXXXXX';
+    expect(loadConfig({ ALERT_WEBHOOK_URL: url }).secrets).toContain(url);
+    expect(configError({ ALERT_WEBHOOK_URL: 'hooks.slack.com/x' }).issues).toEqual([
+      { variable: 'ALERT_WEBHOOK_URL', problem: expect.stringMatching(/must be an http\(s\) URL/) },
+    ]);
   });
 
   it('requireDatabaseUrl says who needs it', () => {

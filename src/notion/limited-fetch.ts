@@ -1,0 +1,20 @@
+/**
+ * A fetch for the Notion SDK that waits for the shared rate limit before every
+ * request and tells it when Notion says to slow down, so requests made outside
+ * the sync engine (report page, edits polling) count against the same limit.
+ */
+import type { RequestLimiter } from '../sync/limiter.js';
+
+const DEFAULT_RETRY_AFTER_MS = 1000;
+
+export function limitedFetch(limiter: RequestLimiter, base: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    await limiter.acquire();
+    const response = await base(input, init);
+    if (response.status === 429 || response.status === 529) {
+      const seconds = Number(response.headers.get('retry-after'));
+      await limiter.pauseFor(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS);
+    }
+    return response;
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The reporting side of the worker: one job scheduler per task on the
+ * `reporting` queue, and the processor that runs each task. Tasks whose
+ * settings are missing (no parent page, no data source ids) are not scheduled.
+ */
+import type { Client } from '@notionhq/client';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/env.js';
+import { TokensyncError } from '../errors.js';
+import { pollNotionEdits } from '../inbound/notion-edits.js';
+import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
+import type { Logger } from '../logging/logger.js';
+import type { SupabaseSource } from '../supabase/source.js';
+import { REPORTING_JOB_OPTIONS, reportingSchedulerId, REPORTING_TASKS, type ReportingTask } from './queues.js';
+
+export interface ReportingDeps {
+  config: Config;
+  source: SupabaseSource;
+  /** A Notion client whose requests pass the shared rate limit. */
+  notion: Client;
+  /** Holds the last report's content hash, shared by every worker process. */
+  redis: Redis;
+  logger: Logger;
+}
+
+function intervalOf(config: Config, task: ReportingTask): number {
+  const r = config.reporting;
+  return { rollups: r.rollupIntervalMs, budgets: r.budgetIntervalMs, report: r.reportIntervalMs, 'notion-edits': r.notionEditsIntervalMs }[task];
+}
+
+/** Why a task cannot run with this configuration, or undefined when it can. */
+function missingFor(config: Config, task: ReportingTask): string | undefined {
+  if (task === 'report' && !config.notion.parentPageId) return 'NOTION_PARENT_PAGE_ID is not set';
+  if (task === 'notion-edits' && !(config.notion.recorded.cost_alerts.dataSourceId && config.notion.recorded.budget_limits.dataSourceId)) {
+    return 'the Cost Alerts and Budget Limits data source ids are not recorded; run npm run setup:notion';
+  }
+  return undefined;
+}
+
+export async function scheduleReporting(queue: Queue, config: Config, log: Logger): Promise<ReportingTask[]> {
+  const scheduled: ReportingTask[] = [];
+  for (const task of REPORTING_TASKS) {
+    const missing = missingFor(config, task);
+    if (missing) {
+      log.warn({ task, reason: missing }, 'reporting task not scheduled');
+      await queue.removeJobScheduler(reportingSchedulerId(task));
+      continue;
+    }
+    await queue.upsertJobScheduler(reportingSchedulerId(task), { every: intervalOf(config, task) }, { name: task, data: {}, opts: REPORTING_JOB_OPTIONS });
+    scheduled.push(task);
+  }
+  return scheduled;
+}
+
+export function reportingProcessor(deps: ReportingDeps) {
+  const { config, source, notion, redis } = deps;
+  const timezone = config.reportTimezone;
+  const hashKey = `${config.worker.queuePrefix}:report-hash`;
+
+  const run = async (task: ReportingTask) => {
+    switch (task) {
+      case 'rollups':
+        return runRollupJob(source, { timezone });
+      case 'budgets': {
+        const webhook = config.reporting.alertWebhookUrl ? { url: config.reporting.alertWebhookUrl } : undefined;
+        const { delivery, ...summary } = await runBudgetJob(source, { timezone, webhook, logger: deps.logger });
+        return summary;
+      }
+      case 'report': {
+        const previousHash = (await redis.get(hashKey)) ?? undefined;
+        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash });
+        if (result.written) await redis.set(hashKey, result.hash);
+        return result;
+      }
+      case 'notion-edits':
+        return pollNotionEdits(source, {
+          client: notion,
+          dataSources: { cost_alerts: config.notion.recorded.cost_alerts.dataSourceId!, budget_limits: config.notion.recorded.budget_limits.dataSourceId! },
+          logger: deps.logger,
+        });
+    }
+  };
+
+  return async (job: Job) => {
+    const task = job.name as ReportingTask;
+    if (!REPORTING_TASKS.includes(task)) throw new UnrecoverableError(`unknown reporting task ${job.name}`);
+    try {
+      return await run(task);
+    } catch (error) {
+      if (error instanceof TokensyncError && !error.retryable) throw new UnrecoverableError(error.message);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,91 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config/env.js';
+import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createNotionClient } from '../../src/notion/client.js';
+import { REPORT_TITLE } from '../../src/report/render.js';
+import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import { insertLimits, insertLogs } from '../support/fixtures.js';
+import { PARENT, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
+
+let h: SyncHarness;
+let worker: RunningWorker;
+let webhook: Server;
+const posted: { text: string }[] = [];
+const prefix = uniquePrefix();
+
+beforeAll(async () => {
+  // Edit times to the millisecond: the acknowledgement below is decided by the data, not by Notion's minute rounding.
+  h = await startSyncHarness({ timestampPrecision: 'millisecond' });
+  webhook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => (posted.push(JSON.parse(body)), res.writeHead(200).end()));
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+
+  await insertLimits(h.db.pool, [{ daily_limit: 2, breach_action: 'alert', alert_thresholds: [90] }]);
+  await insertLogs(h.db.pool, [{ created_at: new Date().toISOString(), total_cost: 1.9 }]);
+
+  const env: Record<string, string> = {
+    DATABASE_URL: h.db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    NOTION_TOKEN: h.fake.token,
+    NOTION_BASE_URL: h.fake.url,
+    NOTION_PARENT_PAGE_ID: PARENT,
+    NOTION_REQUESTS_PER_SECOND: '50',
+    SYNC_INTERVAL_MS: '1000',
+    SYNC_SETTLE_MS: '0',
+    ROLLUP_INTERVAL_MS: '1000',
+    BUDGET_INTERVAL_MS: '1000',
+    REPORT_INTERVAL_MS: '1000',
+    NOTION_EDITS_INTERVAL_MS: '1000',
+    ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hooks/secret`,
+    WORKER_HTTP_PORT: '0',
+    WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
+    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
+  };
+  worker = await startWorker(loadConfig(env), createLogger({ level: 'silent' }));
+});
+afterAll(async () => {
+  await worker?.stop();
+  await new Promise<void>((resolve) => webhook.close(() => resolve()));
+  await h.close();
+  await dropPrefix(prefix);
+});
+
+it('schedules the reporting tasks: rollups, an alert posted to the webhook, and the report page', async () => {
+  const schedulers = (await worker.reportingQueue.getJobSchedulers()).map((s) => s.key).sort();
+  expect(schedulers).toEqual(['reporting-budgets', 'reporting-notion-edits', 'reporting-report', 'reporting-rollups']);
+
+  await vi.waitFor(async () => {
+    const { rows } = await h.db.pool.query('select count(*)::int as n from service_performance_metrics');
+    expect(rows[0].n).toBe(1);
+  }, { timeout: 20_000, interval: 200 });
+  await vi.waitFor(() => expect(posted).toEqual([{ text: expect.stringContaining("organization 'mvp' reached 90% of its daily limit") }]), { timeout: 20_000, interval: 200 });
+  await vi.waitFor(() => {
+    const reports = (h.fake.state.blocks(PARENT) as Record<string, any>[]).filter((b) => b.child_page?.title === REPORT_TITLE);
+    expect(reports).toHaveLength(1);
+  }, { timeout: 20_000, interval: 200 });
+}, 60_000);
+
+it('carries a tick on Acknowledged in Notion back to Supabase', async () => {
+  const { rows } = await h.db.pool.query(`select id from cost_alerts`);
+  const alertId = rows[0].id as string;
+  // The sync puts the alert in Notion; a person ticks it there.
+  const page = await vi.waitFor(() => {
+    const found = pagesByKey(h.fake, h.dataSources.cost_alerts!).get(alertId)?.[0];
+    expect(found).toBeDefined();
+    return found!;
+  }, { timeout: 20_000, interval: 200 });
+  await createNotionClient({ token: h.fake.token, baseUrl: h.fake.url }).pages.update({ page_id: page.id, properties: { Acknowledged: { checkbox: true } } as never });
+
+  await vi.waitFor(async () => {
+    const { rows: after } = await h.db.pool.query(`select acknowledged, acknowledged_by from cost_alerts where id = $1`, [alertId]);
+    expect(after[0]).toMatchObject({ acknowledged: true, acknowledged_by: expect.any(String) });
+  }, { timeout: 20_000, interval: 200 });
+}, 60_000);
