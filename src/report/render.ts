@@ -5,7 +5,7 @@
  */
 import type { ReportFigures, SpendLeader } from '../supabase/source.js';
 import { explain } from './explain.js';
-import { change, dayOfMonth, localTime, usd } from './format.js';
+import { change, dayOfMonth, daysUntil, localTime, usd } from './format.js';
 
 export const REPORT_TITLE = 'LLM Cost Report';
 export const REPORT_HEADER = 'LLM costs at a glance';
@@ -24,7 +24,9 @@ function spendLines(f: ReportFigures): string[] {
     `This week: ${usd(f.week.spent)} (last week over the same days ${usd(f.week.last_week_same_span)}, ${change(f.week.spent, f.week.last_week_same_span)})`,
   ];
   for (const b of f.organization_budgets) {
-    const left = b.exhausted_on ? `; at this pace it runs out around ${dayOfMonth(b.exhausted_on)}` : '';
+    const left = b.exhausted_on
+      ? `; at this pace it runs out around ${dayOfMonth(b.exhausted_on)} (${daysUntil(f.generated_at, b.exhausted_on, f.timezone)})`
+      : '';
     lines.push(`Organization ${b.organization}: ${usd(b.spent)} of ${usd(b.monthly_limit)} monthly budget (${b.utilisation_pct ?? 0}%)${left}`);
   }
   return lines;

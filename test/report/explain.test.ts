@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { explain } from '../../src/report/explain.js';
-import { change, usd } from '../../src/report/format.js';
+import { change, daysUntil, usd } from '../../src/report/format.js';
 import type { ReportFigures } from '../../src/supabase/source.js';
 
 function figures(overrides: Partial<ReportFigures> = {}): ReportFigures {
@@ -63,5 +63,9 @@ describe('format', () => {
   it('writes dollars to the cent and changes as signed percentages', () => {
     expect([usd(1234.5), usd(0.004), usd(0.005), usd(-2)]).toEqual(['$1,234.50', '$0.00', '$0.01', '-$2.00']);
     expect([change(138, 100), change(50, 100), change(5, 0), change(0, 0), change(100.2, 100)]).toEqual(['+38%', '−50%', 'new', 'no change', 'no change']);
+    // Days are counted in the report's time zone: 23:30 UTC on the 19th is already the 20th in Tokyo.
+    expect(daysUntil('2026-11-19T23:30:00Z', '2026-11-25', 'UTC')).toBe('in 6 days');
+    expect(daysUntil('2026-11-19T23:30:00Z', '2026-11-25', 'Asia/Tokyo')).toBe('in 5 days');
+    expect([daysUntil('2026-11-19T10:00:00Z', '2026-11-19', 'UTC'), daysUntil('2026-11-19T10:00:00Z', '2026-11-18', 'UTC')]).toEqual(['today', 'already']);
   });
 });

@@ -81,6 +81,18 @@ describe.each(TRANSPORTS)('budget alerts through %s', (transport) => {
     expect(await source.evaluateAlerts({ at: '2026-11-12T00:00:00Z' })).toEqual([]);
   });
 
+  it('forecasts exactly when the run-rate crosses the limit, not when it only reaches it', async () => {
+    await insertLimits(db.pool, [{ monthly_limit: 100, alert_thresholds: [99] }]);
+    // Half of November has passed at the 16th, 00:00 UTC: $50 projects exactly $100 — not past the limit.
+    await spend(50, '2026-11-02T12:00:00Z');
+    expect(await source.evaluateAlerts({ at: '2026-11-16T00:00:00Z' })).toEqual([]);
+    // One more cent projects $100.02: past it.
+    await spend(0.01, '2026-11-03T12:00:00Z');
+    expect(await source.evaluateAlerts({ at: '2026-11-16T00:00:00Z' })).toEqual([
+      expect.objectContaining({ kind: 'forecast', projectedAmount: 100.02, projectedDate: '2026-11-30' }),
+    ]);
+  });
+
   it('does not forecast before a day of the month has passed, nor below the limit, and ignores inactive limits', async () => {
     await insertLimits(db.pool, [
       { monthly_limit: 100, alert_thresholds: [80] },

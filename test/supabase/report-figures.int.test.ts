@@ -76,3 +76,21 @@ it.each(TRANSPORTS)('every figure equals the raw sum for its period, to the micr
   }
   expect(figures.budgets.map((b) => b.period)).toEqual(['daily', 'monthly']);
 });
+
+it('keeps the month boundary in the report time zone: 23:30 UTC on November 30 is December in Berlin', async () => {
+  await insertRows(db.pool, 'token_usage_logs', [
+    usageLog({ created_at: '2026-11-30T22:30:00Z', input_cost: null, output_cost: null, total_cost: 7 }), // 23:30 in Berlin: November
+    usageLog({ created_at: '2026-11-30T23:30:00Z', input_cost: null, output_cost: null, total_cost: 2.5 }), // 00:30 in Berlin: December
+  ]);
+  const source = openSource(db, 'postgres');
+  try {
+    const figures = await source.reportFigures({ at: '2026-12-01T08:00:00Z', timezone: TZ });
+    expect(figures.month.start).toBe('2026-11-30T23:00:00+00:00');
+    expect(figures.month.spent).toBe(2.5);
+    expect(figures.month.projected).toBeNull(); // less than a day of December has passed
+    expect(figures.today.yesterday_total).toBe(7); // all of November 30, local
+    expect(figures.month.days_in_month).toBe(31);
+  } finally {
+    await source.close();
+  }
+});
