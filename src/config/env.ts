@@ -124,6 +124,7 @@ const envSchema = z.object({
   BUDGET_INTERVAL_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
   REPORT_INTERVAL_MS: milliseconds('e.g. 900000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 900000').default(900_000),
   NOTION_EDITS_INTERVAL_MS: milliseconds('e.g. 60000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 60000').default(60_000),
+  NOTION_WEBHOOK_SECRET: z.string().min(8, 'looks truncated; it is the verification_token of the webhook subscription').optional(),
   ALERT_WEBHOOK_URL: z
     .string()
     .refine((v) => hasProtocol(v, ['https:', 'http:']), 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…')
@@ -201,6 +202,8 @@ export interface ReportingConfig {
   notionEditsIntervalMs: number;
   /** Slack-compatible incoming webhook for new cost alerts; a secret. */
   alertWebhookUrl: string | undefined;
+  /** Verification token of a Notion webhook subscription: signed events then trigger an edits poll at once. */
+  notionWebhookSecret: string | undefined;
 }
 
 export interface Config {
@@ -275,7 +278,7 @@ function chooseTransport(env: Env): Config['sourceTransport'] {
 
 function secretsOf(env: Env): string[] {
   // A webhook URL authorises posting to a channel: it is a secret too.
-  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN, env.ALERT_WEBHOOK_URL];
+  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN, env.ALERT_WEBHOOK_URL, env.NOTION_WEBHOOK_SECRET];
   for (const url of [env.DATABASE_URL, env.REDIS_URL]) {
     if (!url) continue;
     const password = new URL(url).password;
@@ -338,6 +341,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       reportIntervalMs: e.REPORT_INTERVAL_MS,
       notionEditsIntervalMs: e.NOTION_EDITS_INTERVAL_MS,
       alertWebhookUrl: e.ALERT_WEBHOOK_URL,
+      notionWebhookSecret: e.NOTION_WEBHOOK_SECRET,
     },
     worker: {
       queuePrefix: e.QUEUE_PREFIX,

@@ -1,5 +1,5 @@
 /** /healthz (the process runs), /readyz (it can do its work) and /metrics, on 127.0.0.1 unless configured. */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
@@ -9,6 +9,24 @@ export interface HealthServerOptions {
   registry: Registry;
   /** Resolves with the problems that keep the worker from working; empty when ready. */
   readiness: () => Promise<string[]>;
+  /** Answers POST /notion/webhook with the raw body and the signature header. */
+  notionWebhook?: (body: string, signature: string | undefined) => Promise<{ status: number; body: string }>;
+}
+
+/** Notion's events are small; anything larger is not one of them. */
+const MAX_WEBHOOK_BYTES = 1_000_000;
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_WEBHOOK_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_WEBHOOK_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 export interface HealthServer {
@@ -23,6 +41,13 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       res.writeHead(status, { 'content-type': type });
       res.end(body);
     };
+    if (req.method === 'POST' && path === '/notion/webhook' && options.notionWebhook) {
+      const handle = options.notionWebhook;
+      readBody(req)
+        .then((body) => (body === undefined ? { status: 413, body: 'too large\n' } : handle(body, req.headers['x-notion-signature'] as string | undefined)))
+        .then((answer) => send(answer.status, answer.body), (error: unknown) => send(500, `${String(error)}\n`));
+      return;
+    }
     if (req.method !== 'GET') return send(405, 'method not allowed\n');
     if (path === '/healthz') return send(200, 'ok\n');
     if (path === '/readyz') {

@@ -9,10 +9,15 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import { TokensyncError } from '../errors.js';
 import { pollNotionEdits } from '../inbound/notion-edits.js';
+import { decideNotionWebhook } from '../inbound/notion-webhook.js';
+import { upsertEnvFile } from '../notion/provision/env-file.js';
 import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
 import type { Logger } from '../logging/logger.js';
 import type { SupabaseSource } from '../supabase/source.js';
 import { REPORTING_JOB_OPTIONS, reportingSchedulerId, REPORTING_TASKS, type ReportingTask } from './queues.js';
+
+/** Events that arrive together (one edit can send several) trigger one poll. */
+const WEBHOOK_POLL_WINDOW_MS = 5_000;
 
 export interface ReportingDeps {
   config: Config;
@@ -92,4 +97,36 @@ export function reportingProcessor(deps: ReportingDeps) {
       throw error;
     }
   };
+}
+
+/**
+ * POST /notion/webhook: the one-time verification token is recorded in
+ * NOTION_ENV_FILE (never logged: it is a secret); a verified event about a page
+ * or data source queues an immediate edits poll.
+ */
+export async function answerNotionWebhook(
+  body: string,
+  signature: string | undefined,
+  deps: { config: Config; reportingQueue: Queue; log: Logger },
+): Promise<{ status: number; body: string }> {
+  const decision = decideNotionWebhook(body, signature, deps.config.reporting.notionWebhookSecret);
+  switch (decision.action) {
+    case 'verification':
+      await upsertEnvFile(deps.config.notion.envFile, { NOTION_WEBHOOK_SECRET: decision.token });
+      deps.log.warn({ file: deps.config.notion.envFile },
+        'Notion webhook verification token written as NOTION_WEBHOOK_SECRET; paste it into the subscription in Notion, then restart the worker');
+      return { status: 200, body: 'ok\n' };
+    case 'poll':
+      if (missingFor(deps.config, 'notion-edits')) return { status: 200, body: 'ignored: edits polling is not configured\n' };
+      await deps.reportingQueue.add('notion-edits', {}, {
+        ...REPORTING_JOB_OPTIONS,
+        jobId: `notion-edits-webhook-${Math.floor(Date.now() / WEBHOOK_POLL_WINDOW_MS)}`,
+      });
+      return { status: 200, body: 'ok\n' };
+    case 'ignore':
+      return { status: 200, body: 'ignored\n' };
+    case 'reject':
+      deps.log.warn({ reason: decision.reason }, 'Notion webhook rejected');
+      return { status: decision.status, body: `${decision.reason}\n` };
+  }
 }

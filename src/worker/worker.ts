@@ -18,7 +18,7 @@ import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { deadLetterProcessor, syncProcessor } from './processors.js';
 import { DEAD_LETTER_QUEUE, REPORTING_QUEUE, schedulerId, SYNC_JOB_OPTIONS, SYNC_QUEUE } from './queues.js';
 import { createRedisLimiter } from './redis-limiter.js';
-import { reportingProcessor, scheduleReporting } from './reporting.js';
+import { answerNotionWebhook, reportingProcessor, scheduleReporting } from './reporting.js';
 import { createNotionClient } from '../notion/client.js';
 import { limitedFetch } from '../notion/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
@@ -115,6 +115,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       host: config.worker.httpHost,
       port: config.worker.httpPort,
       registry: metrics.registry,
+      notionWebhook: (body, signature) => answerNotionWebhook(body, signature, { config, reportingQueue, log }),
       readiness: async () => {
         const problems: string[] = [];
         await withTimeout(producer.ping(), READINESS_TIMEOUT_MS, 'redis ping').catch((e: unknown) => problems.push(`redis: ${String(e)}`));

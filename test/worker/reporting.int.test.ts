@@ -1,4 +1,8 @@
+import { createHmac } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
@@ -16,10 +20,13 @@ let worker: RunningWorker;
 let webhook: Server;
 const posted: { text: string }[] = [];
 const prefix = uniquePrefix();
+const WEBHOOK_SECRET = 'secret_notion_webhook_verification_0123';
+let envDir: string;
 
 beforeAll(async () => {
   // Edit times to the millisecond: the acknowledgement below is decided by the data, not by Notion's minute rounding.
   h = await startSyncHarness({ timestampPrecision: 'millisecond' });
+  envDir = await mkdtemp(join(tmpdir(), 'tokensync-worker-env-'));
   webhook = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -46,6 +53,8 @@ beforeAll(async () => {
     NOTION_EDITS_INTERVAL_MS: '1000',
     ALERT_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hooks/secret`,
     WORKER_HTTP_PORT: '0',
+    NOTION_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    NOTION_ENV_FILE: join(envDir, '.env.local'),
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
     ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
   };
@@ -56,6 +65,7 @@ afterAll(async () => {
   await new Promise<void>((resolve) => webhook.close(() => resolve()));
   await h.close();
   await dropPrefix(prefix);
+  await rm(envDir, { recursive: true, force: true });
 });
 
 it('schedules the reporting tasks: rollups, an alert posted to the webhook, and the report page', async () => {
@@ -89,3 +99,26 @@ it('carries a tick on Acknowledged in Notion back to Supabase', async () => {
     expect(after[0]).toMatchObject({ acknowledged: true, acknowledged_by: expect.any(String) });
   }, { timeout: 20_000, interval: 200 });
 }, 60_000);
+
+it('takes Notion webhooks: a signed page event queues an edits poll at once, an unsigned one is refused', async () => {
+  const post = (body: string, signature?: string) =>
+    fetch(`http://127.0.0.1:${worker.httpPort}/notion/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'x-notion-signature': signature } : {}) },
+      body,
+    });
+  const body = JSON.stringify({ id: 'evt-1', type: 'page.properties_updated', entity: { id: 'p', type: 'page' } });
+  const signature = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
+
+  expect((await post(body)).status).toBe(401);
+  expect((await post(body, signature)).status).toBe(200);
+  const queued = await worker.reportingQueue.getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
+  expect(queued.some((job) => job.name === 'notion-edits' && String(job.id).startsWith('notion-edits-webhook-'))).toBe(true);
+
+  // The one-time verification request: its token is recorded (0600), not logged.
+  const token = 'secret_new_subscription_token_4567';
+  expect((await post(JSON.stringify({ verification_token: token }))).status).toBe(200);
+  const file = join(envDir, '.env.local');
+  expect(await readFile(file, 'utf8')).toContain(`NOTION_WEBHOOK_SECRET=${token}`);
+  expect((await stat(file)).mode & 0o777).toBe(0o600);
+}, 30_000);
