@@ -63,7 +63,8 @@ export async function describeRun(databaseUrl: string): Promise<{ machine: strin
   await client.connect();
   const { rows } = await client.query<{ v: string }>("select current_setting('server_version') as v").finally(() => client.end());
   const head = (await output('git', ['rev-parse', '--short', 'HEAD'])) ?? 'unknown';
-  const dirty = (await output('git', ['status', '--porcelain', '--untracked-files=no'])) ? ' + uncommitted changes' : '';
+  // BENCHMARKS.md is rewritten by the run itself, so it does not make the code dirty.
+  const dirty = (await output('git', ['status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md'])) ? ' + uncommitted changes' : '';
   const cpu = cpus();
   return {
     machine: `${cpu[0]?.model ?? 'unknown CPU'} × ${cpu.length}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, PostgreSQL ${rows[0]?.v ?? '?'} (local)`,
