@@ -3,6 +3,7 @@
  * it needs, does one thing, and returns a summary for the log line.
  */
 import type { Client } from '@notionhq/client';
+import { localDate } from '../local-time.js';
 import type { Logger } from '../logging/logger.js';
 import { publishReport } from '../report/publish.js';
 import type { SupabaseSource } from '../supabase/source.js';
@@ -10,12 +11,6 @@ import { notifyAlerts, type WebhookOptions } from './alert-webhook.js';
 
 /** Late rows can still land on the previous day (clients buffer and retry). */
 export const DEFAULT_ROLLUP_LOOKBACK_DAYS = 2;
-
-function localDate(at: Date, timeZone: string, daysBack = 0): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(at.getTime() - daysBack * 86_400_000),
-  );
-}
 
 export interface RollupJobOptions {
   timezone: string;
@@ -27,7 +22,7 @@ export interface RollupJobOptions {
 export async function runRollupJob(source: SupabaseSource, options: RollupJobOptions) {
   const now = options.now ?? new Date();
   const range = {
-    from: localDate(now, options.timezone, options.lookbackDays ?? DEFAULT_ROLLUP_LOOKBACK_DAYS),
+    from: localDate(new Date(now.getTime() - (options.lookbackDays ?? DEFAULT_ROLLUP_LOOKBACK_DAYS) * 86_400_000), options.timezone),
     to: localDate(now, options.timezone),
     timezone: options.timezone,
   };

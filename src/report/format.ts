@@ -1,4 +1,6 @@
 /** How figures read on the report: dollars to the cent, signed percentages, local dates. */
+import { localDate } from '../local-time.js';
+
 const USD = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
 export const usd = (amount: number) => USD.format(amount);
@@ -27,7 +29,7 @@ export function localTime(iso: string, timeZone: string): string {
 
 /** "in 6 days", "today", "already" — from `fromIso` (an instant) to a local date, in the report's time zone. */
 export function daysUntil(fromIso: string, isoDate: string, timeZone: string): string {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(fromIso));
+  const today = localDate(new Date(fromIso), timeZone);
   const days = Math.round((Date.parse(`${isoDate}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86_400_000);
   if (days < 0) return 'already';
   if (days === 0) return 'today';

@@ -6,6 +6,7 @@
  */
 import type { Client } from '@notionhq/client';
 import { DATASETS, notionIdVariables, type Dataset } from '../../datasets.js';
+import { localDate } from '../../local-time.js';
 import { CATALOGUE, type DatabaseSpec, type PropertyIdOf, type ViewContext } from '../catalogue/index.js';
 import { notionCall, NotionRequestError } from '../client.js';
 import { createDatabaseRequest, readLiveProperties, type LiveProperty } from '../schema.js';
@@ -47,8 +48,7 @@ export interface ProvisionResult {
 
 /** First day of the month of `now` in `timeZone`, as YYYY-MM-DD. */
 export function monthStartIn(now: Date, timeZone: string): string {
-  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).format(now).split('-');
-  return `${year}-${month}-01`;
+  return `${localDate(now, timeZone).slice(0, 7)}-01`;
 }
 
 export async function provisionNotion(options: ProvisionOptions): Promise<ProvisionResult> {
