@@ -81,13 +81,33 @@ async function putBack(client: Client, page: Page, ids: Map<string, string>, cur
   await notionCall('put a rejected edit back', () => client.pages.update({ page_id: page.id, properties: properties as never }));
 }
 
-async function applyPage(dataset: EditableDataset, page: Page, ids: Map<string, string>, source: SupabaseSource, edit: NotionEdit) {
-  if (dataset === 'cost_alerts') {
-    return source.applyAcknowledgement({ ...edit, acknowledged: valueOf(page, ids.get('acknowledged')) === true });
+/** Pages per call to the database: one round trip for a poll's worth of edits. */
+const EDITS_PER_CALL = 500;
+
+function editOf(page: Page, rowId: string, editor: string | null): NotionEdit {
+  return { rowId, pageId: page.id, editor, editedAt: page.last_edited_time };
+}
+
+/** Every page's values, applied in as few calls as pages allow; outcomes in page order. */
+async function applyPages(dataset: EditableDataset, pages: { page: Page; edit: NotionEdit }[], ids: Map<string, string>, source: SupabaseSource) {
+  const outcomes: EditOutcome[] = [];
+  for (let i = 0; i < pages.length; i += EDITS_PER_CALL) {
+    const chunk = pages.slice(i, i + EDITS_PER_CALL);
+    if (dataset === 'cost_alerts') {
+      outcomes.push(...(await source.applyAcknowledgements(
+        chunk.map(({ page, edit }) => ({ ...edit, acknowledged: valueOf(page, ids.get('acknowledged')) === true })),
+      )));
+    } else {
+      outcomes.push(...(await source.applyBudgetEdits(
+        chunk.map(({ page, edit }) => {
+          const changes: BudgetEdit = { is_active: valueOf(page, ids.get('is_active')) === true };
+          for (const key of LIMIT_KEYS) changes[key] = (valueOf(page, ids.get(key)) as number | null | undefined) ?? null;
+          return { ...edit, changes };
+        }),
+      )));
+    }
   }
-  const changes: BudgetEdit = { is_active: valueOf(page, ids.get('is_active')) === true };
-  for (const key of LIMIT_KEYS) changes[key] = (valueOf(page, ids.get(key)) as number | null | undefined) ?? null;
-  return source.applyBudgetEdit({ ...edit, changes });
+  return outcomes;
 }
 
 export async function pollNotionEdits(source: SupabaseSource, options: PollEditsOptions): Promise<Record<EditableDataset, EditCounts>> {
@@ -99,14 +119,18 @@ export async function pollNotionEdits(source: SupabaseSource, options: PollEdits
     const spec = specOf(dataset);
     const ids = planSchema(spec, await readLiveSchema(client, options.dataSources[dataset], spec.title)).ids;
     const pages = await editedPages(client, options.dataSources[dataset], await source.editCursor(dataset));
+    const ours: { page: Page; edit: NotionEdit }[] = [];
     for (const page of pages) {
       const rowId = String(valueOf(page, ids.get('id')) ?? '');
       if (!/^[0-9a-f-]{36}$/i.test(rowId)) continue; // a page people added by hand: not ours to read
-      const edit: NotionEdit = { rowId, pageId: page.id, editor: await editor(page.last_edited_by?.id), editedAt: page.last_edited_time };
-      const outcome = await applyPage(dataset, page, ids, source, edit);
+      ours.push({ page, edit: editOf(page, rowId, await editor(page.last_edited_by?.id)) });
+    }
+    const outcomes = await applyPages(dataset, ours, ids, source);
+    for (const [i, { page, edit }] of ours.entries()) {
+      const outcome = outcomes[i]!;
       counts[outcome.outcome] += 1;
       if (outcome.outcome === 'unchanged') continue;
-      const log = { dataset, rowId, pageId: page.id, editor: edit.editor, outcome: outcome.outcome, reason: outcome.reason, overwritten: outcome.overwritten };
+      const log = { dataset, rowId: edit.rowId, pageId: page.id, editor: edit.editor, outcome: outcome.outcome, reason: outcome.reason, overwritten: outcome.overwritten };
       if (outcome.outcome === 'rejected') {
         logger.warn(log, 'edit in Notion rejected; putting the Supabase value back');
         if (outcome.current) await putBack(client, page, ids, outcome.current);

@@ -106,9 +106,9 @@ export interface SupabaseSource {
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
   reportFigures(options?: { at?: Date | string; timezone?: string; top?: number }): Promise<ReportFigures>;
-  /** An edit made in Notion, carried back; see supabase/migrations/*_notion_edits.sql. */
-  applyAcknowledgement(edit: NotionEdit & { acknowledged: boolean }): Promise<EditOutcome>;
-  applyBudgetEdit(edit: NotionEdit & { changes: BudgetEdit }): Promise<EditOutcome>;
+  /** Edits made in Notion, carried back in one call; outcomes in the same order (see *_notion_edits.sql). */
+  applyAcknowledgements(edits: (NotionEdit & { acknowledged: boolean })[]): Promise<EditOutcome[]>;
+  applyBudgetEdits(edits: (NotionEdit & { changes: BudgetEdit })[]): Promise<EditOutcome[]>;
   /** Where polling for Notion edits resumes (Notion's last_edited_time), per dataset. */
   editCursor(dataset: SyncDataset): Promise<string | null>;
   setEditCursor(dataset: SyncDataset, editedAfter: string): Promise<void>;
@@ -121,6 +121,8 @@ export interface SourceDefaults {
   /** Time zone for days and months when a call does not name one. */
   timezone: string;
 }
+
+const editArgs = (e: NotionEdit) => ({ row_id: e.rowId, page_id: e.pageId, editor: e.editor, edited_at: e.editedAt });
 
 /** An omitted instant is left out of the call, so the function uses the database clock. */
 const atArg = (value: Date | string | undefined): { p_at?: string } =>
@@ -200,18 +202,18 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         reportFigures,
       ),
 
-    applyAcknowledgement: (edit) =>
+    applyAcknowledgements: (edits) =>
       call(
-        'tokensync_apply_acknowledgement',
-        { p_alert_id: edit.rowId, p_acknowledged: edit.acknowledged, p_editor: edit.editor, p_edited_at: edit.editedAt, p_page_id: edit.pageId },
-        editOutcome,
+        'tokensync_apply_acknowledgements',
+        { p_edits: edits.map((e) => ({ ...editArgs(e), acknowledged: e.acknowledged })) },
+        editOutcome.array(),
       ),
 
-    applyBudgetEdit: (edit) =>
+    applyBudgetEdits: (edits) =>
       call(
-        'tokensync_apply_budget_edit',
-        { p_limit_id: edit.rowId, p_edit: edit.changes as JsonValue, p_editor: edit.editor, p_edited_at: edit.editedAt, p_page_id: edit.pageId },
-        editOutcome,
+        'tokensync_apply_budget_edits',
+        { p_edits: edits.map((e) => ({ ...editArgs(e), changes: e.changes as JsonValue })) },
+        editOutcome.array(),
       ),
 
     editCursor: (dataset) => call('tokensync_edit_cursor', { p_dataset: dataset }, z.string().nullable()),

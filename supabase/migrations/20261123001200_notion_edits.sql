@@ -167,12 +167,43 @@ exception
 end;
 $$;
 
+-- The poller sends every edited page of a dataset at once: one round trip, not one per page.
+-- Each element: {row_id, page_id, editor, edited_at} plus acknowledged / changes.
+-- Returns the outcomes in the same order.
+create or replace function public.tokensync_apply_acknowledgements(p_edits jsonb)
+returns jsonb
+language sql
+volatile
+security definer
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(public.tokensync_apply_acknowledgement(
+           (e->>'row_id')::uuid, (e->>'acknowledged')::boolean, e->>'editor', (e->>'edited_at')::timestamptz, e->>'page_id')
+         order by x.ord), '[]'::jsonb)
+    from jsonb_array_elements(p_edits) with ordinality as x(e, ord);
+$$;
+
+create or replace function public.tokensync_apply_budget_edits(p_edits jsonb)
+returns jsonb
+language sql
+volatile
+security definer
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(public.tokensync_apply_budget_edit(
+           (e->>'row_id')::uuid, e->'changes', e->>'editor', (e->>'edited_at')::timestamptz, e->>'page_id')
+         order by x.ord), '[]'::jsonb)
+    from jsonb_array_elements(p_edits) with ordinality as x(e, ord);
+$$;
+
 revoke all on table tokensync.notion_edit_log, tokensync.notion_edit_cursors from public;
 grant select on table tokensync.notion_edit_log to service_role;
 revoke all on function public.tokensync_edit_cursor(text), public.tokensync_set_edit_cursor(text, timestamptz),
   public.tokensync_log_edit(text, uuid, text, text, timestamptz, text, text, jsonb, jsonb),
   public.tokensync_apply_acknowledgement(uuid, boolean, text, timestamptz, text),
-  public.tokensync_apply_budget_edit(uuid, jsonb, text, timestamptz, text) from public, anon, authenticated;
+  public.tokensync_apply_budget_edit(uuid, jsonb, text, timestamptz, text),
+  public.tokensync_apply_acknowledgements(jsonb), public.tokensync_apply_budget_edits(jsonb) from public, anon, authenticated;
 grant execute on function public.tokensync_edit_cursor(text), public.tokensync_set_edit_cursor(text, timestamptz),
   public.tokensync_apply_acknowledgement(uuid, boolean, text, timestamptz, text),
-  public.tokensync_apply_budget_edit(uuid, jsonb, text, timestamptz, text) to service_role;
+  public.tokensync_apply_budget_edit(uuid, jsonb, text, timestamptz, text),
+  public.tokensync_apply_acknowledgements(jsonb), public.tokensync_apply_budget_edits(jsonb) to service_role;

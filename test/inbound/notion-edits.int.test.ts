@@ -116,3 +116,18 @@ describe('edits made in Notion', () => {
     expect(rows).toEqual([{ lost: '40' }]);
   });
 });
+
+it('applies all the pages of a poll in one database call per dataset', async () => {
+  const calls = { acknowledgements: 0, budgets: 0, pages: 0 };
+  const counting: SupabaseSource = {
+    ...source,
+    applyAcknowledgements: (edits) => ((calls.acknowledgements += 1), (calls.pages += edits.length), source.applyAcknowledgements(edits)),
+    applyBudgetEdits: (edits) => ((calls.budgets += 1), (calls.pages += edits.length), source.applyBudgetEdits(edits)),
+  };
+  // Read every page again, as after a sync that rewrote them all.
+  await db.pool.query('truncate tokensync.notion_edit_cursors');
+  const counts = await pollNotionEdits(counting, { client: notion(), dataSources, logger });
+  expect(calls).toEqual({ acknowledgements: 1, budgets: 1, pages: 2 });
+  const decided = [...Object.values(counts.cost_alerts), ...Object.values(counts.budget_limits)].reduce((a, b) => a + b, 0);
+  expect(decided).toBe(2);
+});
