@@ -10,6 +10,26 @@ export const changedRowsResult = z.object({
   horizon: timestamp,
 });
 
+const keysetCursor = z.object({ updated_at: timestamp, id: z.string() });
+
+export const syncChangesResult = z.object({
+  scanned: z.number().int(),
+  expired: z.number().int(),
+  expired_pages: z.array(z.object({ key: z.string(), page_id: z.string().nullable(), create_pending: z.boolean() })),
+  // Rows are checked by their dataset's schema in the engine; here only the envelope.
+  changes: z.array(
+    z.object({
+      row: z.record(z.string(), z.unknown()),
+      hash: z.string(),
+      page_id: z.string().nullable(),
+      create_pending: z.boolean(),
+    }),
+  ),
+  next_cursor: keysetCursor.nullable(),
+  has_more: z.boolean(),
+  horizon: timestamp,
+});
+
 export const rollupResult = z.object({ changed: z.number().int(), deleted: z.number().int() });
 export type RollupResult = z.infer<typeof rollupResult>;
 

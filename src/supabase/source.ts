@@ -18,6 +18,7 @@ import {
   reportFigures,
   rollupResult,
   schemaStatus,
+  syncChangesResult,
   type BudgetDecision,
   type BudgetUsage,
   type CostAlert,
@@ -54,6 +55,47 @@ export interface ChangedRowsOptions {
   limit?: number;
   /** How far behind the clock a page stops, for writers still committing (default 1000 ms). */
   settleMs?: number;
+}
+
+/** A row the sync must write: its content hash differs from the one recorded for its page. */
+export interface RowChange {
+  /** The whole row, as the table holds it. */
+  row: Record<string, unknown>;
+  /** Hash of the columns the dataset shows, salted with its mapping. */
+  hash: string;
+  /** The live Notion page, or null (never created, trashed, or a create whose answer was lost). */
+  pageId: string | null;
+  /** A create was sent and its answer never recorded: look the key up in Notion first. */
+  createPending: boolean;
+}
+
+export interface SyncChangesPage {
+  /** Rows the page covers: changed, unchanged and expired. */
+  scanned: number;
+  /** Rows created before `createdAfter`, left out. */
+  expired: number;
+  /** Those of them that still have a page (or a create whose answer was lost): to trash. */
+  expiredPages: { key: string; pageId: string | null; createPending: boolean }[];
+  changes: RowChange[];
+  hasMore: boolean;
+  horizon: string;
+  /** The last row the page covers; the given cursor when the page is empty. */
+  nextCursor: KeysetCursor | null;
+}
+
+export interface SyncChangesOptions {
+  /** Rows a page covers at most, 1..10000 (default 2000). */
+  limit?: number;
+  /** The page stops after this many changed rows (default 200). */
+  maxChanges?: number;
+  /** How far behind the clock a page stops (default 1000 ms). */
+  settleMs?: number;
+  /** Columns whose values the Notion page shows; the whole row when absent. */
+  columns?: readonly string[];
+  /** Mixed into every hash: a new salt makes every row a change. */
+  salt?: string;
+  /** Rows created before this instant are counted as expired, not returned. */
+  createdAfter?: Date | null;
 }
 
 /** Local days, YYYY-MM-DD, both ends included. */
@@ -93,6 +135,8 @@ export interface BudgetEdit {
 export interface SupabaseSource {
   readonly transport: SqlFunctionTransport['kind'];
   changedRows(dataset: SyncDataset, after: KeysetCursor | null, options?: ChangedRowsOptions): Promise<ChangedRowsPage>;
+  /** One page of what the sync must write after `after`: rows diffed against the sync state in Postgres. */
+  syncChanges(dataset: SyncDataset, after: KeysetCursor | null, options?: SyncChangesOptions): Promise<SyncChangesPage>;
   rollupServicePerformance(range: DayRange): Promise<RollupResult>;
   rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
   /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
@@ -155,6 +199,33 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         hasMore: page.has_more,
         horizon: page.horizon,
         nextCursor: last ? { updatedAt: last.updated_at, id: last.id } : after,
+      };
+    },
+
+    async syncChanges(dataset, after, options = {}) {
+      const page = await call(
+        'tokensync_sync_changes',
+        {
+          p_dataset: dataset,
+          p_after_updated_at: after?.updatedAt ?? null,
+          p_after_id: after?.id ?? null,
+          p_limit: options.limit ?? 2000,
+          p_max_changes: options.maxChanges ?? 200,
+          p_settle_ms: options.settleMs ?? 1000,
+          p_columns: options.columns ? [...options.columns] : null,
+          p_salt: options.salt ?? '',
+          p_created_after: options.createdAfter?.toISOString() ?? null,
+        },
+        syncChangesResult,
+      );
+      return {
+        scanned: page.scanned,
+        expired: page.expired,
+        expiredPages: page.expired_pages.map((p) => ({ key: p.key, pageId: p.page_id, createPending: p.create_pending })),
+        changes: page.changes.map((c) => ({ row: c.row, hash: c.hash, pageId: c.page_id, createPending: c.create_pending })),
+        hasMore: page.has_more,
+        horizon: page.horizon,
+        nextCursor: page.next_cursor ? { updatedAt: page.next_cursor.updated_at, id: page.next_cursor.id } : after,
       };
     },
 

@@ -1,6 +1,7 @@
 /**
- * One sync pass of one dataset: read rows changed after the checkpoint →
- * validate → map → hash → write only what changed → record page id and hash →
+ * One sync pass of one dataset: read the rows after the checkpoint whose content
+ * hash differs from the one recorded (Postgres hashes and compares, so unchanged
+ * rows never leave it) → validate → map → write → record page id and hash →
  * advance the checkpoint; then move to trash the pages of deleted rows and of
  * raw logs past the window.
  *
@@ -10,24 +11,26 @@
  * pass reads it again (rows already written are then unchanged and cost nothing).
  * A lease in Postgres keeps two runs of one dataset from overlapping anywhere.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Dataset } from '../datasets.js';
 import { TokensyncError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import type { KeysetCursor, SupabaseSource } from '../supabase/source.js';
-import { DATASET_DEFINITIONS } from './datasets/index.js';
+import { NotionRequestError } from '../notion/client.js';
+import type { KeysetCursor, RowChange, SupabaseSource } from '../supabase/source.js';
+import { DATASET_DEFINITIONS, type DatasetDefinition } from './datasets/index.js';
 import type { NotionGateway } from './notion-gateway.js';
 import { prepareRow, type PreparedRow } from './prepare.js';
-import type { PageState, SyncState, SyncedRow } from './state.js';
+import type { SyncState, SyncedRow } from './state.js';
 
+/** Changed rows written (and checkpointed) per page. */
 export const DEFAULT_PAGE_SIZE = 200;
+/** Rows a page covers at most: an unchanged row costs only a hash in Postgres, so pages can be long. */
+export const DEFAULT_SCAN_LIMIT = 5000;
 export const DEFAULT_WRITE_CONCURRENCY = 4;
 /** A run renews its lease every third of this; a killed run blocks others at most this long. */
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 export const DEFAULT_SETTLE_MS = 1000;
 const TRASH_BATCH = 100;
-/** Property ids change only when a property is deleted and re-created; setup:notion reports that. */
-const PROPERTY_IDS_TTL_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 
 /** Another run of the dataset holds its lease; try again later. */
@@ -71,7 +74,10 @@ export interface SyncEngineOptions {
   dataSources: Partial<Record<Dataset, string>>;
   logger: Logger;
   tokenLogWindowDays: number;
+  /** Changed rows per page (default DEFAULT_PAGE_SIZE). */
   pageSize?: number;
+  /** Rows a page covers at most (default DEFAULT_SCAN_LIMIT). */
+  scanLimit?: number;
   settleMs?: number;
   writeConcurrency?: number;
   leaseTtlMs?: number;
@@ -90,9 +96,14 @@ export interface SyncEngine {
   runPass(dataset: Dataset, options?: PassOptions): Promise<PassSummary>;
 }
 
-type Write =
-  | { kind: 'create'; row: PreparedRow }
-  | { kind: 'update'; row: PreparedRow; pageId: string };
+interface Write {
+  /** Position in the page's changes: the checkpoint never passes a transient failure. */
+  index: number;
+  change: RowChange;
+  row: PreparedRow;
+  /** Where the row lives in Notion; null: it is created. */
+  pageId: string | null;
+}
 
 export const emptySummary = (dataset: Dataset): PassSummary => ({
   dataset, read: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, trashed: 0, warnings: 0, failed: [], complete: true,
@@ -118,7 +129,6 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const owner = options.owner ?? `engine-${randomUUID()}`;
   const leaseTtlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
   const concurrency = options.writeConcurrency ?? DEFAULT_WRITE_CONCURRENCY;
-  const propertyIdCache = new Map<string, { ids: Map<string, string>; until: number }>();
 
   async function runPass(dataset: Dataset, passOptions: PassOptions = {}): Promise<PassSummary> {
     const dataSourceId = options.dataSources[dataset];
@@ -151,10 +161,19 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
   }
 
+  /** Property ids per data source, read once and again only when Notion refuses a write (see Pass.send). */
+  const propertyIdCache = new Map<string, Promise<Map<string, string>>>();
+
   class Pass {
     readonly summary: PassSummary;
     leaseLost = false;
-    private readonly definition;
+    /** The property ids changed since pages were last written: the state was reset, every row will be rewritten. */
+    private rewriteAll = false;
+    private readonly definition: DatasetDefinition;
+    /** Set once this pass has re-read the property ids after a refused write. */
+    private refreshedIds: Promise<Map<string, string> | null> | undefined;
+    /** Set once this pass has told the state which ids it writes with. */
+    private noted: Promise<void> | undefined;
 
     constructor(
       private readonly dataset: Dataset,
@@ -165,29 +184,79 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       this.definition = DATASET_DEFINITIONS[dataset];
     }
 
-    /** Read only when there is something to write, and reused for PROPERTY_IDS_TTL_MS. */
-    private async propertyIds(): Promise<Map<string, string>> {
-      const cached = propertyIdCache.get(this.dataSourceId);
-      if (cached && cached.until > Date.now()) return cached.ids;
-      const ids = await gateway.propertyIds(this.dataSourceId, this.definition.spec);
-      propertyIdCache.set(this.dataSourceId, { ids, until: Date.now() + PROPERTY_IDS_TTL_MS });
+    /**
+     * Property ids survive renames; they change only when a property is deleted
+     * (and perhaps re-created by setup:notion). A write that names a stale id is
+     * refused as invalid, which is when they are read again.
+     */
+    private propertyIds(): Promise<Map<string, string>> {
+      let ids = propertyIdCache.get(this.dataSourceId);
+      if (!ids) {
+        ids = gateway.propertyIds(this.dataSourceId, this.definition.spec);
+        propertyIdCache.set(this.dataSourceId, ids);
+        ids.catch(() => propertyIdCache.delete(this.dataSourceId));
+      }
       return ids;
+    }
+
+    /** The ids this pass writes with, recorded in the state (once per pass) before the first write. */
+    private async writingIds(): Promise<Map<string, string>> {
+      const ids = await this.propertyIds();
+      this.noted ??= this.noteIds(ids);
+      await this.noted;
+      return ids;
+    }
+
+    /** When pages were written with other ids, the state forgets its hashes and checkpoint: every page is rewritten. */
+    private async noteIds(ids: Map<string, string>): Promise<void> {
+      if (await state.noteProperties(this.dataset, fingerprintOf(ids))) {
+        this.rewriteAll = true;
+        this.log.warn('Notion property ids changed since pages were written (a property was deleted or re-created): every page is rewritten');
+      }
+    }
+
+    /** Re-reads the property ids once per pass; resolves to them when they changed, else null. */
+    private refreshPropertyIds(): Promise<Map<string, string> | null> {
+      this.refreshedIds ??= (async () => {
+        const before = await this.propertyIds();
+        propertyIdCache.delete(this.dataSourceId);
+        const after = await this.propertyIds();
+        if (fingerprintOf(after) === fingerprintOf(before)) return null;
+        await this.noteIds(after);
+        return after;
+      })();
+      return this.refreshedIds;
     }
 
     private windowStart(): Date | null {
       return this.definition.windowed ? new Date(now().getTime() - options.tokenLogWindowDays * DAY_MS) : null;
     }
 
+    /** Pages of changed rows after the checkpoint, written and checkpointed one page at a time. */
     async syncChanges(): Promise<void> {
       let cursor = await state.checkpoint(this.dataset);
       for (;;) {
-        const page = await source.changedRows(this.dataset, cursor, {
-          limit: options.pageSize ?? DEFAULT_PAGE_SIZE,
+        const page = await source.syncChanges(this.dataset, cursor, {
+          limit: options.scanLimit ?? DEFAULT_SCAN_LIMIT,
+          maxChanges: options.pageSize ?? DEFAULT_PAGE_SIZE,
           settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,
+          columns: this.definition.columns,
+          salt: this.definition.salt,
+          createdAfter: this.windowStart(),
         });
-        if (page.rows.length === 0) return;
-        const stopAt = await this.syncRows(page.rows, await this.propertyIds());
-        const done = stopAt === undefined ? page.nextCursor : cursorBefore(page.rows, stopAt);
+        if (page.scanned === 0) return;
+        this.summary.read += page.scanned;
+        this.summary.skipped += page.expired;
+        this.summary.unchanged += page.scanned - page.expired - page.changes.length;
+        if (page.expiredPages.length > 0) await this.trashResolving(page.expiredPages);
+        const stopAt = page.changes.length > 0 ? await this.writeChanges(page.changes) : undefined;
+        if (this.rewriteAll) {
+          // The state was reset under this pass (new property ids): start again from the first row.
+          this.rewriteAll = false;
+          cursor = null;
+          continue;
+        }
+        const done = stopAt === undefined ? page.nextCursor : cursorBefore(page.changes, stopAt);
         if (done) await state.advance(this.dataset, done);
         options.onProgress?.(this.summary);
         if (stopAt !== undefined) {
@@ -204,51 +273,36 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       }
     }
 
-    /** Writes one page of rows; returns the index of the first row that failed transiently, if any. */
-    private async syncRows(rows: Record<string, unknown>[], ids: Map<string, string>): Promise<number | undefined> {
-      this.summary.read += rows.length;
-      const windowStart = this.windowStart();
-      const prepared: { index: number; row: PreparedRow }[] = [];
-      const expired: string[] = [];
-      rows.forEach((raw, index) => {
-        const row = prepareRow(this.definition, raw, ids);
+    /** Writes one page of changes; returns the index of the first one that failed transiently, if any. */
+    private async writeChanges(changes: RowChange[]): Promise<number | undefined> {
+      const ids = await this.writingIds();
+      if (this.rewriteAll) return undefined;
+      const writes: Write[] = [];
+      changes.forEach((change, index) => {
+        const row = prepareRow(this.definition, change.row, ids);
         if (!row.ok) {
           this.fail({ key: row.key, reason: row.reason, retryable: false });
-        } else if (windowStart && new Date(row.createdAt) < windowStart) {
-          this.summary.skipped += 1;
-          expired.push(row.key);
-        } else {
-          if (row.warnings.length > 0) {
-            this.summary.warnings += row.warnings.length;
-            this.log.warn({ key: row.key, warnings: row.warnings }, 'row sanitised to fit Notion');
-          }
-          prepared.push({ index, row });
+          return;
         }
+        if (row.warnings.length > 0) {
+          this.summary.warnings += row.warnings.length;
+          this.log.warn({ key: row.key, warnings: row.warnings }, 'row sanitised to fit Notion');
+        }
+        writes.push({ index, change, row, pageId: change.pageId });
       });
-
-      const known = await this.knownPages([...prepared.map((p) => p.row.key), ...expired]);
-      await this.trashPages(expired.flatMap((key) => {
-        const page = known.get(key);
-        return page?.pageId ? [{ key, pageId: page.pageId }] : [];
-      }));
-      const writes: (Write & { index: number })[] = [];
-      for (const { index, row } of prepared) {
-        const page = known.get(row.key);
-        if (page?.pageId && page.hash === row.hash) this.summary.unchanged += 1;
-        else if (page?.pageId) writes.push({ kind: 'update', row, pageId: page.pageId, index });
-        else writes.push({ kind: 'create', row, index });
-      }
-
-      const creates = writes.filter((w) => w.kind === 'create');
-      await state.markPending(this.dataset, creates.map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt })));
+      await this.adoptLostCreates(writes);
+      await state.markPending(
+        this.dataset,
+        writes.filter((w) => !w.pageId).map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt })),
+      );
 
       const synced: SyncedRow[] = [];
       let firstRetryable: number | undefined;
       await inParallel(writes, concurrency, async (write) => {
         try {
           const pageId = await this.send(write);
-          synced.push({ key: write.row.key, pageId, hash: write.row.hash, sourceCreatedAt: write.row.createdAt });
-          this.summary[write.kind === 'create' ? 'created' : 'updated'] += 1;
+          synced.push({ key: write.row.key, pageId, hash: write.change.hash, sourceCreatedAt: write.row.createdAt });
+          this.summary[write.pageId ? 'updated' : 'created'] += 1;
         } catch (error) {
           const failure = failureOf(write.row.key, error);
           this.fail(failure);
@@ -259,24 +313,35 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return firstRetryable;
     }
 
-    private async send(write: Write): Promise<string> {
-      if (write.kind === 'create') return gateway.create(this.dataSourceId, write.row.properties);
-      await gateway.update(write.pageId, write.row.properties);
-      return write.pageId;
+    /** Creates whose answer was lost are looked up in Notion (by Supabase ID); a page found is updated instead. */
+    private async adoptLostCreates(writes: Write[]): Promise<void> {
+      const lost = writes.filter((w) => w.change.createPending && !w.pageId);
+      if (lost.length === 0) return;
+      const found = await this.findPages(lost.map((w) => w.row.key));
+      for (const write of lost) write.pageId = found.get(write.row.key) ?? null;
+      this.log.info({ pending: lost.length, adopted: found.size }, 'reconciled creates whose answer was lost');
     }
 
-    /** State of `keys`, with creates whose answer was lost resolved against Notion first. */
-    private async knownPages(keys: string[]): Promise<Map<string, PageState>> {
-      const known = await state.lookup(this.dataset, keys);
-      const unresolved = [...known.values()].filter((p) => p.createPending && !p.pageId).map((p) => p.key);
-      if (unresolved.length === 0) return known;
-      const found = await this.findPages(unresolved);
-      for (const [key, pageId] of found) {
-        // Adopted without a hash: its content is unknown, so it is rewritten once.
-        known.set(key, { key, pageId, hash: null, createPending: false });
+    /**
+     * Sends a write; when Notion refuses it as invalid and the property ids have
+     * changed since they were read, the row is mapped again and sent once more.
+     */
+    private async send(write: Write): Promise<string> {
+      try {
+        return await this.sendOnce(write.pageId, write.row.properties);
+      } catch (error) {
+        if (!(error instanceof NotionRequestError && error.notionCode === 'validation_error')) throw error;
+        const fresh = await this.refreshPropertyIds();
+        const again = fresh ? prepareRow(this.definition, write.change.row, fresh) : undefined;
+        if (!again?.ok) throw error;
+        return this.sendOnce(write.pageId, again.properties);
       }
-      this.log.info({ pending: unresolved.length, adopted: found.size }, 'reconciled creates whose answer was lost');
-      return known;
+    }
+
+    private async sendOnce(pageId: string | null, properties: PreparedRow['properties']): Promise<string> {
+      if (!pageId) return gateway.create(this.dataSourceId, properties);
+      await gateway.update(pageId, properties);
+      return pageId;
     }
 
     /** Key → one live page; extra pages for a key (duplicates) are moved to trash. */
@@ -301,11 +366,15 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       for (;;) {
         const candidates = await state.toTrash(this.dataset, windowStart, TRASH_BATCH);
         if (candidates.length === 0) return;
-        const lost = candidates.filter((c) => !c.pageId).map((c) => c.key);
-        const found = lost.length > 0 ? await this.findPages(lost) : new Map<string, string>();
-        const all = candidates.map((c) => ({ key: c.key, pageId: c.pageId ?? found.get(c.key) ?? null }));
-        if (!(await this.trashPages(all))) return;
+        if (!(await this.trashResolving(candidates))) return;
       }
+    }
+
+    /** Trashes pages, first looking up in Notion those whose create answer was lost; false when one failed. */
+    private async trashResolving(candidates: { key: string; pageId: string | null; createPending: boolean }[]): Promise<boolean> {
+      const lost = candidates.filter((c) => !c.pageId && c.createPending).map((c) => c.key);
+      const found = lost.length > 0 ? await this.findPages(lost) : new Map<string, string>();
+      return this.trashPages(candidates.map((c) => ({ key: c.key, pageId: c.pageId ?? found.get(c.key) ?? null })));
     }
 
     /** Trashes pages (a null page id: nothing in Notion) and records it; false when one failed. */
@@ -335,9 +404,19 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   return { runPass };
 }
 
-/** The cursor just before rows[index]: the row before it, or none when it is the first. */
-function cursorBefore(rows: Record<string, unknown>[], index: number): KeysetCursor | null {
-  const previous = rows[index - 1];
+/** Property ids as one short string: equal strings, equal ids. */
+function fingerprintOf(ids: ReadonlyMap<string, string>): string {
+  const pairs = [...ids].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(pairs)).digest('base64url').slice(0, 22);
+}
+
+/**
+ * Where to resume when changes[index] failed: after the change before it (the
+ * unchanged rows between them are read again, which costs no Notion request),
+ * or nowhere new when the first change failed.
+ */
+function cursorBefore(changes: RowChange[], index: number): KeysetCursor | null {
+  const previous = changes[index - 1]?.row;
   return previous ? { updatedAt: String(previous.updated_at), id: String(previous.id) } : null;
 }
 

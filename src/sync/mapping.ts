@@ -1,6 +1,5 @@
 /**
- * Row values → Notion property values, within every Notion limit, plus the
- * content hash that decides whether a page needs writing.
+ * Row values → Notion property values, within every Notion limit.
  *
  * Sanitisation (each one reported as a warning, never silently):
  * - text longer than MAX_TEXT_CHARS is cut and ends with "…" (one rich-text item);
@@ -9,8 +8,13 @@
  * - NaN and ±Infinity become an empty number;
  * - objects for text properties are written as JSON.
  */
-import { createHash } from 'node:crypto';
 import type { DatabaseSpec, PropertySpec } from '../notion/catalogue/index.js';
+
+/**
+ * Bump when what a row maps to changes (a new sanitisation, a new derived
+ * value): every row's content hash changes with it, so every page is rewritten once.
+ */
+export const MAPPING_VERSION = 1;
 
 /** Notion's limit for one rich-text item. */
 export const MAX_TEXT_CHARS = 2000;
@@ -109,9 +113,4 @@ export function mapProperties(spec: DatabaseSpec, values: Readonly<Record<string
     if (mapped !== undefined) properties[id] = mapped;
   }
   return { properties, warnings };
-}
-
-/** What a page holds, as a short stable string: equal hashes mean nothing to write. */
-export function contentHash(properties: Record<string, PropertyValue>): string {
-  return createHash('sha256').update(JSON.stringify(properties)).digest('base64url');
 }

@@ -1,13 +1,12 @@
-/** One source row → validated, mapped and hashed, or rejected with the reason. */
+/** One source row → validated and mapped, or rejected with the reason. */
 import type { DatasetDefinition } from './datasets/index.js';
-import { contentHash, mapProperties, type PropertyValue } from './mapping.js';
+import { mapProperties, type PropertyValue } from './mapping.js';
 
 export interface PreparedRow {
   ok: true;
   key: string;
   createdAt: string;
   properties: Record<string, PropertyValue>;
-  hash: string;
   warnings: string[];
 }
 
@@ -33,5 +32,5 @@ export function prepareRow(
     return { ok: false, key, reason: `invalid row: ${reason}` };
   }
   const { properties, warnings } = mapProperties(definition.spec, definition.values(parsed.data), ids);
-  return { ok: true, key: parsed.data.id, createdAt: parsed.data.created_at, properties, hash: contentHash(properties), warnings };
+  return { ok: true, key: parsed.data.id, createdAt: parsed.data.created_at, properties, warnings };
 }

@@ -60,6 +60,12 @@ export interface SyncState {
   markTrashed(dataset: Dataset, keys: readonly string[]): Promise<void>;
   /** Forgets hashes and the checkpoint, so the next pass rewrites every row (pages are kept). */
   reset(dataset: Dataset): Promise<void>;
+  /**
+   * Records the fingerprint of the property ids pages are written with; true
+   * when it replaced a different one, which forgets hashes and the checkpoint
+   * as reset() does (a deleted property's values come back only by rewriting).
+   */
+  noteProperties(dataset: Dataset, fingerprint: string): Promise<boolean>;
 }
 
 export function createSyncState(transport: SqlFunctionTransport): SyncState {
@@ -119,5 +125,8 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
     async reset(dataset) {
       await call('tokensync_sync_reset', { p_dataset: dataset }, z.number());
     },
+
+    noteProperties: (dataset, fingerprint) =>
+      call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint }, z.boolean()),
   };
 }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { TokensyncError } from '../../src/errors.js';
 import { DATASETS, type Dataset } from '../../src/datasets.js';
 import { specOf } from '../../src/notion/catalogue/index.js';
+import { createNotionClient } from '../../src/notion/client.js';
 import { ELLIPSIS, MAX_TEXT_CHARS } from '../../src/sync/mapping.js';
 import { insertLogs, type Row } from '../support/fixtures.js';
 import { insertOneOfEach, pagesByKey, pageWrites, plainOf, startSyncHarness, type SyncHarness } from './harness.js';
@@ -89,6 +90,38 @@ describe('a sync pass', () => {
     expect(pageWrites(h.fake)).toBe(1);
     const [page] = pagesByKey(h.fake, h.dataSources.token_usage_logs).get(rows[0].id)!;
     expect(plainOf(page!.properties.Model)).toBe('gpt-4o-mini');
+  });
+
+  it('reads property ids once; a property re-created in Notion is refilled on every page', async () => {
+    const retrieves = () => h.fake.count({ method: 'GET', route: '/v1/data_sources/:data_source_id' });
+    const engine = h.engine();
+    const [log] = await insertLogs(h.db.pool, [{}]);
+    await engine.runPass('token_usage_logs');
+    await insertLogs(h.db.pool, [{}]);
+    await engine.runPass('token_usage_logs');
+    expect(retrieves()).toBe(1);
+
+    // Someone deletes "Model" in Notion (every page loses its value); setup:notion re-creates it under a new id.
+    const notion = createNotionClient({ token: h.fake.token, baseUrl: h.fake.url, maxRetries: 0 });
+    const dataSourceId = h.dataSources.token_usage_logs;
+    const modelId = (h.fake.state.dataSource(dataSourceId) as { properties: Record<string, { id: string }> }).properties.Model!.id;
+    await notion.dataSources.update({ data_source_id: dataSourceId, properties: { [modelId]: null } as never });
+    await notion.dataSources.update({ data_source_id: dataSourceId, properties: { Model: { select: {} } } as never });
+
+    // One changed row: its write names the old id, is refused, the ids are read again, and every page is rewritten.
+    await h.db.pool.query(`update token_usage_logs set model = 'o3' where id = $1`, [log!.id]);
+    h.fake.resetStats();
+    const summary = await engine.runPass('token_usage_logs');
+    const { rows } = await h.db.pool.query(`select id, model from token_usage_logs where created_at > now() - interval '30 days'`);
+    expect(summary).toMatchObject({ updated: rows.length, created: 0, failed: [] });
+    expect(retrieves()).toBe(1);
+    const pages = pagesByKey(h.fake, dataSourceId);
+    for (const row of rows) expect(plainOf(pages.get(row.id)![0]!.properties.Model), row.id).toBe(row.model.replaceAll(',', ';'));
+
+    // A process started later finds the ids it reads recorded already: nothing to rewrite.
+    h.fake.resetStats();
+    expect(await h.engine().runPass('token_usage_logs')).toMatchObject({ updated: 0, created: 0 });
+    expect(pageWrites(h.fake)).toBe(0);
   });
 
   it('moves the pages of deleted rows and of logs past the window to trash, and keeps rollups', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { specOf } from '../../src/notion/catalogue/index.js';
 import { DATASET_DEFINITIONS } from '../../src/sync/datasets/index.js';
-import { contentHash, ELLIPSIS, mapProperties, MAX_SELECT_CHARS, MAX_TEXT_CHARS, truncate } from '../../src/sync/mapping.js';
+import { ELLIPSIS, mapProperties, MAX_SELECT_CHARS, MAX_TEXT_CHARS, truncate } from '../../src/sync/mapping.js';
 import { prepareRow } from '../../src/sync/prepare.js';
 
 const spec = specOf('token_usage_logs');
@@ -101,14 +101,16 @@ describe('mapping a row onto Notion properties', () => {
     if (!row.ok) expect(row.reason).toMatch(reason);
   });
 
-  it('hashes content: equal rows hash equal, any change changes the hash', () => {
-    const a = prepare(log());
-    const b = prepare(log());
-    const c = prepare(log({ model: 'gpt-4o-mini' }));
-    if (!a.ok || !b.ok || !c.ok) throw new Error('invalid');
-    expect(a.hash).toBe(b.hash);
-    expect(a.hash).not.toBe(c.hash);
-    expect(contentHash({})).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  it('hashes the columns a page shows: updated_at only where a property shows it', () => {
+    const logs = DATASET_DEFINITIONS.token_usage_logs;
+    const alerts = DATASET_DEFINITIONS.cost_alerts;
+    expect(logs.columns).toEqual(expect.arrayContaining(['id', 'model', 'total_cost', 'metadata', 'updated_at']));
+    expect(alerts.columns).toEqual(expect.arrayContaining(['id', 'severity', 'acknowledged']));
+    expect(alerts.columns).not.toContain('updated_at');
+    // Each dataset's mapping salts its hashes differently, and the salt is stable.
+    const salts = Object.values(DATASET_DEFINITIONS).map((d) => d.salt);
+    expect(new Set(salts).size).toBe(salts.length);
+    expect(DATASET_DEFINITIONS.token_usage_logs.salt).toBe(logs.salt);
   });
 
   it('derives titles and percentages for the other datasets', () => {

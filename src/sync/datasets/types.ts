@@ -2,9 +2,11 @@
  * A dataset as the sync engine sees it: which rows are valid, and what each
  * Notion property of its catalogue entry shows for a row. One file per dataset.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Dataset } from '../../datasets.js';
 import type { DatabaseSpec } from '../../notion/catalogue/index.js';
+import { MAPPING_VERSION } from '../mapping.js';
 
 export interface DatasetDefinition<Row extends SourceRow = SourceRow> {
   dataset: Dataset;
@@ -15,6 +17,10 @@ export interface DatasetDefinition<Row extends SourceRow = SourceRow> {
   values(row: Row): Record<string, unknown>;
   /** Raw logs leave Notion after the configured window; other datasets are kept. */
   windowed: boolean;
+  /** The columns a page shows (directly or derived): what the content hash covers. */
+  columns: readonly string[];
+  /** Mixed into the content hash: changes when the mapping onto Notion changes, so every page is rewritten once. */
+  salt: string;
 }
 
 export interface SourceRow {
@@ -34,8 +40,23 @@ export const baseRow = {
   updated_at: z.string(),
 };
 
+/**
+ * Every column the schema reads. updated_at only counts when a property shows
+ * it: otherwise touching a row without changing it would rewrite its page.
+ */
+function contentColumns(schema: z.ZodObject, spec: DatabaseSpec): string[] {
+  const shown = new Set(spec.properties.map((p) => p.key));
+  return Object.keys(schema.shape).filter((column) => column !== 'updated_at' || shown.has(column));
+}
+
+/** What the mapping depends on besides the row: its version and the catalogue's keys and types. */
+function mappingSalt(spec: DatabaseSpec): string {
+  const shape = spec.properties.map((p) => [p.key, p.type, 'format' in p ? p.format : null]);
+  return createHash('sha256').update(JSON.stringify([MAPPING_VERSION, shape])).digest('base64url').slice(0, 16);
+}
+
 /** Defines a dataset; `values` defaults to the row itself. */
-export function defineDataset<S extends z.ZodType<SourceRow>>(definition: {
+export function defineDataset<S extends z.ZodObject>(definition: {
   spec: DatabaseSpec;
   schema: S;
   values?: (row: z.output<S>) => Record<string, unknown>;
@@ -48,5 +69,7 @@ export function defineDataset<S extends z.ZodType<SourceRow>>(definition: {
     schema: definition.schema as unknown as z.ZodType<SourceRow>,
     values: values as (row: SourceRow) => Record<string, unknown>,
     windowed: definition.windowed ?? false,
+    columns: contentColumns(definition.schema, definition.spec),
+    salt: mappingSalt(definition.spec),
   };
 }
