@@ -85,6 +85,11 @@ export interface SyncEngineOptions {
   owner?: string;
   now?: () => Date;
   onProgress?: (summary: Readonly<PassSummary>) => void;
+  /**
+   * Aborted when the process stops: passes stop launching writes, wait for those
+   * in flight, and checkpoint before the first one not sent (incomplete, not failed).
+   */
+  signal?: AbortSignal;
 }
 
 export interface PassOptions {
@@ -236,6 +241,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     async syncChanges(): Promise<void> {
       let cursor = await state.checkpoint(this.dataset);
       for (;;) {
+        if (options.signal?.aborted) {
+          this.summary.complete = false;
+          return;
+        }
         const page = await source.syncChanges(this.dataset, cursor, {
           limit: options.scanLimit ?? DEFAULT_SCAN_LIMIT,
           maxChanges: options.pageSize ?? DEFAULT_PAGE_SIZE,
@@ -299,6 +308,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const synced: SyncedRow[] = [];
       let firstRetryable: number | undefined;
       await inParallel(writes, concurrency, async (write) => {
+        if (options.signal?.aborted) {
+          // Not sent: the checkpoint stays before it, the next pass sends it.
+          if (firstRetryable === undefined || write.index < firstRetryable) firstRetryable = write.index;
+          return;
+        }
         try {
           const pageId = await this.send(write);
           synced.push({ key: write.row.key, pageId, hash: write.change.hash, sourceCreatedAt: write.row.createdAt });
@@ -363,7 +377,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     /** Pages of deleted rows and of raw logs past the window go to trash. */
     async trashGone(): Promise<void> {
       const windowStart = this.windowStart();
-      for (;;) {
+      while (!options.signal?.aborted) {
         const candidates = await state.toTrash(this.dataset, windowStart, TRASH_BATCH);
         if (candidates.length === 0) return;
         if (!(await this.trashResolving(candidates))) return;

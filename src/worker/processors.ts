@@ -16,10 +16,12 @@ export interface SyncProcessorDeps {
   deadLetters: Queue;
   metrics: WorkerMetrics;
   logger: Logger;
+  /** Aborted when the worker stops: a pass cut short by it is not a failure. */
+  signal?: AbortSignal;
 }
 
 export function syncProcessor(deps: SyncProcessorDeps) {
-  return async (job: Job): Promise<Omit<PassSummary, 'failed'> & { failed: number } | { skipped: 'busy' }> => {
+  return async (job: Job): Promise<Omit<PassSummary, 'failed'> & { failed: number } | { skipped: 'busy' | 'stopping' }> => {
     const { dataset, backfill } = syncJob.parse(job.data);
     const startedAt = Date.now();
     let summary: PassSummary;
@@ -43,6 +45,8 @@ export function syncProcessor(deps: SyncProcessorDeps) {
         })),
       );
     }
+    // Stopped for shutdown: the checkpoint is before what was not sent; the next pass goes on from there.
+    if (!summary.complete && deps.signal?.aborted && summary.failed.every((f) => !f.retryable)) return { skipped: 'stopping' };
     if (!summary.complete) {
       const transient = summary.failed.filter((f) => f.retryable);
       throw new PassIncompleteError(

@@ -51,7 +51,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   const metrics = createWorkerMetrics();
   const limiter = createRedisLimiter({ redis: consumer, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });
-  const opened = openSyncEngine(config, { limiter, logger, onRequest: (outcome) => metrics.recordRequest(outcome) });
+  // Aborted on stop, so a pass through a long backlog ends within the shutdown timeout.
+  const stopping = new AbortController();
+  const opened = openSyncEngine(config, {
+    limiter,
+    logger,
+    onRequest: (outcome) => metrics.recordRequest(outcome),
+    engine: { signal: stopping.signal },
+  });
 
   const syncQueue = new Queue(SYNC_QUEUE, { connection: producer, prefix });
   const deadLetters = new Queue(DEAD_LETTER_QUEUE, { connection: producer, prefix });
@@ -85,7 +92,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     { connection: consumer, prefix, concurrency: 1 },
   );
 
-  const syncWorker = new Worker(SYNC_QUEUE, syncProcessor({ engine: opened.engine, deadLetters, metrics, logger: log }), {
+  const syncWorker = new Worker(SYNC_QUEUE, syncProcessor({ engine: opened.engine, deadLetters, metrics, logger: log, signal: stopping.signal }), {
     connection: consumer,
     prefix,
     concurrency: DATASETS.length,
@@ -134,10 +141,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   }
   log.info({ port: http.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs }, 'worker started');
 
-  let stopping: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
   const stop = () =>
-    (stopping ??= (async () => {
+    (stopped ??= (async () => {
       log.info('stopping: no new jobs; waiting for jobs in flight');
+      stopping.abort();
       const graceful = Promise.all([syncWorker.close(), deadLetterWorker.close(), reportingWorker.close()]);
       try {
         await withTimeout(graceful, config.worker.shutdownTimeoutMs, 'waiting for jobs in flight');

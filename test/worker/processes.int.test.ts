@@ -94,6 +94,24 @@ describe('worker processes', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('SIGTERM in the middle of a long backlog stops the pass at once; a restart goes on with no row twice', { timeout: 60_000 }, async () => {
+    h.fake.setRateLimit(false);
+    // 1,500 rows at 20/s would take 75 s; the shutdown allowance (60 s) would end first. Only stopping the pass can pass this.
+    const logs = await insertLogs(h.db.pool, Array.from({ length: 1500 }, () => ({})));
+    const first = start({ NOTION_REQUESTS_PER_SECOND: '20', WORKER_SHUTDOWN_TIMEOUT_MS: '60000', LOG_LEVEL: 'debug' });
+    await waitUntil(() => pagesByKey(h.fake, h.dataSources.token_usage_logs).size >= 40, 10);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.lines.some((l) => l.msg === 'job failed')).toBe(false);
+    expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBeLessThan(logs.length);
+
+    const second = start({ NOTION_REQUESTS_PER_SECOND: '500' });
+    await waitUntil(() => allSyncedOnce(logs.map((l) => l.id)));
+    expect(duplicates()).toBe(0);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
   /** Syncs, loses the service behind `proxy` (readiness says so), gets it back, and catches up. */
   async function survivesOutage(proxy: TcpProxy, env: Record<string, string>) {
     try {
