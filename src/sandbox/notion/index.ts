@@ -19,14 +19,14 @@ import { userRoutes } from './routes/users.js';
 import { viewRoutes } from './routes/views.js';
 import { startServer } from './server.js';
 import { stateReader, type StateReader } from './state.js';
-import { Stats, type StatsFilter, type StatsSnapshot } from './stats.js';
+import { Stats, type RequestListener, type StatsFilter, type StatsSnapshot } from './stats.js';
 import { Store, type TimestampPrecision } from './store.js';
 import { LIMITS } from './validation.js';
 
 export type { FaultStatus, FaultSummary, RequestMatcher } from './faults.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export type { StateReader } from './state.js';
-export type { RequestStat, StatsFilter, StatsSnapshot } from './stats.js';
+export type { RequestListener, RequestStat, StatsFilter, StatsSnapshot } from './stats.js';
 
 export interface SeedPage {
   /** A UUID, with or without dashes. */
@@ -62,6 +62,8 @@ export interface NotionFakeOptions {
   timestampPrecision?: TimestampPrecision;
   /** Unexpected errors inside the fake (answered 500); default: console.error. */
   onError?: (error: unknown) => void;
+  /** Told of every request as it is answered (method, route pattern, status). */
+  onRequest?: RequestListener;
 }
 
 export interface NotionFake {
@@ -119,7 +121,7 @@ export async function startNotionFake(options: NotionFakeOptions = {}): Promise<
   const router = new Router();
   router.add([...userRoutes, ...databaseRoutes, ...dataSourceRoutes, ...pageRoutes, ...blockRoutes, ...viewRoutes]);
   const faults = new Faults();
-  const stats = new Stats();
+  const stats = new Stats(options.onRequest);
   const rateLimiter = new RateLimiter(options.rateLimit);
   const settings: Settings = { queryResultLimit: options.queryResultLimit ?? LIMITS.queryResults };
 

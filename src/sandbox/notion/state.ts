@@ -10,6 +10,8 @@ import type { JsonObject } from './validation.js';
 export interface StateReader {
   /** Pages of a data source in creation order; trashed ones only when asked. */
   pages(dataSourceId: string, options?: { includeTrashed?: boolean }): JsonObject[];
+  /** How many pages pages() would return, without copying them (cheap on large data sources). */
+  pageCount(dataSourceId: string, options?: { includeTrashed?: boolean }): number;
   page(id: string): JsonObject | undefined;
   database(id: string): JsonObject | undefined;
   /** All databases, or those under one page. */
@@ -32,6 +34,8 @@ export function stateReader(store: Store): StateReader {
   return {
     pages: (dataSourceId, options = {}) =>
       store.rowsOf(dataSourceId).filter((p) => options.includeTrashed || !store.isTrashed(p.id)).map((p) => copy(serializePage(store, p))),
+    pageCount: (dataSourceId, options = {}) =>
+      store.rowsOf(dataSourceId).filter((p) => options.includeTrashed || !store.isTrashed(p.id)).length,
     page: (id) => {
       const page = store.pages.get(id);
       return page ? copy(serializePage(store, page)) : undefined;

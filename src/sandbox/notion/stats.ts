@@ -19,10 +19,16 @@ export interface StatsFilter {
   status?: number | 'lost';
 }
 
+/** Told of every request as it is answered, e.g. to time requests from outside. */
+export type RequestListener = (method: string, route: string, status: number | 'lost') => void;
+
 export class Stats {
   private readonly counts = new Map<string, RequestStat>();
 
+  constructor(private readonly listener?: RequestListener) {}
+
   record(method: string, route: string, status: number | 'lost'): void {
+    this.listener?.(method, route, status);
     const key = `${method} ${route} ${status}`;
     const entry = this.counts.get(key) ?? { method, route, status, count: 0 };
     entry.count += 1;
