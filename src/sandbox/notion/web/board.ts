@@ -30,27 +30,34 @@ function card(store: Store, schema: readonly PropertySchema[], shown: readonly P
   return html`<article class="card" data-page-id="${page.id}"><div class="card-title">${titleLink(store, page)}</div>${fields}</article>`;
 }
 
-function column(group: Group, cards: Html[]): Html {
+interface Column {
+  group: Group;
+  pages: PageRecord[];
+}
+
+/** Cards past the limit are counted, not drawn. */
+function column(store: Store, schema: readonly PropertySchema[], shown: readonly PropertySchema[], { group, pages }: Column): Html {
   const heading = group.color ? chip(group.label, group.color) : html`<span class="group-label">${group.label}</span>`;
-  return html`<div class="board-column" data-group="${group.key}" data-count="${cards.length}">
-<div class="board-head">${heading}<span class="count">${cards.length}</span></div>
-${cards.slice(0, ROW_LIMIT)}${more(cards.length, ROW_LIMIT)}</div>`;
+  const cards = pages.slice(0, ROW_LIMIT).map((page) => card(store, schema, shown, page));
+  return html`<div class="board-column" data-group="${group.key}" data-count="${pages.length}">
+<div class="board-head">${heading}<span class="count">${pages.length}</span></div>
+${cards}${more(pages.length, ROW_LIMIT)}</div>`;
 }
 
 export function renderBoard(store: Store, view: ViewRecord, selection: Selection): Html {
   const grouping = groupingOf(selection.schema, view.configuration?.group_by);
   if (!grouping) return html`<p class="problem">This board’s group-by property no longer exists.</p>`;
   const shown = cardProperties(view, selection.schema, grouping);
-  const byKey = new Map<string, { group: Group; cards: Html[] }>();
-  for (const group of optionGroups(grouping)) byKey.set(group.key, { group, cards: [] });
+  const byKey = new Map<string, Column>();
+  for (const group of optionGroups(grouping)) byKey.set(group.key, { group, pages: [] });
   for (const page of selection.rows) {
     const groups = groupsOf(store, selection.schema, grouping, page);
     for (const group of groups.length > 0 ? groups : [emptyGroup(grouping)]) {
-      const entry = byKey.get(group.key) ?? { group, cards: [] };
-      entry.cards.push(card(store, selection.schema, shown, page));
+      const entry = byKey.get(group.key) ?? { group, pages: [] };
+      entry.pages.push(page);
       byKey.set(group.key, entry);
     }
   }
   const ordered = sortGroups([...byKey.values()].map((e) => e.group), grouping);
-  return html`<div class="board">${ordered.map((g) => column(g, byKey.get(g.key)!.cards))}</div>`;
+  return html`<div class="board">${ordered.map((g) => column(store, selection.schema, shown, byKey.get(g.key)!))}</div>`;
 }

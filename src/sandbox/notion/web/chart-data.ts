@@ -135,7 +135,9 @@ function bucket(store: Store, selection: Selection, grouping: Grouping | undefin
     const found = grouping ? groupsOf(store, selection.schema, grouping, page) : [single];
     for (const group of found.length > 0 ? found : [emptyGroup(grouping!)]) {
       seen.set(group.key, seen.get(group.key) ?? group);
-      rowsOf.set(group.key, [...(rowsOf.get(group.key) ?? []), page]);
+      const list = rowsOf.get(group.key);
+      if (list) list.push(page);
+      else rowsOf.set(group.key, [page]);
     }
   }
   const groups = grouping ? fillDays(sortGroups([...seen.values()], grouping), grouping) : [single];

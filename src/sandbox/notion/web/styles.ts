@@ -22,7 +22,8 @@ body{font-family:ui-sans-serif,-apple-system,BlinkMacSystemFont,"Segoe UI",Helve
   color:#37352f;background:#fff;font-size:15px;line-height:1.5;-webkit-font-smoothing:antialiased}
 a{color:inherit;text-decoration:none}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,"Liberation Mono",monospace;font-size:85%;background:#87837526;color:#eb5757;border-radius:4px;padding:.15em .35em}
-.app{display:flex;min-height:100vh}
+/* The sidebar's colour runs the page's full height, also where the sticky sidebar itself ends (print, full-page captures). */
+.app{display:flex;min-height:100vh;background:linear-gradient(to right,#f7f7f5 248px,#ededec 248px,#ededec 249px,#fff 249px)}
 .sidebar{width:248px;flex:none;background:#f7f7f5;border-right:1px solid #ededec;padding:10px 8px;font-size:14px;color:#5f5e5b;position:sticky;top:0;height:100vh;overflow:auto}
 .workspace{display:flex;align-items:center;gap:8px;font-weight:600;color:#37352f;padding:6px 8px;border-radius:6px}
 .ws-badge{width:22px;height:22px;border-radius:4px;background:#37352f;color:#fff;display:inline-flex;align-items:center;justify-content:center;font-size:12px}
@@ -86,6 +87,7 @@ section.view{margin:36px 0 0}
 .view-title{font-size:18px;margin:0 0 2px;display:flex;gap:8px;align-items:center}
 h3.view-title{font-size:15px}
 .glyph{color:#9b9a97;font-weight:400;font-size:.9em}
+.view-count{color:#9b9a97;font-weight:400;font-size:14px;margin-left:2px}
 .view-meta{font-size:13px;color:#9b9a97;margin:0 0 10px}
 .table-wrap{overflow-x:auto;border-top:1px solid #e9e9e7;margin-top:8px}
 table.db-table{border-collapse:collapse;font-size:14px;min-width:100%}

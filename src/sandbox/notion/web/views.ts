@@ -30,6 +30,9 @@ function filterSummary(filter: JsonObject | null, schema: readonly PropertySchem
   const condition = property && isRecord(filter[property.type]) ? (filter[property.type] as JsonObject) : undefined;
   const [op, operand] = condition ? Object.entries(condition)[0] ?? [] : [];
   if (!property || !op) return 'Filtered';
+  if (property.type === 'checkbox' && typeof operand === 'boolean') {
+    return `Filtered: ${property.name} is ${(op === 'equals') === operand ? 'checked' : 'unchecked'}`;
+  }
   const shown = typeof operand === 'object' ? '' : ` ${String(operand)}`;
   return `Filtered: ${property.name} ${op.replace(/_/g, ' ')}${shown}`;
 }
@@ -65,7 +68,10 @@ export function renderView(store: Store, view: ViewRecord, options: { widget?: b
   if (view.type === 'dashboard') return dashboard(store, view);
   const selection = selectRows(store, view);
   const meta = [filterSummary(view.filter, selection.schema), sortSummary(view, selection.schema)].filter(Boolean);
-  const heading = options.widget ? html`<h3 class="view-title">${view.name}</h3>` : html`<h2 class="view-title"><span class="glyph">${VIEW_GLYPHS[view.type] ?? '▦'}</span>${view.name}</h2>`;
+  const count = view.type === 'chart' ? '' : html`<span class="view-count">${selection.rows.length.toLocaleString('en-US')}</span>`;
+  const heading = options.widget
+    ? html`<h3 class="view-title">${view.name}${count}</h3>`
+    : html`<h2 class="view-title"><span class="glyph">${viewGlyph(view.type)}</span>${view.name}${count}</h2>`;
   return html`<section class="view view-${view.type}" id="view-${view.id}" data-view="${view.name}" data-view-type="${view.type}" data-view-id="${view.id}" data-rows="${selection.rows.length}"${options.widget ? html` data-widget="true"` : ''}>
 ${heading}${meta.length > 0 ? html`<p class="view-meta">${meta.join(' · ')}</p>` : ''}
 ${content(store, view, selection)}</section>`;
