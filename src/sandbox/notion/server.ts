@@ -16,6 +16,7 @@ import type { Router, Settings } from './router.js';
 import type { Stats } from './stats.js';
 import type { Store } from './store.js';
 import { isRecord, type JsonObject } from './validation.js';
+import { isApiPath, serveWeb } from './web/index.js';
 
 export interface ServerDeps {
   store: Store;
@@ -96,10 +97,12 @@ function faultError(status: number, retryAfterSeconds: number): NotionError {
 }
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fake.invalid');
+  // The read-only web page: no token, no rate limit, no faults, not in the request statistics.
+  if (!isApiPath(url.pathname)) return serveWeb(deps.store, req, res, deps.onError);
   const requestId = newId();
   res.setHeader('x-request-id', requestId);
   const method = (req.method ?? 'GET').toUpperCase();
-  const url = new URL(req.url ?? '/', 'http://fake.invalid');
   const match = deps.router.match(method, url.pathname);
   const routeName = match?.route.pattern ?? url.pathname;
   try {
