@@ -7,10 +7,12 @@ import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run
 import { loadConfig, requireDatabaseUrl } from '../src/config/env.js';
 import { BENCHMARKS_FILE, describeRun, renderSection, throwawayDatabase, writeSection, type Benchmark } from './support.js';
 import { rollupsBenchmark } from './rollups.js';
+import { steadyBenchmark } from './steady.js';
 import { syncBenchmark } from './sync.js';
+import { throughputBenchmark } from './throughput.js';
 import { trackerBenchmark } from './tracker.js';
 
-const BENCHMARKS: readonly Benchmark[] = [trackerBenchmark, rollupsBenchmark, syncBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -24,6 +26,11 @@ Options:
 
 Environment:
   DATABASE_URL  a server where the role may create databases, e.g. postgres://postgres@127.0.0.1:5432/postgres
+  REDIS_URL     Redis for the worker processes (default redis://127.0.0.1:6379); each
+                benchmark uses a queue prefix of its own and removes it afterwards
+
+Worker processes and the Notion fake run as child processes; the whole run
+takes about ten minutes (most of it at Notion's real 3 requests/s).
 `;
 
 await runCommand({
@@ -45,9 +52,12 @@ await runCommand({
       const database = await throwawayDatabase(adminUrl);
       try {
         const about = { ...(await describeRun(database.url)), command };
-        const result = await benchmark.run({ databaseUrl: database.url });
+        const result = await benchmark.run({ databaseUrl: database.url, redisUrl: config.redisUrl });
         await writeSection(benchmark.id, renderSection(benchmark, result, about));
-        for (const [what, value, unit] of result.figures) process.stdout.write(`  ${what}: ${value} ${unit}\n`);
+        for (const f of result.figures) {
+          const against = f.naive === '—' ? '' : ` (naive ${f.naive}, ${f.ratio})`;
+          process.stdout.write(`  ${f.what}: ${f.value}${against}${f.bar ? ` — bar ${f.bar}: ${f.verdict}` : ''}\n`);
+        }
       } finally {
         await database.drop();
       }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migrate } from '../src/supabase/migrator.js';
 
@@ -15,11 +16,24 @@ const run = promisify(execFile);
 export interface BenchContext {
   /** A freshly migrated database of the benchmark's own, dropped afterwards. */
   databaseUrl: string;
+  /** Redis for worker processes; each benchmark uses a queue prefix of its own and removes it. */
+  redisUrl: string;
+}
+
+/** One row of a section's table: tokensync's figure, the naive baseline's, and the bar. */
+export interface Figure {
+  what: string;
+  value: string;
+  naive: string;
+  /** tokensync ÷ naive. */
+  ratio: string;
+  bar: string;
+  verdict: '' | 'pass' | 'FAIL';
+  note: string;
 }
 
 export interface BenchResult {
-  /** One row per figure: what, value, unit. */
-  figures: [string, string, string][];
+  figures: Figure[];
   /** How it was measured, in a sentence or two. */
   method: string;
 }
@@ -29,6 +43,50 @@ export interface Benchmark {
   id: string;
   title: string;
   run(context: BenchContext): Promise<BenchResult>;
+}
+
+export const format = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** A figure, its naive counterpart (if it has one) and the bar it is held to. */
+export function figure(
+  what: string,
+  value: number,
+  naive: number | undefined,
+  options: { bar?: string; pass?: boolean; digits?: number; note?: string } = {},
+): Figure {
+  const digits = options.digits ?? (Math.abs(value) < 10 ? 2 : 0);
+  const comparable = naive !== undefined && Number.isFinite(naive) && naive !== 0;
+  return {
+    what,
+    value: format(value, digits),
+    naive: naive === undefined ? '—' : format(naive, digits),
+    ratio: comparable ? `${format(value / naive, value / naive < 10 ? 2 : 0)}×` : naive === 0 ? 'n/a (naive 0)' : '—',
+    bar: options.bar ?? '',
+    verdict: options.pass === undefined ? '' : options.pass ? 'pass' : 'FAIL',
+    note: options.note ?? '',
+  };
+}
+
+/** Prints figures as a phase finishes them (a run takes minutes); returns them. */
+export function progress(figures: Figure[]): Figure[] {
+  for (const f of figures) process.stdout.write(`  … ${f.what}: ${f.value}${f.naive === '—' ? '' : ` (naive ${f.naive})`}\n`);
+  return figures;
+}
+
+/** Removes a queue prefix's keys (BullMQ's and the rate limiter's). */
+export async function dropPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Creates `tokensync_bench_<pid>` next to the server's database in adminUrl, migrated; returns its URL and a drop(). */
@@ -94,6 +152,7 @@ export async function writeSection(id: string, markdown: string): Promise<void> 
 }
 
 export function renderSection(benchmark: Benchmark, result: BenchResult, about: { machine: string; commit: string; date: string; command: string }): string {
+  const cell = (text: string) => text.replaceAll('|', '\\|');
   return [
     `## ${benchmark.title}`,
     '',
@@ -102,9 +161,9 @@ export function renderSection(benchmark: Benchmark, result: BenchResult, about: 
     `- command: \`${about.command}\``,
     `- method: ${result.method}`,
     '',
-    '| figure | value | unit |',
-    '|---|---:|---|',
-    ...result.figures.map(([what, value, unit]) => `| ${what} | ${value} | ${unit} |`),
+    '| figure | tokensync | naive baseline | tokensync ÷ naive | bar | |',
+    '|---|---:|---:|---:|---|---|',
+    ...result.figures.map((f) => `| ${cell(f.what)}${f.note ? ` (${cell(f.note)})` : ''} | ${f.value} | ${f.naive} | ${f.ratio} | ${f.bar} | ${f.verdict} |`),
   ].join('\n');
 }
 

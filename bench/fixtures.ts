@@ -1,0 +1,110 @@
+/**
+ * Data the benchmarks work on, generated in SQL (a million rows in seconds), and
+ * the Notion databases they sync into.
+ */
+import type pg from 'pg';
+import { DATASETS, notionIdVariables, type Dataset } from '../src/datasets.js';
+import { createNotionClient } from '../src/notion/client.js';
+import { provisionNotion } from '../src/notion/provision/provision.js';
+import { DATASET_DEFINITIONS } from '../src/sync/datasets/index.js';
+
+export const PARENT_PAGE_ID = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
+const CHUNK = 100_000;
+
+/**
+ * Realistic spread: 4 services, 6 models, 2,000 users, 50,000 sessions, 5
+ * workflows of 3 steps, 3% failures, created over the last `days` days.
+ */
+const INSERT_LOGS = `
+  insert into public.token_usage_logs
+    (request_id, created_at, organization_id, user_id, session_id, tier, service_type, workflow_id, workflow_step,
+     provider, model, prompt_tokens, completion_tokens, input_cost, output_cost, latency_ms, success, metadata)
+  select $4 || g,
+         $2::timestamptz - (g % ($3 * 1440)) * interval '1 minute',
+         'mvp', 'user-' || (g % 2000), 'session-' || (g % 50000), 'tier_' || (1 + g % 3),
+         (array['1:1_conversation','virtual_panel','workflow','solution_builder'])[1 + g % 4],
+         case when g % 4 = 2 then 'wf-' || (g % 5) end,
+         case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
+         'openai', (array['gpt-4o','gpt-4o-mini','o3','gpt-4.1','gpt-4.1-mini','o4-mini'])[1 + g % 6],
+         200 + g % 4000, 50 + g % 900, (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001,
+         100 + (g * 7919) % 5000, g % 33 <> 0, jsonb_build_object('feature', 'bench', 'n', g % 7)
+    from generate_series($1::bigint, $1::bigint + $5 - 1) g`;
+
+/** Inserts `count` usage logs created over the last `days` days, in chunks; reports progress on stdout. */
+export async function insertLogs(client: pg.Client, count: number, options: { days?: number; prefix?: string; label?: string } = {}): Promise<void> {
+  const now = new Date().toISOString();
+  for (let start = 0; start < count; start += CHUNK) {
+    const size = Math.min(CHUNK, count - start);
+    await client.query(INSERT_LOGS, [start, now, options.days ?? 29, options.prefix ?? 'bench-', size]);
+    if (count > CHUNK) process.stdout.write(`  ${options.label ?? 'bench'}: generated ${(start + size).toLocaleString('en-US')} logs\r`);
+  }
+  if (count > CHUNK) process.stdout.write('\n');
+  await client.query('analyze public.token_usage_logs');
+}
+
+/** Cost alerts and daily service metrics: a backlog in other datasets, so several workers write at once. */
+export async function insertOtherRows(client: pg.Client, count: number): Promise<void> {
+  await client.query(
+    `insert into public.cost_alerts (entity_type, entity_id, period, period_start, threshold_pct, amount_spent, limit_amount, severity, message)
+     select 'user', 'user-' || g, 'daily', date_trunc('day', now()), 90, 9, 10, 'critical', 'user-' || g || ' reached 90% of its daily limit'
+       from generate_series(1, $1::int) g`,
+    [count],
+  );
+  await client.query(
+    `insert into public.service_performance_metrics (metric_date, service_type, total_requests, successful_requests, failed_requests,
+       success_rate, prompt_tokens, completion_tokens, total_tokens, total_cost, avg_cost_per_request, unique_users, unique_sessions)
+     select current_date - g, s, 100, 97, 3, 0.97, 10000, 2000, 12000, 1.5, 0.015, 20, 30
+       from generate_series(1, $1::int / 4) g, unnest(array['1:1_conversation','virtual_panel','workflow','solution_builder']) s`,
+    [count],
+  );
+}
+
+/** Provisions the five databases under the parent page; returns their data source ids. */
+export async function provision(notion: { url: string; token: string }): Promise<Record<Dataset, string>> {
+  const result = await provisionNotion({
+    client: createNotionClient({ token: notion.token, baseUrl: notion.url, maxRetries: 5 }),
+    parentPageId: PARENT_PAGE_ID,
+    recorded: Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as never,
+    envFile: undefined,
+    timezone: 'UTC',
+  });
+  return Object.fromEntries(DATASETS.map((d) => [d, result.databases[d]!.dataSourceId])) as Record<Dataset, string>;
+}
+
+/** The environment of a worker process for these databases (every other variable at its default). */
+export function workerEnv(options: {
+  databaseUrl: string;
+  notion: { url: string; token: string };
+  dataSources: Record<Dataset, string>;
+  queuePrefix: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: options.databaseUrl,
+    NOTION_TOKEN: options.notion.token,
+    NOTION_BASE_URL: options.notion.url,
+    NOTION_PARENT_PAGE_ID: PARENT_PAGE_ID,
+    QUEUE_PREFIX: options.queuePrefix,
+    WORKER_HTTP_PORT: '0',
+    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, options.dataSources[d]])),
+    ...options.extra,
+  };
+}
+
+/**
+ * Records every usage log as synced with the content hash tokensync_sync_changes
+ * computes, as if a long run had written them all. The expression must match the
+ * function's; the read + diff benchmark fails loudly (rows come back changed) when not.
+ */
+export async function markAllSynced(client: pg.Client): Promise<void> {
+  const { columns, salt } = DATASET_DEFINITIONS.token_usage_logs;
+  const content = `row(${columns.map((c) => `t."${c}"`).join(', ')})::text`;
+  await client.query(`set "TimeZone" = 'UTC'; set "DateStyle" = 'ISO, YMD'; set "IntervalStyle" = 'iso_8601'; set extra_float_digits = 1`);
+  await client.query(
+    `insert into tokensync.notion_sync_state (dataset, key, page_id, hash, source_created_at, synced_at)
+     select 'token_usage_logs', t.id, gen_random_uuid(), md5($1 || ${content}), t.created_at, now()
+       from public.token_usage_logs t`,
+    [salt],
+  );
+  await client.query('analyze tokensync.notion_sync_state');
+}

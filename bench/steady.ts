@@ -1,0 +1,189 @@
+/**
+ * DESIGN §5 at steady state, against a fake that enforces Notion's 3 requests/s:
+ * - Notion requests per changed row ≤ 1.01, and 0 per unchanged row;
+ * - freshness: a new row is in Notion within one schedule interval + 5 s.
+ * A worker process (npm run worker) runs on its schedule while rows are inserted
+ * and updated at a steady pace; the naive baseline is then run over the same data.
+ */
+import pg from 'pg';
+import { DATASETS } from '../src/datasets.js';
+import { createLogger } from '../src/logging/logger.js';
+import { createNotionClient } from '../src/notion/client.js';
+import { createPostgresTransport } from '../src/supabase/postgres-transport.js';
+import { createSupabaseSource } from '../src/supabase/source.js';
+import { createSyncEngine } from '../src/sync/engine.js';
+import { createMemoryLimiter } from '../src/sync/limiter.js';
+import { createNotionGateway } from '../src/sync/notion-gateway.js';
+import { createSyncState } from '../src/sync/state.js';
+import { insertLogs, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
+import { createNaiveSync } from './naive.js';
+import { freePort, scrapeMetrics, spawnScript, startRemoteNotion, until, type RemoteNotion } from './processes.js';
+import { dropPrefix, figure, format, median, type Benchmark, type BenchContext } from './support.js';
+
+const INITIAL_LOGS = 1_000;
+const INTERVAL_MS = 5_000;
+const STREAM_SECONDS = 60;
+/** One insert and one update every TICK_MS: 2 changed rows per second, within 3 requests/s. */
+const TICK_MS = 1_000;
+const NAIVE_CHANGES = 100;
+const RATE_LIMIT = { requestsPerSecond: 3, burst: 10 };
+
+type DataSources = Awaited<ReturnType<typeof provision>>;
+
+/** Every dataset synced once, in this process, with the rate limit off (the starting point of a steady state). */
+async function syncEverything(databaseUrl: string, notion: RemoteNotion, dataSources: DataSources): Promise<number> {
+  const transport = createPostgresTransport({ databaseUrl });
+  try {
+    const engine = createSyncEngine({
+      source: createSupabaseSource(transport, { timezone: 'UTC' }),
+      state: createSyncState(transport),
+      gateway: createNotionGateway({
+        client: createNotionClient({ token: notion.token, baseUrl: notion.url, maxRetries: 0 }),
+        limiter: createMemoryLimiter({ requestsPerSecond: 0 }),
+      }),
+      dataSources,
+      logger: createLogger({ level: 'silent' }),
+      tokenLogWindowDays: 30,
+      settleMs: 0,
+    });
+    let unchanged = 0;
+    for (const dataset of DATASETS) unchanged += (await engine.runPass(dataset)).unchanged;
+    return unchanged;
+  } finally {
+    await transport.close();
+  }
+}
+
+/** Inserts one log and changes another every tick; resolves with each inserted request id and when it committed. */
+async function streamChanges(client: pg.Client, seconds: number): Promise<Map<string, number>> {
+  const inserted = new Map<string, number>();
+  const deadline = Date.now() + seconds * 1000;
+  for (let i = 0; Date.now() < deadline; i++) {
+    const tick = Date.now();
+    const requestId = `steady-${i}`;
+    await client.query(
+      `insert into public.token_usage_logs (request_id, user_id, session_id, service_type, provider, model, prompt_tokens, completion_tokens, input_cost, output_cost, latency_ms)
+       values ($1, 'user-1', 'session-1', 'workflow', 'openai', 'gpt-4o', 1200, 300, 0.003, 0.003, 900)`,
+      [requestId],
+    );
+    inserted.set(requestId, Date.now());
+    await client.query(
+      `update public.token_usage_logs set latency_ms = latency_ms + 1
+        where id = (select id from public.token_usage_logs where request_id like 'bench-%' order by random() limit 1)`,
+    );
+    await new Promise((r) => setTimeout(r, Math.max(0, tick + TICK_MS - Date.now())));
+  }
+  return inserted;
+}
+
+export const steadyBenchmark: Benchmark = {
+  id: 'steady',
+  title: 'Steady state: Notion requests per row, and freshness',
+  async run(context: BenchContext) {
+    const notion = await startRemoteNotion({ rateLimit: false, parentPageId: PARENT_PAGE_ID });
+    const client = new pg.Client({ connectionString: context.databaseUrl });
+    await client.connect();
+    const prefix = `tokensync-bench-steady-${process.pid}`;
+    const port = await freePort();
+    try {
+      const dataSources = await provision(notion);
+      await insertLogs(client, INITIAL_LOGS);
+      await syncEverything(context.databaseUrl, notion, dataSources);
+      await notion.setRateLimit(RATE_LIMIT);
+      await notion.reset();
+
+      const running = spawnScript(
+        'scripts/worker.ts',
+        workerEnv({
+          databaseUrl: context.databaseUrl,
+          notion,
+          dataSources,
+          queuePrefix: prefix,
+          extra: {
+            REDIS_URL: context.redisUrl,
+            NOTION_REQUESTS_PER_SECOND: String(RATE_LIMIT.requestsPerSecond),
+            SYNC_INTERVAL_MS: String(INTERVAL_MS),
+            WORKER_HTTP_PORT: String(port),
+          },
+        }),
+      );
+      let inserted: Map<string, number>;
+      let freshness: number[];
+      let metric: Awaited<ReturnType<typeof scrapeMetrics>>;
+      try {
+        await until('the worker to answer', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true, 30_000);
+        inserted = await streamChanges(client, STREAM_SECONDS);
+        freshness = [];
+        for (const [requestId, committedAt] of inserted) {
+          let createdAt: number | null = null;
+          await until(`${requestId} to reach Notion`, async () => (createdAt = await notion.createdAt(dataSources.token_usage_logs, 'Request ID', requestId)) !== null, 60_000);
+          freshness.push((createdAt! - committedAt) / 1000);
+        }
+        metric = await scrapeMetrics(port);
+      } finally {
+        if ((await running.stop()) !== 0) throw new Error(`the worker failed: ${running.output()}`);
+      }
+      const written = metric('tokensync_sync_rows_total', { outcome: 'created' }) + metric('tokensync_sync_rows_total', { outcome: 'updated' });
+      const syncRequests = metric('tokensync_notion_requests_total');
+      const allRequests = (await notion.stats()).total;
+      const throttled = (await notion.stats()).byStatus['429'] ?? 0;
+
+      // Unchanged rows: every dataset read again from the start (checkpoints forgotten, hashes kept).
+      await client.query('update tokensync.sync_checkpoints set after_updated_at = null, after_id = null');
+      await notion.setRateLimit(false);
+      await notion.reset();
+      const rescanned = await syncEverything(context.databaseUrl, notion, dataSources);
+      const rescanRequests = (await notion.stats()).total;
+
+      // The naive baseline on the same table: its first pass rewrites every row (it cannot tell what changed) …
+      const naive = createNaiveSync({ databaseUrl: context.databaseUrl, notion, dataSourceId: dataSources.token_usage_logs, requestsPerSecond: 0 });
+      let naiveUnchanged: number;
+      let naiveChanged: number;
+      try {
+        await notion.reset();
+        const first = await naive.pass();
+        naiveUnchanged = (await notion.stats()).total / first.rows;
+        // … and then, for NAIVE_CHANGES changed rows, a query and a write each.
+        await client.query(`update public.token_usage_logs set latency_ms = latency_ms + 1 where id in (select id from public.token_usage_logs limit $1)`, [NAIVE_CHANGES]);
+        await notion.reset();
+        const second = await naive.pass();
+        naiveChanged = (await notion.stats()).total / second.rows;
+      } finally {
+        await naive.close();
+      }
+
+      const interval = INTERVAL_MS / 1000;
+      const worst = Math.max(...freshness);
+      return {
+        method:
+          `Notion is the project's fake in a separate process, enforcing ${RATE_LIMIT.requestsPerSecond} requests/s (burst ${RATE_LIMIT.burst}) per token. ` +
+          `${format(INITIAL_LOGS)} logs synced first; then \`npm run worker\` (NOTION_REQUESTS_PER_SECOND=${RATE_LIMIT.requestsPerSecond}, ` +
+          `SYNC_INTERVAL_MS=${INTERVAL_MS} — shortened from the default 60000 so that a minute holds twelve schedules) runs while one log is inserted ` +
+          `and another updated every ${TICK_MS / 1000} s for ${STREAM_SECONDS} s. Requests and rows written are the worker's own counters ` +
+          `(tokensync_notion_requests_total, tokensync_sync_rows_total); freshness is from each insert's commit to its page's created_time. ` +
+          `Unchanged: every dataset's checkpoint forgotten and read again. Naive: its first pass over the same table (nothing changed), then a pass after ${NAIVE_CHANGES} rows changed.`,
+        figures: [
+          figure('Notion requests per changed row, steady state (sync)', syncRequests / written, naiveChanged, {
+            bar: '≤ 1.01',
+            pass: syncRequests / written <= 1.01,
+            note: `${format(syncRequests)} requests for ${format(written)} rows written`,
+          }),
+          figure('… counting every request of the worker (report page, edits polling)', allRequests / written, undefined, {
+            note: `${format(allRequests)} requests, ${throttled} of them 429`,
+          }),
+          figure('Notion requests per unchanged row', rescanRequests / Math.max(rescanned, 1), naiveUnchanged, {
+            bar: '0',
+            pass: rescanRequests === 0,
+            note: `${format(rescanned)} unchanged rows read again`,
+          }),
+          figure('freshness, median (s)', median(freshness), undefined, { note: `${inserted.size} inserts` }),
+          figure('freshness, worst (s)', worst, undefined, { bar: `≤ ${interval + 5} (interval + 5 s)`, pass: worst <= interval + 5 }),
+        ],
+      };
+    } finally {
+      await client.end();
+      await notion.close();
+      await dropPrefix(context.redisUrl, prefix);
+    }
+  },
+};
