@@ -40,11 +40,16 @@ export interface BudgetJobOptions {
   logger: Logger;
 }
 
-/** Raises due alerts and hands the new ones to the webhook, without waiting for it. */
+/**
+ * Refreshes what each limit has spent (Notion's Budget Limits show it), raises
+ * due alerts and hands the new ones to the webhook, without waiting for it.
+ */
 export async function runBudgetJob(source: SupabaseSource, options: BudgetJobOptions) {
-  const alerts = await source.evaluateAlerts({ timezone: options.timezone, ...(options.now ? { at: options.now } : {}) });
+  const at = { timezone: options.timezone, ...(options.now ? { at: options.now } : {}) };
+  const spend = await source.refreshBudgetSpend(at);
+  const alerts = await source.evaluateAlerts(at);
   const delivery = options.webhook && alerts.length > 0 ? notifyAlerts(alerts, { ...options.webhook, logger: options.logger }) : undefined;
-  return { raised: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length, delivery };
+  return { spendChanged: spend.changed, raised: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length, delivery };
 }
 
 export interface ReportJobOptions {

@@ -146,6 +146,8 @@ export interface SupabaseSource {
   /** Spend against every active limit and period at `at` (default now). */
   budgetStatus(options?: { at?: Date | string; timezone?: string }): Promise<BudgetUsage[]>;
   checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
+  /** Recomputes what every budget limit has spent today and this month (shown in Notion); how many changed. */
+  refreshBudgetSpend(options?: { at?: Date | string; timezone?: string }): Promise<{ changed: number }>;
   /** Raises the alerts due at `at` (thresholds crossed, monthly forecasts) and returns only the new ones. */
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
@@ -257,6 +259,13 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
           p_timezone: request.timezone ?? defaults.timezone,
         },
         budgetDecision,
+      ),
+
+    refreshBudgetSpend: (options = {}) =>
+      call(
+        'tokensync_refresh_budget_spend',
+        { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone },
+        z.object({ changed: z.number().int() }),
       ),
 
     evaluateAlerts: (options = {}) =>

@@ -45,6 +45,17 @@ begin
 end;
 $$;
 
+-- What the sync reads for a dataset: its table, unless a later migration names
+-- a view that adds derived columns (budget spend, see *_budget_spend.sql).
+create or replace function public.tokensync_dataset_relation(p_dataset text)
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select 'public.' || quote_ident(public.tokensync_dataset_table(p_dataset));
+$$;
+
 -- Same contract as before; its checks now live in tokensync_keyset_table.
 create or replace function public.tokensync_changed_rows(
   p_dataset          text,
@@ -110,11 +121,13 @@ set "IntervalStyle" = 'iso_8601'
 set extra_float_digits = 1
 as $$
 declare
-  v_table   text := public.tokensync_keyset_table(p_dataset, p_after_updated_at, p_after_id, p_limit);
+  v_source  text;
   v_horizon timestamptz := public.tokensync_sync_horizon(p_settle_ms);
   v_content text;
   v_result  jsonb;
 begin
+  perform public.tokensync_keyset_table(p_dataset, p_after_updated_at, p_after_id, p_limit); -- raises on a bad request
+  v_source := public.tokensync_dataset_relation(p_dataset);
   if p_max_changes is null or p_max_changes < 1 then
     raise exception using errcode = '22023',
       message = format('p_max_changes must be at least 1, got %s', coalesce(p_max_changes::text, 'null'));
@@ -159,7 +172,7 @@ begin
                    and (s.page_id is null or s.trashed_at is not null or s.hash is distinct from p.hash) as changed,
                  s.page_id as state_page_id
             from (select t as source, t.id, t.updated_at, t.created_at, md5($5 || %s) as hash
-                    from public.%I t
+                    from %s t
                    where %s and t.updated_at < $3
                    order by t.updated_at, t.id
                    limit $4) p
@@ -171,7 +184,7 @@ begin
                where s.dataset = $6 and s.key = p.id
                limit 1) s on true) d) counted
     where changes_so_far <= $8
-  $sql$, v_content, v_table, case when p_after_id is null then 'true' else '(t.updated_at, t.id) > ($1, $2)' end)
+  $sql$, v_content, v_source, case when p_after_id is null then 'true' else '(t.updated_at, t.id) > ($1, $2)' end)
     into v_result
     using p_after_updated_at, p_after_id, v_horizon, p_limit, coalesce(p_salt, ''), p_dataset, p_created_after, p_max_changes;
 
@@ -180,10 +193,12 @@ end;
 $$;
 
 revoke all on function
+  public.tokensync_dataset_relation(text),
   public.tokensync_keyset_table(text, timestamptz, uuid, integer),
   public.tokensync_sync_changes(text, timestamptz, uuid, integer, integer, jsonb, text, integer, timestamptz)
 from public, anon, authenticated;
 grant execute on function
+  public.tokensync_dataset_relation(text),
   public.tokensync_keyset_table(text, timestamptz, uuid, integer),
   public.tokensync_sync_changes(text, timestamptz, uuid, integer, integer, jsonb, text, integer, timestamptz)
 to service_role;

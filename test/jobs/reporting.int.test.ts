@@ -77,13 +77,13 @@ describe('budget job and its webhook', () => {
     await insertLimits(db.pool, [{ daily_limit: 4, breach_action: 'alert', alert_thresholds: [50, 90] }]);
     const { logger } = captureLogger();
     const result = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger, webhook: { url, initialDelayMs: 10 } });
-    expect(result).toMatchObject({ raised: 1, critical: 0 });
+    expect(result).toMatchObject({ spendChanged: 1, raised: 1, critical: 0 });
     expect(received).toHaveLength(0); // not delivered yet: the job did not wait
     expect(await result.delivery!.done).toEqual({ delivered: 1, failed: 0 });
     expect(received).toEqual([{ text: "ℹ️ *info* — organization 'mvp' reached 50% of its daily limit: $3.00 of $4.00" }]);
 
     const again = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger, webhook: { url } });
-    expect(again).toMatchObject({ raised: 0, delivery: undefined });
+    expect(again).toMatchObject({ spendChanged: 0, raised: 0, delivery: undefined });
   });
 
   it('gives up on a refusing webhook after its attempts, logging the host but never the secret URL', async () => {

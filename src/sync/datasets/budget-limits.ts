@@ -15,8 +15,12 @@ export const budgetLimitsDataset = defineDataset({
     breach_action: z.string(),
     is_active: z.boolean(),
     description: z.string().nullable(),
+    // From tokensync.budget_spend (the budgets job refreshes it); null until its first run.
+    daily_spend: nonNegative.nullable(),
+    monthly_spend: nonNegative.nullable(),
+    daily_utilisation: nonNegative.nullable(),
+    monthly_utilisation: nonNegative.nullable(),
   }),
-  // Spend and utilisation (daily_spend, monthly_spend, *_utilisation) stay empty until a refresher fills them.
   values: (row) => ({
     ...row,
     name: `${row.entity_type} · ${row.entity_id}`,
