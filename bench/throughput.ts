@@ -37,17 +37,22 @@ function windowOf(timeline: TimedRequest[]): Window {
   };
 }
 
-/** Starts `count` processes, lets them work through the window, stops them, and returns what Notion saw. */
-async function measure(notion: RemoteNotion, start: () => BenchProcess, count: number): Promise<Window> {
+/**
+ * Starts `count` processes, lets them work through the window, stops them, and
+ * returns what Notion saw. Workers stop with SIGTERM, as a deployment stops them
+ * (a killed one would hold its dataset's lease into the next run); the naive
+ * processes only stop between passes, so they are killed.
+ */
+async function measure(notion: RemoteNotion, start: () => BenchProcess, count: number, stop: 'term' | 'kill'): Promise<Window> {
   await notion.reset();
   const processes = Array.from({ length: count }, () => start());
   try {
     await new Promise((r) => setTimeout(r, WARMUP_MS + MEASURE_MS + 2_000));
   } finally {
     for (const p of processes) {
-      // The naive processes only stop between passes; their work in flight no longer matters.
-      if (p.child.exitCode === null) p.child.kill('SIGKILL');
-      await p.exited;
+      if (stop === 'kill' && p.child.exitCode === null) p.child.kill('SIGKILL');
+      const code = await p.stop();
+      if (stop === 'term' && code !== 0) throw new Error(`a worker failed: ${p.output()}`);
     }
   }
   return windowOf(await notion.timeline());
@@ -108,10 +113,10 @@ export const throughputBenchmark: Benchmark = {
           JSON.stringify({ databaseUrl: context.databaseUrl, notion, dataSourceId: dataSources.token_usage_logs, requestsPerSecond: LIMIT, seconds: 600 }),
         ]);
 
-      const one = await measure(notion, workers('one'), 1);
-      const two = await measure(notion, workers('two'), 2);
-      const naiveOne = await measure(notion, naive, 1);
-      const naiveTwo = await measure(notion, naive, 2);
+      const one = await measure(notion, workers('one'), 1, 'term');
+      const two = await measure(notion, workers('two'), 2, 'term');
+      const naiveOne = await measure(notion, naive, 1, 'kill');
+      const naiveTwo = await measure(notion, naive, 2, 'kill');
       return {
         method:
           `Notion is the project's fake in a separate process, enforcing ${LIMIT} requests/s with a burst of ${RATE_LIMIT.burst} per token, as Notion documents. ` +
