@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Config } from '../config/env.js';
-import type { Dataset as SyncDataset } from '../datasets.js';
+import { DATASETS as SYNC_DATASET_NAMES, type Dataset as SyncDataset } from '../datasets.js';
 import { ConfigError } from '../errors.js';
 import { createPostgresTransport } from './postgres-transport.js';
 import {
@@ -98,6 +98,21 @@ export interface SyncChangesOptions {
   createdAfter?: Date | null;
 }
 
+export interface SyncProgressRequest {
+  dataset: SyncDataset;
+  /** What the content hash covers and is salted with (the dataset's definition). */
+  columns: readonly string[];
+  salt: string;
+  /** Rows created before this instant are out of scope (the raw logs' window). */
+  createdAfter?: Date | null;
+}
+
+export interface SyncProgress {
+  dataset: SyncDataset;
+  rows: number;
+  synced: number;
+}
+
 /** Local days, YYYY-MM-DD, both ends included. */
 export interface DayRange {
   from: string;
@@ -137,6 +152,8 @@ export interface SupabaseSource {
   changedRows(dataset: SyncDataset, after: KeysetCursor | null, options?: ChangedRowsOptions): Promise<ChangedRowsPage>;
   /** One page of what the sync must write after `after`: rows diffed against the sync state in Postgres. */
   syncChanges(dataset: SyncDataset, after: KeysetCursor | null, options?: SyncChangesOptions): Promise<SyncChangesPage>;
+  /** Per dataset: rows in scope, and rows whose page holds their current content. */
+  syncProgress(datasets: readonly SyncProgressRequest[]): Promise<SyncProgress[]>;
   rollupServicePerformance(range: DayRange): Promise<RollupResult>;
   rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
   /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
@@ -230,6 +247,20 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         nextCursor: page.next_cursor ? { updatedAt: page.next_cursor.updated_at, id: page.next_cursor.id } : after,
       };
     },
+
+    syncProgress: (datasets) =>
+      call(
+        'tokensync_sync_progress',
+        {
+          p_datasets: datasets.map((d) => ({
+            dataset: d.dataset,
+            columns: [...d.columns],
+            salt: d.salt,
+            created_after: d.createdAfter?.toISOString() ?? null,
+          })),
+        },
+        z.array(z.object({ dataset: z.enum(SYNC_DATASET_NAMES), rows: z.number().int(), synced: z.number().int() })),
+      ),
 
     rollupServicePerformance: rollup('tokensync_rollup_service_performance'),
     rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),

@@ -88,6 +88,20 @@ begin
 end;
 $$;
 
+-- The SQL expression of a row's content hash (row alias t, salt $5): md5 of the
+-- salt and the named columns (the whole row when none are named). The callers
+-- pin TimeZone, DateStyle and float output, so a row renders to the same text
+-- whichever session asks.
+create or replace function public.tokensync_content_hash_sql(p_columns jsonb)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select 'md5($5 || ' || coalesce('row(' || string_agg(format('t.%I', c.name), ', ' order by c.n) || ')::text', 't::text') || ')'
+    from jsonb_array_elements_text(coalesce(p_columns, '[]'::jsonb)) with ordinality as c(name, n);
+$$;
+
 -- One page of the sync: up to p_limit rows after the cursor (keyset, stopping
 -- at the horizon as tokensync_changed_rows does), diffed against the sync state.
 -- The page also stops after its p_max_changes-th changed row, so a backlog is
@@ -132,10 +146,7 @@ begin
     raise exception using errcode = '22023',
       message = format('p_max_changes must be at least 1, got %s', coalesce(p_max_changes::text, 'null'));
   end if;
-  -- What the hash covers: the named columns, or the whole row.
-  select coalesce('row(' || string_agg(format('t.%I', c.name), ', ' order by c.n) || ')::text', 't::text')
-    into v_content
-    from jsonb_array_elements_text(coalesce(p_columns, '[]'::jsonb)) with ordinality as c(name, n);
+  v_content := public.tokensync_content_hash_sql(p_columns);
 
   -- One pipeline, no materialised step: rows stream from the keyset index through
   -- the hash and the state probe into the running count of changes, and the
@@ -171,7 +182,7 @@ begin
                  not coalesce($7::timestamptz is not null and p.created_at < $7, false)
                    and (s.page_id is null or s.trashed_at is not null or s.hash is distinct from p.hash) as changed,
                  s.page_id as state_page_id
-            from (select t as source, t.id, t.updated_at, t.created_at, md5($5 || %s) as hash
+            from (select t as source, t.id, t.updated_at, t.created_at, %s as hash
                     from %s t
                    where %s and t.updated_at < $3
                    order by t.updated_at, t.id
@@ -192,12 +203,52 @@ begin
 end;
 $$;
 
+-- How far the sync has come, per dataset: rows in scope, and rows whose page
+-- holds their current content (the hash tokensync_sync_changes would compare).
+-- p_datasets: [{"dataset", "columns", "salt", "created_after"}], created_after
+-- leaving older rows out (the raw logs' window). Returns [{dataset, rows, synced}].
+create or replace function public.tokensync_sync_progress(p_datasets jsonb)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+set "TimeZone" = 'UTC'
+set "DateStyle" = 'ISO, YMD'
+set "IntervalStyle" = 'iso_8601'
+set extra_float_digits = 1
+as $$
+declare
+  v_item   jsonb;
+  v_counts jsonb;
+  v_result jsonb := '[]'::jsonb;
+begin
+  for v_item in select * from jsonb_array_elements(p_datasets) loop
+    perform public.tokensync_keyset_table(v_item ->> 'dataset', null, null, 1); -- raises on an unknown dataset
+    execute format($sql$
+      select jsonb_build_object('dataset', $1, 'rows', count(*),
+               'synced', count(*) filter (where s.page_id is not null and s.trashed_at is null and s.hash = %s))
+        from %s t
+        left join tokensync.notion_sync_state s on s.dataset = $1 and s.key = t.id
+       where $2::timestamptz is null or t.created_at >= $2
+    $sql$, public.tokensync_content_hash_sql(v_item -> 'columns'), public.tokensync_dataset_relation(v_item ->> 'dataset'))
+      into v_counts
+      using v_item ->> 'dataset', (v_item ->> 'created_after')::timestamptz, null, null, coalesce(v_item ->> 'salt', '');
+    v_result := v_result || jsonb_build_array(v_counts);
+  end loop;
+  return v_result;
+end;
+$$;
+
 revoke all on function
+  public.tokensync_content_hash_sql(jsonb),
+  public.tokensync_sync_progress(jsonb),
   public.tokensync_dataset_relation(text),
   public.tokensync_keyset_table(text, timestamptz, uuid, integer),
   public.tokensync_sync_changes(text, timestamptz, uuid, integer, integer, jsonb, text, integer, timestamptz)
 from public, anon, authenticated;
 grant execute on function
+  public.tokensync_content_hash_sql(jsonb),
+  public.tokensync_sync_progress(jsonb),
   public.tokensync_dataset_relation(text),
   public.tokensync_keyset_table(text, timestamptz, uuid, integer),
   public.tokensync_sync_changes(text, timestamptz, uuid, integer, integer, jsonb, text, integer, timestamptz)

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DATASET_DEFINITIONS } from '../../src/sync/datasets/index.js';
+import { syncProgress } from '../../src/sync/progress.js';
 import { createSyncState, type SyncState } from '../../src/sync/state.js';
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import type { KeysetCursor, SupabaseSource, SyncChangesOptions, SyncDataset } from '../../src/supabase/source.js';
@@ -118,6 +119,17 @@ describe.each(TRANSPORTS)('tokensync_sync_changes through %s', (transport) => {
     expect(byId.get(String(logs[0]!.id))).toMatchObject({ pageId: null, createPending: false });
     expect(byId.get(String(logs[1]!.id))).toMatchObject({ pageId: null, createPending: true });
     expect(byId.has(String(logs[2]!.id))).toBe(false);
+  });
+
+  it('reports progress as the rows whose page holds their current content', async () => {
+    const logs = await insertLogs(db.pool, [{}, {}, {}, {}]);
+    const progress = () => syncProgress(source, { tokenLogWindowDays: 30, datasets: ['token_usage_logs'] });
+    expect(await progress()).toEqual([{ dataset: 'token_usage_logs', rows: 4, synced: 0 }]);
+    await syncAll(source, 'token_usage_logs', asLogs());
+    expect(await progress()).toEqual([{ dataset: 'token_usage_logs', rows: 4, synced: 4 }]);
+    await db.pool.query(`update token_usage_logs set model = 'o3' where id = $1`, [logs[0]!.id]);
+    await db.pool.query(`update token_usage_logs set created_at = now() - interval '40 days' where id = $1`, [logs[1]!.id]);
+    expect(await progress()).toEqual([{ dataset: 'token_usage_logs', rows: 3, synced: 2 }]);
   });
 
   it('leaves rows created before the window out, listing those still in Notion', async () => {
