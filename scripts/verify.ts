@@ -1,10 +1,10 @@
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
-import { loadConfig } from '../src/config/env.js';
+import { loadConfig, readEnvironment } from '../src/config/env.js';
 import { ConfigError } from '../src/errors.js';
 import { CHECK_GROUPS, type CheckGroup, type CheckResult } from '../src/verify/check.js';
 import { runChecks } from '../src/verify/run-checks.js';
 
-const HELP = `Usage: npm run verify -- [--json] [--only GROUPS]
+const HELP = `Usage: npm run verify -- [--json] [--only GROUPS] [--env-file PATH]
 
 Read-only checks for CI and operations, one line each (✓ or ✗, with the fix):
   config    every environment variable valid
@@ -14,9 +14,11 @@ Read-only checks for CI and operations, one line each (✓ or ✗, with the fix)
             against the catalogue
 
 Options:
-  --only GROUPS  comma-separated subset of supabase,redis,notion (config always runs)
-  --json         one JSON document instead of lines
-  -h, --help     show this help
+  --only GROUPS     comma-separated subset of supabase,redis,notion (config always runs)
+  --json            one JSON document instead of lines
+  --env-file PATH   settings from this file, over the environment and .env files
+                    (e.g. .env.demo, which npm run demo writes)
+  -h, --help        show this help
 
 Exit codes: 0 every selected check passed, 1 a check failed, 2 bad usage.
 `;
@@ -47,19 +49,20 @@ function printLines(results: CheckResult[]): void {
 await runCommand({
   name: 'verify',
   help: HELP,
-  options: { json: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: { json: { type: 'boolean', default: false }, only: { type: 'string' }, 'env-file': { type: 'string' } },
   async run(values) {
     const groups = parseGroups(values.only);
     if (!groups) {
       process.stderr.write(`verify: --only takes a comma-separated subset of supabase,redis,notion, got "${values.only}"\n`);
       return EXIT_USAGE;
     }
+    const env = readEnvironment(process.cwd(), process.env, values['env-file']);
     try {
-      registerSecrets(loadConfig().secrets);
+      registerSecrets(loadConfig(env).secrets);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error; // reported as failed checks below
     }
-    const results = await runChecks({ groups });
+    const results = await runChecks({ groups, env });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: results.every((r) => r.ok), checks: results }, null, 2)}\n`);
     else printLines(results);
     return results.every((r) => r.ok) ? EXIT_OK : EXIT_FAILURE;

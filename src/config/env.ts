@@ -228,8 +228,12 @@ export interface Config {
 
 export type RawEnvironment = Readonly<Record<string, string | undefined>>;
 
-/** The process environment over `.env.local` over `.env`, from `cwd`. */
-export function readEnvironment(cwd: string = process.cwd(), env: RawEnvironment = process.env): RawEnvironment {
+/**
+ * The process environment over `.env.local` over `.env`, from `cwd`. An
+ * `envFile` named on a command line (e.g. `verify --env-file .env.demo`) is
+ * the caller's explicit choice: it wins over all three.
+ */
+export function readEnvironment(cwd: string = process.cwd(), env: RawEnvironment = process.env, envFile?: string): RawEnvironment {
   const fromFile = (name: string): Record<string, string> => {
     const path = join(cwd, name);
     return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
@@ -237,6 +241,12 @@ export function readEnvironment(cwd: string = process.cwd(), env: RawEnvironment
   const merged: Record<string, string | undefined> = { ...fromFile('.env'), ...fromFile('.env.local') };
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && value.trim() !== '') merged[key] = value;
+  }
+  if (envFile !== undefined) {
+    if (!existsSync(join(cwd, envFile))) {
+      throw new ConfigError([{ variable: '--env-file', problem: `${envFile} does not exist (npm run demo writes .env.demo)` }]);
+    }
+    Object.assign(merged, fromFile(envFile));
   }
   return merged;
 }

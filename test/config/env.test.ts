@@ -166,6 +166,19 @@ describe('readEnvironment', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('takes a file named on the command line over everything else, and names a missing one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokensync-env-'));
+    try {
+      await writeFile(join(dir, '.env.local'), 'REPORT_TIMEZONE=Asia/Tokyo\nLOG_LEVEL=debug\n');
+      await writeFile(join(dir, '.env.demo'), 'REPORT_TIMEZONE=Europe/Oslo\nREDIS_URL=redis://from-demo:6379\n');
+      const env = readEnvironment(dir, { REDIS_URL: 'redis://from-process:6379' }, '.env.demo');
+      expect(loadConfig(env)).toMatchObject({ logLevel: 'debug', reportTimezone: 'Europe/Oslo', redisUrl: 'redis://from-demo:6379' });
+      expect(() => readEnvironment(dir, {}, '.env.nowhere')).toThrow(/--env-file: \.env\.nowhere does not exist/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('documentation', () => {
