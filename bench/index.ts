@@ -5,6 +5,7 @@
  */
 import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig, requireDatabaseUrl } from '../src/config/env.js';
+import { assertRedisAnswers } from '../src/worker/redis-tools.js';
 import { BENCHMARKS_FILE, describeRun, renderSection, throwawayDatabase, writeSection, type Benchmark } from './support.js';
 import { rollupsBenchmark } from './rollups.js';
 import { steadyBenchmark } from './steady.js';
@@ -46,6 +47,7 @@ await runCommand({
     const config = loadConfig();
     registerSecrets(config.secrets);
     const adminUrl = requireDatabaseUrl(config, 'npm run bench');
+    await assertRedisAnswers(config.redisUrl);
     const command = `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`;
     for (const benchmark of chosen) {
       process.stdout.write(`${benchmark.id}: running …\n`);

@@ -18,7 +18,8 @@ import { createSyncState } from '../src/sync/state.js';
 import { insertLogs, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
 import { freePort, scrapeMetrics, spawnScript, startRemoteNotion, until, type RemoteNotion } from './processes.js';
-import { dropPrefix, figure, format, median, type Benchmark, type BenchContext } from './support.js';
+import { dropPrefix } from '../src/worker/redis-tools.js';
+import { figure, format, median, type Benchmark, type BenchContext } from './support.js';
 
 const INITIAL_LOGS = 1_000;
 const INTERVAL_MS = 5_000;

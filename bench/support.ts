@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { migrate } from '../src/supabase/migrator.js';
+import { isConnectionFailure, unreachableDatabase } from '../src/supabase/postgres-transport.js';
 
 const run = promisify(execFile);
 
@@ -74,27 +74,14 @@ export function progress(figures: Figure[]): Figure[] {
   return figures;
 }
 
-/** Removes a queue prefix's keys (BullMQ's and the rate limiter's). */
-export async function dropPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** Creates `tokensync_bench_<pid>` next to the server's database in adminUrl, migrated; returns its URL and a drop(). */
 export async function throwawayDatabase(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `tokensync_bench_${process.pid}_${Date.now().toString(36)}`;
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
+    await client.connect().catch((error: unknown) => {
+      throw isConnectionFailure(error) ? unreachableDatabase(adminUrl, error) : error;
+    });
     try {
       await client.query(sql);
     } finally {

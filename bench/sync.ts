@@ -20,7 +20,8 @@ import type { Dataset } from '../src/datasets.js';
 import { insertLogs, markAllSynced, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
 import { spawnScript, startRemoteNotion, until, type RemoteNotion } from './processes.js';
-import { dropPrefix, figure, format, progress, type Benchmark, type BenchContext, type Figure } from './support.js';
+import { dropPrefix } from '../src/worker/redis-tools.js';
+import { figure, format, progress, type Benchmark, type BenchContext, type Figure } from './support.js';
 
 const E2E_ROWS = 20_000;
 const NAIVE_E2E_ROWS = 5_000;

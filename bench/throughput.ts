@@ -8,7 +8,8 @@ import pg from 'pg';
 import type { TimedRequest } from './notion-process.js';
 import { insertLogs, insertOtherRows, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
 import { spawnScript, startRemoteNotion, type BenchProcess, type RemoteNotion } from './processes.js';
-import { dropPrefix, figure, format, type Benchmark, type BenchContext, type Figure } from './support.js';
+import { dropPrefix } from '../src/worker/redis-tools.js';
+import { figure, format, type Benchmark, type BenchContext, type Figure } from './support.js';
 
 const LIMIT = 3;
 const RATE_LIMIT = { requestsPerSecond: LIMIT, burst: 10 };

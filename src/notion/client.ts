@@ -21,6 +21,27 @@ export interface NotionClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * A fetch whose network failures (refused, unknown host, reset) say where Notion
+ * was expected, instead of undici's bare "fetch failed". Retryable: the next
+ * attempt may find it up.
+ */
+function answeringFetch(baseUrl: string, base: typeof fetch): typeof fetch {
+  const where = new URL(baseUrl).origin;
+  return async (input, init) => {
+    try {
+      return await base(input, init);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new NotionRequestError(
+        `Notion does not answer at ${where} (${cause?.code ?? cause?.message ?? error.message}); check NOTION_BASE_URL and the network`,
+        { notionCode: 'network_error', cause: error },
+      );
+    }
+  };
+}
+
 export function createNotionClient(options: NotionClientOptions): Client {
   const clientOptions: ClientOptions = {
     auth: options.token,
@@ -28,7 +49,7 @@ export function createNotionClient(options: NotionClientOptions): Client {
     notionVersion: NOTION_VERSION,
     timeoutMs: options.timeoutMs ?? DEFAULT_NOTION_TIMEOUT_MS,
     retry: { maxRetries: options.maxRetries ?? 2 },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: answeringFetch(options.baseUrl, options.fetch ?? fetch),
     // The SDK logs to the console by default; our errors carry what it would say.
     logger: () => undefined,
   };
@@ -36,7 +57,7 @@ export function createNotionClient(options: NotionClientOptions): Client {
 }
 
 /** Notion codes after which the same request may succeed later. */
-const RETRYABLE_CODES = new Set(['rate_limited', 'internal_server_error', 'service_unavailable', 'service_overload', 'gateway_timeout', 'conflict_error']);
+const RETRYABLE_CODES = new Set(['rate_limited', 'internal_server_error', 'service_unavailable', 'service_overload', 'gateway_timeout', 'conflict_error', 'network_error']);
 
 /** A Notion request failed; `notionCode` is Notion's error code (or the SDK's for timeouts). */
 export class NotionRequestError extends TokensyncError {

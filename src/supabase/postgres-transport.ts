@@ -45,7 +45,7 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
         );
         return rows[0]?.result ?? null;
       } catch (error) {
-        throw toDatabaseError(fn, error);
+        throw toDatabaseError(fn, error, options.databaseUrl);
       }
     },
     async close() {
@@ -62,17 +62,34 @@ function asParameter(value: JsonValue): string | number | boolean | null {
 /** node-postgres reports a socket closed mid-query by message only, without a code. */
 const LOST_CONNECTION_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect/i;
 
-function toDatabaseError(fn: string, error: unknown): DatabaseError {
+/** Whether `error` says the server could not be reached (or the connection was lost), not that SQL failed. */
+export function isConnectionFailure(error: unknown): boolean {
+  const pgError = error as { code?: string; message?: string };
+  const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+  return (
+    (pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code)) ||
+    (sqlState === undefined && LOST_CONNECTION_MESSAGE.test(pgError.message ?? ''))
+  );
+}
+
+/** The database did not answer: say which server, and what to check. */
+export function unreachableDatabase(databaseUrl: string, error: unknown, what = 'connect'): DatabaseError {
+  const host = new URL(databaseUrl).host;
+  return new DatabaseError(
+    `${what}: PostgreSQL does not answer at ${host} (${(error as Error).message ?? String(error)}); is it running, and is DATABASE_URL right?`,
+    { cause: error, retryable: true, context: { host, step: what, transport: 'postgres' } },
+  );
+}
+
+function toDatabaseError(fn: string, error: unknown, databaseUrl: string): DatabaseError {
   const pgError = error as Partial<pg.DatabaseError> & { code?: string; message?: string };
   const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
-  const networkFailure =
-    (pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code)) ||
-    (sqlState === undefined && LOST_CONNECTION_MESSAGE.test(pgError.message ?? ''));
+  if (isConnectionFailure(error)) return unreachableDatabase(databaseUrl, error, fn);
   return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}${remedyFor(sqlState)}`, {
     cause: error,
     sqlState,
     constraint: pgError.constraint,
-    retryable: networkFailure || isTransientSqlState(sqlState),
+    retryable: isTransientSqlState(sqlState),
     context: { fn, transport: 'postgres', sqlState, constraint: pgError.constraint },
   });
 }

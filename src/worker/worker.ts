@@ -17,6 +17,7 @@ import { startHealthServer, type HealthServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { deadLetterProcessor, syncProcessor } from './processors.js';
 import { DEAD_LETTER_QUEUE, REPORTING_QUEUE, schedulerId, SYNC_JOB_OPTIONS, SYNC_QUEUE } from './queues.js';
+import { redisUnavailable } from './redis-tools.js';
 import { createRedisLimiter } from './redis-limiter.js';
 import { answerNotionWebhook, reportingProcessor, scheduleReporting } from './reporting.js';
 import { createNotionClient } from '../notion/client.js';
@@ -24,6 +25,9 @@ import { limitedFetch } from '../notion/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
 
 export const READINESS_TIMEOUT_MS = 2000;
+/** A Redis that does not answer at start is most likely a wrong REDIS_URL: say so rather than wait forever. */
+export const REDIS_STARTUP_TIMEOUT_MS = 10_000;
+
 
 export interface RunningWorker {
   readonly httpPort: number;
@@ -44,10 +48,20 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Producers fail fast; workers (and the limiter they wait on) retry forever, so a Redis restart is ridden out.
   const producer = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // Before the first connection, one WorkerStartError says it all; after it, each loss is worth a line.
+  let connected = false;
   for (const [name, connection] of [['producer', producer], ['consumer', consumer]] as const) {
-    connection.on('error', (error) => log.warn({ err: error, connection: name }, 'redis connection error'));
+    connection.on('error', (error) => connected && log.warn({ err: error, connection: name }, 'redis connection error'));
   }
-  await waitForReady(producer);
+  try {
+    await withTimeout(waitForReady(producer), REDIS_STARTUP_TIMEOUT_MS, 'waiting for Redis');
+  } catch {
+    producer.disconnect();
+    consumer.disconnect();
+    // Once started, the worker rides out Redis restarts; at start, no answer most likely means a wrong REDIS_URL.
+    throw redisUnavailable(config.redisUrl, ` after ${REDIS_STARTUP_TIMEOUT_MS / 1000} s`);
+  }
+  connected = true;
 
   const metrics = createWorkerMetrics();
   const limiter = createRedisLimiter({ redis: consumer, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });

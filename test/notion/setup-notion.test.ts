@@ -295,6 +295,13 @@ describe('npm run setup:notion', () => {
     expect(again.stdout).toMatch(/done: nothing to change: the workspace matches the catalogue/);
   }, 30_000);
 
+  it('exits 1 with one line naming the URL when Notion does not answer, never a stack trace', async () => {
+    const closed = await cli({ NOTION_TOKEN: 'ntn_good00000000000000000000000', NOTION_PARENT_PAGE_ID: PARENT, NOTION_BASE_URL: 'http://127.0.0.1:9', NOTION_ENV_FILE: envFile() });
+    expect(closed.code).toBe(1);
+    expect(closed.stderr).toMatch(/^error: Notion does not answer at http:\/\/127\.0\.0\.1:9 \(.+\); check NOTION_BASE_URL and the network$/m);
+    expect(closed.stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
   it('exits 1 with the reason for a bad token, never printing it, and 2 when variables are missing', async () => {
     const bad = await cli({ NOTION_TOKEN: 'ntn_bad00000000000000000000000', NOTION_PARENT_PAGE_ID: PARENT, NOTION_BASE_URL: fake.url, NOTION_ENV_FILE: envFile() });
     expect(bad.code).toBe(1);

@@ -149,6 +149,14 @@ describe('npm run db:migrate', () => {
     expect(malformed.stderr).not.toContain('hunter2-secret');
   });
 
+  it('exits 1 with one line naming the server when PostgreSQL does not answer, password and stack left out', async () => {
+    const down = await runMigrateCli([], { DATABASE_URL: 'postgres://app:hunter2-secret@127.0.0.1:9/app' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^error: connect: PostgreSQL does not answer at 127\.0\.0\.1:9 \(.+\); is it running, and is DATABASE_URL right\?$/m);
+    expect(down.stderr).not.toContain('hunter2-secret');
+    expect(down.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('exits 2 on an unknown option and prints help on --help', async () => {
     expect((await runMigrateCli(['--sed'], {})).code).toBe(2);
     const help = await runMigrateCli(['--help'], {});

@@ -97,6 +97,14 @@ describe('verify finds what is wrong and says how to fix it', () => {
     }
   });
 
+  it('an unreachable database: the connection fails, with the server named, and the fix is not to migrate', async () => {
+    const results = await runChecks({ groups: ['supabase'], env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/postgres' } });
+    const supabase = results.filter((r) => r.group === 'supabase');
+    expect(supabase).toEqual([
+      expect.objectContaining({ ok: false, name: 'connection', detail: expect.stringContaining('PostgreSQL does not answer at 127.0.0.1:9'), fix: expect.stringContaining('DATABASE_URL') }),
+    ]);
+  });
+
   it('an unreachable Redis', async () => {
     const results = await runChecks({ groups: ['redis'], env: { REDIS_URL: 'redis://127.0.0.1:1' }, redisTimeoutMs: 1_000 });
     expect(results.find((r) => r.group === 'redis')).toMatchObject({ ok: false, name: 'connection', fix: expect.stringContaining('REDIS_URL') });

@@ -112,6 +112,13 @@ describe('worker processes', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('refuses to start without Redis: one line naming REDIS_URL and how to start one, exit 1', { timeout: 30_000 }, async () => {
+    const worker = start({ REDIS_URL: 'redis://127.0.0.1:9' });
+    expect(await worker.exited).toBe(1);
+    expect(worker.stderr()).toMatch(/^error: Redis does not answer at 127\.0\.0\.1:9 \(REDIS_URL\) after 10 s\. Start one — `redis-server --daemonize yes`/m);
+    expect(worker.lines.filter((l) => l.msg === 'redis connection error')).toEqual([]);
+  });
+
   /** Syncs, loses the service behind `proxy` (readiness says so), gets it back, and catches up. */
   async function survivesOutage(proxy: TcpProxy, env: Record<string, string>) {
     try {

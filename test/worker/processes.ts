@@ -9,6 +9,8 @@ export interface WorkerProcess {
   waitForLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
+  /** What it wrote to stderr so far. */
+  stderr(): string;
   port(): Promise<number>;
 }
 
@@ -55,6 +57,7 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
     lines,
     waitForLine,
     exited,
+    stderr: () => stderr,
     port: async () => Number((await waitForLine((l) => l.msg === 'worker started')).port),
   };
 }
