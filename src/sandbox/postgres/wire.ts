@@ -102,3 +102,43 @@ export function withSqlText(message: Buffer, sql: string): Buffer {
   const queryEnd = message.indexOf(0, statementNameEnd + 1);
   return frame('P', Buffer.concat([message.subarray(5, statementNameEnd + 1), cstring(sql), message.subarray(queryEnd + 1)]));
 }
+
+/** Where a message names a prepared statement: Parse creates it, Close ('S') drops it, Bind and Describe ('S') use it. */
+export interface StatementReference {
+  type: 'P' | 'B' | 'D' | 'C';
+  /** '' is the unnamed statement. */
+  name: string;
+  /** The same message naming another statement. */
+  renamed(name: string): Buffer;
+}
+
+export function statementReference(message: Buffer): StatementReference | undefined {
+  const type = String.fromCharCode(message[0]!);
+  const body = message.subarray(5);
+  switch (type) {
+    case 'P':
+      return nameAt(type, body, 0);
+    case 'B':
+      // After the portal name.
+      return nameAt(type, body, body.indexOf(0) + 1);
+    case 'D':
+    case 'C':
+      return body[0] === 0x53 /* 'S' */ ? nameAt(type, body, 1) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function nameAt(type: StatementReference['type'], body: Buffer, start: number): StatementReference {
+  const end = body.indexOf(0, start);
+  return {
+    type,
+    name: body.toString('utf8', start, end),
+    renamed: (name) => frame(type, Buffer.concat([body.subarray(0, start), cstring(name), body.subarray(end + 1)])),
+  };
+}
+
+/** Close ('C') of a prepared statement. */
+export function closeStatementMessage(name: string): Buffer {
+  return frame('C', Buffer.concat([Buffer.from('S', 'latin1'), cstring(name)]));
+}

@@ -5,6 +5,7 @@ import {
   queryMessage,
   SSL_REQUEST_CODE,
   sqlTextOf,
+  statementReference,
   SYNC_MESSAGE,
   withSqlText,
 } from '../../../src/sandbox/postgres/wire.js';
@@ -61,5 +62,25 @@ describe('SQL text of Query and Parse', () => {
     const replaced = withSqlText(parse, 'select 2');
     expect(replaced).toEqual(typed('P', Buffer.concat([Buffer.from('s1\0select 2\0'), Buffer.from([0, 1, 0, 0, 0, 23])])));
     expect(sqlTextOf(SYNC_MESSAGE)).toBeUndefined();
+  });
+});
+
+describe('statement names', () => {
+  const bind = typed('B', Buffer.concat([Buffer.from('portal\0s1\0'), Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 0x37, 0, 0])]));
+  const describeStatement = typed('D', Buffer.from('Ss1\0'));
+  const describePortal = typed('D', Buffer.from('Pportal\0'));
+
+  it('are found in Parse, Bind, and Describe or Close of a statement, and renamed leaving the rest as it was', () => {
+    expect(statementReference(parse)).toMatchObject({ type: 'P', name: 's1' });
+    expect(statementReference(parse)!.renamed('c1.s1')).toEqual(
+      typed('P', Buffer.concat([Buffer.from('c1.s1\0select $1::int\0'), Buffer.from([0, 1, 0, 0, 0, 23])])),
+    );
+    expect(statementReference(bind)).toMatchObject({ type: 'B', name: 's1' });
+    expect(statementReference(bind)!.renamed('c1.s1')).toEqual(
+      typed('B', Buffer.concat([Buffer.from('portal\0c1.s1\0'), Buffer.from([0, 0, 0, 1, 0, 0, 0, 1, 0x37, 0, 0])])),
+    );
+    expect(statementReference(describeStatement)!.renamed('c1.s1')).toEqual(typed('D', Buffer.from('Sc1.s1\0')));
+    expect(statementReference(describePortal)).toBeUndefined();
+    expect(statementReference(queryMessage('prepare s1 as select 1'))).toBeUndefined();
   });
 });
