@@ -85,6 +85,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
     await session.close();
     throw error;
   }
+  server.on('error', onError);
   const { port } = server.address() as AddressInfo;
 
   return {

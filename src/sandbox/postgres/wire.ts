@@ -27,35 +27,48 @@ export class ProtocolViolation extends Error {}
  * gone by, messages have no type byte (length, then a 4-byte code).
  */
 export class MessageReader {
-  #pending: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Bytes needed before anything more can be cut: a header, or the whole message it announced. */
+  #needed = 4;
   #started = false;
 
   push(chunk: Buffer): FrontendMessage[] {
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    // A large message arrives in many chunks: join them once it is whole, not at every chunk.
+    if (this.#buffered < this.#needed) return [];
+    let pending = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
     const messages: FrontendMessage[] = [];
     for (;;) {
-      const message = this.#next();
-      if (!message) return messages;
-      messages.push(message);
+      const cut = this.#next(pending);
+      if (!cut) break;
+      messages.push(cut.message);
+      pending = cut.rest;
     }
+    this.#chunks = pending.length > 0 ? [pending] : [];
+    this.#buffered = pending.length;
+    return messages;
   }
 
-  #next(): FrontendMessage | undefined {
+  #next(pending: Buffer): { message: FrontendMessage; rest: Buffer } | undefined {
     const headerBytes = this.#started ? 5 : 4;
-    if (this.#pending.length < headerBytes) return undefined;
+    this.#needed = headerBytes;
+    if (pending.length < headerBytes) return undefined;
     const lengthOffset = this.#started ? 1 : 0;
-    const length = this.#pending.readInt32BE(lengthOffset);
+    const length = pending.readInt32BE(lengthOffset);
     if (length < 4 || length > MAX_MESSAGE_BYTES || (!this.#started && length < 8)) {
       throw new ProtocolViolation(`invalid message length ${length}`);
     }
     const total = lengthOffset + length;
-    if (this.#pending.length < total) return undefined;
-    const bytes = this.#pending.subarray(0, total);
-    this.#pending = this.#pending.subarray(total);
-    if (this.#started) return { kind: 'typed', type: String.fromCharCode(bytes[0]!), bytes };
+    this.#needed = total;
+    if (pending.length < total) return undefined;
+    const bytes = pending.subarray(0, total);
+    const rest = pending.subarray(total);
+    if (this.#started) return { message: { kind: 'typed', type: String.fromCharCode(bytes[0]!), bytes }, rest };
     const code = bytes.readInt32BE(4);
     if (code !== SSL_REQUEST_CODE && code !== GSSENC_REQUEST_CODE && code !== CANCEL_REQUEST_CODE) this.#started = true;
-    return { kind: 'untyped', code, bytes };
+    return { message: { kind: 'untyped', code, bytes }, rest };
   }
 }
 

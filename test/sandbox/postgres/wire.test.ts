@@ -40,6 +40,16 @@ describe('MessageReader', () => {
     }
   });
 
+  it('yields a large message once, when its last chunk has arrived', () => {
+    const reader = new MessageReader();
+    reader.push(startup);
+    const big = queryMessage(`select '${'x'.repeat(1 << 20)}'`);
+    const yielded: number[] = [];
+    for (let i = 0; i < big.length; i += 65_536) yielded.push(reader.push(big.subarray(i, i + 65_536)).length);
+    expect(yielded.filter((n) => n > 0)).toEqual([1]);
+    expect(yielded.at(-1)).toBe(1);
+  });
+
   it('keeps the bytes of each message as they came', () => {
     const reader = new MessageReader();
     const messages = reader.push(Buffer.concat([startup, parse]));
