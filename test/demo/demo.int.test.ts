@@ -1,0 +1,119 @@
+/**
+ * npm run demo as a new user meets it: the embedded defaults, synced into the
+ * sandbox, shown in a real browser with the numbers Postgres holds; verify
+ * passing against it, and failing with the fix once a property is deleted.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readEnvironment } from '../../src/config/env.js';
+import { startDemo, type RunningDemo } from '../../src/demo/run-demo.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { createNotionClient } from '../../src/notion/client.js';
+import { runChecks } from '../../src/verify/run-checks.js';
+import { launchChromium } from '../support/browser.js';
+import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+
+const DAYS = 7;
+const prefix = uniquePrefix();
+let dir: string;
+let demo: RunningDemo;
+let browser: Browser;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tokensync-demo-'));
+  demo = await startDemo({
+    env: { REDIS_URL },
+    port: 0,
+    days: DAYS,
+    envFile: join(dir, '.env.demo'),
+    logger: createLogger({ level: 'silent' }),
+    syncTimeoutMs: 180_000,
+    queuePrefix: prefix,
+  });
+  browser = await launchChromium();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.stop();
+  await dropPrefix(prefix);
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function sql<T extends pg.QueryResultRow>(text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: demo.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query<T>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('npm run demo', () => {
+  it('syncs every row of every dataset, alerts and a report included', async () => {
+    const [counts] = await sql<{ logs: number; alerts: number; limits: number }>(
+      `select (select count(*)::int from token_usage_logs) as logs, (select count(*)::int from cost_alerts) as alerts,
+              (select count(*)::int from budget_limits) as limits`,
+    );
+    expect(counts!.logs).toBeGreaterThan(DAYS * 30);
+    expect(demo.summary.pages.token_usage_logs).toBe(counts!.logs);
+    expect(demo.summary.pages.cost_alerts).toBe(counts!.alerts);
+    expect(demo.summary.pages.budget_limits).toBe(counts!.limits);
+    expect(demo.summary.criticalAlerts).toBeGreaterThan(0);
+    expect(demo.reportUrl).toMatch(/\/pages\//);
+  });
+
+  it('shows the five databases in a browser, and charts drawn from the synced numbers', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${demo.sandboxUrl}/`);
+      const titles = await page.locator('[data-database-link]').allTextContents();
+      for (const title of ['Token Usage Logs', 'Budget Limits', 'Cost Alerts', 'Service Performance Metrics', 'Workflow Analytics']) {
+        expect(titles.join(' | ')).toContain(title);
+      }
+
+      await page.locator('[data-database-link]', { hasText: 'Token Usage Logs' }).first().click();
+      await page.locator('[data-database="Token Usage Logs"]').waitFor();
+      const [spend] = await sql<{ total: number }>('select sum(total_cost)::float8 as total from token_usage_logs');
+      const donut = page.locator('[data-view="Cost by model"]:not([data-widget]) figure[data-chart-type="donut"]');
+      expect(Number(await donut.getAttribute('data-total'))).toBeCloseTo(spend!.total, 4);
+      const daily = page.locator('[data-view="Daily cost by service"]:not([data-widget]) figure');
+      expect(Number(await daily.getAttribute('data-total'))).toBeCloseTo(spend!.total, 4);
+      expect(await daily.locator('[data-series="workflow"][data-value]').count()).toBeGreaterThan(0);
+
+      await page.goto(`${demo.sandboxUrl}/`);
+      await page.locator('[data-database-link]', { hasText: 'Budget Limits' }).first().click();
+      const [workflow] = await sql<{ use: number }>(
+        `select s.monthly_utilisation::float8 as use from budget_limits b join tokensync.budget_spend s on s.budget_limit_id = b.id
+          where b.entity_type = 'service' and b.entity_id = 'workflow'`,
+      );
+      const bar = page.locator('[data-view="Monthly utilisation"] [data-x="workflow"][data-value]').first();
+      expect(Number(await bar.getAttribute('data-value'))).toBeCloseTo(workflow!.use, 4);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('passes npm run verify; a property deleted in the sandbox fails it, naming the database, the property and the fix', async () => {
+    const env = readEnvironment(dir, { REDIS_URL }, '.env.demo');
+    const before = await runChecks({ groups: ['supabase', 'redis', 'notion'], env });
+    expect(before.filter((r) => !r.ok)).toEqual([]);
+
+    const notion = createNotionClient({ token: demo.fake.token, baseUrl: demo.fake.url, maxRetries: 0 });
+    const [database] = demo.fake.state.databases().filter((d) => JSON.stringify(d.title).includes('Cost Alerts'));
+    const dataSourceId = (database!.data_sources as { id: string }[])[0]!.id;
+    const severity = (demo.fake.state.dataSource(dataSourceId) as { properties: Record<string, { id: string }> }).properties.Severity!.id;
+    await notion.dataSources.update({ data_source_id: dataSourceId, properties: { [severity]: null } as never });
+
+    const after = await runChecks({ groups: ['notion'], env });
+    const failed = after.filter((r) => !r.ok);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ name: 'Cost Alerts properties', fix: expect.stringContaining('npm run setup:notion') });
+    expect(failed[0]!.detail).toContain('Severity');
+  });
+});
