@@ -8,8 +8,11 @@ import { createRedisLimiter } from '../src/worker/redis-limiter.js';
 import type { Config } from '../src/config/env.js';
 import { openSyncEngine } from '../src/sync/open.js';
 import { syncOnce, type DatasetTotals } from '../src/sync/run-once.js';
+import { syncProgress } from '../src/sync/progress.js';
+import { openSupabaseSource } from '../src/supabase/source.js';
 
 const HELP = `Usage: npm run sync -- --once [options]
+       npm run sync -- --status
 
 Runs one sync pass in the foreground: rows changed since the last pass are
 written to their Notion databases (unchanged rows cost no request), pages of
@@ -19,6 +22,8 @@ Progress goes to stderr, a summary to stdout. For continuous sync run
 
 Options:
   --once              run one pass and exit (required; the worker runs on a schedule)
+  --status            say how far the sync is, per dataset (rows, and rows whose page is
+                      up to date); reads the database only
   --dataset NAME      only this dataset (repeatable): ${DATASETS.join(', ')}
   --backfill          forget what was synced and rewrite every row (first full load, or after a schema change)
   -h, --help          show this help
@@ -72,6 +77,20 @@ function summary(totals: DatasetTotals[]): string {
   return [header, ...lines, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
 }
 
+async function printStatus(): Promise<number> {
+  const config = loadConfig();
+  registerSecrets(config.secrets);
+  const source = openSupabaseSource(config, { allowExitOnIdle: true });
+  try {
+    const progress = await syncProgress(source, { tokenLogWindowDays: config.sync.tokenLogWindowDays });
+    const lines = progress.map((p) => `${p.dataset.padEnd(28)}${String(p.rows).padStart(10)}${String(p.synced).padStart(10)}${String(p.rows - p.synced).padStart(10)}`);
+    process.stdout.write([`${'dataset'.padEnd(28)}${'rows'.padStart(10)}${'in Notion'.padStart(10)}${'to write'.padStart(10)}`, ...lines].join('\n') + '\n');
+    return EXIT_OK;
+  } finally {
+    await source.close();
+  }
+}
+
 await runCommand({
   name: 'sync',
   help: HELP,
@@ -79,8 +98,10 @@ await runCommand({
     once: { type: 'boolean', default: false },
     dataset: { type: 'string', multiple: true },
     backfill: { type: 'boolean', default: false },
+    status: { type: 'boolean', default: false },
   },
   async run(values) {
+    if (values.status) return printStatus();
     if (!values.once) return usage('--once is required (for continuous sync run npm run worker)');
     const unknown = (values.dataset ?? []).filter((d) => !(DATASETS as readonly string[]).includes(d));
     if (unknown.length > 0) return usage(`unknown dataset ${unknown.join(', ')}; expected one of ${DATASETS.join(', ')}`);

@@ -64,6 +64,12 @@ describe('npm run sync', () => {
     const backfill = await cli(['--once', '--dataset', 'token_usage_logs', '--backfill']);
     expect(backfill.stdout).toMatch(/^token_usage_logs\s+2\s+0\s+2\s+0\s+0\s+0$/m);
     expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
+
+    // --status reads how far it is: one changed row is one to write.
+    await h.db.pool.query(`update token_usage_logs set model = 'o3' where id = $1`, [logs[0]!.id]);
+    const status = await cli(['--status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^token_usage_logs\s+2\s+1\s+1$/m);
   });
 
   it('exits 1 and names the dataset when one cannot be synced, after syncing the others', async () => {
