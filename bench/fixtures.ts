@@ -6,7 +6,16 @@ import type pg from 'pg';
 import { DATASETS, notionIdVariables, type Dataset } from '../src/datasets.js';
 import { createNotionClient } from '../src/notion/client.js';
 import { provisionNotion } from '../src/notion/provision/provision.js';
+import { createLogger } from '../src/logging/logger.js';
+import { createPostgresTransport } from '../src/supabase/postgres-transport.js';
+import { createSupabaseSource } from '../src/supabase/source.js';
 import { DATASET_DEFINITIONS } from '../src/sync/datasets/index.js';
+import { createSyncEngine, type SyncEngine } from '../src/sync/engine.js';
+import { createMemoryLimiter } from '../src/sync/limiter.js';
+import { createNotionGateway } from '../src/sync/notion-gateway.js';
+import { createSyncState } from '../src/sync/state.js';
+import { spawnScript, type BenchProcess } from './processes.js';
+import type { BenchContext } from './support.js';
 
 export const PARENT_PAGE_ID = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 const CHUNK = 100_000;
@@ -71,24 +80,44 @@ export async function provision(notion: { url: string; token: string }): Promise
   return Object.fromEntries(DATASETS.map((d) => [d, result.databases[d]!.dataSourceId])) as Record<Dataset, string>;
 }
 
-/** The environment of a worker process for these databases (every other variable at its default). */
-export function workerEnv(options: {
-  databaseUrl: string;
-  notion: { url: string; token: string };
-  dataSources: Record<Dataset, string>;
-  queuePrefix: string;
-  extra?: Record<string, string>;
-}): Record<string, string> {
-  return {
-    DATABASE_URL: options.databaseUrl,
+/**
+ * `npm run worker` as a process of its own, for these databases, on the
+ * benchmark's Redis under `queuePrefix`; every other variable at its default
+ * unless `env` says otherwise.
+ */
+export function spawnWorker(
+  context: BenchContext,
+  options: { notion: { url: string; token: string }; dataSources: Record<Dataset, string>; queuePrefix: string; env?: Record<string, string> },
+): BenchProcess {
+  return spawnScript('scripts/worker.ts', {
+    DATABASE_URL: context.databaseUrl,
+    REDIS_URL: context.redisUrl,
     NOTION_TOKEN: options.notion.token,
     NOTION_BASE_URL: options.notion.url,
     NOTION_PARENT_PAGE_ID: PARENT_PAGE_ID,
     QUEUE_PREFIX: options.queuePrefix,
     WORKER_HTTP_PORT: '0',
     ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, options.dataSources[d]])),
-    ...options.extra,
-  };
+    ...options.env,
+  });
+}
+
+/** A sync engine in this process over the benchmark's database, with no rate limit of its own. */
+export function benchEngine(databaseUrl: string, notion: { url: string; token: string }, dataSources: Partial<Record<Dataset, string>>): { engine: SyncEngine; close: () => Promise<void> } {
+  const transport = createPostgresTransport({ databaseUrl });
+  const engine = createSyncEngine({
+    source: createSupabaseSource(transport, { timezone: 'UTC' }),
+    state: createSyncState(transport),
+    gateway: createNotionGateway({
+      client: createNotionClient({ token: notion.token, baseUrl: notion.url, maxRetries: 0 }),
+      limiter: createMemoryLimiter({ requestsPerSecond: 0 }),
+    }),
+    dataSources,
+    logger: createLogger({ level: 'silent' }),
+    tokenLogWindowDays: 30,
+    settleMs: 0,
+  });
+  return { engine, close: () => transport.close() };
 }
 
 /**

@@ -6,36 +6,13 @@
  * (what an application pays per request).
  */
 import pg from 'pg';
-import { figure, type Benchmark, type BenchResult } from './support.js';
+import { insertLogs } from './fixtures.js';
+import { figure, timed, type Benchmark, type BenchResult } from './support.js';
 
 const LOGS = 1_000_000;
 const DAYS = 30;
-const CHUNK = 100_000;
 const BAR_SECONDS = 3;
 const BUDGET_CALLS = 50;
-
-/** Realistic spread: 4 services, 6 models, 2,000 users, 50,000 sessions, 5 workflows of 3 steps, 3% failures. */
-const INSERT_CHUNK = `
-  insert into public.token_usage_logs
-    (request_id, created_at, organization_id, user_id, session_id, tier, service_type, workflow_id, workflow_step,
-     provider, model, prompt_tokens, completion_tokens, input_cost, output_cost, latency_ms, success)
-  select 'bench-' || g,
-         $2::timestamptz - (g % ($3 * 1440)) * interval '1 minute',
-         'mvp', 'user-' || (g % 2000), 'session-' || (g % 50000), 'tier_' || (1 + g % 3),
-         (array['1:1_conversation','virtual_panel','workflow','solution_builder'])[1 + g % 4],
-         case when g % 4 = 2 then 'wf-' || (g % 5) end,
-         case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
-         'openai', (array['gpt-4o','gpt-4o-mini','o3','gpt-4.1','gpt-4.1-mini','o4-mini'])[1 + g % 6],
-         200 + g % 4000, 50 + g % 900, (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001,
-         100 + (g * 7919) % 5000, g % 33 <> 0
-    from generate_series($1::bigint, $1::bigint + ${CHUNK} - 1) g`;
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await work();
-  return [result, (performance.now() - started) / 1000];
-}
-
 
 export const rollupsBenchmark: Benchmark = {
   id: 'rollups',
@@ -45,12 +22,7 @@ export const rollupsBenchmark: Benchmark = {
     await client.connect();
     try {
       const now = new Date();
-      for (let start = 0; start < LOGS; start += CHUNK) {
-        await client.query(INSERT_CHUNK, [start, now.toISOString(), DAYS]);
-        process.stdout.write(`  rollups: generated ${(start + CHUNK).toLocaleString('en-US')} logs\r`);
-      }
-      process.stdout.write('\n');
-      await client.query('analyze public.token_usage_logs');
+      await insertLogs(client, LOGS, { days: DAYS, label: 'rollups' });
       await client.query(`insert into public.budget_limits (entity_type, entity_id, daily_limit, monthly_limit) values
         ('organization', 'mvp', 5000, 100000), ('service', 'workflow', 1000, 20000), ('tier', 'tier_1', 2000, 40000),
         ('user', 'user-7', 5, 50)`);

@@ -7,17 +7,9 @@
  */
 import pg from 'pg';
 import { DATASETS } from '../src/datasets.js';
-import { createLogger } from '../src/logging/logger.js';
-import { createNotionClient } from '../src/notion/client.js';
-import { createPostgresTransport } from '../src/supabase/postgres-transport.js';
-import { createSupabaseSource } from '../src/supabase/source.js';
-import { createSyncEngine } from '../src/sync/engine.js';
-import { createMemoryLimiter } from '../src/sync/limiter.js';
-import { createNotionGateway } from '../src/sync/notion-gateway.js';
-import { createSyncState } from '../src/sync/state.js';
-import { insertLogs, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
+import { benchEngine, insertLogs, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
-import { freePort, scrapeMetrics, spawnScript, startRemoteNotion, until, type RemoteNotion } from './processes.js';
+import { freePort, scrapeMetrics, startRemoteNotion, until, type RemoteNotion } from './processes.js';
 import { dropPrefix } from '../src/worker/redis-tools.js';
 import { figure, format, median, type Benchmark, type BenchContext } from './support.js';
 
@@ -38,25 +30,13 @@ type DataSources = Awaited<ReturnType<typeof provision>>;
 
 /** Every dataset synced once, in this process, with the rate limit off (the starting point of a steady state). */
 async function syncEverything(databaseUrl: string, notion: RemoteNotion, dataSources: DataSources): Promise<number> {
-  const transport = createPostgresTransport({ databaseUrl });
+  const { engine, close } = benchEngine(databaseUrl, notion, dataSources);
   try {
-    const engine = createSyncEngine({
-      source: createSupabaseSource(transport, { timezone: 'UTC' }),
-      state: createSyncState(transport),
-      gateway: createNotionGateway({
-        client: createNotionClient({ token: notion.token, baseUrl: notion.url, maxRetries: 0 }),
-        limiter: createMemoryLimiter({ requestsPerSecond: 0 }),
-      }),
-      dataSources,
-      logger: createLogger({ level: 'silent' }),
-      tokenLogWindowDays: 30,
-      settleMs: 0,
-    });
     let unchanged = 0;
     for (const dataset of DATASETS) unchanged += (await engine.runPass(dataset)).unchanged;
     return unchanged;
   } finally {
-    await transport.close();
+    await close();
   }
 }
 
@@ -123,21 +103,12 @@ export const steadyBenchmark: Benchmark = {
       await notion.setRateLimit(RATE_LIMIT);
       await notion.reset();
 
-      const running = spawnScript(
-        'scripts/worker.ts',
-        workerEnv({
-          databaseUrl: context.databaseUrl,
-          notion,
-          dataSources,
-          queuePrefix: prefix,
-          extra: {
-            REDIS_URL: context.redisUrl,
-            NOTION_REQUESTS_PER_SECOND: String(RATE_LIMIT.requestsPerSecond),
-            SYNC_INTERVAL_MS: String(INTERVAL_MS),
-            WORKER_HTTP_PORT: String(port),
-          },
-        }),
-      );
+      const running = spawnWorker(context, {
+        notion,
+        dataSources,
+        queuePrefix: prefix,
+        env: { NOTION_REQUESTS_PER_SECOND: String(RATE_LIMIT.requestsPerSecond), SYNC_INTERVAL_MS: String(INTERVAL_MS), WORKER_HTTP_PORT: String(port) },
+      });
       let start: { requests: number; written: number };
       let warm: { requests: number; written: number };
       let end: { requests: number; written: number };

@@ -154,6 +154,13 @@ export function renderSection(benchmark: Benchmark, result: BenchResult, about: 
   ].join('\n');
 }
 
+/** What `work` resolves to, and how many seconds it took. */
+export async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const started = performance.now();
+  const result = await work();
+  return [result, (performance.now() - started) / 1000];
+}
+
 /** The median of a few runs: one slow run (a GC, a checkpoint) should not be the figure. */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -8,20 +8,13 @@
  * Each against the naive baseline (bench/naive.ts) on the same data.
  */
 import pg from 'pg';
-import { createLogger } from '../src/logging/logger.js';
-import { createNotionClient } from '../src/notion/client.js';
-import { createPostgresTransport } from '../src/supabase/postgres-transport.js';
-import { createSupabaseSource } from '../src/supabase/source.js';
-import { createSyncEngine, DEFAULT_WRITE_CONCURRENCY, type SyncEngine } from '../src/sync/engine.js';
-import { createMemoryLimiter } from '../src/sync/limiter.js';
-import { createNotionGateway } from '../src/sync/notion-gateway.js';
-import { createSyncState } from '../src/sync/state.js';
+import { DEFAULT_WRITE_CONCURRENCY } from '../src/sync/engine.js';
 import type { Dataset } from '../src/datasets.js';
-import { insertLogs, markAllSynced, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
+import { benchEngine, insertLogs, markAllSynced, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
 import { spawnScript, startRemoteNotion, until, type RemoteNotion } from './processes.js';
 import { dropPrefix } from '../src/worker/redis-tools.js';
-import { figure, format, progress, type Benchmark, type BenchContext, type Figure } from './support.js';
+import { figure, format, progress, timed, type Benchmark, type BenchContext, type Figure } from './support.js';
 
 const E2E_ROWS = 20_000;
 const NAIVE_E2E_ROWS = 5_000;
@@ -31,33 +24,10 @@ const MB = 1024 * 1024;
 /** NOTION_REQUESTS_PER_SECOND for "rate limit off" (the variable must be positive). */
 const UNLIMITED_REQUESTS_PER_SECOND = 1_000_000;
 
-function engineOver(databaseUrl: string, notion: RemoteNotion, dataSourceId: string): { engine: SyncEngine; close: () => Promise<void> } {
-  const transport = createPostgresTransport({ databaseUrl });
-  const engine = createSyncEngine({
-    source: createSupabaseSource(transport, { timezone: 'UTC' }),
-    state: createSyncState(transport),
-    gateway: createNotionGateway({
-      client: createNotionClient({ token: notion.token, baseUrl: notion.url, maxRetries: 0 }),
-      limiter: createMemoryLimiter({ requestsPerSecond: 0 }),
-    }),
-    dataSources: { token_usage_logs: dataSourceId },
-    logger: createLogger({ level: 'silent' }),
-    tokenLogWindowDays: 30,
-    settleMs: 0,
-  });
-  return { engine, close: () => transport.close() };
-}
-
-async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
-  const started = performance.now();
-  const result = await work();
-  return [result, (performance.now() - started) / 1000];
-}
-
 /** End to end: every row created in Notion, ours and naive on the same number of fresh rows. */
 async function endToEnd(context: BenchContext, client: pg.Client, notion: RemoteNotion, dataSourceId: string): Promise<Figure[]> {
   await insertLogs(client, E2E_ROWS);
-  const ours = engineOver(context.databaseUrl, notion, dataSourceId);
+  const ours = benchEngine(context.databaseUrl, notion, { token_usage_logs: dataSourceId });
   const [pass, seconds] = await timed(() => ours.engine.runPass('token_usage_logs')).finally(() => ours.close());
   if (pass.created !== E2E_ROWS) throw new Error(`expected ${E2E_ROWS} pages created, got ${JSON.stringify(pass)}`);
   const oursRate = pass.created / seconds;
@@ -79,7 +49,7 @@ async function readAndDiff(context: BenchContext, client: pg.Client, notion: Rem
   await insertLogs(client, BACKLOG_ROWS, { label: 'sync' });
   await markAllSynced(client);
   await notion.reset();
-  const ours = engineOver(context.databaseUrl, notion, dataSourceId);
+  const ours = benchEngine(context.databaseUrl, notion, { token_usage_logs: dataSourceId });
   const [pass, seconds] = await timed(() => ours.engine.runPass('token_usage_logs')).finally(() => ours.close());
   if (pass.unchanged !== BACKLOG_ROWS) throw new Error(`expected ${BACKLOG_ROWS} unchanged rows, got ${JSON.stringify({ ...pass, failed: pass.failed.length })}`);
   const requests = (await notion.stats()).total;
@@ -97,17 +67,8 @@ async function readAndDiff(context: BenchContext, client: pg.Client, notion: Rem
 async function memory(context: BenchContext, client: pg.Client, notion: RemoteNotion, dataSources: Record<Dataset, string>): Promise<Figure[]> {
   await client.query('truncate tokensync.notion_sync_state, tokensync.sync_checkpoints');
   const prefix = `tokensync-bench-${process.pid}`;
-  const worker = spawnScript(
-    'scripts/worker.ts',
-    workerEnv({
-      databaseUrl: context.databaseUrl,
-      notion,
-      dataSources,
-      queuePrefix: prefix,
-      // The limit off on our side too: what is measured is the engine, not Notion's 3/s.
-      extra: { REDIS_URL: context.redisUrl, NOTION_REQUESTS_PER_SECOND: String(UNLIMITED_REQUESTS_PER_SECOND) },
-    }),
-  );
+  // The limit off on our side too: what is measured is the engine, not Notion's 3/s.
+  const worker = spawnWorker(context, { notion, dataSources, queuePrefix: prefix, env: { NOTION_REQUESTS_PER_SECOND: String(UNLIMITED_REQUESTS_PER_SECOND) } });
   const before = await notion.livePages(dataSources.token_usage_logs);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, worker.peakRss())), 200);

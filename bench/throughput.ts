@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import type { TimedRequest } from './notion-process.js';
-import { insertLogs, insertOtherRows, PARENT_PAGE_ID, provision, workerEnv } from './fixtures.js';
+import { insertLogs, insertOtherRows, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import { spawnScript, startRemoteNotion, type BenchProcess, type RemoteNotion } from './processes.js';
 import { dropPrefix } from '../src/worker/redis-tools.js';
 import { figure, format, type Benchmark, type BenchContext, type Figure } from './support.js';
@@ -97,17 +97,7 @@ export const throughputBenchmark: Benchmark = {
       const workers = (run: string) => {
         const prefix = `tokensync-bench-${run}-${process.pid}`;
         prefixes.push(prefix);
-        return () =>
-          spawnScript(
-            'scripts/worker.ts',
-            workerEnv({
-              databaseUrl: context.databaseUrl,
-              notion,
-              dataSources,
-              queuePrefix: prefix,
-              extra: { REDIS_URL: context.redisUrl, NOTION_REQUESTS_PER_SECOND: String(LIMIT) },
-            }),
-          );
+        return () => spawnWorker(context, { notion, dataSources, queuePrefix: prefix, env: { NOTION_REQUESTS_PER_SECOND: String(LIMIT) } });
       };
       const naive = () =>
         spawnScript('bench/naive-process.ts', {}, [
