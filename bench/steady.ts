@@ -24,6 +24,8 @@ const LOADED_TICK_MS = 1_000;
 const QUIET_TICK_MS = 2_000;
 const QUIET_SECONDS = 40;
 const NAIVE_CHANGES = 100;
+/** Longer than a pass takes to record its rows after its last request. */
+const SETTLE_CHECK_MS = 1_500;
 const RATE_LIMIT = { requestsPerSecond: 3, burst: 10 };
 
 type DataSources = Awaited<ReturnType<typeof provision>>;
@@ -87,6 +89,18 @@ async function counters(port: number): Promise<{ requests: number; written: numb
   };
 }
 
+/** The counters once every insert is in Notion and two readings a second apart agree (no pass in flight). */
+async function settled(port: number, notion: RemoteNotion, dataSourceId: string, inserted: Map<string, number>) {
+  await freshnessOf(notion, dataSourceId, inserted);
+  let previous = await counters(port);
+  for (;;) {
+    await new Promise((r) => setTimeout(r, SETTLE_CHECK_MS));
+    const current = await counters(port);
+    if (current.requests === previous.requests && current.written === previous.written) return current;
+    previous = current;
+  }
+}
+
 export const steadyBenchmark: Benchmark = {
   id: 'steady',
   title: 'Steady state: Notion requests per row, and freshness',
@@ -118,12 +132,13 @@ export const steadyBenchmark: Benchmark = {
       try {
         await until('the worker to answer', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true, 30_000);
         start = await counters(port);
-        const loaded = streamChanges(client, { seconds: WARMUP_SECONDS + STREAM_SECONDS, tickMs: LOADED_TICK_MS, withUpdates: true, tag: 'loaded' });
-        await new Promise((r) => setTimeout(r, WARMUP_SECONDS * 1000));
-        warm = await counters(port);
+        // Warm-up, then the measured stretch; counters are read only when no pass is in flight,
+        // so a pass's requests and its rows fall on the same side of each reading.
+        const warming = await streamChanges(client, { seconds: WARMUP_SECONDS, tickMs: LOADED_TICK_MS, withUpdates: true, tag: 'warm' });
+        warm = await settled(port, notion, dataSources.token_usage_logs, warming);
         notionAtWarm = (await notion.stats()).total;
-        await freshnessOf(notion, dataSources.token_usage_logs, await loaded);
-        end = await counters(port);
+        const loaded = await streamChanges(client, { seconds: STREAM_SECONDS, tickMs: LOADED_TICK_MS, withUpdates: true, tag: 'loaded' });
+        end = await settled(port, notion, dataSources.token_usage_logs, loaded);
         notionAtEnd = (await notion.stats()).total;
         const quiet = await streamChanges(client, { seconds: QUIET_SECONDS, tickMs: QUIET_TICK_MS, withUpdates: false, tag: 'quiet' });
         freshness = await freshnessOf(notion, dataSources.token_usage_logs, quiet);
@@ -166,7 +181,7 @@ export const steadyBenchmark: Benchmark = {
           `${format(INITIAL_LOGS)} logs synced first; then one \`npm run worker\` (NOTION_REQUESTS_PER_SECOND=${RATE_LIMIT.requestsPerSecond}, ` +
           `SYNC_INTERVAL_MS=${INTERVAL_MS} — shortened from the default 60000 so that a minute holds twelve schedules). ` +
           `Steady state: one log inserted and another updated every ${LOADED_TICK_MS / 1000} s; the worker's own counters (tokensync_notion_requests_total, ` +
-          `tokensync_sync_rows_total) are read after ${WARMUP_SECONDS} s (start-up left out) and again once every insert is in Notion. ` +
+          `tokensync_sync_rows_total) are read after a ${WARMUP_SECONDS}-s warm-up (start-up left out) and after ${STREAM_SECONDS} s more, each time once every insert is in Notion and no pass is in flight. ` +
           `Freshness, with no backlog: one insert every ${QUIET_TICK_MS / 1000} s for ${QUIET_SECONDS} s, from each commit to its page's created_time. ` +
           `Unchanged: every dataset's checkpoint forgotten and read again. Naive: its first pass over the same table (nothing changed), then a pass after ${NAIVE_CHANGES} rows changed.`,
         figures: [
