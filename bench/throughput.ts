@@ -56,7 +56,10 @@ async function measure(notion: RemoteNotion, start: () => BenchProcess, count: n
       if (stop === 'term' && code !== 0) throw new Error(`a worker failed: ${p.output()}`);
     }
   }
-  return windowOf(await notion.timeline());
+  const window = windowOf(await notion.timeline());
+  // A run that sent nothing measured nothing: say why rather than report 0.
+  if (window.requests === 0) throw new Error(`no request reached Notion in the window; the processes said:\n${processes.map((p) => p.output()).join('\n')}`);
+  return window;
 }
 
 function rows(label: string, ours: Window, naive: Window): Figure[] {
