@@ -6,7 +6,17 @@
 import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig, requireDatabaseUrl } from '../src/config/env.js';
 import { assertRedisAnswers } from '../src/worker/redis-tools.js';
-import { BENCHMARKS_FILE, describeRun, renderSection, throwawayDatabase, writeSection, type Benchmark } from './support.js';
+import {
+  BENCHMARKS_FILE,
+  describeRun,
+  renderSection,
+  renderSummary,
+  throwawayDatabase,
+  writeAll,
+  writeSection,
+  type Benchmark,
+  type BenchResult,
+} from './support.js';
 import { rollupsBenchmark } from './rollups.js';
 import { steadyBenchmark } from './steady.js';
 import { syncBenchmark } from './sync.js';
@@ -49,13 +59,17 @@ await runCommand({
     const adminUrl = requireDatabaseUrl(config, 'npm run bench');
     await assertRedisAnswers(config.redisUrl);
     const command = `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`;
+    const done: { benchmark: Benchmark; result: BenchResult; markdown: string }[] = [];
+    let about: Awaited<ReturnType<typeof describeRun>> & { command: string } = { machine: '', commit: '', date: '', command };
     for (const benchmark of chosen) {
       process.stdout.write(`${benchmark.id}: running …\n`);
       const database = await throwawayDatabase(adminUrl);
       try {
-        const about = { ...(await describeRun(database.url)), command };
+        about = { ...(await describeRun(database.url)), command };
         const result = await benchmark.run({ databaseUrl: database.url, redisUrl: config.redisUrl });
-        await writeSection(benchmark.id, renderSection(benchmark, result, about));
+        const markdown = renderSection(benchmark, result, about);
+        done.push({ benchmark, result, markdown });
+        if (values.only) await writeSection(benchmark.id, markdown);
         for (const f of result.figures) {
           const against = f.naive === '—' ? '' : ` (naive ${f.naive}, ${f.ratio})`;
           process.stdout.write(`  ${f.what}: ${f.value}${against}${f.bar ? ` — bar ${f.bar}: ${f.verdict}` : ''}\n`);
@@ -64,6 +78,7 @@ await runCommand({
         await database.drop();
       }
     }
+    if (!values.only) await writeAll(done.map((d) => ({ id: d.benchmark.id, markdown: d.markdown })), renderSummary(done, about));
     process.stdout.write(`wrote ${BENCHMARKS_FILE}\n`);
     return EXIT_OK;
   },

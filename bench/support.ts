@@ -121,10 +121,38 @@ export async function describeRun(databaseUrl: string): Promise<{ machine: strin
 export const BENCHMARKS_FILE = 'BENCHMARKS.md';
 const HEADER = `# Benchmarks
 
-Produced by \`npm run bench\` (each section by the benchmark of the same name;
-\`npm run bench -- --only ID\` reruns one). Figures depend on the machine: compare
-runs on the same one.
+Produced by \`npm run bench\`, which writes this file anew (\`npm run bench -- --only ID\`
+reruns one section in place). Every figure stands beside the same measure of a naive
+baseline — load the change set, query Notion by key per row, then create or update; no
+content hash, no shared rate limit (\`bench/naive.ts\`). Figures depend on the machine:
+compare runs on the same one.
 `;
+
+/** A full run writes the file anew: the header, every bar of the run at a glance, then each section. */
+export async function writeAll(sections: { id: string; markdown: string }[], summary: string): Promise<void> {
+  const block = (id: string, markdown: string) => `<!-- bench:${id}:start -->\n${markdown.trim()}\n<!-- bench:${id}:end -->`;
+  const body = [HEADER.trimEnd(), block('summary', summary), ...sections.map((s) => block(s.id, s.markdown))].join('\n\n');
+  await writeFile(BENCHMARKS_FILE, `${body}\n`);
+}
+
+/** Every figure held to a bar, from every section of one run. */
+export function renderSummary(results: { benchmark: Benchmark; result: BenchResult }[], about: { machine: string; commit: string; date: string; command: string }): string {
+  const rows = results.flatMap(({ benchmark, result }) =>
+    result.figures.filter((f) => f.bar).map((f) => `| ${benchmark.title} | ${f.what} | ${f.value} | ${f.naive} | ${f.bar} | ${f.verdict} |`),
+  );
+  const missed = results.flatMap(({ result }) => result.figures).filter((f) => f.verdict === 'FAIL').length;
+  return [
+    '## Every bar of DESIGN §5, one run',
+    '',
+    `- machine: ${about.machine}`,
+    `- commit: ${about.commit} (${about.date}); command: \`${about.command}\``,
+    `- ${missed === 0 ? 'every bar met' : `${missed} bar(s) missed`}; each section below says how its figures were measured`,
+    '',
+    '| section | figure | tokensync | naive baseline | bar | |',
+    '|---|---|---:|---:|---|---|',
+    ...rows,
+  ].join('\n');
+}
 
 /** Replaces (or appends) the section between this benchmark's markers. */
 export async function writeSection(id: string, markdown: string): Promise<void> {

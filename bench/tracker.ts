@@ -101,7 +101,7 @@ export const trackerBenchmark: Benchmark = {
     return {
       method:
         `median of ${ROUNDS} rounds. record(): ${format(RECORD_CALLS)} calls in a loop (validation and buffering; ` +
-        'the caller never waits on the database). Naive: ${format(NAIVE_CALLS)} calls, each priced and written by its own awaited INSERT. Pricing: computeCost per call (catalogue, cached lookups), which the writer does per row. ' +
+        `the caller never waits on the database). Naive: ${format(NAIVE_CALLS)} calls, each priced and written by its own awaited INSERT. Pricing: computeCost per call (catalogue, cached lookups), which the writer does per row. ` +
         `Writes: ${format(WRITTEN_ROWS)} buffered calls priced and written by flush() through tokensync_record_usage on the postgres transport.`,
       figures: [
         figure('record() per call (µs)', median(recordNs) / 1000, naiveNs / 1000, { note: 'naive: the caller awaits its INSERT' }),
