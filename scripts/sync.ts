@@ -2,9 +2,9 @@ import { DATASETS, type Dataset } from '../src/datasets.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
-import { Redis } from 'ioredis';
 import { createMemoryLimiter, type RequestLimiter } from '../src/sync/limiter.js';
 import { createRedisLimiter } from '../src/worker/redis-limiter.js';
+import { connectOnce } from '../src/worker/redis-tools.js';
 import type { Config } from '../src/config/env.js';
 import { openSyncEngine } from '../src/sync/open.js';
 import { syncOnce, type DatasetTotals } from '../src/sync/run-once.js';
@@ -42,7 +42,6 @@ function usage(message: string): number {
 }
 
 const MAX_LISTED_FAILURES = 20;
-const REDIS_CONNECT_TIMEOUT_MS = 2000;
 
 /**
  * The workers' Redis-shared limit when Redis answers, so a foreground pass and
@@ -50,15 +49,11 @@ const REDIS_CONNECT_TIMEOUT_MS = 2000;
  */
 async function openLimiter(config: Config): Promise<{ limiter: RequestLimiter; close: () => void }> {
   const requestsPerSecond = config.sync.notionRequestsPerSecond;
-  const redis = new Redis(config.redisUrl, { lazyConnect: true, connectTimeout: REDIS_CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  redis.on('error', () => undefined);
   try {
-    await redis.connect();
-    await redis.ping();
+    const redis = await connectOnce(config.redisUrl);
     const limiter = createRedisLimiter({ redis, prefix: config.worker.queuePrefix, token: config.notion.token ?? '', requestsPerSecond });
     return { limiter, close: () => redis.disconnect() };
   } catch {
-    redis.disconnect();
     process.stderr.write(`  Redis at REDIS_URL does not answer: limiting to ${requestsPerSecond} requests/s in this process only\n`);
     return { limiter: createMemoryLimiter({ requestsPerSecond }), close: () => undefined };
   }

@@ -3,7 +3,7 @@
  * whose settings are missing fails with the variables to set. Connections are
  * opened here and always closed.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadConfig, type Config, type RawEnvironment } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { createNotionClient } from '../notion/client.js';
@@ -11,6 +11,7 @@ import { openSupabaseSource, type SourceOverrides } from '../supabase/source.js'
 import { fail, pass, type CheckGroup, type CheckResult } from './check.js';
 import { checkNotion } from './notion.js';
 import { checkRedis } from './redis.js';
+import { connectOnce } from '../worker/redis-tools.js';
 import { checkSupabase, expectedSchema } from './supabase.js';
 
 export interface RunChecksOptions {
@@ -47,21 +48,15 @@ async function supabaseGroup(config: Config, overrides: SourceOverrides | undefi
 }
 
 async function redisGroup(config: Config, timeoutMs: number): Promise<CheckResult[]> {
-  // Fail fast: one attempt, no reconnection loop, no offline queue.
-  const redis = new Redis(config.redisUrl, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
   const where = new URL(config.redisUrl).host;
+  let redis: Redis;
   try {
-    await redis.connect();
-    return await checkRedis({ info: (section) => redis.info(section) }, where);
+    redis = await connectOnce(config.redisUrl, timeoutMs);
   } catch (error) {
     return checkRedis({ info: () => Promise.reject(error) }, where);
+  }
+  try {
+    return await checkRedis({ info: (section) => redis.info(section) }, where);
   } finally {
     redis.disconnect();
   }

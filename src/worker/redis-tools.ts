@@ -1,6 +1,6 @@
 /**
- * Redis chores outside the queues: is it there (one fast answer, with the fix
- * in the message), and removing everything under a queue prefix.
+ * Redis chores outside the queues: a fail-fast connection, is Redis there (with
+ * the fix in the message), and removing everything under a queue prefix.
  */
 import { Redis } from 'ioredis';
 import { TokensyncError } from '../errors.js';
@@ -20,17 +20,29 @@ export function redisUnavailable(redisUrl: string, after = ''): RedisUnavailable
   );
 }
 
-export async function assertRedisAnswers(redisUrl: string, timeoutMs = REDIS_CHECK_TIMEOUT_MS): Promise<void> {
+/**
+ * One connection attempt, no reconnection loop, no offline queue: for commands
+ * that must know now whether Redis is there. Resolves connected and answering
+ * PING; the caller disconnects. Rejects with the connection's own error.
+ */
+export async function connectOnce(redisUrl: string, timeoutMs = REDIS_CHECK_TIMEOUT_MS): Promise<Redis> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
     await redis.ping();
-  } catch {
-    throw redisUnavailable(redisUrl);
-  } finally {
+    return redis;
+  } catch (error) {
     redis.disconnect();
+    throw error;
   }
+}
+
+export async function assertRedisAnswers(redisUrl: string, timeoutMs = REDIS_CHECK_TIMEOUT_MS): Promise<void> {
+  const redis = await connectOnce(redisUrl, timeoutMs).catch(() => {
+    throw redisUnavailable(redisUrl);
+  });
+  redis.disconnect();
 }
 
 /** Deletes every key under `prefix:` (BullMQ's queues and the rate limiter's bucket). */
