@@ -57,7 +57,7 @@ export interface PassSummary {
   created: number;
   updated: number;
   unchanged: number;
-  /** Raw logs past the window, not written. */
+  /** Rows not written: raw logs past the window, and rows a page budget leaves out. */
   skipped: number;
   trashed: number;
   warnings: number;
@@ -79,6 +79,12 @@ export interface SyncEngineOptions {
   /** Rows a page covers at most (default DEFAULT_SCAN_LIMIT). */
   scanLimit?: number;
   settleMs?: number;
+  /**
+   * Live pages a dataset may hold at most (0 or absent: no cap). Past it, the
+   * oldest rows' pages are written over by newer rows instead of creating pages:
+   * Notion counts every page as a block, and some workspaces have a lifetime cap.
+   */
+  pageBudgets?: Partial<Record<Dataset, number>>;
   writeConcurrency?: number;
   leaseTtlMs?: number;
   /** Who holds leases; unique per engine by default. */
@@ -300,6 +306,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         writes.push({ index, change, row, pageId: change.pageId });
       });
       await this.adoptLostCreates(writes);
+      await this.reuseExistingPages(writes);
       await state.markPending(
         this.dataset,
         writes.filter((w) => !w.pageId).map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt })),
@@ -337,25 +344,58 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
 
     /**
+     * Rows about to be created take pages that exist already (trashed by us, or
+     * past the page budget the oldest rows'), so creating a page, which is a new
+     * block in Notion, is the last resort.
+     */
+    private async reuseExistingPages(writes: Write[]): Promise<void> {
+      const creates = writes.filter((w) => !w.pageId);
+      if (creates.length === 0) return;
+      const budget = options.pageBudgets?.[this.dataset] ?? 0;
+      const claimed = await state.claimPages(
+        this.dataset,
+        creates.map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt, hash: w.change.hash })),
+        budget,
+      );
+      for (const write of creates) write.pageId = claimed.pages.get(write.row.key) ?? null;
+      if (claimed.leftOut.size > 0) {
+        // Older than every row the budget keeps: recorded as left out, nothing to send.
+        for (let i = writes.length - 1; i >= 0; i--) if (claimed.leftOut.has(writes[i]!.row.key)) writes.splice(i, 1);
+        this.summary.skipped += claimed.leftOut.size;
+      }
+      if (claimed.pages.size > 0 || claimed.leftOut.size > 0) {
+        this.log.debug({ reused: claimed.pages.size, leftOut: claimed.leftOut.size, budget }, 'page budget and recycling: no new page for these rows');
+      }
+    }
+
+    /**
      * Sends a write; when Notion refuses it as invalid and the property ids have
      * changed since they were read, the row is mapped again and sent once more.
      */
     private async send(write: Write): Promise<string> {
       try {
-        return await this.sendOnce(write.pageId, write.row.properties);
+        return await this.sendOnce(write.pageId, write.row.properties, write.row.key);
       } catch (error) {
         if (!(error instanceof NotionRequestError && error.notionCode === 'validation_error')) throw error;
         const fresh = await this.refreshPropertyIds();
         const again = fresh ? prepareRow(this.definition, write.change.row, fresh) : undefined;
         if (!again?.ok) throw error;
-        return this.sendOnce(write.pageId, again.properties);
+        return this.sendOnce(write.pageId, again.properties, write.row.key);
       }
     }
 
-    private async sendOnce(pageId: string | null, properties: PreparedRow['properties']): Promise<string> {
+    private async sendOnce(pageId: string | null, properties: PreparedRow['properties'], key?: string): Promise<string> {
       if (!pageId) return gateway.create(this.dataSourceId, properties);
-      await gateway.update(pageId, properties);
-      return pageId;
+      try {
+        await gateway.update(pageId, properties);
+        return pageId;
+      } catch (error) {
+        // The page is gone for good (its trash was emptied): the row gets a page again, found or created.
+        if (!(key && error instanceof NotionRequestError && error.notionCode === 'object_not_found')) throw error;
+        const found = (await this.findPages([key])).get(key);
+        if (found) return this.sendOnce(found, properties);
+        return gateway.create(this.dataSourceId, properties);
+      }
     }
 
     /** Key → one live page; extra pages for a key (duplicates) are moved to trash. */

@@ -109,7 +109,8 @@ export function createNotionGateway(options: NotionGatewayOptions): NotionGatewa
     },
 
     async update(pageId, properties) {
-      await send(`update page ${pageId}`, 'write', () => client.pages.update({ page_id: pageId, properties: properties as never }));
+      // in_trash: false brings back a page we trashed and now reuse (one request, no new block).
+      await send(`update page ${pageId}`, 'write', () => client.pages.update({ page_id: pageId, in_trash: false, properties: properties as never }));
     },
 
     async trash(pageId) {

@@ -5,6 +5,7 @@ import { mapProperties, type PropertyValue } from './mapping.js';
 export interface PreparedRow {
   ok: true;
   key: string;
+  /** When the row is dated (its dataset's ageColumn): the window and page budgets go by it. */
   createdAt: string;
   properties: Record<string, PropertyValue>;
   warnings: string[];
@@ -32,5 +33,6 @@ export function prepareRow(
     return { ok: false, key, reason: `invalid row: ${reason}` };
   }
   const { properties, warnings } = mapProperties(definition.spec, definition.values(parsed.data), ids);
-  return { ok: true, key: parsed.data.id, createdAt: parsed.data.created_at, properties, warnings };
+  const age = (parsed.data as unknown as Record<string, unknown>)[definition.ageColumn];
+  return { ok: true, key: parsed.data.id, createdAt: typeof age === 'string' ? age : parsed.data.created_at, properties, warnings };
 }

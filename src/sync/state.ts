@@ -24,6 +24,20 @@ export interface SyncedRow {
   sourceCreatedAt: string | null;
 }
 
+export interface ClaimRequest {
+  key: string;
+  sourceCreatedAt: string | null;
+  /** The content about to be written: a row left out by the page budget keeps it. */
+  hash: string;
+}
+
+export interface ClaimedPages {
+  /** Key → an existing page to write over. */
+  pages: Map<string, string>;
+  /** Keys the page budget leaves out of Notion. */
+  leftOut: Set<string>;
+}
+
 export interface TrashCandidate {
   key: string;
   pageId: string | null;
@@ -44,6 +58,8 @@ const toTrash = z.array(
   }),
 );
 
+const claimed = z.array(z.union([z.object({ key: z.string(), page_id: z.string() }), z.object({ key: z.string(), evicted: z.literal(true) })]));
+
 const toCursor = (c: z.infer<typeof checkpoint>): KeysetCursor | null =>
   c.after_updated_at && c.after_id ? { updatedAt: c.after_updated_at, id: c.after_id } : null;
 
@@ -58,6 +74,13 @@ export interface SyncState {
   record(dataset: Dataset, rows: readonly SyncedRow[]): Promise<void>;
   toTrash(dataset: Dataset, createdBefore: Date | null, limit: number): Promise<TrashCandidate[]>;
   markTrashed(dataset: Dataset, keys: readonly string[]): Promise<void>;
+  /**
+   * Pages that exist already for rows about to be created: pages we trashed, then,
+   * past `pageBudget` live pages (0: no cap), those of the oldest rows, which are
+   * evicted. Rows beyond the budget are recorded as left out (with their hash:
+   * they stay out until they change). See tokensync_sync_claim_pages.
+   */
+  claimPages(dataset: Dataset, rows: readonly ClaimRequest[], pageBudget: number): Promise<ClaimedPages>;
   /** Forgets hashes and the checkpoint, so the next pass rewrites every row (pages are kept). */
   reset(dataset: Dataset): Promise<void>;
   /**
@@ -120,6 +143,18 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
     async markTrashed(dataset, keys) {
       if (keys.length === 0) return;
       await call('tokensync_sync_mark_trashed', { p_dataset: dataset, p_keys: [...keys] }, z.number());
+    },
+
+    async claimPages(dataset, rows, pageBudget) {
+      const result: ClaimedPages = { pages: new Map(), leftOut: new Set() };
+      if (rows.length === 0) return result;
+      const payload = rows.map((r) => ({ key: r.key, source_created_at: r.sourceCreatedAt, hash: r.hash }));
+      const got = await call('tokensync_sync_claim_pages', { p_dataset: dataset, p_rows: payload, p_page_budget: pageBudget }, claimed);
+      for (const row of got) {
+        if ('page_id' in row) result.pages.set(row.key, row.page_id);
+        else result.leftOut.add(row.key);
+      }
+      return result;
     },
 
     async reset(dataset) {

@@ -3,6 +3,7 @@ import { servicePerformanceMetrics } from '../../notion/catalogue/service-perfor
 import { baseRow, defineDataset, nonNegative, numeric } from './types.js';
 
 export const servicePerformanceMetricsDataset = defineDataset({
+  ageColumn: 'metric_date',
   spec: servicePerformanceMetrics,
   schema: z.object({
     ...baseRow,

@@ -21,6 +21,12 @@ export interface DatasetDefinition<Row extends SourceRow = SourceRow> {
   columns: readonly string[];
   /** Mixed into the content hash: changes when the mapping onto Notion changes, so every page is rewritten once. */
   salt: string;
+  /**
+   * The column that dates a row (default created_at): the raw-log window and the
+   * order in which a page budget gives the oldest rows' pages to newer ones.
+   * Rollups are dated by the day they describe, not by when they were computed.
+   */
+  ageColumn: string;
 }
 
 export interface SourceRow {
@@ -61,6 +67,7 @@ export function defineDataset<S extends z.ZodObject>(definition: {
   schema: S;
   values?: (row: z.output<S>) => Record<string, unknown>;
   windowed?: boolean;
+  ageColumn?: keyof z.output<S> & string;
 }): DatasetDefinition {
   const values = definition.values ?? ((row: z.output<S>) => ({ ...row }));
   return {
@@ -71,5 +78,6 @@ export function defineDataset<S extends z.ZodObject>(definition: {
     windowed: definition.windowed ?? false,
     columns: contentColumns(definition.schema, definition.spec),
     salt: mappingSalt(definition.spec),
+    ageColumn: definition.ageColumn ?? 'created_at',
   };
 }

@@ -3,6 +3,7 @@ import { workflowAnalytics } from '../../notion/catalogue/workflow-analytics.js'
 import { baseRow, defineDataset, nonNegative, numeric } from './types.js';
 
 export const workflowAnalyticsDataset = defineDataset({
+  ageColumn: 'metric_date',
   spec: workflowAnalytics,
   schema: z.object({
     ...baseRow,
