@@ -12,6 +12,8 @@ import { ageReport, laneBacklogs, type BacklogReport, type LaneBacklog, type Lan
 export const BACKLOG_CACHE_TTL_MS = 5_000;
 /** How long a scrape or probe waits for a fresh count before it takes the last one. */
 export const BACKLOG_WAIT_MS = 1_000;
+/** Before the first count has answered there is no last one: wait longer for it (once, at start). */
+export const BACKLOG_FIRST_WAIT_MS = 10_000;
 /**
  * Rows read after each checkpoint per count. Beyond it a dataset's count is
  * reported as "at least" (capped), its oldest change still exact; sync --status
@@ -36,11 +38,13 @@ export interface BacklogMonitorOptions {
   logger: Logger;
   ttlMs?: number;
   waitMs?: number;
+  firstWaitMs?: number;
 }
 
 export function createBacklogMonitor(options: BacklogMonitorOptions): BacklogMonitor {
   const ttlMs = options.ttlMs ?? BACKLOG_CACHE_TTL_MS;
   const waitMs = options.waitMs ?? BACKLOG_WAIT_MS;
+  const firstWaitMs = options.firstWaitMs ?? BACKLOG_FIRST_WAIT_MS;
   let last: BacklogReport | undefined;
   let inFlight: Promise<void> | undefined;
 
@@ -63,13 +67,16 @@ export function createBacklogMonitor(options: BacklogMonitorOptions): BacklogMon
     return { report, lanes: laneBacklogs(report, options.limitsMs) };
   };
 
+  // Counted from the start, so the first scrape finds a report.
+  void refresh();
+
   return {
     async current() {
       const fresh = last && Date.now() - last.countedAt.getTime() < ttlMs;
       if (!fresh) {
         let timer: NodeJS.Timeout | undefined;
         const waited = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, waitMs);
+          timer = setTimeout(resolve, last ? waitMs : firstWaitMs);
           timer.unref();
         });
         await Promise.race([refresh(), waited]);
