@@ -19,7 +19,7 @@ export const BACKLOG_FIRST_WAIT_MS = 10_000;
  * reported as "at least" (capped), its oldest change still exact; sync --status
  * counts without a limit.
  */
-export const BACKLOG_COUNT_LIMIT = 100_000;
+export const BACKLOG_COUNT_LIMIT = 50_000;
 
 export interface BacklogView {
   report: BacklogReport;

@@ -63,10 +63,10 @@ $$;
 
 -- The backlog of each dataset. p_datasets: [{"dataset", "columns", "salt",
 -- "created_after"}] as for tokensync_sync_progress. p_limit bounds the rows read
--- after the checkpoint (null: all of them, exact whatever the size); when more
--- are there, "capped" is true and "changes" counts those among the first
--- p_limit rows. The oldest pending change is exact either way: it is the first
--- one in keyset order. Returns
+-- after the checkpoint (null: all of them, exact whatever the size); when it
+-- reads p_limit rows, "capped" is true and "changes" counts those among them:
+-- there are at least that many. The oldest pending change is exact either way:
+-- it is the first one in keyset order. Returns
 --   {"as_of": timestamptz,
 --    "datasets": [{"dataset", "pending", "changes", "deletes", "failed",
 --                  "oldest_pending_at", "oldest_failed_at", "capped",
@@ -83,6 +83,8 @@ set "TimeZone" = 'UTC'
 set "DateStyle" = 'ISO, YMD'
 set "IntervalStyle" = 'iso_8601'
 set extra_float_digits = 1
+-- Compiling these short scans costs more than running them.
+set jit = off
 as $$
 declare
   v_as_of      timestamptz := clock_timestamp();
@@ -113,28 +115,25 @@ begin
       v_after_id := null;
     end if;
 
-    -- After the checkpoint: keyset order from the (updated_at, id) index, one
-    -- state probe per row, a hash only for rows that have a live page.
+    -- After the checkpoint. Unbounded, the planner is free to join the state
+    -- as it likes (a hash join for a large backlog). Bounded, the first p_limit
+    -- rows come in keyset order straight from the (updated_at, id) index. A hash
+    -- is computed only for rows that have a live page.
     execute format($sql$
-      select count(*) filter (where changed and n <= coalesce($4, n)) as changes,
-             min(updated_at) filter (where changed and n <= coalesce($4, n)) as oldest,
-             coalesce(count(*) > $4, false) as capped
+      select count(*) filter (where changed) as changes,
+             min(updated_at) filter (where changed) as oldest,
+             coalesce(count(*) >= $4, false) as capped
         from (
           select t.updated_at,
-                 row_number() over (order by t.updated_at, t.id) as n,
                  case when $3::timestamptz is not null and t.created_at < $3 then false
                       when s.page_id is null or s.trashed_at is not null then true
                       else s.hash is distinct from %s end as changed
-            from (select * from %s t
-                   where %s
-                   order by t.updated_at, t.id
-                   limit $4 + 1) t
-            left join lateral (
-              select s.page_id, s.hash, s.trashed_at
-                from tokensync.notion_sync_state s
-               where s.dataset = $6 and s.key = t.id
-               limit 1) s on true) d
-    $sql$, v_hash, v_relation, case when v_after_id is null then 'true' else '(t.updated_at, t.id) > ($1, $2)' end)
+            from (select * from %s t where %s %s) t
+            left join tokensync.notion_sync_state s on s.dataset = $6 and s.key = t.id) d
+    $sql$,
+      v_hash, v_relation,
+      case when v_after_id is null then 'true' else '(t.updated_at, t.id) > ($1, $2)' end,
+      case when p_limit is null then '' else 'order by t.updated_at, t.id limit $4' end)
       into v_changes
       using v_after_at, v_after_id, (v_item ->> 'created_after')::timestamptz, p_limit, coalesce(v_item ->> 'salt', ''), v_dataset;
 
