@@ -27,8 +27,12 @@ export interface BacklogView {
 }
 
 export interface BacklogMonitor {
-  /** The latest backlog, aged to now; undefined until a first count has succeeded. */
-  current(): Promise<BacklogView | undefined>;
+  /**
+   * The latest backlog, aged to now; undefined until a first count has
+   * succeeded. `maxWaitMs` caps the wait for a fresh count (a probe with a
+   * deadline of its own).
+   */
+  current(options?: { maxWaitMs?: number }): Promise<BacklogView | undefined>;
 }
 
 export interface BacklogMonitorOptions {
@@ -71,12 +75,12 @@ export function createBacklogMonitor(options: BacklogMonitorOptions): BacklogMon
   void refresh();
 
   return {
-    async current() {
+    async current({ maxWaitMs = Infinity } = {}) {
       const fresh = last && Date.now() - last.countedAt.getTime() < ttlMs;
       if (!fresh) {
         let timer: NodeJS.Timeout | undefined;
         const waited = new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, last ? waitMs : firstWaitMs);
+          timer = setTimeout(resolve, Math.min(last ? waitMs : firstWaitMs, maxWaitMs));
           timer.unref();
         });
         await Promise.race([refresh(), waited]);

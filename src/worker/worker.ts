@@ -158,7 +158,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       // A lane behind is reported, not unready: the worker still serves the other
       // lanes, and taking it out of rotation or restarting it would not help.
       warnings: async () => {
-        const view = await backlog.current();
+        const view = await backlog.current({ maxWaitMs: READINESS_TIMEOUT_MS });
         return view ? [...laneWarnings(view.lanes), ...failedWarnings(view.lanes)] : [];
       },
     });
