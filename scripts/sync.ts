@@ -8,7 +8,7 @@ import { connectOnce } from '../src/worker/redis-tools.js';
 import type { Config } from '../src/config/env.js';
 import { openSyncEngine } from '../src/sync/open.js';
 import { syncOnce, type DatasetTotals } from '../src/sync/run-once.js';
-import { syncProgress } from '../src/sync/progress.js';
+import { failedWarnings, formatSeconds, laneBacklogs, laneWarnings, readBacklog, type BacklogReport, type LaneBacklog } from '../src/sync/backlog.js';
 import { openSupabaseSource } from '../src/supabase/source.js';
 
 const HELP = `Usage: npm run sync -- --once [options]
@@ -22,8 +22,11 @@ Progress goes to stderr, a summary to stdout. For continuous sync run
 
 Options:
   --once              run one pass and exit (required; the worker runs on a schedule)
-  --status            say how far the sync is, per dataset (rows, and rows whose page is
-                      up to date); reads the database only
+  --status            say what is still to be written, per dataset and per lane: changes
+                      not yet in Notion (deleted rows whose page is live included; raw logs
+                      before TOKEN_LOG_WINDOW_DAYS left out), rows that failed for good,
+                      and the age of the oldest change waiting; lanes past their
+                      LANE_MAX_LAG_*_MS limit are named. Exact, read from the database only
   --dataset NAME      only this dataset (repeatable): ${DATASETS.join(', ')}
   --backfill          forget what was synced and rewrite every row (first full load, or after a schema change)
   -h, --help          show this help
@@ -72,14 +75,40 @@ function summary(totals: DatasetTotals[]): string {
   return [header, ...lines, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
 }
 
+const column = (values: (string | number)[], widths: number[]) =>
+  values.map((v, i) => (i === 0 ? String(v).padEnd(widths[0]!) : String(v).padStart(widths[i]!))).join('');
+
+function datasetTable(report: BacklogReport): string[] {
+  const widths = [28, 9, 10, 8, 18];
+  return [
+    column(['dataset', 'lane', 'to write', 'failed', 'oldest waiting'], widths),
+    ...report.datasets.map((d) =>
+      column([d.dataset, d.lane, d.pending, d.failed, formatSeconds(d.oldestPendingSeconds)], widths),
+    ),
+  ];
+}
+
+function laneTable(lanes: LaneBacklog[]): string[] {
+  const widths = [10, 10, 8, 18, 10, 8];
+  return [
+    column(['lane', 'to write', 'failed', 'oldest waiting', 'limit', 'state'], widths),
+    ...lanes.map((l) =>
+      column([l.lane, l.pending, l.failed, formatSeconds(l.oldestPendingSeconds), formatSeconds(l.limitSeconds), l.behind ? 'BEHIND' : 'ok'], widths),
+    ),
+  ];
+}
+
 async function printStatus(): Promise<number> {
   const config = loadConfig();
   registerSecrets(config.secrets);
   const source = openSupabaseSource(config, { allowExitOnIdle: true });
   try {
-    const progress = await syncProgress(source, { tokenLogWindowDays: config.sync.tokenLogWindowDays });
-    const lines = progress.map((p) => `${p.dataset.padEnd(28)}${String(p.rows).padStart(10)}${String(p.synced).padStart(10)}${String(p.rows - p.synced).padStart(10)}`);
-    process.stdout.write([`${'dataset'.padEnd(28)}${'rows'.padStart(10)}${'in Notion'.padStart(10)}${'to write'.padStart(10)}`, ...lines].join('\n') + '\n');
+    // No limit: exact whatever the size; the work grows with the backlog, not with history.
+    const report = await readBacklog(source, { tokenLogWindowDays: config.sync.tokenLogWindowDays });
+    const lanes = laneBacklogs(report, config.sync.laneMaxLagMs);
+    const warnings = [...laneWarnings(lanes), ...failedWarnings(lanes)];
+    const lines = [...datasetTable(report), '', ...laneTable(lanes), ...(warnings.length > 0 ? ['', ...warnings.map((w) => `warning: ${w}`)] : [])];
+    process.stdout.write(`${lines.join('\n')}\n`);
     return EXIT_OK;
   } finally {
     await source.close();

@@ -12,18 +12,21 @@ Read-only checks for CI and operations, one line each (✓ or ✗, with the fix)
   redis     reachable; version 6.2+; maxmemory-policy noeviction
   notion    token; parent page shared; each database, property type and view
             against the catalogue
+  sync      per lane (alerts, rollups, logs): the oldest change not yet in Notion
+            within LANE_MAX_LAG_*_MS, and no row failed for good; otherwise a
+            warning (!) with the fix, which does not change the exit code
 
 Options:
-  --only GROUPS     comma-separated subset of supabase,redis,notion (config always runs)
+  --only GROUPS     comma-separated subset of supabase,redis,notion,sync (config always runs)
   --json            one JSON document instead of lines
   --env-file PATH   settings from this file, over the environment and .env files
                     (e.g. .env.demo, which npm run demo writes)
   -h, --help        show this help
 
-Exit codes: 0 every selected check passed, 1 a check failed, 2 bad usage.
+Exit codes: 0 every selected check passed (warnings included), 1 a check failed, 2 bad usage.
 `;
 
-const TITLES: Record<CheckGroup, string> = { config: 'Configuration', supabase: 'Supabase', redis: 'Redis', notion: 'Notion' };
+const TITLES: Record<CheckGroup, string> = { config: 'Configuration', supabase: 'Supabase', redis: 'Redis', notion: 'Notion', sync: 'Sync lanes' };
 
 function parseGroups(only: string | undefined): CheckGroup[] | undefined {
   if (!only) return [...CHECK_GROUPS];
@@ -39,11 +42,13 @@ function printLines(results: CheckResult[]): void {
       group = r.group;
       process.stdout.write(`${TITLES[group]}\n`);
     }
-    process.stdout.write(`  ${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}\n`);
-    if (!r.ok && r.fix) process.stdout.write(`      fix: ${r.fix}\n`);
+    process.stdout.write(`  ${!r.ok ? '✗' : r.warning ? '!' : '✓'} ${r.name}: ${r.detail}\n`);
+    if ((!r.ok || r.warning) && r.fix) process.stdout.write(`      fix: ${r.fix}\n`);
   }
   const failed = results.filter((r) => !r.ok).length;
-  process.stdout.write(failed === 0 ? `all ${results.length} checks passed\n` : `${failed} of ${results.length} checks failed\n`);
+  const warned = results.filter((r) => r.warning).length;
+  const warnings = warned === 0 ? '' : `, ${warned} with a warning`;
+  process.stdout.write(failed === 0 ? `all ${results.length} checks passed${warnings}\n` : `${failed} of ${results.length} checks failed${warnings}\n`);
 }
 
 await runCommand({
@@ -53,7 +58,7 @@ await runCommand({
   async run(values) {
     const groups = parseGroups(values.only);
     if (!groups) {
-      process.stderr.write(`verify: --only takes a comma-separated subset of supabase,redis,notion, got "${values.only}"\n`);
+      process.stderr.write(`verify: --only takes a comma-separated subset of supabase,redis,notion,sync, got "${values.only}"\n`);
       return EXIT_USAGE;
     }
     const env = readEnvironment(process.cwd(), process.env, values['env-file']);

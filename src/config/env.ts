@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { DATASETS, notionIdVariables, type Dataset } from '../datasets.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { parseNotionId } from '../notion/ids.js';
+import type { Lane } from '../sync/lanes.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -129,6 +130,10 @@ const envSchema = z.object({
     .string()
     .refine((v) => hasProtocol(v, ['https:', 'http:']), 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…')
     .optional(),
+  // How old a lane's oldest unsynced change may get before verify and /readyz say it cannot keep up.
+  LANE_MAX_LAG_ALERTS_MS: milliseconds('e.g. 60000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 60000').default(60_000),
+  LANE_MAX_LAG_ROLLUPS_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
+  LANE_MAX_LAG_LOGS_MS: milliseconds('e.g. 900000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 900000').default(900_000),
   TOKEN_LOG_WINDOW_DAYS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')
@@ -184,6 +189,8 @@ export interface SyncConfig {
   intervalMs: number;
   /** A run holds its dataset's lease this long, renewed as it goes; a killed run blocks others at most this long. */
   leaseTtlMs: number;
+  /** Per lane, how long its oldest unsynced change may wait before the lane counts as not keeping up. */
+  laneMaxLagMs: Readonly<Record<Lane, number>>;
 }
 
 export interface WorkerConfig {
@@ -344,7 +351,8 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
         }),
       ) as Record<Dataset, NotionIds>,
     },
-    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS },
+    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS,
+      laneMaxLagMs: { alerts: e.LANE_MAX_LAG_ALERTS_MS, rollups: e.LANE_MAX_LAG_ROLLUPS_MS, logs: e.LANE_MAX_LAG_LOGS_MS } },
     reporting: {
       rollupIntervalMs: e.ROLLUP_INTERVAL_MS,
       budgetIntervalMs: e.BUDGET_INTERVAL_MS,

@@ -113,6 +113,31 @@ export interface SyncProgress {
   synced: number;
 }
 
+/** What the sync still has to write for a dataset, counted at the cost of the backlog (see *_sync_backlog.sql). */
+export interface SyncBacklog {
+  dataset: SyncDataset;
+  /** Changes not yet in Notion: `changes` + `deletes`. */
+  pending: number;
+  /** Rows after the checkpoint whose page does not hold their content (in scope: raw logs inside the window). */
+  changes: number;
+  /** Deleted rows whose page is still live. */
+  deletes: number;
+  /** Rows the sync gave up on (refused by Notion, or invalid) and that are still not written. */
+  failed: number;
+  /** updated_at (or deletion time) of the oldest pending change; null when none is pending. */
+  oldestPendingAt: string | null;
+  /** updated_at of the oldest failed row; null when none failed. */
+  oldestFailedAt: string | null;
+  /** The count stopped at the limit: there are at least `changes` changes (the oldest is still exact). */
+  capped: boolean;
+}
+
+export interface SyncBacklogReport {
+  /** The database clock when the count started: ages are measured from it. */
+  asOf: string;
+  datasets: SyncBacklog[];
+}
+
 /** Local days, YYYY-MM-DD, both ends included. */
 export interface DayRange {
   from: string;
@@ -154,6 +179,12 @@ export interface SupabaseSource {
   syncChanges(dataset: SyncDataset, after: KeysetCursor | null, options?: SyncChangesOptions): Promise<SyncChangesPage>;
   /** Per dataset: rows in scope, and rows whose page holds their current content. */
   syncProgress(datasets: readonly SyncProgressRequest[]): Promise<SyncProgress[]>;
+  /**
+   * Per dataset: what is still to be written and since when, with work that
+   * grows with the backlog, not with history. `limit` bounds the rows read
+   * after each checkpoint (default: none, exact at any size).
+   */
+  syncBacklog(datasets: readonly SyncProgressRequest[], options?: { limit?: number }): Promise<SyncBacklogReport>;
   rollupServicePerformance(range: DayRange): Promise<RollupResult>;
   rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
   /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
@@ -184,6 +215,22 @@ export interface SourceDefaults {
   /** Time zone for days and months when a call does not name one. */
   timezone: string;
 }
+
+const syncBacklogResult = z.object({
+  as_of: z.string(),
+  datasets: z.array(
+    z.object({
+      dataset: z.enum(SYNC_DATASET_NAMES),
+      pending: z.number().int(),
+      changes: z.number().int(),
+      deletes: z.number().int(),
+      failed: z.number().int(),
+      oldest_pending_at: z.string().nullable(),
+      oldest_failed_at: z.string().nullable(),
+      capped: z.boolean(),
+    }),
+  ),
+});
 
 const editArgs = (e: NotionEdit) => ({ row_id: e.rowId, page_id: e.pageId, editor: e.editor, edited_at: e.editedAt });
 
@@ -261,6 +308,35 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         },
         z.array(z.object({ dataset: z.enum(SYNC_DATASET_NAMES), rows: z.number().int(), synced: z.number().int() })),
       ),
+
+    async syncBacklog(datasets, options = {}) {
+      const report = await call(
+        'tokensync_sync_backlog',
+        {
+          p_datasets: datasets.map((d) => ({
+            dataset: d.dataset,
+            columns: [...d.columns],
+            salt: d.salt,
+            created_after: d.createdAfter?.toISOString() ?? null,
+          })),
+          p_limit: options.limit ?? null,
+        },
+        syncBacklogResult,
+      );
+      return {
+        asOf: report.as_of,
+        datasets: report.datasets.map((d) => ({
+          dataset: d.dataset,
+          pending: d.pending,
+          changes: d.changes,
+          deletes: d.deletes,
+          failed: d.failed,
+          oldestPendingAt: d.oldest_pending_at,
+          oldestFailedAt: d.oldest_failed_at,
+          capped: d.capped,
+        })),
+      };
+    },
 
     rollupServicePerformance: rollup('tokensync_rollup_service_performance'),
     rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),

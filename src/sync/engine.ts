@@ -292,6 +292,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     private async writeChanges(changes: RowChange[]): Promise<number | undefined> {
       const ids = await this.writingIds();
       if (this.rewriteAll) return undefined;
+      const failedBefore = this.summary.failed.length;
       const writes: Write[] = [];
       changes.forEach((change, index) => {
         const row = prepareRow(this.definition, change.row, ids);
@@ -331,7 +332,14 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         }
       });
       await state.record(this.dataset, synced);
+      await this.noteGivenUp(this.summary.failed.slice(failedBefore));
       return firstRetryable;
+    }
+
+    /** Rows that failed for good are left behind by the checkpoint: the backlog must still count them. */
+    private async noteGivenUp(failures: RowFailure[]): Promise<void> {
+      const givenUp = failures.filter((f): f is RowFailure & { key: string } => !f.retryable && f.key !== null);
+      await state.noteFailures(this.dataset, givenUp.map((f) => ({ key: f.key, reason: f.reason })));
     }
 
     /** Creates whose answer was lost are looked up in Notion (by Supabase ID); a page found is updated instead. */

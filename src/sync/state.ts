@@ -89,6 +89,11 @@ export interface SyncState {
    * as reset() does (a deleted property's values come back only by rewriting).
    */
   noteProperties(dataset: Dataset, fingerprint: string): Promise<boolean>;
+  /**
+   * Records rows the sync gave up on (the checkpoint moves past them), so the
+   * backlog still counts them until they are written (tokensync_sync_backlog).
+   */
+  noteFailures(dataset: Dataset, failures: readonly { key: string; reason: string }[]): Promise<void>;
 }
 
 export function createSyncState(transport: SqlFunctionTransport): SyncState {
@@ -163,5 +168,11 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
 
     noteProperties: (dataset, fingerprint) =>
       call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint }, z.boolean()),
+
+    async noteFailures(dataset, failures) {
+      if (failures.length === 0) return;
+      const payload = failures.map((f) => ({ key: f.key, reason: f.reason }));
+      await call('tokensync_sync_note_failures', { p_dataset: dataset, p_rows: payload }, z.number());
+    },
   };
 }

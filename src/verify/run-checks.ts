@@ -13,6 +13,7 @@ import { checkNotion } from './notion.js';
 import { checkRedis } from './redis.js';
 import { connectOnce } from '../worker/redis-tools.js';
 import { checkSupabase, expectedSchema } from './supabase.js';
+import { checkSync } from './sync.js';
 
 export interface RunChecksOptions {
   groups: readonly CheckGroup[];
@@ -42,6 +43,18 @@ async function supabaseGroup(config: Config, overrides: SourceOverrides | undefi
   const source = openSupabaseSource(config, overrides);
   try {
     return await checkSupabase(source, await expectedSchema());
+  } finally {
+    await source.close();
+  }
+}
+
+async function syncGroup(config: Config, overrides: SourceOverrides | undefined): Promise<CheckResult[]> {
+  if (!config.sourceTransport) {
+    return [fail('sync', 'configuration', 'no database configured', 'set DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY')];
+  }
+  const source = openSupabaseSource(config, overrides);
+  try {
+    return await checkSync(source, config);
   } finally {
     await source.close();
   }
@@ -82,5 +95,6 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckResult[
   if (options.groups.includes('supabase')) results.push(...(await supabaseGroup(config, options.sourceOverrides)));
   if (options.groups.includes('redis')) results.push(...(await redisGroup(config, options.redisTimeoutMs ?? REDIS_TIMEOUT_MS)));
   if (options.groups.includes('notion')) results.push(...(await notionGroup(config)));
+  if (options.groups.includes('sync')) results.push(...(await syncGroup(config, options.sourceOverrides)));
   return results;
 }

@@ -9,6 +9,11 @@ export interface HealthServerOptions {
   registry: Registry;
   /** Resolves with the problems that keep the worker from working; empty when ready. */
   readiness: () => Promise<string[]>;
+  /**
+   * Conditions worth a look that do not make the worker unready (a lane that
+   * does not keep up): listed after the status line as `warning: …`.
+   */
+  warnings?: () => Promise<string[]>;
   /** Answers POST /notion/webhook with the raw body and the signature header. */
   notionWebhook?: (body: string, signature: string | undefined) => Promise<{ status: number; body: string }>;
 }
@@ -51,8 +56,13 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     if (req.method !== 'GET') return send(405, 'method not allowed\n');
     if (path === '/healthz') return send(200, 'ok\n');
     if (path === '/readyz') {
-      options.readiness().then(
-        (problems) => (problems.length === 0 ? send(200, 'ready\n') : send(503, `${problems.join('\n')}\n`)),
+      // A warning that cannot be read is not a reason to be unready.
+      const warnings = (options.warnings?.() ?? Promise.resolve([])).catch(() => []);
+      Promise.all([options.readiness(), warnings]).then(
+        ([problems, warned]) => {
+          const lines = [...(problems.length === 0 ? ['ready'] : problems), ...warned.map((w) => `warning: ${w}`)];
+          send(problems.length === 0 ? 200 : 503, `${lines.join('\n')}\n`);
+        },
         (error: unknown) => send(503, `${String(error)}\n`),
       );
       return;

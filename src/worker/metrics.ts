@@ -2,6 +2,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { PASS_COUNTS, type PassSummary } from '../sync/engine.js';
 import type { RequestOutcome } from '../sync/notion-gateway.js';
+import type { BacklogView } from './backlog-monitor.js';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -10,8 +11,59 @@ export interface WorkerMetrics {
   recordFailedJob(queue: string): void;
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
   setCollector(collect: () => Promise<void>): void;
+  /** Where the backlog gauges read at scrape time (a cached, bounded count: see backlog-monitor.ts). */
+  setBacklogSource(read: () => Promise<BacklogView | undefined>): void;
   queueDepth: Gauge<'queue' | 'state'>;
 }
+
+type BacklogSetter<L extends string> = (gauge: Gauge<L>, view: BacklogView) => void;
+
+/**
+ * Gauges of the sync backlog. prom-client collects metrics in parallel, so each
+ * gauge reads the shared view itself (the monitor makes that one count).
+ */
+function backlogGauges(registry: Registry, read: () => Promise<BacklogView | undefined>) {
+  const gauge = <L extends string>(name: string, help: string, label: L, set: BacklogSetter<L>) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames: [label],
+      registers: [registry],
+      async collect() {
+        const view = await read();
+        if (view) set(this, view);
+      },
+    });
+  const age = (seconds: number | null) => seconds ?? 0;
+  gauge('tokensync_lane_backlog_rows', 'Changes not yet written to Notion, by lane (alerts, rollups, logs).', 'lane', (g, v) => {
+    for (const l of v.lanes) g.set({ lane: l.lane }, l.pending);
+  });
+  gauge('tokensync_lane_oldest_unsynced_seconds', 'Age of the oldest change not yet written to Notion, by lane; 0 when none.', 'lane', (g, v) => {
+    for (const l of v.lanes) g.set({ lane: l.lane }, age(l.oldestPendingSeconds));
+  });
+  gauge('tokensync_lane_failed_rows', 'Rows the sync gave up on (see the dead-letters failed set), by lane.', 'lane', (g, v) => {
+    for (const l of v.lanes) g.set({ lane: l.lane }, l.failed);
+  });
+  gauge('tokensync_lane_lag_limit_seconds', 'The configured lag limit of each lane (LANE_MAX_LAG_*_MS).', 'lane', (g, v) => {
+    for (const l of v.lanes) g.set({ lane: l.lane }, l.limitSeconds);
+  });
+  gauge('tokensync_lane_behind', '1 when the lane\'s oldest unsynced change is older than its lag limit.', 'lane', (g, v) => {
+    for (const l of v.lanes) g.set({ lane: l.lane }, l.behind ? 1 : 0);
+  });
+  gauge('tokensync_sync_backlog_rows', 'Changes not yet written to Notion, by dataset.', 'dataset', (g, v) => {
+    for (const d of v.report.datasets) g.set({ dataset: d.dataset }, d.pending);
+  });
+  gauge('tokensync_sync_oldest_unsynced_seconds', 'Age of the oldest change not yet written to Notion, by dataset; 0 when none.', 'dataset', (g, v) => {
+    for (const d of v.report.datasets) g.set({ dataset: d.dataset }, age(d.oldestPendingSeconds));
+  });
+  gauge('tokensync_sync_failed_rows', 'Rows the sync gave up on and that are still not in Notion, by dataset.', 'dataset', (g, v) => {
+    for (const d of v.report.datasets) g.set({ dataset: d.dataset }, d.failed);
+  });
+  gauge('tokensync_sync_backlog_capped', '1 when the count stopped at its limit: the backlog is at least the value shown.', 'dataset', (g, v) => {
+    for (const d of v.report.datasets) g.set({ dataset: d.dataset }, d.capped ? 1 : 0);
+  });
+}
+
 
 export function createWorkerMetrics(): WorkerMetrics {
   const registry = new Registry();
@@ -60,6 +112,8 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
   });
   void lag;
+  let backlogSource: (() => Promise<BacklogView | undefined>) | undefined;
+  backlogGauges(registry, async () => backlogSource?.());
 
   return {
     registry,
@@ -79,6 +133,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     setCollector(collect) {
       collector = collect;
+    },
+    setBacklogSource(read) {
+      backlogSource = read;
     },
   };
 }

@@ -23,6 +23,8 @@ import { answerNotionWebhook, reportingProcessor, scheduleReporting } from './re
 import { createNotionClient } from '../notion/client.js';
 import { limitedFetch } from '../notion/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
+import { failedWarnings, laneWarnings, readBacklog } from '../sync/backlog.js';
+import { BACKLOG_COUNT_LIMIT, createBacklogMonitor } from './backlog-monitor.js';
 
 export const READINESS_TIMEOUT_MS = 2000;
 /** A Redis that does not answer at start is most likely a wrong REDIS_URL: say so rather than wait forever. */
@@ -92,13 +94,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
   const reportingTransport = openTransport(config);
+  const reportingSource = createSupabaseSource(reportingTransport, { timezone: config.reportTimezone });
   const reportingQueue = new Queue(REPORTING_QUEUE, { connection: producer, prefix });
   await scheduleReporting(reportingQueue, config, log);
   const reportingWorker = new Worker(
     REPORTING_QUEUE,
     reportingProcessor({
       config,
-      source: createSupabaseSource(reportingTransport, { timezone: config.reportTimezone }),
+      source: reportingSource,
       notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limiter) }),
       redis: producer,
       logger: log.child({ queue: REPORTING_QUEUE }),
@@ -130,6 +133,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     }
   });
 
+  // Per lane, what is still to be written and since when: for /metrics and /readyz.
+  const backlog = createBacklogMonitor({
+    count: () => readBacklog(reportingSource, { tokenLogWindowDays: config.sync.tokenLogWindowDays, limit: BACKLOG_COUNT_LIMIT }),
+    limitsMs: config.sync.laneMaxLagMs,
+    logger: log,
+  });
+  metrics.setBacklogSource(() => backlog.current());
+
   let http: HealthServer;
   try {
     http = await startHealthServer({
@@ -143,6 +154,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         await withTimeout(opened.ping(), READINESS_TIMEOUT_MS, 'database').catch((e: unknown) => problems.push(`database: ${String(e)}`));
         if (!syncWorker.isRunning()) problems.push('worker: not running');
         return problems;
+      },
+      // A lane behind is reported, not unready: the worker still serves the other
+      // lanes, and taking it out of rotation or restarting it would not help.
+      warnings: async () => {
+        const view = await backlog.current({ maxWaitMs: READINESS_TIMEOUT_MS });
+        return view ? [...laneWarnings(view.lanes), ...failedWarnings(view.lanes)] : [];
       },
     });
   } catch (error) {

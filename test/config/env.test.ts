@@ -35,7 +35,10 @@ describe('loadConfig', () => {
         envFile: '.env.local',
         recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
       },
-      sync: { notionRequestsPerSecond: 3, tokenLogWindowDays: 30, settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000 },
+      sync: {
+        notionRequestsPerSecond: 3, tokenLogWindowDays: 30, settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000,
+        laneMaxLagMs: { alerts: 60_000, rollups: 300_000, logs: 900_000 },
+      },
       worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
       reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined },
       secrets: [],
@@ -100,6 +103,8 @@ describe('loadConfig', () => {
     ['BUDGET_CHECK_CACHE_TTL_MS', { BUDGET_CHECK_CACHE_TTL_MS: '-1' }, /must be a whole number of milliseconds/],
     ['BUDGET_CHECK_TIMEOUT_MS', { BUDGET_CHECK_TIMEOUT_MS: '0' }, /must be more than 0/],
     ['BUDGET_CHECK_TIMEOUT_MS', { BUDGET_CHECK_TIMEOUT_MS: '1.5' }, /whole number of milliseconds/],
+    ['LANE_MAX_LAG_ALERTS_MS', { LANE_MAX_LAG_ALERTS_MS: '1m' }, /whole number of milliseconds, e\.g\. 60000/],
+    ['LANE_MAX_LAG_LOGS_MS', { LANE_MAX_LAG_LOGS_MS: '500' }, /must be at least 1000/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /info/],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, /json/],
   ])('names %s and what a valid value looks like', (variable, env, problem) => {

@@ -65,11 +65,26 @@ describe('npm run sync', () => {
     expect(backfill.stdout).toMatch(/^token_usage_logs\s+2\s+0\s+2\s+0\s+0\s+0$/m);
     expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
 
-    // --status reads how far it is: one changed row is one to write.
+    // --status says exactly what waits: one changed row is one to write, per dataset and per lane.
     await h.db.pool.query(`update token_usage_logs set model = 'o3' where id = $1`, [logs[0]!.id]);
     const status = await cli(['--status']);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^token_usage_logs\s+2\s+1\s+1$/m);
+    expect(status.stdout).toMatch(/^token_usage_logs\s+logs\s+1\s+0\s+\d+s$/m);
+    expect(status.stdout).toMatch(/^cost_alerts\s+alerts\s+0\s+0\s+-$/m);
+    expect(status.stdout).toMatch(/^logs\s+1\s+0\s+\d+s\s+15m 00s\s+ok$/m);
+    expect(status.stdout).toMatch(/^alerts\s+0\s+0\s+-\s+1m 00s\s+ok$/m);
+    expect(status.stdout).not.toMatch(/warning/);
+
+    // Past the lane's limit, the lane is named as behind (the row waits until the clock passes 1 s).
+    let behind = await cli(['--status'], { LANE_MAX_LAG_LOGS_MS: '1000' });
+    for (let i = 0; i < 10 && !/BEHIND/.test(behind.stdout); i++) behind = await cli(['--status'], { LANE_MAX_LAG_LOGS_MS: '1000' });
+    expect(behind.code).toBe(0);
+    expect(behind.stdout).toMatch(/^logs\s+1\s+0\s+\d+s\s+1s\s+BEHIND$/m);
+    expect(behind.stdout).toMatch(/^warning: lane logs is behind: its oldest unsynced change waited \d+s \(limit 1s\), 1 row to write$/m);
+
+    const synced = await cli(['--once', '--dataset', 'token_usage_logs']);
+    expect(synced.code).toBe(0);
+    expect((await cli(['--status'])).stdout).toMatch(/^token_usage_logs\s+logs\s+0\s+0\s+-$/m);
   });
 
   it('exits 1 and names the dataset when one cannot be synced, after syncing the others', async () => {

@@ -129,6 +129,47 @@ describe('verify finds what is wrong and says how to fix it', () => {
     expect(writes()).toBe(0);
   });
 
+  it('a lane that cannot keep up: a warning with the fix, not a failure', async () => {
+    const healthy = await runChecks({ groups: ['sync'], env: { DATABASE_URL: db.url } });
+    expect(healthy.filter((r) => r.group === 'sync')).toEqual(
+      ['alerts', 'rollups', 'logs'].map((lane) => expect.objectContaining({ name: `lane ${lane}`, ok: true, detail: 'nothing to write' })),
+    );
+    expect(healthy.some((r) => r.warning)).toBe(false);
+
+    // Three raw logs waiting an hour (never synced: no checkpoint), past the 15-minute limit.
+    const { rows } = await db.pool.query(`insert into token_usage_logs (request_id, created_at, organization_id, user_id, session_id, tier,
+        service_type, provider, model, prompt_tokens, completion_tokens, latency_ms, success)
+      select gen_random_uuid()::text, now(), 'mvp', 'user-1', 'session-1', 'tier_1', 'workflow', 'openai', 'gpt-4o', 10, 5, 100, true
+        from generate_series(1, 3) returning id`);
+    const client = await db.pool.connect();
+    try {
+      await client.query('set session_replication_role = replica'); // keeps the trigger from setting updated_at
+      await client.query(`update token_usage_logs set updated_at = now() - interval '1 hour' where id = any($1)`, [rows.map((r) => r.id)]);
+    } finally {
+      await client.query('reset session_replication_role');
+      client.release();
+    }
+    try {
+      const results = await runChecks({ groups: ['sync'], env: { DATABASE_URL: db.url } });
+      expect(failures(results)).toEqual([]);
+      expect(results.find((r) => r.name === 'lane logs')).toMatchObject({
+        ok: true,
+        warning: true,
+        detail: expect.stringMatching(/^behind: 3 to write, oldest waiting 1h 0\dm \(limit 15m 00s\)$/),
+        fix: expect.stringContaining('npm run worker'),
+      });
+      expect(results.find((r) => r.name === 'lane alerts')).toMatchObject({ ok: true, detail: 'nothing to write' });
+
+      // A longer limit: the lane keeps up.
+      const relaxed = await runChecks({ groups: ['sync'], env: { DATABASE_URL: db.url, LANE_MAX_LAG_LOGS_MS: '7200000' } });
+      expect(relaxed.find((r) => r.name === 'lane logs')).toMatchObject({ ok: true, detail: expect.stringMatching(/^keeps up: 3 to write/) });
+      expect(relaxed.find((r) => r.name === 'lane logs')?.warning).toBeUndefined();
+    } finally {
+      await db.pool.query('delete from token_usage_logs where id = any($1)', [rows.map((r) => r.id)]);
+      await db.pool.query('truncate tokensync.sync_tombstones');
+    }
+  });
+
   it('missing Notion settings and a bad variable', async () => {
     const results = await runChecks({ groups: ['notion'], env: {} });
     expect(failures(results)).toEqual(['notion/configuration: NOTION_TOKEN and NOTION_PARENT_PAGE_ID not set']);
@@ -156,5 +197,20 @@ describe('npm run verify', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, checks: expect.arrayContaining([expect.objectContaining({ group: 'redis', ok: false })]) });
 
     expect((await cli(['--only', 'postgres'], {})).code).toBe(2);
+  }, 30_000);
+
+  it('prints a lane behind as a warning with its fix, and still exits 0', async () => {
+    await db.pool.query(`insert into token_usage_logs (request_id, created_at, organization_id, user_id, session_id, tier,
+        service_type, provider, model, prompt_tokens, completion_tokens, latency_ms, success)
+      values (gen_random_uuid()::text, now(), 'mvp', 'user-1', 'session-1', 'tier_1', 'workflow', 'openai', 'gpt-4o', 10, 5, 100, true)`);
+    // The row waits until the clock has passed the 1 s limit.
+    let lanes = await cli(['--only', 'sync'], { DATABASE_URL: db.url, LANE_MAX_LAG_LOGS_MS: '1000' });
+    for (let i = 0; i < 10 && !/ ! lane logs/.test(lanes.stdout); i++) lanes = await cli(['--only', 'sync'], { DATABASE_URL: db.url, LANE_MAX_LAG_LOGS_MS: '1000' });
+    expect(lanes.code).toBe(0);
+    expect(lanes.stdout).toMatch(/^Sync lanes$/m);
+    expect(lanes.stdout).toMatch(/^ {2}✓ lane alerts: nothing to write$/m);
+    expect(lanes.stdout).toMatch(/^ {2}! lane logs: behind: 1 to write, oldest waiting \d+s \(limit 1s\)$/m);
+    expect(lanes.stdout).toMatch(/^ {6}fix: make sure npm run worker is running/m);
+    expect(lanes.stdout).toMatch(/^all 4 checks passed, 1 with a warning$/m);
   }, 30_000);
 });
