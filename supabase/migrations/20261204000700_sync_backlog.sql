@@ -126,7 +126,8 @@ begin
         from (
           select t.updated_at,
                  case when $3::timestamptz is not null and t.created_at < $3 then false
-                      when s.page_id is null or s.trashed_at is not null then true
+                      -- An evicted row (a page budget left it out) waits only when it changed.
+                      when (s.page_id is null and s.evicted_at is null) or s.trashed_at is not null then true
                       else s.hash is distinct from %s end as changed
             from (select * from %s t where %s %s) t
             left join tokensync.notion_sync_state s on s.dataset = $6 and s.key = t.id) d
@@ -150,7 +151,7 @@ begin
          where f.dataset = $6
            and (t.updated_at, t.id) <= ($1, $2)
            and not coalesce($3::timestamptz is not null and t.created_at < $3, false)
-           and (s.page_id is null or s.trashed_at is not null or s.hash is distinct from %s)
+           and ((s.page_id is null and s.evicted_at is null) or s.trashed_at is not null or s.hash is distinct from %s)
       $sql$, v_relation, v_hash)
         into v_failed
         using v_after_at, v_after_id, (v_item ->> 'created_after')::timestamptz, null, coalesce(v_item ->> 'salt', ''), v_dataset;
