@@ -57,7 +57,14 @@ export type DayRollups = z.output<typeof dayRollupsResult>;
 
 export const purgeResult = z
   .object({ deleted: z.number().int(), tombstones: z.number().int(), cutoff: timestamp, horizon: timestamp, has_more: z.boolean() })
-  .transform((r) => ({ deleted: r.deleted, tombstones: r.tombstones, cutoff: r.cutoff, horizon: r.horizon, hasMore: r.has_more }));
+  // Instants as ISO strings, whichever transport rendered them.
+  .transform((r) => ({
+    deleted: r.deleted,
+    tombstones: r.tombstones,
+    cutoff: new Date(r.cutoff).toISOString(),
+    horizon: new Date(r.horizon).toISOString(),
+    hasMore: r.has_more,
+  }));
 export type PurgeResult = z.output<typeof purgeResult>;
 
 export const compactResult = z.object({ merged_rows: z.number().int() });
