@@ -68,7 +68,8 @@ export async function insertLogs(client: pg.Client, count: number, options: Inse
   const spanMinutes = Math.max(1, Math.floor(options.minutes ?? (options.days ?? 29) * 1440));
   const bulk = options.bulk === true && (await isSuperuser(client));
   const rebuild = bulk ? await dropSecondaryIndexes(client) : [];
-  if (bulk) await client.query(`set session_replication_role = replica`);
+  // Memory to sort in when the indexes are built again.
+  if (bulk) await client.query(`set session_replication_role = replica; set maintenance_work_mem = '512MB'`);
   try {
     for (let start = 0; start < count; start += CHUNK) {
       const size = Math.min(CHUNK, count - start);
@@ -78,6 +79,7 @@ export async function insertLogs(client: pg.Client, count: number, options: Inse
   } finally {
     if (bulk) await client.query(`reset session_replication_role`);
     for (const definition of rebuild) await client.query(definition);
+    if (bulk) await client.query(`reset maintenance_work_mem`);
   }
   if (count > CHUNK) process.stdout.write('\n');
   await client.query('analyze public.token_usage_logs');

@@ -204,6 +204,11 @@ $$;
 -- them per call (null: all). Marks that touch only closed days are dropped.
 -- Returns {days, hours, skipped_closed_days, has_more, services, workflows,
 -- daily_costs}; has_more says that open days were left for the next call.
+--
+-- JIT is off for the claim and the rollups it runs: the planner estimates a
+-- day's rows from the whole table's statistics, so with long history it would
+-- compile every query of a claim that reads one day, a cost that grows with
+-- history and never pays back on a day's rows.
 create or replace function public.tokensync_rollup_changed(
   p_timezone text default 'UTC',
   p_max_days integer default 31
@@ -212,6 +217,7 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
 as $$
 declare
   v_horizon  timestamptz;
@@ -278,6 +284,7 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
 as $$
 declare
   v_horizon timestamptz;

@@ -61,6 +61,7 @@ returns jsonb
 language plpgsql
 volatile
 set search_path = ''
+set jit = off
 as $$
 declare
   v_cutoff     timestamptz;
