@@ -23,32 +23,83 @@ const CHUNK = 100_000;
 /**
  * Realistic spread: 4 services, 6 models, 2,000 users, 50,000 sessions, 5
  * workflows of 3 steps, 3% failures, created over the last `days` days.
+ * Totals are given (what the fill-totals trigger would compute), so the rows
+ * are complete even where triggers are skipped (InsertLogsOptions.withoutTriggers).
  */
 const INSERT_LOGS = `
   insert into public.token_usage_logs
     (request_id, created_at, organization_id, user_id, session_id, tier, service_type, workflow_id, workflow_step,
-     provider, model, prompt_tokens, completion_tokens, input_cost, output_cost, latency_ms, success, metadata)
+     provider, model, prompt_tokens, completion_tokens, total_tokens, input_cost, output_cost, total_cost, latency_ms, success, metadata)
   select $4 || g,
-         $2::timestamptz - (g % ($3 * 1440)) * interval '1 minute',
+         $2::timestamptz - (g % $3) * interval '1 minute',
          'mvp', 'user-' || (g % 2000), 'session-' || (g % 50000), 'tier_' || (1 + g % 3),
          (array['1:1_conversation','virtual_panel','workflow','solution_builder'])[1 + g % 4],
          case when g % 4 = 2 then 'wf-' || (g % 5) end,
          case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
          'openai', (array['gpt-4o','gpt-4o-mini','o3','gpt-4.1','gpt-4.1-mini','o4-mini'])[1 + g % 6],
-         200 + g % 4000, 50 + g % 900, (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001,
+         200 + g % 4000, 50 + g % 900, 250 + g % 4000 + g % 900,
+         (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001, (200 + g % 4000) * 0.0000025 + (50 + g % 900) * 0.00001,
          100 + (g * 7919) % 5000, g % 33 <> 0, jsonb_build_object('feature', 'bench', 'n', g % 7)
     from generate_series($1::bigint, $1::bigint + $5 - 1) g`;
 
-/** Inserts `count` usage logs created over the last `days` days, in chunks; reports progress on stdout. */
-export async function insertLogs(client: pg.Client, count: number, options: { days?: number; prefix?: string; label?: string } = {}): Promise<void> {
-  const now = new Date().toISOString();
-  for (let start = 0; start < count; start += CHUNK) {
-    const size = Math.min(CHUNK, count - start);
-    await client.query(INSERT_LOGS, [start, now, options.days ?? 29, options.prefix ?? 'bench-', size]);
-    if (count > CHUNK) process.stdout.write(`  ${options.label ?? 'bench'}: generated ${(start + size).toLocaleString('en-US')} logs\r`);
+export interface InsertLogsOptions {
+  /** Created over this many days up to `end` (default 29)… */
+  days?: number;
+  /** …or over this many minutes up to `end`. */
+  minutes?: number;
+  /** The newest row's created_at (default now). */
+  end?: Date;
+  prefix?: string;
+  label?: string;
+  /**
+   * Bulk history for a benchmark that measures something else, loaded as a
+   * bulk load is: the rows skip every trigger (session_replication_role =
+   * replica, superuser only), so no spend bucket, rollup mark or tombstone
+   * follows them; and the secondary indexes are dropped first and built again
+   * after (a sort per index instead of millions of random inserts). Plain
+   * inserts where the role may not.
+   */
+  bulk?: boolean;
+}
+
+/** Inserts `count` usage logs created over the `days` (or `minutes`) before `end`, in chunks; reports progress on stdout. */
+export async function insertLogs(client: pg.Client, count: number, options: InsertLogsOptions = {}): Promise<void> {
+  const end = (options.end ?? new Date()).toISOString();
+  const spanMinutes = Math.max(1, Math.floor(options.minutes ?? (options.days ?? 29) * 1440));
+  const bulk = options.bulk === true && (await isSuperuser(client));
+  const rebuild = bulk ? await dropSecondaryIndexes(client) : [];
+  // Memory to sort in when the indexes are built again.
+  if (bulk) await client.query(`set session_replication_role = replica; set maintenance_work_mem = '512MB'`);
+  try {
+    for (let start = 0; start < count; start += CHUNK) {
+      const size = Math.min(CHUNK, count - start);
+      await client.query(INSERT_LOGS, [start, end, spanMinutes, options.prefix ?? 'bench-', size]);
+      if (count > CHUNK) process.stdout.write(`  ${options.label ?? 'bench'}: generated ${(start + size).toLocaleString('en-US')} logs\r`);
+    }
+  } finally {
+    if (bulk) await client.query(`reset session_replication_role`);
+    for (const definition of rebuild) await client.query(definition);
+    if (bulk) await client.query(`reset maintenance_work_mem`);
   }
   if (count > CHUNK) process.stdout.write('\n');
   await client.query('analyze public.token_usage_logs');
+}
+
+/** Drops the indexes of token_usage_logs that back no constraint; returns the statements that build them again. */
+async function dropSecondaryIndexes(client: pg.Client): Promise<string[]> {
+  const { rows } = await client.query<{ name: string; definition: string }>(
+    `select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
+       from pg_index i
+      where i.indrelid = 'public.token_usage_logs'::regclass
+        and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid)`,
+  );
+  for (const row of rows) await client.query(`drop index ${row.name}`);
+  return rows.map((row) => row.definition);
+}
+
+async function isSuperuser(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query(`select rolsuper from pg_roles where rolname = current_user`);
+  return rows[0]?.rolsuper === true;
 }
 
 /** Cost alerts and daily service metrics: a backlog in other datasets, so several workers write at once. */

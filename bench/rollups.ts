@@ -1,12 +1,15 @@
 /**
  * DESIGN §5: rollups over 1,000,000 logs in ≤ 3 s. Also what the reporting jobs
  * will pay on the same data: the rerun of the rollups (nothing changes), the
- * concurrent refresh of the four materialized views, compaction of the hourly
- * spend buckets, budget status over every limit, and one check_user_budget call
- * (what an application pays per request).
+ * concurrent refresh of the three materialized views (no longer on the rollup
+ * job), compaction of the hourly spend buckets, budget status over every limit,
+ * and one check_user_budget call (what an application pays per request). Then,
+ * on the same database emptied, rollup maintenance flat in history
+ * (rollups-history.ts).
  */
 import pg from 'pg';
 import { insertLogs } from './fixtures.js';
+import { flatInHistoryFigures } from './rollups-history.js';
 import { figure, timed, type Benchmark, type BenchResult } from './support.js';
 
 const LOGS = 1_000_000;
@@ -66,18 +69,20 @@ export const rollupsBenchmark: Benchmark = {
         return a.changed + a.deleted + b.changed + b.deleted;
       });
       const both = service + workflow;
+      const history = await flatInHistoryFigures(client);
       return {
-        method: `${LOGS.toLocaleString('en-US')} logs over ${DAYS} days generated in SQL (4 services, 6 models, 2,000 users, 50,000 sessions, 5 workflows × 3 steps), then each step timed once from the client; check_user_budget is the median of ${BUDGET_CALLS} calls for different users. Naive rollup: delete the days and insert them again (the same aggregates).`,
+        method: `${LOGS.toLocaleString('en-US')} logs over ${DAYS} days generated in SQL (4 services, 6 models, 2,000 users, 50,000 sessions, 5 workflows × 3 steps), then each step timed once from the client; check_user_budget is the median of ${BUDGET_CALLS} calls for different users. Naive rollup: delete the days and insert them again (the same aggregates). Flat in history: ${history.method}`,
         figures: [
           figure('both rollups, 30 days (s)', both, naiveSeconds, { bar: '≤ 3', pass: both <= BAR_SECONDS }),
           figure('service performance rollup (s)', service, undefined),
           figure('workflow analytics rollup (s)', workflow, undefined),
           figure('both rollups again, nothing changed (s)', rerun, undefined),
           figure('rows rewritten by a rerun (each one a Notion write)', rerunRows, naiveRows, { digits: 0 }),
-          figure('refresh of the 4 materialized views, concurrently (s)', views, undefined),
+          figure('refresh of the 3 materialized views, concurrently (s)', views, undefined),
           figure('spend buckets compacted after 10 insert statements (s)', compaction, undefined),
           figure('budget status, every limit (s)', status, undefined),
           figure('check_user_budget, median call (ms)', checks[Math.floor(BUDGET_CALLS / 2)]! * 1000, undefined, { digits: 1 }),
+          ...history.figures,
         ],
       };
     } finally {

@@ -4,7 +4,8 @@ import { createLogger } from '../src/logging/logger.js';
 import { formatMicros } from '../src/sdk/money.js';
 import { createPriceBook } from '../src/sdk/pricing/price-book.js';
 import { DEFAULT_RECOST_BATCH_SIZE, recost, type RecostSummary, type RecostTotals } from '../src/sdk/recost.js';
-import { openTransport } from '../src/supabase/source.js';
+import { runRollupJob } from '../src/jobs/reporting.js';
+import { createSupabaseSource, openTransport } from '../src/supabase/source.js';
 import { createUsageStore } from '../src/supabase/usage-store.js';
 
 const HELP = `Usage: npm run recost -- --from DATE [options]
@@ -14,6 +15,8 @@ change: each row is priced as of its own created_at, from model_pricing
 overrides and the price catalogue (@pydantic/genai-prices), and only rows whose
 costs differ are written. Rows whose costs the application gave itself
 (metadata.pricing.source = 'given') are left as they are. Reads in keyset pages.
+Then the rollups of every day whose costs changed are brought up to date
+(what the worker's rollup job would do on its next run).
 
 Options:
   --from DATE        rows created at or after DATE (YYYY-MM-DD, UTC midnight, or an ISO instant) (required)
@@ -122,6 +125,12 @@ await runCommand({
         },
       });
       process.stdout.write(summary(result, dryRun));
+      if (!dryRun && result.changed > 0) {
+        // Triggers marked the hours of every row written; the rollups of those days follow now, not on the worker's next run.
+        const rollups = await runRollupJob(createSupabaseSource(transport, { timezone: config.reportTimezone }), { timezone: config.reportTimezone });
+        const span = rollups.days.count > 0 ? ` (${rollups.days.from} to ${rollups.days.to})` : '';
+        process.stdout.write(`Rollups: ${rollups.days.count} day${rollups.days.count === 1 ? '' : 's'} brought up to date${span}.\n`);
+      }
       return EXIT_OK;
     } finally {
       await transport.close();

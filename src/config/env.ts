@@ -60,6 +60,9 @@ const recordedNotionIds = Object.fromEntries(
   ),
 ) as Record<string, z.ZodOptional<ReturnType<typeof notionId>>>;
 
+/** Budgets, alerts and the report read up to this month and the previous one from the raw logs. */
+export const MIN_LOG_RETENTION_DAYS = 62;
+
 const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -140,6 +143,15 @@ const envSchema = z.object({
     .transform(Number)
     .refine((v) => v > 0, 'must be at least 1, e.g. 30')
     .default(30),
+  LOG_RETENTION_DAYS: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of days, e.g. 90; 0 keeps raw logs for ever')
+    .transform(Number)
+    .refine(
+      (v) => v === 0 || v >= MIN_LOG_RETENTION_DAYS,
+      `must be 0 (keep for ever) or at least ${MIN_LOG_RETENTION_DAYS}: budgets, alerts and the report read this month and the weeks before it from the raw logs`,
+    )
+    .default(90),
   ...recordedNotionIds,
 });
 
@@ -211,6 +223,8 @@ export interface ReportingConfig {
   alertWebhookUrl: string | undefined;
   /** Verification token of a Notion webhook subscription: signed events then trigger an edits poll at once. */
   notionWebhookSecret: string | undefined;
+  /** Raw usage logs older than this many days are purged (rollups and spend are kept); 0 keeps them for ever. */
+  logRetentionDays: number;
 }
 
 export interface Config {
@@ -360,6 +374,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       notionEditsIntervalMs: e.NOTION_EDITS_INTERVAL_MS,
       alertWebhookUrl: e.ALERT_WEBHOOK_URL,
       notionWebhookSecret: e.NOTION_WEBHOOK_SECRET,
+      logRetentionDays: e.LOG_RETENTION_DAYS,
     },
     worker: {
       queuePrefix: e.QUEUE_PREFIX,

@@ -3,34 +3,51 @@
  * it needs, does one thing, and returns a summary for the log line.
  */
 import type { Client } from '@notionhq/client';
-import { localDate } from '../local-time.js';
 import type { Logger } from '../logging/logger.js';
 import { publishReport } from '../report/publish.js';
-import type { SupabaseSource } from '../supabase/source.js';
+import type { RollupResult, SupabaseSource } from '../supabase/source.js';
 import { notifyAlerts, type WebhookOptions } from './alert-webhook.js';
 
-/** Late rows can still land on the previous day (clients buffer and retry). */
-export const DEFAULT_ROLLUP_LOOKBACK_DAYS = 2;
+/** Claims per run at most: 50 × 31 days rolls up four years of history on a first run. */
+export const MAX_ROLLUP_CLAIMS_PER_RUN = 50;
 
 export interface RollupJobOptions {
   timezone: string;
-  lookbackDays?: number;
-  now?: Date;
+  /** Local days per claim (default: the source's, 31). */
+  maxDaysPerClaim?: number;
 }
 
-/** Recomputes today and the days that can still change, compacts spend buckets, refreshes the views. */
+const addCounts = (a: RollupResult, b: RollupResult): RollupResult => ({ changed: a.changed + b.changed, deleted: a.deleted + b.deleted });
+
+/**
+ * Brings the day rollups up to date with the usage logs that changed since the
+ * last run (only the days they touch, whatever the history), then compacts the
+ * spend buckets. Days left over (a first run over long history) are taken up
+ * by the next run: `pending` says so.
+ */
 export async function runRollupJob(source: SupabaseSource, options: RollupJobOptions) {
-  const now = options.now ?? new Date();
-  const range = {
-    from: localDate(new Date(now.getTime() - (options.lookbackDays ?? DEFAULT_ROLLUP_LOOKBACK_DAYS) * 86_400_000), options.timezone),
-    to: localDate(now, options.timezone),
-    timezone: options.timezone,
-  };
-  const services = await source.rollupServicePerformance(range);
-  const workflows = await source.rollupWorkflowAnalytics(range);
-  const views = await source.refreshReportingViews();
+  const zero = { changed: 0, deleted: 0 };
+  const totals = { days: [] as string[], hours: 0, skippedClosedDays: 0, services: zero, workflows: zero, dailyCosts: zero, claims: 0, pending: false };
+  for (let claim = 0; claim < MAX_ROLLUP_CLAIMS_PER_RUN; claim++) {
+    const step = await source.rollupChanged({
+      timezone: options.timezone,
+      ...(options.maxDaysPerClaim ? { maxDays: options.maxDaysPerClaim } : {}),
+    });
+    totals.claims += 1;
+    totals.days.push(...step.days);
+    totals.hours += step.hours;
+    totals.skippedClosedDays += step.skippedClosedDays;
+    totals.services = addCounts(totals.services, step.services);
+    totals.workflows = addCounts(totals.workflows, step.workflows);
+    totals.dailyCosts = addCounts(totals.dailyCosts, step.dailyCosts);
+    totals.pending = step.hasMore;
+    if (!step.hasMore) break;
+  }
   const spend = await source.compactSpend();
-  return { range, services, workflows, viewsRefreshedMs: views, spendBucketsMerged: spend.merged_rows };
+  const { days, ...rest } = totals;
+  // The log line says how many days and which span, not a list of (on a first run) years of dates.
+  const sorted = [...new Set(days)].sort();
+  return { days: { count: sorted.length, from: sorted[0] ?? null, to: sorted.at(-1) ?? null }, ...rest, spendBucketsMerged: spend.merged_rows };
 }
 
 export interface BudgetJobOptions {

@@ -33,6 +33,40 @@ export const syncChangesResult = z.object({
 export const rollupResult = z.object({ changed: z.number().int(), deleted: z.number().int() });
 export type RollupResult = z.infer<typeof rollupResult>;
 
+/** What tokensync_rollup_changed / tokensync_rollup_days did, per day rollup. */
+export const dayRollupsResult = z
+  .object({
+    days: z.array(z.string()),
+    hours: z.number().int(),
+    skipped_closed_days: z.number().int(),
+    has_more: z.boolean(),
+    services: rollupResult,
+    workflows: rollupResult,
+    daily_costs: rollupResult,
+  })
+  .transform((r) => ({
+    days: r.days,
+    hours: r.hours,
+    skippedClosedDays: r.skipped_closed_days,
+    hasMore: r.has_more,
+    services: r.services,
+    workflows: r.workflows,
+    dailyCosts: r.daily_costs,
+  }));
+export type DayRollups = z.output<typeof dayRollupsResult>;
+
+export const purgeResult = z
+  .object({ deleted: z.number().int(), tombstones: z.number().int(), cutoff: timestamp, horizon: timestamp, has_more: z.boolean() })
+  // Instants as ISO strings, whichever transport rendered them.
+  .transform((r) => ({
+    deleted: r.deleted,
+    tombstones: r.tombstones,
+    cutoff: new Date(r.cutoff).toISOString(),
+    horizon: new Date(r.horizon).toISOString(),
+    hasMore: r.has_more,
+  }));
+export type PurgeResult = z.output<typeof purgeResult>;
+
 export const compactResult = z.object({ merged_rows: z.number().int() });
 
 export const refreshResult = z

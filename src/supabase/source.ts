@@ -14,6 +14,8 @@ import {
   compactResult,
   editOutcome,
   costAlert,
+  dayRollupsResult,
+  purgeResult,
   refreshResult,
   reportFigures,
   rollupResult,
@@ -22,7 +24,9 @@ import {
   type BudgetDecision,
   type BudgetUsage,
   type CostAlert,
+  type DayRollups,
   type EditOutcome,
+  type PurgeResult,
   type ReportFigures,
   type RollupResult,
   type SchemaStatus,
@@ -30,7 +34,18 @@ import {
 import { createRpcTransport } from './rpc-transport.js';
 import { callFunction, type JsonValue, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
-export type { BudgetDecision, BudgetUsage, CostAlert, EditOutcome, ReportFigures, RollupResult, SchemaStatus, SpendLeader } from './results.js';
+export type {
+  BudgetDecision,
+  BudgetUsage,
+  CostAlert,
+  DayRollups,
+  EditOutcome,
+  PurgeResult,
+  ReportFigures,
+  RollupResult,
+  SchemaStatus,
+  SpendLeader,
+} from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
@@ -145,6 +160,21 @@ export interface DayRange {
   timezone?: string;
 }
 
+export interface ChangedRollupsOptions {
+  timezone?: string;
+  /** Local days reconverged per call at most, newest first (default 31); the rest stay marked. */
+  maxDays?: number;
+}
+
+export interface PurgeOptions {
+  /** Raw logs created before the local day this many days before `at` go (at least 1). */
+  retentionDays: number;
+  timezone?: string;
+  /** Rows deleted per call at most, 1..100000 (default 5000). */
+  batchSize?: number;
+  at?: Date | string;
+}
+
 export interface BudgetCheckRequest {
   userId: string | null;
   sessionId: string | null;
@@ -187,7 +217,17 @@ export interface SupabaseSource {
   syncBacklog(datasets: readonly SyncProgressRequest[], options?: { limit?: number }): Promise<SyncBacklogReport>;
   rollupServicePerformance(range: DayRange): Promise<RollupResult>;
   rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
-  /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
+  /**
+   * Claims the hours of usage logs changed since the last claim and reconverges
+   * the local days they touch with every day rollup (services, workflows, daily
+   * costs); `hasMore` when days were left for another call.
+   */
+  rollupChanged(options?: ChangedRollupsOptions): Promise<DayRollups>;
+  /** Reconverges every day rollup over whole local days (a re-cost, a repair); days closed by retention are left alone. */
+  rollupDays(range: DayRange): Promise<DayRollups>;
+  /** Deletes one batch of raw usage logs past retention, leaving every rollup, spend bucket and alert as it is. */
+  purgeLogs(options: PurgeOptions): Promise<PurgeResult>;
+  /** Refreshes the three materialized reporting views over all history (rarely, off the hot path); milliseconds per view. */
   refreshReportingViews(): Promise<Record<string, number>>;
   /** Merges the spend-bucket deltas of closed hours (keeps budget checks fast). */
   compactSpend(): Promise<{ merged_rows: number }>;
@@ -210,6 +250,11 @@ export interface SupabaseSource {
   schemaStatus(): Promise<SchemaStatus>;
   close(): Promise<void>;
 }
+
+/** A month of days per call keeps one claim's transaction short; a backfill takes several calls. */
+export const DEFAULT_ROLLUP_MAX_DAYS = 31;
+/** Rows per purge call: short transactions beside the writers. */
+export const DEFAULT_PURGE_BATCH_SIZE = 5000;
 
 export interface SourceDefaults {
   /** Time zone for days and months when a call does not name one. */
@@ -340,6 +385,28 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
 
     rollupServicePerformance: rollup('tokensync_rollup_service_performance'),
     rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),
+
+    rollupChanged: (options = {}) =>
+      call(
+        'tokensync_rollup_changed',
+        { p_timezone: options.timezone ?? defaults.timezone, p_max_days: options.maxDays ?? DEFAULT_ROLLUP_MAX_DAYS },
+        dayRollupsResult,
+      ),
+
+    rollupDays: (range) =>
+      call('tokensync_rollup_days', { p_from: range.from, p_to: range.to, p_timezone: range.timezone ?? defaults.timezone }, dayRollupsResult),
+
+    purgeLogs: (options) =>
+      call(
+        'tokensync_purge_logs',
+        {
+          p_retention_days: options.retentionDays,
+          p_timezone: options.timezone ?? defaults.timezone,
+          p_batch_size: options.batchSize ?? DEFAULT_PURGE_BATCH_SIZE,
+          ...atArg(options.at),
+        },
+        purgeResult,
+      ),
 
     refreshReportingViews: () => call('tokensync_refresh_reporting_views', {}, refreshResult),
 

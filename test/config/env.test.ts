@@ -40,7 +40,7 @@ describe('loadConfig', () => {
         laneMaxLagMs: { alerts: 60_000, rollups: 300_000, logs: 900_000 },
       },
       worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
-      reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined },
+      reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined, logRetentionDays: 90 },
       secrets: [],
     });
   });
@@ -107,6 +107,8 @@ describe('loadConfig', () => {
     ['LANE_MAX_LAG_LOGS_MS', { LANE_MAX_LAG_LOGS_MS: '500' }, /must be at least 1000/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /info/],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, /json/],
+    ['LOG_RETENTION_DAYS', { LOG_RETENTION_DAYS: '30' }, /0 \(keep for ever\) or at least 62/],
+    ['LOG_RETENTION_DAYS', { LOG_RETENTION_DAYS: '-1' }, /whole number of days/],
   ])('names %s and what a valid value looks like', (variable, env, problem) => {
     const error = configError(env);
     expect(error.issues).toEqual([{ variable, problem: expect.stringMatching(problem) }]);

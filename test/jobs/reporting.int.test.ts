@@ -37,15 +37,31 @@ function captureLogger() {
 }
 
 describe('rollup job', () => {
-  it('recomputes today and the days that can still change, and only those', async () => {
-    const result = await runRollupJob(source, { timezone: 'UTC', now: NOW });
-    expect(result.range).toEqual({ from: '2026-11-17', to: '2026-11-19', timezone: 'UTC' });
-    expect(result.services).toEqual({ changed: 2, deleted: 0 });
-    expect(result.workflows).toEqual({ changed: 1, deleted: 0 });
+  it('rolls up exactly the days whose logs changed, however old, and nothing when nothing changed', async () => {
+    const result = await runRollupJob(source, { timezone: 'UTC' });
+    expect(result).toMatchObject({
+      days: { count: 3, from: '2026-11-15', to: '2026-11-19' },
+      services: { changed: 3, deleted: 0 },
+      workflows: { changed: 1, deleted: 0 },
+      dailyCosts: { changed: 3, deleted: 0 },
+      pending: false,
+    });
     const { rows } = await db.pool.query(`select metric_date::text as day from service_performance_metrics order by 1`);
-    expect(rows.map((r) => r.day)).toEqual(['2026-11-18', '2026-11-19']);
-    expect(Object.keys(result.viewsRefreshedMs)).toHaveLength(4);
-    expect(await runRollupJob(source, { timezone: 'UTC', now: NOW })).toMatchObject({ services: { changed: 0 }, workflows: { changed: 0 } });
+    expect(rows.map((r) => r.day)).toEqual(['2026-11-15', '2026-11-18', '2026-11-19']);
+    expect(await runRollupJob(source, { timezone: 'UTC' })).toMatchObject({ days: { count: 0 }, claims: 1, services: { changed: 0 } });
+
+    await db.pool.query(`update token_usage_logs set total_cost = 5 where created_at = '2026-11-15T10:00:00Z'`);
+    expect(await runRollupJob(source, { timezone: 'UTC' })).toMatchObject({
+      days: { count: 1, from: '2026-11-15' },
+      services: { changed: 1 },
+      dailyCosts: { changed: 1 },
+    });
+  });
+
+  it('takes a long backlog of days a batch at a time, newest first, in one run', async () => {
+    await insertLogs(db.pool, [{ created_at: '2026-10-01T10:00:00Z' }, { created_at: '2026-10-03T10:00:00Z' }, { created_at: '2026-10-05T10:00:00Z' }]);
+    const result = await runRollupJob(source, { timezone: 'UTC', maxDaysPerClaim: 2 });
+    expect(result).toMatchObject({ days: { count: 3, from: '2026-10-01', to: '2026-10-05' }, claims: 2, pending: false, services: { changed: 3 } });
   });
 });
 

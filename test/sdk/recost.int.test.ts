@@ -110,6 +110,12 @@ describe('npm run recost', () => {
     expect(result.stdout).toMatch(/rows read +30\n/);
     expect(result.stdout).toMatch(/difference +\+\$0\.000300\n/);
     expect(result.stdout).toContain('house-model-7: 1/1, +$0.001200');
+    // Every day whose costs changed is rolled up again, however old: the dashboards follow the new prices.
+    expect(result.stdout).toMatch(/Rollups: \d+ days brought up to date/);
+    const { rows } = await db.pool.query(
+      `select (select sum(total_cost) from daily_cost_breakdown)::text as rollup, (select sum(total_cost) from token_usage_logs)::text as raw`,
+    );
+    expect(rows[0].rollup).toBe(rows[0].raw);
   });
 
   it('--help exits 0; bad usage exits 2; an unreachable database exits 1', async () => {

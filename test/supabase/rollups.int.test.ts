@@ -199,13 +199,17 @@ describe('workflow analytics rollup', () => {
 });
 
 describe('reporting views', () => {
-  it('refresh concurrently and reflect new rows', async () => {
+  it('mv_daily_cost_breakdown follows the daily cost rollup; the other three refresh concurrently', async () => {
     const timings = await source.refreshReportingViews();
-    expect(Object.keys(timings).sort()).toEqual(['mv_daily_cost_breakdown', 'mv_service_performance', 'mv_user_spending_summary', 'mv_workflow_efficiency']);
-    const total = async () => (await db.pool.query(`select sum(requests)::int as n from mv_daily_cost_breakdown`)).rows[0].n;
-    const before = await total();
+    expect(Object.keys(timings).sort()).toEqual(['mv_service_performance', 'mv_user_spending_summary', 'mv_workflow_efficiency']);
+    await source.rollupChanged();
+    const total = async (view: string) => (await db.pool.query(`select sum(requests)::int as n from ${view}`)).rows[0].n;
+    const before = await total('mv_daily_cost_breakdown');
+    expect(before).toBe(logs.length);
     await insertLogs(db.pool, [{}, {}]);
+    await source.rollupChanged();
+    expect(await total('mv_daily_cost_breakdown')).toBe(before + 2);
     await source.refreshReportingViews();
-    expect(await total()).toBe(before + 2);
+    expect(await total('mv_service_performance')).toBe(before + 2);
   });
 });
