@@ -129,6 +129,10 @@ const envSchema = z.object({
     .string()
     .refine((v) => hasProtocol(v, ['https:', 'http:']), 'must be an http(s) URL, e.g. https://hooks.slack.com/services/…')
     .optional(),
+  CHANGE_NOTIFICATIONS: z.enum(['auto', 'off']).default('auto'),
+  BUDGET_WAKE_WINDOW_MS: milliseconds('e.g. 250').refine((v) => v >= 10, 'must be at least 10, e.g. 250').default(250),
+  LOG_WAKE_WINDOW_MS: milliseconds('e.g. 1000').refine((v) => v >= 10, 'must be at least 10, e.g. 1000').default(1000),
+  ROLLUP_WAKE_WINDOW_MS: milliseconds('e.g. 15000').refine((v) => v >= 10, 'must be at least 10, e.g. 15000').default(15_000),
   TOKEN_LOG_WINDOW_DAYS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')
@@ -206,6 +210,20 @@ export interface ReportingConfig {
   notionWebhookSecret: string | undefined;
 }
 
+export interface WakeConfig {
+  /**
+   * LISTEN for committed changes (needs DATABASE_URL: CHANGE_NOTIFICATIONS=auto
+   * and a direct connection); otherwise only the intervals wake the worker.
+   */
+  listen: boolean;
+  /** Woken budget evaluations: this long after the first change, and at least this far apart. */
+  budgetsWindowMs: number;
+  /** Woken sync passes of raw logs: at least this far apart. */
+  logsWindowMs: number;
+  /** Woken sync passes of rollups: at least this far apart per dataset, so a busy row is written a bounded number of times. */
+  rollupsWindowMs: number;
+}
+
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -222,6 +240,7 @@ export interface Config {
   sync: SyncConfig;
   worker: WorkerConfig;
   reporting: ReportingConfig;
+  wake: WakeConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
 }
@@ -352,6 +371,12 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       notionEditsIntervalMs: e.NOTION_EDITS_INTERVAL_MS,
       alertWebhookUrl: e.ALERT_WEBHOOK_URL,
       notionWebhookSecret: e.NOTION_WEBHOOK_SECRET,
+    },
+    wake: {
+      listen: e.CHANGE_NOTIFICATIONS === 'auto' && e.DATABASE_URL !== undefined,
+      budgetsWindowMs: e.BUDGET_WAKE_WINDOW_MS,
+      logsWindowMs: e.LOG_WAKE_WINDOW_MS,
+      rollupsWindowMs: e.ROLLUP_WAKE_WINDOW_MS,
     },
     worker: {
       queuePrefix: e.QUEUE_PREFIX,

@@ -11,6 +11,10 @@ export interface WorkerMetrics {
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
   setCollector(collect: () => Promise<void>): void;
   queueDepth: Gauge<'queue' | 'state'>;
+  /** Whether change notifications are being listened to (1) or only the intervals wake the worker (0). */
+  setListening(listening: boolean): void;
+  /** A change notification arrived for `table`. */
+  recordNotification(table: string): void;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -60,6 +64,17 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
   });
   void lag;
+  const listenerUp = new Gauge({
+    name: 'tokensync_change_listener_up',
+    help: '1 while the worker LISTENs for committed changes (freshness by event); 0 when only the intervals wake it.',
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'tokensync_change_notifications_total',
+    help: 'Change notifications received, by table (each wakes coalesced jobs).',
+    labelNames: ['table'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -79,6 +94,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     setCollector(collect) {
       collector = collect;
+    },
+    setListening(listening) {
+      listenerUp.set(listening ? 1 : 0);
+    },
+    recordNotification(table) {
+      notifications.inc({ table });
     },
   };
 }

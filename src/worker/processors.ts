@@ -3,7 +3,7 @@ import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Logger } from '../logging/logger.js';
 import { SyncBusyError, type PassSummary, type SyncEngine } from '../sync/engine.js';
 import { TokensyncError } from '../errors.js';
-import { deadLetterJob, DEAD_LETTER_JOB_OPTIONS, syncJob } from './queues.js';
+import { deadLetterJob, DEAD_LETTER_JOB_OPTIONS, syncJob, type SyncJob } from './queues.js';
 import type { WorkerMetrics } from './metrics.js';
 
 /** A pass left rows behind for a transient reason: BullMQ retries it with backoff. */
@@ -18,6 +18,8 @@ export interface SyncProcessorDeps {
   logger: Logger;
   /** Aborted when the worker stops: a pass cut short by it is not a failure. */
   signal?: AbortSignal;
+  /** Queues a woken pass of a dataset (see wake.ts). */
+  wake?: (dataset: SyncJob['dataset']) => Promise<void>;
 }
 
 export function syncProcessor(deps: SyncProcessorDeps) {
@@ -28,8 +30,12 @@ export function syncProcessor(deps: SyncProcessorDeps) {
     try {
       summary = await deps.engine.runPass(dataset, { backfill: backfill ?? false });
     } catch (error) {
-      // Another replica is running this dataset right now: this run is not needed.
-      if (error instanceof SyncBusyError) return { skipped: 'busy' };
+      if (error instanceof SyncBusyError) {
+        // Another run holds the dataset. A scheduled run is then not needed; a woken one may be (the
+        // running pass can have read past the horizon before this change was visible): look again soon.
+        if (job.name === 'wake') await deps.wake?.(dataset);
+        return { skipped: 'busy' };
+      }
       if (error instanceof TokensyncError && !error.retryable) throw new UnrecoverableError(error.message);
       throw error;
     }
