@@ -218,9 +218,9 @@ export interface WakeConfig {
   listen: boolean;
   /** Woken budget evaluations: this long after the first change, and at least this far apart. */
   budgetsWindowMs: number;
-  /** Woken sync passes of raw logs: at least this far apart. */
+  /** Changes to raw logs within one window wake one sync pass. */
   logsWindowMs: number;
-  /** Woken sync passes of rollups: at least this far apart per dataset, so a busy row is written a bounded number of times. */
+  /** Changes within one window wake one pass per rollup dataset, so a busy row is written a bounded number of times. */
   rollupsWindowMs: number;
 }
 

@@ -5,6 +5,7 @@ import { SyncBusyError, type PassSummary, type SyncEngine } from '../sync/engine
 import { TokensyncError } from '../errors.js';
 import { deadLetterJob, DEAD_LETTER_JOB_OPTIONS, syncJob, type SyncJob } from './queues.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { PassRecords } from './wake.js';
 
 /** A pass left rows behind for a transient reason: BullMQ retries it with backoff. */
 export class PassIncompleteError extends TokensyncError {
@@ -20,11 +21,17 @@ export interface SyncProcessorDeps {
   signal?: AbortSignal;
   /** Queues a woken pass of a dataset (see wake.ts). */
   wake?: (dataset: SyncJob['dataset']) => Promise<void>;
+  /** When complete passes started, so a woken job already covered ends at once. */
+  passes?: PassRecords;
 }
 
 export function syncProcessor(deps: SyncProcessorDeps) {
-  return async (job: Job): Promise<Omit<PassSummary, 'failed'> & { failed: number } | { skipped: 'busy' | 'stopping' }> => {
+  return async (job: Job): Promise<Omit<PassSummary, 'failed'> & { failed: number } | { skipped: 'busy' | 'stopping' | 'covered' }> => {
     const { dataset, backfill } = syncJob.parse(job.data);
+    // A woken job is due at its window's end + settle; a complete pass that started since has read its changes.
+    if (job.name === 'wake' && deps.passes && (await deps.passes.lastCompleteStart(dataset)) >= job.timestamp + (job.opts.delay ?? 0)) {
+      return { skipped: 'covered' };
+    }
     const startedAt = Date.now();
     let summary: PassSummary;
     try {
@@ -40,6 +47,7 @@ export function syncProcessor(deps: SyncProcessorDeps) {
       throw error;
     }
     deps.metrics.recordPass(summary, startedAt);
+    if (summary.complete) await deps.passes?.recordComplete(dataset, startedAt);
     const permanent = summary.failed.filter((f) => !f.retryable);
     if (permanent.length > 0) {
       await deps.deadLetters.addBulk(

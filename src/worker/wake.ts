@@ -1,17 +1,25 @@
 /**
  * What a change wakes, and how often. A committed usage row, budget change or
  * alert queues the work it calls for at once instead of waiting for an
- * interval, coalesced by BullMQ's deduplication (one id per kind of work,
- * shared by every process, `keepLastIfActive`): at most one such job runs and
- * one waits, however many changes ask. A job waits its delay before it runs,
- * and a waiting one is created again only when the running one ends, so woken
- * runs of one kind are at least that delay apart: a rollup row that changes
- * 100 times a minute is written to Notion at most once per rollup window.
+ * interval, coalesced across every process that hears it.
  *
- * Sync jobs wait at least `settleMs` (plus a margin): a pass reads only rows
- * older than that (see tokensync_sync_horizon), so sooner would find nothing.
+ * Budget evaluation reads spend as it is when it runs: BullMQ's deduplication
+ * (one id, `keepLastIfActive`) keeps at most one run going and one waiting,
+ * however many changes ask, and a waiting run starts `budgetsMs` after the one
+ * before it.
+ *
+ * A sync pass reads only rows older than the settle time (see
+ * tokensync_sync_horizon), so a waiting pass cannot simply absorb a later
+ * change: a change at t needs a pass that starts after t + settle. Time is cut
+ * into windows per dataset; the job of a window (its id names the window, so
+ * every process queues the same one) runs at the window's end + settle, after
+ * every change in it. A rollup row that changes 100 times a minute is thus
+ * written to Notion at most once per rollup window. Jobs of windows that a
+ * complete pass started after has covered end at once (see PassRecords), so a
+ * long pass leaves no queue of passes behind it.
  */
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { DATASETS, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
 import { laneOf, type Lane } from '../sync/lanes.js';
@@ -24,7 +32,7 @@ export const SETTLE_MARGIN_MS = 50;
 export interface WakeWindows {
   /** Woken budget evaluations run this long after the first change, and at least this far apart. */
   budgetsMs: number;
-  /** Woken sync passes, by lane: the least time between two of one dataset (alerts: only the settle time). */
+  /** Windows of woken sync passes, by lane: at most one woken pass per dataset per window. */
   syncMs: Readonly<Record<Lane, number>>;
   settleMs: number;
 }
@@ -53,15 +61,18 @@ export const WAKES_OF_TABLE: Readonly<Record<NotifyingTable, { budgets: boolean;
   cost_alerts: { budgets: false, datasets: ['cost_alerts'] },
 };
 
-/** How long a woken pass of `dataset` waits: past the settle time, and no sooner than its lane's window. */
-export function syncDelayMs(dataset: Dataset, windows: WakeWindows): number {
-  return Math.max(windows.syncMs[laneOf(dataset)], windows.settleMs + SETTLE_MARGIN_MS);
+/** The window `now` falls in, and how long until it ends. */
+export function windowOf(now: number, windowMs: number): { slot: number; untilEndMs: number } {
+  const slot = Math.floor(now / windowMs);
+  return { slot, untilEndMs: (slot + 1) * windowMs - now };
 }
 
-export const budgetsWakeId = 'wake-budgets';
-export const syncWakeId = (dataset: Dataset) => `wake-sync-${dataset}`;
+/** Alerts' windows: short enough to add little to the settle time, long enough to gather one statement's echo. */
+export const ALERTS_WINDOW_MS = 100;
 
-export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: Logger): Waker {
+export const budgetsWakeId = 'wake-budgets';
+
+export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: Logger, now: () => number = Date.now): Waker {
   const log = logger.child({ component: 'wake' });
   const failed = (what: string) => (error: unknown) => log.warn({ err: error, what }, 'could not queue a woken job; the interval covers it');
 
@@ -74,8 +85,10 @@ export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: 
 
   const sync = async (dataset: Dataset) => {
     if (!targets.datasets.has(dataset)) return;
-    await targets.syncQueues[laneOf(dataset)]
-      .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, delay: syncDelayMs(dataset, windows), deduplication: { id: syncWakeId(dataset), keepLastIfActive: true } })
+    const lane = laneOf(dataset);
+    const { slot, untilEndMs } = windowOf(now(), Math.max(1, windows.syncMs[lane]));
+    await targets.syncQueues[lane]
+      .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, jobId: `wake-${dataset}-${slot}`, delay: untilEndMs + windows.settleMs + SETTLE_MARGIN_MS })
       .then(() => undefined, failed(dataset));
   };
 
@@ -85,6 +98,34 @@ export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: 
     async tableChanged(table) {
       const wakes = WAKES_OF_TABLE[table];
       await Promise.all([wakes.budgets ? budgets() : undefined, ...wakes.datasets.map(sync)]);
+    },
+  };
+}
+
+/**
+ * When the last complete pass of each dataset started, shared by every process:
+ * a woken job due before then has nothing left to do.
+ */
+export interface PassRecords {
+  recordComplete(dataset: Dataset, startedAt: number): Promise<void>;
+  lastCompleteStart(dataset: Dataset): Promise<number>;
+}
+
+/** Keeps the later of the stored and the given start. */
+const KEEP_LATER = `
+local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > stored then redis.call('SET', KEYS[1], ARGV[1], 'PX', 86400000) end
+return 1
+`;
+
+export function createPassRecords(redis: Redis, prefix: string): PassRecords {
+  const key = (dataset: Dataset) => `${prefix}:last-complete-pass:${dataset}`;
+  return {
+    async recordComplete(dataset, startedAt) {
+      await redis.eval(KEEP_LATER, 1, key(dataset), String(startedAt));
+    },
+    async lastCompleteStart(dataset) {
+      return Number((await redis.get(key(dataset))) ?? 0);
     },
   };
 }

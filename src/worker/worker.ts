@@ -35,7 +35,7 @@ import {
 import { redisUnavailable } from './redis-tools.js';
 import { createRedisLimiter } from './redis-limiter.js';
 import { answerNotionWebhook, reportingProcessor, scheduleReporting } from './reporting.js';
-import { createWaker } from './wake.js';
+import { ALERTS_WINDOW_MS, createPassRecords, createWaker } from './wake.js';
 import { createNotionClient } from '../notion/client.js';
 import { limitedFetch } from '../notion/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
@@ -108,7 +108,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     { syncQueues, budgetsQueue: scheduledTasks.includes('budgets') ? taskQueues[BUDGETS_QUEUE] : undefined, datasets: synced },
     {
       budgetsMs: config.wake.budgetsWindowMs,
-      syncMs: { alerts: 0, rollups: config.wake.rollupsWindowMs, logs: config.wake.logsWindowMs },
+      syncMs: { alerts: ALERTS_WINDOW_MS, rollups: config.wake.rollupsWindowMs, logs: config.wake.logsWindowMs },
       settleMs: config.sync.settleMs,
     },
     log,
@@ -124,7 +124,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // One job at a time per task queue: budget evaluation never waits behind a view refresh, the report or an edits poll.
   const taskWorkers = TASK_QUEUES.map((name) => [name, new Worker(name, processTask, { connection: consumer, prefix, concurrency: 1 })] as const);
 
-  const processSync = syncProcessor({ engine: opened.engine, deadLetters, metrics, logger: log, signal: stopping.signal, wake: wake.sync });
+  const processSync = syncProcessor({
+    engine: opened.engine,
+    deadLetters,
+    metrics,
+    logger: log,
+    signal: stopping.signal,
+    wake: wake.sync,
+    passes: createPassRecords(producer, prefix),
+  });
   const syncWorkers = LANES.map(
     (lane) =>
       [syncQueueName(lane), new Worker(syncQueueName(lane), processSync, { connection: consumer, prefix, concurrency: Math.max(1, datasetsIn(lane).length) })] as const,
