@@ -27,6 +27,9 @@ import {
   type TaskQueueName,
 } from './queues.js';
 
+/** How much later than new alerts the changed spend is synced: one request at Notion's 3/s. */
+const SPEND_AFTER_ALERTS_MS = 400;
+
 /** Events that arrive together (one edit can send several) trigger one poll. */
 const WEBHOOK_POLL_WINDOW_MS = 5_000;
 
@@ -39,7 +42,7 @@ export interface ReportingDeps {
   redis: Redis;
   logger: Logger;
   /** Queues a woken sync pass: the alerts the budgets task raises, the spend it changes, reach Notion at once. */
-  wakeSync?: (dataset: Dataset) => Promise<void>;
+  wakeSync?: (dataset: Dataset, afterMs?: number) => Promise<void>;
 }
 
 function intervalOf(config: Config, task: ReportingTask): number {
@@ -93,7 +96,8 @@ export function reportingProcessor(deps: ReportingDeps) {
         const { delivery, ...summary } = await runBudgetJob(source, { timezone, webhook, logger: deps.logger });
         // New alerts and changed spend go to Notion now, not at the next sync interval (whatever the transport).
         if (summary.raised > 0) await deps.wakeSync?.('cost_alerts');
-        if (summary.spendChanged > 0) await deps.wakeSync?.('budget_limits');
+        // Both travel in the alerts lane; the new alerts ask first, the spend figures right after.
+        if (summary.spendChanged > 0) await deps.wakeSync?.('budget_limits', summary.raised > 0 ? SPEND_AFTER_ALERTS_MS : 0);
         return summary;
       }
       case 'report': {

@@ -49,7 +49,8 @@ export interface Waker {
   /** A committed change to one of the notifying tables. */
   tableChanged(table: NotifyingTable): Promise<void>;
   budgets(): Promise<void>;
-  sync(dataset: Dataset): Promise<void>;
+  /** Wakes a pass of `dataset`, for changes committed by now; `afterMs` lets another pass of the lane ask first. */
+  sync(dataset: Dataset, afterMs?: number): Promise<void>;
 }
 
 /** What each table's change wakes. */
@@ -68,7 +69,7 @@ export function windowOf(now: number, windowMs: number): { slot: number; untilEn
 }
 
 /** Alerts' windows: short enough to add little to the settle time, long enough to gather one statement's echo. */
-export const ALERTS_WINDOW_MS = 100;
+export const ALERTS_WINDOW_MS = 50;
 
 export const budgetsWakeId = 'wake-budgets';
 
@@ -83,12 +84,12 @@ export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: 
       .then(() => undefined, failed('budgets'));
   };
 
-  const sync = async (dataset: Dataset) => {
+  const sync = async (dataset: Dataset, afterMs = 0) => {
     if (!targets.datasets.has(dataset)) return;
     const lane = laneOf(dataset);
-    const { slot, untilEndMs } = windowOf(now(), Math.max(1, windows.syncMs[lane]));
+    const { slot, untilEndMs } = windowOf(now() + afterMs, Math.max(1, windows.syncMs[lane]));
     await targets.syncQueues[lane]
-      .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, jobId: `wake-${dataset}-${slot}`, delay: untilEndMs + windows.settleMs + SETTLE_MARGIN_MS })
+      .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, jobId: `wake-${dataset}-${slot}`, delay: afterMs + untilEndMs + windows.settleMs + SETTLE_MARGIN_MS })
       .then(() => undefined, failed(dataset));
   };
 

@@ -70,9 +70,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   // Producers fail fast; workers (and the limiter they wait on) retry forever, so a Redis restart is ridden out.
   const producer = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // The rate limiter has a connection of its own: every Notion request waits on it, never behind the workers' commands.
+  const limiterConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   // Before the first connection, one WorkerStartError says it all; after it, each loss is worth a line.
   let connected = false;
-  for (const [name, connection] of [['producer', producer], ['consumer', consumer]] as const) {
+  for (const [name, connection] of [['producer', producer], ['consumer', consumer], ['limiter', limiterConnection]] as const) {
     connection.on('error', (error) => connected && log.warn({ err: error, connection: name }, 'redis connection error'));
   }
   try {
@@ -80,13 +82,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   } catch {
     producer.disconnect();
     consumer.disconnect();
+    limiterConnection.disconnect();
     // Once started, the worker rides out Redis restarts; at start, no answer most likely means a wrong REDIS_URL.
     throw redisUnavailable(config.redisUrl, ` after ${REDIS_STARTUP_TIMEOUT_MS / 1000} s`);
   }
   connected = true;
 
   const metrics = createWorkerMetrics();
-  const limiter = createRedisLimiter({ redis: consumer, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });
+  const limiter = createRedisLimiter({ redis: limiterConnection, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });
   // Aborted on stop, so a pass through a long backlog ends within the shutdown timeout.
   const stopping = new AbortController();
   const opened = openSyncEngine(config, {
@@ -199,6 +202,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     await Promise.allSettled([...workers.map((w) => w.close(true)), ...queues.map((q) => q.close())]);
     producer.disconnect();
     consumer.disconnect();
+    limiterConnection.disconnect();
     await opened.close();
     await reportingTransport.close();
     throw error;
@@ -219,7 +223,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         await Promise.allSettled(workers.map((w) => w.close(true)));
       }
       await Promise.allSettled(queues.map((q) => q.close()));
-      await Promise.allSettled([producer.quit(), consumer.quit()]);
+      await Promise.allSettled([producer.quit(), consumer.quit(), limiterConnection.quit()]);
       await opened.close();
       await reportingTransport.close();
       await http.close();

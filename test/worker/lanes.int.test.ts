@@ -84,7 +84,7 @@ it('writes alerts committed during a 10k-row raw-log backlog before the raw logs
   expect(firstAlert).toBeGreaterThanOrEqual(beforeCommit);
   // All alerts in one run: no raw log was created between the first and the last.
   expect(creates.slice(firstAlert, lastAlert + 1)).toEqual(Array(ALERTS).fill('alerts'));
-  // The alerts' pass starts within a 100 ms wake window of the commit; in that time (at 3 requests/s)
+  // The alerts' pass starts within a 50 ms wake window of the commit; in that time (at 3 requests/s)
   // at most a request or two of the raw logs can leave.
   expect(creates.slice(beforeCommit, firstAlert).filter((c) => c === 'logs').length).toBeLessThanOrEqual(2);
   expect(h.fake.state.pageCount(h.dataSources.token_usage_logs)).toBeLessThan(BACKLOG / 10);
