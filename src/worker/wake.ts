@@ -84,10 +84,14 @@ export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: 
       .then(() => undefined, failed('budgets'));
   };
 
+  // The window each dataset's last job was queued for by this process: a busy table notifies many times a window.
+  const queuedSlot = new Map<Dataset, number>();
   const sync = async (dataset: Dataset, afterMs = 0) => {
     if (!targets.datasets.has(dataset)) return;
     const lane = laneOf(dataset);
     const { slot, untilEndMs } = windowOf(now() + afterMs, Math.max(1, windows.syncMs[lane]));
+    if (queuedSlot.get(dataset) === slot) return;
+    queuedSlot.set(dataset, slot);
     await targets.syncQueues[lane]
       .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, jobId: `wake-${dataset}-${slot}`, delay: afterMs + untilEndMs + windows.settleMs + SETTLE_MARGIN_MS })
       .then(() => undefined, failed(dataset));
