@@ -17,13 +17,14 @@ import {
   type Benchmark,
   type BenchResult,
 } from './support.js';
+import { breachBenchmark } from './breach.js';
 import { rollupsBenchmark } from './rollups.js';
 import { steadyBenchmark } from './steady.js';
 import { syncBenchmark } from './sync.js';
 import { throughputBenchmark } from './throughput.js';
 import { trackerBenchmark } from './tracker.js';
 
-const BENCHMARKS: readonly Benchmark[] = [steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark];
 
 const HELP = `Usage: npm run bench -- [options]
 

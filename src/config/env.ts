@@ -137,6 +137,10 @@ const envSchema = z.object({
   LANE_MAX_LAG_ALERTS_MS: milliseconds('e.g. 60000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 60000').default(60_000),
   LANE_MAX_LAG_ROLLUPS_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
   LANE_MAX_LAG_LOGS_MS: milliseconds('e.g. 900000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 900000').default(900_000),
+  CHANGE_NOTIFICATIONS: z.enum(['auto', 'off']).default('auto'),
+  BUDGET_WAKE_WINDOW_MS: milliseconds('e.g. 250').refine((v) => v >= 10, 'must be at least 10, e.g. 250').default(250),
+  LOG_WAKE_WINDOW_MS: milliseconds('e.g. 1000').refine((v) => v >= 10, 'must be at least 10, e.g. 1000').default(1000),
+  ROLLUP_WAKE_WINDOW_MS: milliseconds('e.g. 15000').refine((v) => v >= 10, 'must be at least 10, e.g. 15000').default(15_000),
   TOKEN_LOG_WINDOW_DAYS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')
@@ -227,6 +231,20 @@ export interface ReportingConfig {
   logRetentionDays: number;
 }
 
+export interface WakeConfig {
+  /**
+   * LISTEN for committed changes (needs DATABASE_URL: CHANGE_NOTIFICATIONS=auto
+   * and a direct connection); otherwise only the intervals wake the worker.
+   */
+  listen: boolean;
+  /** Woken budget evaluations: this long after the first change, and at least this far apart. */
+  budgetsWindowMs: number;
+  /** Changes to raw logs within one window wake one sync pass. */
+  logsWindowMs: number;
+  /** Changes within one window wake one pass per rollup dataset, so a busy row is written a bounded number of times. */
+  rollupsWindowMs: number;
+}
+
 export interface Config {
   logLevel: LogLevel;
   logFormat: 'auto' | 'json' | 'pretty';
@@ -243,6 +261,7 @@ export interface Config {
   sync: SyncConfig;
   worker: WorkerConfig;
   reporting: ReportingConfig;
+  wake: WakeConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
 }
@@ -375,6 +394,12 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       alertWebhookUrl: e.ALERT_WEBHOOK_URL,
       notionWebhookSecret: e.NOTION_WEBHOOK_SECRET,
       logRetentionDays: e.LOG_RETENTION_DAYS,
+    },
+    wake: {
+      listen: e.CHANGE_NOTIFICATIONS === 'auto' && e.DATABASE_URL !== undefined,
+      budgetsWindowMs: e.BUDGET_WAKE_WINDOW_MS,
+      logsWindowMs: e.LOG_WAKE_WINDOW_MS,
+      rollupsWindowMs: e.ROLLUP_WAKE_WINDOW_MS,
     },
     worker: {
       queuePrefix: e.QUEUE_PREFIX,

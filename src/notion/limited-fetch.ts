@@ -2,14 +2,17 @@
  * A fetch for the Notion SDK that waits for the shared rate limit before every
  * request and tells it when Notion says to slow down, so requests made outside
  * the sync engine (report page, edits polling) count against the same limit.
+ * Each request waits in the lane of the work that makes it (lane-context.ts):
+ * the worker runs the report in `rollups` and the edits poll in `alerts`.
  */
+import { currentLane } from '../sync/lane-context.js';
 import type { RequestLimiter } from '../sync/limiter.js';
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
 export function limitedFetch(limiter: RequestLimiter, base: typeof fetch = fetch): typeof fetch {
   return async (input, init) => {
-    await limiter.acquire();
+    await limiter.acquire(currentLane());
     const response = await base(input, init);
     if (response.status === 429 || response.status === 529) {
       const seconds = Number(response.headers.get('retry-after'));

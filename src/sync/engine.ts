@@ -18,6 +18,8 @@ import type { Logger } from '../logging/logger.js';
 import { NotionRequestError } from '../notion/client.js';
 import type { KeysetCursor, RowChange, SupabaseSource } from '../supabase/source.js';
 import { DATASET_DEFINITIONS, type DatasetDefinition } from './datasets/index.js';
+import { inLane } from './lane-context.js';
+import { laneOf } from './lanes.js';
 import type { NotionGateway } from './notion-gateway.js';
 import { prepareRow, type PreparedRow } from './prepare.js';
 import type { SyncState, SyncedRow } from './state.js';
@@ -463,7 +465,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
   }
 
-  return { runPass };
+  // Every Notion request of a pass waits in its dataset's lane: a raw-log backlog never holds back an alert.
+  return { runPass: (dataset, passOptions) => inLane(laneOf(dataset), () => runPass(dataset, passOptions)) };
 }
 
 /** Property ids as one short string: equal strings, equal ids. */

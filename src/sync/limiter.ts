@@ -2,11 +2,21 @@
  * The rate limit every Notion request passes through. One limit per Notion
  * token: in a single process the in-memory bucket below is enough; worker
  * processes that share a token share a Redis-backed one (src/worker).
+ *
+ * Requests wait in lanes (src/sync/lanes.ts): when a token frees up it goes to
+ * the highest lane with a request waiting, so a backlog of raw logs never holds
+ * back an alert. Within a lane requests leave in the order they asked.
  */
+import { currentLane } from './lane-context.js';
+import { LANE_PRIORITY, LANES, type Lane } from './lanes.js';
+
 export interface RequestLimiter {
-  /** Resolves when one more request may be sent. */
-  acquire(): Promise<void>;
-  /** Notion asked everyone to wait (Retry-After): no request leaves before `ms` from now. */
+  /**
+   * Resolves when one more request may be sent in `lane` (default: the lane of
+   * the work in progress, see lane-context.ts): only when no higher lane waits.
+   */
+  acquire(lane?: Lane): Promise<void>;
+  /** Notion asked everyone to wait (Retry-After): no request of any lane leaves before `ms` from now. */
   pauseFor(ms: number): Promise<void>;
 }
 
@@ -19,6 +29,9 @@ export interface TokenBucketOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Lanes from the first served to the last. */
+export const LANES_BY_PRIORITY: readonly Lane[] = [...LANES].sort((a, b) => LANE_PRIORITY[a] - LANE_PRIORITY[b]);
+
 /** A token bucket in memory; requestsPerSecond 0 (or less) means no limit. */
 export function createMemoryLimiter(options: TokenBucketOptions): RequestLimiter {
   const now = options.now ?? Date.now;
@@ -27,32 +40,47 @@ export function createMemoryLimiter(options: TokenBucketOptions): RequestLimiter
   let tokens = burst;
   let refilledAt = now();
   let pausedUntil = 0;
-  // Callers queue in order, so a burst of acquires is paced rather than raced.
-  let queue: Promise<void> = Promise.resolve();
+  const waiting = Object.fromEntries(LANES.map((lane) => [lane, [] as (() => void)[]])) as Record<Lane, (() => void)[]>;
+  let serving = false;
 
-  const takeOne = async () => {
-    for (;;) {
-      const t = now();
-      if (t < pausedUntil) {
-        await sleep(pausedUntil - t);
-        continue;
+  const nextWaiter = (): (() => void) | undefined => {
+    for (const lane of LANES_BY_PRIORITY) if (waiting[lane].length > 0) return waiting[lane].shift();
+    return undefined;
+  };
+  const anyWaiting = () => LANES.some((lane) => waiting[lane].length > 0);
+
+  /** One loop hands out tokens while anyone waits; the lane is chosen when the token is there, not before. */
+  const serve = async () => {
+    if (serving) return;
+    serving = true;
+    try {
+      while (anyWaiting()) {
+        const t = now();
+        if (t < pausedUntil) {
+          await sleep(pausedUntil - t);
+          continue;
+        }
+        tokens = Math.min(burst, tokens + ((t - refilledAt) / 1000) * rate);
+        refilledAt = t;
+        if (tokens >= 1) {
+          tokens -= 1;
+          nextWaiter()?.();
+          continue;
+        }
+        await sleep(Math.ceil(((1 - tokens) / rate) * 1000));
       }
-      tokens = Math.min(burst, tokens + ((t - refilledAt) / 1000) * rate);
-      refilledAt = t;
-      if (tokens >= 1) {
-        tokens -= 1;
-        return;
-      }
-      await sleep(Math.ceil(((1 - tokens) / rate) * 1000));
+    } finally {
+      serving = false;
     }
   };
 
   return {
-    acquire() {
+    acquire(lane = currentLane()) {
       if (rate <= 0) return Promise.resolve();
-      const turn = queue.then(takeOne);
-      queue = turn.catch(() => undefined);
-      return turn;
+      return new Promise<void>((resolve) => {
+        waiting[lane].push(resolve);
+        void serve();
+      });
     },
     async pauseFor(ms) {
       pausedUntil = Math.max(pausedUntil, now() + ms);

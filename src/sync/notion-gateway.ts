@@ -1,6 +1,7 @@
 /**
  * The one path for every Notion request the sync makes: each waits for the
- * shared rate limit, and 429/529 answers pause every sender for Retry-After.
+ * shared rate limit in the lane of the pass that makes it, and 429/529 answers
+ * pause every sender for Retry-After.
  *
  * Who retries what (never stacked):
  * - 429 rate_limited and 529 service_overload: here, after the shared pause
@@ -17,6 +18,7 @@ import type { DatabaseSpec } from '../notion/catalogue/index.js';
 import { NotionRequestError, toNotionRequestError } from '../notion/client.js';
 import { planSchema } from '../notion/provision/plan-schema.js';
 import { readLiveProperties } from '../notion/schema.js';
+import { currentLane } from './lane-context.js';
 import type { RequestLimiter } from './limiter.js';
 import type { PropertyValue } from './mapping.js';
 
@@ -68,7 +70,8 @@ export function createNotionGateway(options: NotionGatewayOptions): NotionGatewa
     let throttled = 0;
     let failedReads = 0;
     for (;;) {
-      await limiter.acquire();
+      // The lane of the pass that asks (see lane-context.ts): alerts before rollups before raw logs.
+      await limiter.acquire(currentLane());
       try {
         const result = await call();
         report(200, kind);

@@ -14,6 +14,10 @@ export interface WorkerMetrics {
   /** Where the backlog gauges read at scrape time (a cached, bounded count: see backlog-monitor.ts). */
   setBacklogSource(read: () => Promise<BacklogView | undefined>): void;
   queueDepth: Gauge<'queue' | 'state'>;
+  /** Whether change notifications are being listened to (1) or only the intervals wake the worker (0). */
+  setListening(listening: boolean): void;
+  /** A change notification arrived for `table`. */
+  recordNotification(table: string): void;
 }
 
 type BacklogSetter<L extends string> = (gauge: Gauge<L>, view: BacklogView) => void;
@@ -114,6 +118,17 @@ export function createWorkerMetrics(): WorkerMetrics {
   void lag;
   let backlogSource: (() => Promise<BacklogView | undefined>) | undefined;
   backlogGauges(registry, async () => backlogSource?.());
+  const listenerUp = new Gauge({
+    name: 'tokensync_change_listener_up',
+    help: '1 while the worker LISTENs for committed changes (freshness by event); 0 when only the intervals wake it.',
+    registers: [registry],
+  });
+  const notifications = new Counter({
+    name: 'tokensync_change_notifications_total',
+    help: 'Change notifications received, by table (each wakes coalesced jobs).',
+    labelNames: ['table'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -136,6 +151,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     setBacklogSource(read) {
       backlogSource = read;
+    },
+    setListening(listening) {
+      listenerUp.set(listening ? 1 : 0);
+    },
+    recordNotification(table) {
+      notifications.inc({ table });
     },
   };
 }

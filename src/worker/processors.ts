@@ -3,8 +3,9 @@ import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Logger } from '../logging/logger.js';
 import { SyncBusyError, type PassSummary, type SyncEngine } from '../sync/engine.js';
 import { TokensyncError } from '../errors.js';
-import { deadLetterJob, DEAD_LETTER_JOB_OPTIONS, syncJob } from './queues.js';
+import { deadLetterJob, DEAD_LETTER_JOB_OPTIONS, syncJob, type SyncJob } from './queues.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { PassRecords } from './wake.js';
 
 /** A pass left rows behind for a transient reason: BullMQ retries it with backoff. */
 export class PassIncompleteError extends TokensyncError {
@@ -18,22 +19,35 @@ export interface SyncProcessorDeps {
   logger: Logger;
   /** Aborted when the worker stops: a pass cut short by it is not a failure. */
   signal?: AbortSignal;
+  /** Queues a woken pass of a dataset (see wake.ts). */
+  wake?: (dataset: SyncJob['dataset']) => Promise<void>;
+  /** When complete passes started, so a woken job already covered ends at once. */
+  passes?: PassRecords;
 }
 
 export function syncProcessor(deps: SyncProcessorDeps) {
-  return async (job: Job): Promise<Omit<PassSummary, 'failed'> & { failed: number } | { skipped: 'busy' | 'stopping' }> => {
+  return async (job: Job): Promise<Omit<PassSummary, 'failed'> & { failed: number } | { skipped: 'busy' | 'stopping' | 'covered' }> => {
     const { dataset, backfill } = syncJob.parse(job.data);
+    // A woken job is due at its window's end + settle; a complete pass that started since has read its changes.
+    if (job.name === 'wake' && deps.passes && (await deps.passes.lastCompleteStart(dataset)) >= job.timestamp + (job.opts.delay ?? 0)) {
+      return { skipped: 'covered' };
+    }
     const startedAt = Date.now();
     let summary: PassSummary;
     try {
       summary = await deps.engine.runPass(dataset, { backfill: backfill ?? false });
     } catch (error) {
-      // Another replica is running this dataset right now: this run is not needed.
-      if (error instanceof SyncBusyError) return { skipped: 'busy' };
+      if (error instanceof SyncBusyError) {
+        // Another run holds the dataset. A scheduled run is then not needed; a woken one may be (the
+        // running pass can have read past the horizon before this change was visible): look again soon.
+        if (job.name === 'wake') await deps.wake?.(dataset);
+        return { skipped: 'busy' };
+      }
       if (error instanceof TokensyncError && !error.retryable) throw new UnrecoverableError(error.message);
       throw error;
     }
     deps.metrics.recordPass(summary, startedAt);
+    if (summary.complete) await deps.passes?.recordComplete(dataset, startedAt);
     const permanent = summary.failed.filter((f) => !f.retryable);
     if (permanent.length > 0) {
       await deps.deadLetters.addBulk(

@@ -3,10 +3,18 @@
  * workers of every process agree on them.
  */
 import { z } from 'zod';
-import { DATASETS } from '../datasets.js';
+import { DATASETS, type Dataset } from '../datasets.js';
+import { laneOf, type Lane } from '../sync/lanes.js';
 
-/** One job = one sync pass of one dataset. */
-export const SYNC_QUEUE = 'sync';
+/**
+ * One job = one sync pass of one dataset, on the queue of the dataset's lane
+ * (`sync-alerts`, `sync-rollups`, `sync-logs`), each with its own workers: a
+ * pass of raw logs that runs for minutes never keeps an alert's pass waiting.
+ */
+export const syncQueueName = (lane: Lane) => `sync-${lane}`;
+export const syncQueueOf = (dataset: Dataset) => syncQueueName(laneOf(dataset));
+/** Where every sync job waited before lanes; its schedulers are removed at start. */
+export const LEGACY_SYNC_QUEUE = 'sync';
 /** One job = one row that cannot be synced; it fails at once, so the failed set lists them with reasons. */
 export const DEAD_LETTER_QUEUE = 'dead-letters';
 
@@ -37,9 +45,32 @@ export const DEAD_LETTER_JOB_OPTIONS = {
 export const schedulerId = (dataset: string) => `sync-${dataset}`;
 
 /** One job = one run of a reporting task: rollups, budget alerts, the report page, edits from Notion. */
-export const REPORTING_QUEUE = 'reporting';
 export const REPORTING_TASKS = ['rollups', 'budgets', 'report', 'notion-edits'] as const;
 export type ReportingTask = (typeof REPORTING_TASKS)[number];
+
+/**
+ * Each task runs on a queue of its own kind, one job at a time per queue:
+ * budget evaluation never waits behind a view refresh or the report page, nor
+ * behind an edits poll; the rollups and the report share one queue.
+ */
+export const BUDGETS_QUEUE = 'budgets';
+export const EDITS_QUEUE = 'notion-edits';
+export const REPORTING_QUEUE = 'reporting';
+export const TASK_QUEUES = [BUDGETS_QUEUE, EDITS_QUEUE, REPORTING_QUEUE] as const;
+export type TaskQueueName = (typeof TASK_QUEUES)[number];
+export const QUEUE_OF_TASK: Readonly<Record<ReportingTask, TaskQueueName>> = {
+  budgets: BUDGETS_QUEUE,
+  'notion-edits': EDITS_QUEUE,
+  rollups: REPORTING_QUEUE,
+  report: REPORTING_QUEUE,
+};
+/** The lane of a task's Notion requests: budget edits are budget changes; the report is drawn from rollups. */
+export const LANE_OF_TASK: Readonly<Record<ReportingTask, Lane>> = {
+  budgets: 'alerts',
+  'notion-edits': 'alerts',
+  rollups: 'rollups',
+  report: 'rollups',
+};
 
 /** Each run recomputes from scratch, so a failed one is simply retried a few times. */
 export const REPORTING_JOB_OPTIONS = {

@@ -1,7 +1,8 @@
 /**
- * The reporting side of the worker: one job scheduler per task on the
- * `reporting` queue, and the processor that runs each task. Tasks whose
- * settings are missing (no parent page, no data source ids) are not scheduled.
+ * The reporting side of the worker: one job scheduler per task, each on its
+ * task's queue (budgets, notion-edits, reporting: see QUEUE_OF_TASK), and the
+ * processor that runs each task in its lane. Tasks whose settings are missing
+ * (no parent page, no data source ids) are not scheduled.
  */
 import type { Client } from '@notionhq/client';
 import { UnrecoverableError, type Job, type Queue } from 'bullmq';
@@ -14,7 +15,20 @@ import { upsertEnvFile } from '../notion/provision/env-file.js';
 import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
 import type { Logger } from '../logging/logger.js';
 import type { SupabaseSource } from '../supabase/source.js';
-import { REPORTING_JOB_OPTIONS, reportingSchedulerId, REPORTING_TASKS, type ReportingTask } from './queues.js';
+import type { Dataset } from '../datasets.js';
+import { inLane } from '../sync/lane-context.js';
+import {
+  LANE_OF_TASK,
+  QUEUE_OF_TASK,
+  REPORTING_JOB_OPTIONS,
+  reportingSchedulerId,
+  REPORTING_TASKS,
+  type ReportingTask,
+  type TaskQueueName,
+} from './queues.js';
+
+/** How much later than new alerts the changed spend is synced: one request at Notion's 3/s. */
+const SPEND_AFTER_ALERTS_MS = 400;
 
 /** Events that arrive together (one edit can send several) trigger one poll. */
 const WEBHOOK_POLL_WINDOW_MS = 5_000;
@@ -27,6 +41,8 @@ export interface ReportingDeps {
   /** Holds the last report's content hash, shared by every worker process. */
   redis: Redis;
   logger: Logger;
+  /** Queues a woken sync pass: the alerts the budgets task raises, the spend it changes, reach Notion at once. */
+  wakeSync?: (dataset: Dataset, afterMs?: number) => Promise<void>;
 }
 
 function intervalOf(config: Config, task: ReportingTask): number {
@@ -43,9 +59,17 @@ function missingFor(config: Config, task: ReportingTask): string | undefined {
   return undefined;
 }
 
-export async function scheduleReporting(queue: Queue, config: Config, log: Logger): Promise<ReportingTask[]> {
+/**
+ * Schedules each task on its own queue, and removes its scheduler from the
+ * others (an installation from before the split had every task on `reporting`).
+ */
+export async function scheduleReporting(queues: Readonly<Record<TaskQueueName, Queue>>, config: Config, log: Logger): Promise<ReportingTask[]> {
   const scheduled: ReportingTask[] = [];
   for (const task of REPORTING_TASKS) {
+    for (const [name, queue] of Object.entries(queues)) {
+      if (name !== QUEUE_OF_TASK[task]) await queue.removeJobScheduler(reportingSchedulerId(task));
+    }
+    const queue = queues[QUEUE_OF_TASK[task]];
     const missing = missingFor(config, task);
     if (missing) {
       log.warn({ task, reason: missing }, 'reporting task not scheduled');
@@ -70,6 +94,10 @@ export function reportingProcessor(deps: ReportingDeps) {
       case 'budgets': {
         const webhook = config.reporting.alertWebhookUrl ? { url: config.reporting.alertWebhookUrl } : undefined;
         const { delivery, ...summary } = await runBudgetJob(source, { timezone, webhook, logger: deps.logger });
+        // New alerts and changed spend go to Notion now, not at the next sync interval (whatever the transport).
+        if (summary.raised > 0) await deps.wakeSync?.('cost_alerts');
+        // Both travel in the alerts lane; the new alerts ask first, the spend figures right after.
+        if (summary.spendChanged > 0) await deps.wakeSync?.('budget_limits', summary.raised > 0 ? SPEND_AFTER_ALERTS_MS : 0);
         return summary;
       }
       case 'report': {
@@ -91,7 +119,7 @@ export function reportingProcessor(deps: ReportingDeps) {
     const task = job.name as ReportingTask;
     if (!REPORTING_TASKS.includes(task)) throw new UnrecoverableError(`unknown reporting task ${job.name}`);
     try {
-      return await run(task);
+      return await inLane(LANE_OF_TASK[task], () => run(task));
     } catch (error) {
       if (error instanceof TokensyncError && !error.retryable) throw new UnrecoverableError(error.message);
       throw error;
@@ -107,7 +135,7 @@ export function reportingProcessor(deps: ReportingDeps) {
 export async function answerNotionWebhook(
   body: string,
   signature: string | undefined,
-  deps: { config: Config; reportingQueue: Queue; log: Logger },
+  deps: { config: Config; editsQueue: Queue; log: Logger },
 ): Promise<{ status: number; body: string }> {
   const decision = decideNotionWebhook(body, signature, deps.config.reporting.notionWebhookSecret);
   switch (decision.action) {
@@ -118,7 +146,7 @@ export async function answerNotionWebhook(
       return { status: 200, body: 'ok\n' };
     case 'poll':
       if (missingFor(deps.config, 'notion-edits')) return { status: 200, body: 'ignored: edits polling is not configured\n' };
-      await deps.reportingQueue.add('notion-edits', {}, {
+      await deps.editsQueue.add('notion-edits', {}, {
         ...REPORTING_JOB_OPTIONS,
         jobId: `notion-edits-webhook-${Math.floor(Date.now() / WEBHOOK_POLL_WINDOW_MS)}`,
       });

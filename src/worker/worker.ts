@@ -1,7 +1,10 @@
 /**
- * The long-running worker: one BullMQ job scheduler per dataset, workers that
- * run sync passes through the Redis-shared Notion rate limit, dead letters,
- * metrics and health endpoints, and an ordered, bounded stop.
+ * The long-running worker: one BullMQ job scheduler per dataset, on the sync
+ * queue of the dataset's lane, workers that run sync passes through the
+ * Redis-shared Notion rate limit (which serves lanes by priority), the
+ * reporting tasks each on its own queue, dead letters, change notifications
+ * that wake work at once, metrics and health endpoints, and an ordered,
+ * bounded stop.
  *
  * Several processes may run this against one Redis (same QUEUE_PREFIX): BullMQ
  * hands each job to one of them, the Postgres lease keeps two runs of one
@@ -10,16 +13,29 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
-import { DATASETS } from '../datasets.js';
+import { DATASETS, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
+import { LANES, laneOf, type Lane } from '../sync/lanes.js';
 import { openSyncEngine } from '../sync/open.js';
+import { startChangeListener, type ChangeListener } from './change-listener.js';
 import { startHealthServer, type HealthServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { deadLetterProcessor, syncProcessor } from './processors.js';
-import { DEAD_LETTER_QUEUE, REPORTING_QUEUE, schedulerId, SYNC_JOB_OPTIONS, SYNC_QUEUE } from './queues.js';
+import {
+  BUDGETS_QUEUE,
+  DEAD_LETTER_QUEUE,
+  EDITS_QUEUE,
+  LEGACY_SYNC_QUEUE,
+  schedulerId,
+  SYNC_JOB_OPTIONS,
+  syncQueueName,
+  TASK_QUEUES,
+  type TaskQueueName,
+} from './queues.js';
 import { redisUnavailable } from './redis-tools.js';
 import { createRedisLimiter } from './redis-limiter.js';
 import { answerNotionWebhook, reportingProcessor, scheduleReporting } from './reporting.js';
+import { ALERTS_WINDOW_MS, createPassRecords, createWaker } from './wake.js';
 import { createNotionClient } from '../notion/client.js';
 import { limitedFetch } from '../notion/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
@@ -30,13 +46,16 @@ export const READINESS_TIMEOUT_MS = 2000;
 /** A Redis that does not answer at start is most likely a wrong REDIS_URL: say so rather than wait forever. */
 export const REDIS_STARTUP_TIMEOUT_MS = 10_000;
 
-
 export interface RunningWorker {
   readonly httpPort: number;
   readonly metrics: WorkerMetrics;
-  readonly syncQueue: Queue;
+  /** One sync queue per lane. */
+  readonly syncQueues: Readonly<Record<Lane, Queue>>;
   readonly deadLetters: Queue;
-  readonly reportingQueue: Queue;
+  /** budgets, notion-edits and reporting (rollups + report). */
+  readonly taskQueues: Readonly<Record<TaskQueueName, Queue>>;
+  /** Listening for change notifications, when configured. */
+  readonly changeListener: ChangeListener | undefined;
   /** Stop taking jobs, let those in flight finish (bounded), close everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -44,15 +63,20 @@ export interface RunningWorker {
 const withTimeout = <T>(promise: Promise<T>, ms: number, what: string) =>
   Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms).unref())]);
 
+/** Datasets per lane: a lane's sync worker runs them all at once, each holding its own lease. */
+const datasetsIn = (lane: Lane) => DATASETS.filter((dataset) => laneOf(dataset) === lane);
+
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   const { queuePrefix: prefix } = config.worker;
   const log = logger.child({ component: 'worker', prefix });
   // Producers fail fast; workers (and the limiter they wait on) retry forever, so a Redis restart is ridden out.
   const producer = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  // The rate limiter has a connection of its own: every Notion request waits on it, never behind the workers' commands.
+  const limiterConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   // Before the first connection, one WorkerStartError says it all; after it, each loss is worth a line.
   let connected = false;
-  for (const [name, connection] of [['producer', producer], ['consumer', consumer]] as const) {
+  for (const [name, connection] of [['producer', producer], ['consumer', consumer], ['limiter', limiterConnection]] as const) {
     connection.on('error', (error) => connected && log.warn({ err: error, connection: name }, 'redis connection error'));
   }
   try {
@@ -60,13 +84,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   } catch {
     producer.disconnect();
     consumer.disconnect();
+    limiterConnection.disconnect();
     // Once started, the worker rides out Redis restarts; at start, no answer most likely means a wrong REDIS_URL.
     throw redisUnavailable(config.redisUrl, ` after ${REDIS_STARTUP_TIMEOUT_MS / 1000} s`);
   }
   connected = true;
 
   const metrics = createWorkerMetrics();
-  const limiter = createRedisLimiter({ redis: consumer, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });
+  const limiter = createRedisLimiter({ redis: limiterConnection, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });
   // Aborted on stop, so a pass through a long backlog ends within the shutdown timeout.
   const stopping = new AbortController();
   const opened = openSyncEngine(config, {
@@ -76,46 +101,52 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     engine: { signal: stopping.signal },
   });
 
-  const syncQueue = new Queue(SYNC_QUEUE, { connection: producer, prefix });
+  const syncQueues = Object.fromEntries(LANES.map((lane) => [lane, new Queue(syncQueueName(lane), { connection: producer, prefix })])) as Record<Lane, Queue>;
   const deadLetters = new Queue(DEAD_LETTER_QUEUE, { connection: producer, prefix });
-  for (const dataset of DATASETS) {
-    if (!config.notion.recorded[dataset].dataSourceId) {
-      // Every run would fail the same way; say it once instead.
-      log.warn({ dataset }, 'no Notion data source id recorded for this dataset: not scheduled; run npm run setup:notion');
-      await syncQueue.removeJobScheduler(schedulerId(dataset));
-      continue;
-    }
-    await syncQueue.upsertJobScheduler(
-      schedulerId(dataset),
-      { every: config.sync.intervalMs },
-      { name: 'sync', data: { dataset }, opts: SYNC_JOB_OPTIONS },
-    );
-  }
+  const synced = await scheduleSync(syncQueues, producer, config, log);
 
   // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
   const reportingTransport = openTransport(config);
   const reportingSource = createSupabaseSource(reportingTransport, { timezone: config.reportTimezone });
-  const reportingQueue = new Queue(REPORTING_QUEUE, { connection: producer, prefix });
-  await scheduleReporting(reportingQueue, config, log);
-  const reportingWorker = new Worker(
-    REPORTING_QUEUE,
-    reportingProcessor({
-      config,
-      source: reportingSource,
-      notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limiter) }),
-      redis: producer,
-      logger: log.child({ queue: REPORTING_QUEUE }),
-    }),
-    { connection: consumer, prefix, concurrency: 1 },
+  const taskQueues = Object.fromEntries(TASK_QUEUES.map((name) => [name, new Queue(name, { connection: producer, prefix })])) as Record<TaskQueueName, Queue>;
+  const scheduledTasks = await scheduleReporting(taskQueues, config, log);
+  const wake = createWaker(
+    { syncQueues, budgetsQueue: scheduledTasks.includes('budgets') ? taskQueues[BUDGETS_QUEUE] : undefined, datasets: synced },
+    {
+      budgetsMs: config.wake.budgetsWindowMs,
+      syncMs: { alerts: ALERTS_WINDOW_MS, rollups: config.wake.rollupsWindowMs, logs: config.wake.logsWindowMs },
+      settleMs: config.sync.settleMs,
+    },
+    log,
   );
-
-  const syncWorker = new Worker(SYNC_QUEUE, syncProcessor({ engine: opened.engine, deadLetters, metrics, logger: log, signal: stopping.signal }), {
-    connection: consumer,
-    prefix,
-    concurrency: DATASETS.length,
+  const processTask = reportingProcessor({
+    config,
+    source: reportingSource,
+    notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limiter) }),
+    redis: producer,
+    logger: log.child({ component: 'reporting' }),
+    wakeSync: wake.sync,
   });
+  // One job at a time per task queue: budget evaluation never waits behind a view refresh, the report or an edits poll.
+  const taskWorkers = TASK_QUEUES.map((name) => [name, new Worker(name, processTask, { connection: consumer, prefix, concurrency: 1 })] as const);
+
+  const processSync = syncProcessor({
+    engine: opened.engine,
+    deadLetters,
+    metrics,
+    logger: log,
+    signal: stopping.signal,
+    wake: wake.sync,
+    passes: createPassRecords(producer, prefix),
+  });
+  const syncWorkers = LANES.map(
+    (lane) =>
+      [syncQueueName(lane), new Worker(syncQueueName(lane), processSync, { connection: consumer, prefix, concurrency: Math.max(1, datasetsIn(lane).length) })] as const,
+  );
   const deadLetterWorker = new Worker(DEAD_LETTER_QUEUE, deadLetterProcessor(), { connection: consumer, prefix, concurrency: 1 });
-  for (const [queue, worker] of [[SYNC_QUEUE, syncWorker], [DEAD_LETTER_QUEUE, deadLetterWorker], [REPORTING_QUEUE, reportingWorker]] as const) {
+  const allWorkers = [...syncWorkers, [DEAD_LETTER_QUEUE, deadLetterWorker] as const, ...taskWorkers];
+  const workers = allWorkers.map(([, worker]) => worker);
+  for (const [queue, worker] of allWorkers) {
     worker.on('failed', (job, error) => {
       metrics.recordFailedJob(queue);
       log.warn({ queue, jobId: job?.id, dataset: job?.data?.dataset, key: job?.data?.key, err: error }, 'job failed');
@@ -123,11 +154,32 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     worker.on('error', (error) => log.error({ queue, err: error }, 'worker error'));
     worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled; it will run again'));
   }
-  syncWorker.on('completed', (job, result) => log.debug({ jobId: job.id, dataset: job.data.dataset, result }, 'sync job done'));
-  reportingWorker.on('completed', (job, result) => log.info({ jobId: job.id, task: job.name, result }, 'reporting job done'));
+  for (const [, worker] of syncWorkers) worker.on('completed', (job, result) => log.debug({ jobId: job.id, dataset: job.data.dataset, result }, 'sync job done'));
+  for (const [queue, worker] of taskWorkers) worker.on('completed', (job, result) => log.info({ queue, jobId: job.id, task: job.name, result }, 'reporting job done'));
 
+  // Freshness by event: committed changes wake their work now; the schedulers above stay as the fallback.
+  metrics.setListening(false);
+  const changeListener = config.wake.listen && config.databaseUrl
+    ? startChangeListener({
+        databaseUrl: config.databaseUrl,
+        logger: log,
+        onChange: (table) => {
+          metrics.recordNotification(table);
+          void wake.tableChanged(table);
+        },
+        onListening: (listening) => metrics.setListening(listening),
+      })
+    : undefined;
+  if (!changeListener) log.info({ reason: config.databaseUrl ? 'CHANGE_NOTIFICATIONS=off' : 'no DATABASE_URL' }, 'change notifications off: the intervals wake the worker');
+
+  const queuesByName: (readonly [string, Queue])[] = [
+    ...LANES.map((lane) => [syncQueueName(lane), syncQueues[lane]] as const),
+    [DEAD_LETTER_QUEUE, deadLetters],
+    ...TASK_QUEUES.map((name) => [name, taskQueues[name]] as const),
+  ];
+  const queues = queuesByName.map(([, queue]) => queue);
   metrics.setCollector(async () => {
-    for (const [name, queue] of [[SYNC_QUEUE, syncQueue], [DEAD_LETTER_QUEUE, deadLetters], [REPORTING_QUEUE, reportingQueue]] as const) {
+    for (const [name, queue] of queuesByName) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, count);
     }
@@ -147,12 +199,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       host: config.worker.httpHost,
       port: config.worker.httpPort,
       registry: metrics.registry,
-      notionWebhook: (body, signature) => answerNotionWebhook(body, signature, { config, reportingQueue, log }),
+      notionWebhook: (body, signature) => answerNotionWebhook(body, signature, { config, editsQueue: taskQueues[EDITS_QUEUE], log }),
       readiness: async () => {
         const problems: string[] = [];
         await withTimeout(producer.ping(), READINESS_TIMEOUT_MS, 'redis ping').catch((e: unknown) => problems.push(`redis: ${String(e)}`));
         await withTimeout(opened.ping(), READINESS_TIMEOUT_MS, 'database').catch((e: unknown) => problems.push(`database: ${String(e)}`));
-        if (!syncWorker.isRunning()) problems.push('worker: not running');
+        for (const [queue, worker] of syncWorkers) if (!worker.isRunning()) problems.push(`worker: ${queue} not running`);
         return problems;
       },
       // A lane behind is reported, not unready: the worker still serves the other
@@ -163,9 +215,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       },
     });
   } catch (error) {
-    await Promise.allSettled([syncWorker.close(true), deadLetterWorker.close(true), reportingWorker.close(true), syncQueue.close(), deadLetters.close(), reportingQueue.close()]);
+    await changeListener?.stop();
+    await Promise.allSettled([...workers.map((w) => w.close(true)), ...queues.map((q) => q.close())]);
     producer.disconnect();
     consumer.disconnect();
+    limiterConnection.disconnect();
     await opened.close();
     await reportingTransport.close();
     throw error;
@@ -177,22 +231,50 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     (stopped ??= (async () => {
       log.info('stopping: no new jobs; waiting for jobs in flight');
       stopping.abort();
-      const graceful = Promise.all([syncWorker.close(), deadLetterWorker.close(), reportingWorker.close()]);
+      await changeListener?.stop();
+      const graceful = Promise.all(workers.map((w) => w.close()));
       try {
         await withTimeout(graceful, config.worker.shutdownTimeoutMs, 'waiting for jobs in flight');
       } catch (error) {
         log.warn({ err: error }, 'jobs still running; closing anyway (they will be picked up again)');
-        await Promise.allSettled([syncWorker.close(true), deadLetterWorker.close(true), reportingWorker.close(true)]);
+        await Promise.allSettled(workers.map((w) => w.close(true)));
       }
-      await Promise.allSettled([syncQueue.close(), deadLetters.close(), reportingQueue.close()]);
-      await Promise.allSettled([producer.quit(), consumer.quit()]);
+      await Promise.allSettled(queues.map((q) => q.close()));
+      await Promise.allSettled([producer.quit(), consumer.quit(), limiterConnection.quit()]);
       await opened.close();
       await reportingTransport.close();
       await http.close();
       log.info('stopped');
     })());
 
-  return { httpPort: http.port, metrics, syncQueue, deadLetters, reportingQueue, stop };
+  return { httpPort: http.port, metrics, syncQueues, deadLetters, taskQueues, changeListener, stop };
+}
+
+/**
+ * One scheduler per dataset with a data source id, on its lane's queue; the
+ * schedulers of the queue every dataset shared before lanes are removed.
+ * Returns the datasets scheduled.
+ */
+async function scheduleSync(syncQueues: Readonly<Record<Lane, Queue>>, connection: Redis, config: Config, log: Logger): Promise<Set<Dataset>> {
+  const legacy = new Queue(LEGACY_SYNC_QUEUE, { connection, prefix: config.worker.queuePrefix });
+  const scheduled = new Set<Dataset>();
+  try {
+    for (const dataset of DATASETS) {
+      await legacy.removeJobScheduler(schedulerId(dataset));
+      const queue = syncQueues[laneOf(dataset)];
+      if (!config.notion.recorded[dataset].dataSourceId) {
+        // Every run would fail the same way; say it once instead.
+        log.warn({ dataset }, 'no Notion data source id recorded for this dataset: not scheduled; run npm run setup:notion');
+        await queue.removeJobScheduler(schedulerId(dataset));
+        continue;
+      }
+      await queue.upsertJobScheduler(schedulerId(dataset), { every: config.sync.intervalMs }, { name: 'sync', data: { dataset }, opts: SYNC_JOB_OPTIONS });
+      scheduled.add(dataset);
+    }
+  } finally {
+    await legacy.close();
+  }
+  return scheduled;
 }
 
 async function waitForReady(redis: Redis): Promise<void> {

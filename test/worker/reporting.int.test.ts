@@ -69,8 +69,15 @@ afterAll(async () => {
 });
 
 it('schedules the reporting tasks: rollups, an alert posted to the webhook, and the report page', async () => {
-  const schedulers = (await worker.reportingQueue.getJobSchedulers()).map((s) => s.key).sort();
-  expect(schedulers).toEqual(['reporting-budgets', 'reporting-notion-edits', 'reporting-report', 'reporting-rollups']);
+  // Each task on its own queue: budgets never wait behind the view refresh, the report or an edits poll.
+  const schedulers = Object.fromEntries(
+    await Promise.all(Object.entries(worker.taskQueues).map(async ([name, queue]) => [name, (await queue.getJobSchedulers()).map((s) => s.key).sort()])),
+  );
+  expect(schedulers).toEqual({
+    budgets: ['reporting-budgets'],
+    'notion-edits': ['reporting-notion-edits'],
+    reporting: ['reporting-report', 'reporting-rollups'],
+  });
 
   await vi.waitFor(async () => {
     const { rows } = await h.db.pool.query('select count(*)::int as n from service_performance_metrics');
@@ -112,7 +119,7 @@ it('takes Notion webhooks: a signed page event queues an edits poll at once, an 
 
   expect((await post(body)).status).toBe(401);
   expect((await post(body, signature)).status).toBe(200);
-  const queued = await worker.reportingQueue.getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
+  const queued = await worker.taskQueues['notion-edits'].getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
   expect(queued.some((job) => job.name === 'notion-edits' && String(job.id).startsWith('notion-edits-webhook-'))).toBe(true);
 
   // The one-time verification request: its token is recorded (0600), not logged.

@@ -1,9 +1,10 @@
 import { Queue, QueueEvents } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { DEAD_LETTER_QUEUE, SYNC_QUEUE } from '../../src/worker/queues.js';
+import { DEAD_LETTER_QUEUE, syncQueueName } from '../../src/worker/queues.js';
+import { LANES } from '../../src/sync/lanes.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLogs } from '../support/fixtures.js';
 import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
@@ -11,7 +12,7 @@ import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
 
 let h: SyncHarness;
 let worker: RunningWorker;
-let events: QueueEvents;
+let events: QueueEvents[];
 const prefix = uniquePrefix();
 
 function workerEnv(): Record<string, string> {
@@ -34,31 +35,31 @@ function workerEnv(): Record<string, string> {
 function nextRoundOfPasses(): Promise<void> {
   const pending = new Set<string>(DATASETS);
   const since = Date.now();
-  const queue = new Queue(SYNC_QUEUE, { connection: { url: REDIS_URL }, prefix });
+  const queues = LANES.map((lane) => new Queue(syncQueueName(lane), { connection: { url: REDIS_URL }, prefix }));
   return new Promise<void>((resolve) => {
-    const onCompleted = async ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
-      const job = await queue.getJob(jobId);
+    const listeners = LANES.map((_, i) => async ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => {
+      const job = await queues[i]!.getJob(jobId);
       if (!job || (job.processedOn ?? 0) < since || (returnvalue as { skipped?: string } | null)?.skipped) return;
       pending.delete(job.data.dataset);
       if (pending.size === 0) {
-        events.off('completed', onCompleted);
-        void queue.close();
+        events.forEach((e, j) => e.off('completed', listeners[j]!));
+        void Promise.all(queues.map((q) => q.close()));
         resolve();
       }
-    };
-    events.on('completed', onCompleted);
+    });
+    events.forEach((e, i) => e.on('completed', listeners[i]!));
   });
 }
 
 beforeAll(async () => {
   h = await startSyncHarness();
-  events = new QueueEvents(SYNC_QUEUE, { connection: { url: REDIS_URL }, prefix });
-  await events.waitUntilReady();
+  events = LANES.map((lane) => new QueueEvents(syncQueueName(lane), { connection: { url: REDIS_URL }, prefix }));
+  await Promise.all(events.map((e) => e.waitUntilReady()));
   worker = await startWorker(loadConfig(workerEnv()), createLogger({ level: 'silent' }));
 });
 afterAll(async () => {
   await worker?.stop();
-  await events?.close();
+  await Promise.all((events ?? []).map((e) => e.close()));
   await h.close();
   await dropPrefix(prefix);
 });
@@ -73,16 +74,25 @@ describe('npm run worker', () => {
     const logs = await insertLogs(h.db.pool, [{}, {}, {}]);
     const others = await insertOneOfEach(h.db);
     await nextRoundOfPasses();
-    expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
-    // The worker also writes rows itself (rollups, alerts), so: every row inserted here has
-    // exactly one page, and no key has two.
-    for (const [dataset, rows] of Object.entries(others)) {
-      const pages = pagesByKey(h.fake, h.dataSources[dataset as keyof typeof h.dataSources]);
-      for (const row of rows) expect(pages.get(row.id as string), `${dataset} ${row.id}`).toHaveLength(1);
-      expect([...pages.values()].filter((p) => p.length > 1), dataset).toEqual([]);
-    }
-    const schedulers = await worker.syncQueue.getJobSchedulers();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(DATASETS.map((d) => `sync-${d}`).sort());
+    // A pass reads up to the start of the oldest transaction still writing (the worker's own budget
+    // evaluations, woken by these inserts, are such writers), so a row may take one more pass.
+    await vi.waitFor(() => {
+      expect(pagesByKey(h.fake, h.dataSources.token_usage_logs).size).toBe(logs.length);
+      // The worker also writes rows itself (rollups, alerts), so: every row inserted here has
+      // exactly one page, and no key has two.
+      for (const [dataset, rows] of Object.entries(others)) {
+        const pages = pagesByKey(h.fake, h.dataSources[dataset as keyof typeof h.dataSources]);
+        for (const row of rows) expect(pages.get(row.id as string), `${dataset} ${row.id}`).toHaveLength(1);
+        expect([...pages.values()].filter((p) => p.length > 1), dataset).toEqual([]);
+      }
+    }, { timeout: 20_000, interval: 100 });
+    // One scheduler per dataset, on the queue of its lane.
+    const schedulers = await Promise.all(LANES.map(async (lane) => [lane, (await worker.syncQueues[lane].getJobSchedulers()).map((s) => s.key).sort()]));
+    expect(Object.fromEntries(schedulers)).toEqual({
+      alerts: ['sync-budget_limits', 'sync-cost_alerts'],
+      rollups: ['sync-service_performance_metrics', 'sync-workflow_analytics'],
+      logs: ['sync-token_usage_logs'],
+    });
   });
 
   it('serves health, readiness and metrics on 127.0.0.1', async () => {
@@ -92,7 +102,9 @@ describe('npm run worker', () => {
     expect(metrics).toMatch(/tokensync_sync_rows_total\{dataset="token_usage_logs",outcome="created"\} [1-9]/);
     expect(metrics).toMatch(/tokensync_notion_requests_total\{status="200"\} [1-9]/);
     expect(metrics).toMatch(/tokensync_sync_lag_seconds\{dataset="cost_alerts"\} /);
-    expect(metrics).toMatch(/tokensync_queue_jobs\{queue="sync",state="delayed"\} /);
+    expect(metrics).toMatch(/tokensync_queue_jobs\{queue="sync-logs",state="delayed"\} /);
+    expect(metrics).toMatch(/tokensync_queue_jobs\{queue="budgets",state="delayed"\} /);
+    expect(metrics).toMatch(/tokensync_change_listener_up 1/);
     expect(metrics).toMatch(/tokensync_notion_rate_limited_total 0/);
   });
 
