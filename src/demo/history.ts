@@ -88,6 +88,7 @@ export async function writeHistory(options: HistoryOptions): Promise<HistorySumm
   const range = { from: localDate(new Date(options.now.getTime() - options.days * DAY_MS), timezone), to: localDate(options.now, timezone), timezone };
   await options.source.rollupServicePerformance(range);
   await options.source.rollupWorkflowAnalytics(range);
+  await options.source.rollupDailyCosts(range);
   await options.source.refreshBudgetSpend({ at: options.now, timezone });
   const alerts = await replayAlerts(options);
   return { calls, rejected, alerts: alerts.length, criticalAlerts: alerts.filter((a) => a.severity === 'critical').length };

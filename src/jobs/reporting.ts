@@ -28,9 +28,10 @@ export async function runRollupJob(source: SupabaseSource, options: RollupJobOpt
   };
   const services = await source.rollupServicePerformance(range);
   const workflows = await source.rollupWorkflowAnalytics(range);
+  const dailyCosts = await source.rollupDailyCosts(range);
   const views = await source.refreshReportingViews();
   const spend = await source.compactSpend();
-  return { range, services, workflows, viewsRefreshedMs: views, spendBucketsMerged: spend.merged_rows };
+  return { range, services, workflows, dailyCosts, viewsRefreshedMs: views, spendBucketsMerged: spend.merged_rows };
 }
 
 export interface BudgetJobOptions {

@@ -156,6 +156,8 @@ export interface SupabaseSource {
   syncProgress(datasets: readonly SyncProgressRequest[]): Promise<SyncProgress[]>;
   rollupServicePerformance(range: DayRange): Promise<RollupResult>;
   rollupWorkflowAnalytics(range: DayRange): Promise<RollupResult>;
+  /** Recomputes those local days of daily_cost_breakdown (day × service × provider × model, exact sums). */
+  rollupDailyCosts(range: DayRange): Promise<RollupResult>;
   /** Refreshes the four materialized views concurrently; returns milliseconds per view. */
   refreshReportingViews(): Promise<Record<string, number>>;
   /** Merges the spend-bucket deltas of closed hours (keeps budget checks fast). */
@@ -264,6 +266,7 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
 
     rollupServicePerformance: rollup('tokensync_rollup_service_performance'),
     rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),
+    rollupDailyCosts: rollup('tokensync_rollup_daily_costs'),
 
     refreshReportingViews: () => call('tokensync_refresh_reporting_views', {}, refreshResult),
 
