@@ -35,6 +35,7 @@ const RETIRED_CHARTS: readonly ViewSpec[] = [
     name: 'Month-to-date cost',
     type: 'chart',
     configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
+    filter: (id, context) => ({ property: id('created_at'), date: { on_or_after: context.monthStart } }),
   },
 ];
 
