@@ -119,7 +119,7 @@ export async function insertOtherRows(client: pg.Client, count: number): Promise
   );
 }
 
-/** Provisions the five databases under the parent page; returns their data source ids. */
+/** Provisions the six databases under the parent page; returns their data source ids. */
 export async function provision(notion: { url: string; token: string }): Promise<Record<Dataset, string>> {
   const result = await provisionNotion({
     client: createNotionClient({ token: notion.token, baseUrl: notion.url, maxRetries: 5 }),

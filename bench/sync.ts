@@ -107,7 +107,7 @@ async function memory(context: BenchContext, client: pg.Client, notion: RemoteNo
   }
 }
 
-/** Runs `phase` against a fresh Notion fake (its own process, rate limit off) with the five databases provisioned. */
+/** Runs `phase` against a fresh Notion fake (its own process, rate limit off) with the six databases provisioned. */
 async function withFreshNotion<T>(phase: (notion: RemoteNotion, dataSources: Record<Dataset, string>) => Promise<T>): Promise<T> {
   const notion = await startRemoteNotion({ rateLimit: false, parentPageId: PARENT_PAGE_ID });
   try {

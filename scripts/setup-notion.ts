@@ -5,13 +5,19 @@ import { provisionNotion, type ProvisionEvent } from '../src/notion/provision/pr
 
 const HELP = `Usage: npm run setup:notion -- [options]
 
-Provisions the five tokensync databases (Token Usage Logs, Budget Limits, Cost
-Alerts, Service Performance Metrics, Workflow Analytics) under NOTION_PARENT_PAGE_ID,
-with their views and a cost dashboard, and records their ids in NOTION_ENV_FILE.
+Provisions the six tokensync databases (Token Usage Logs, Budget Limits, Cost
+Alerts, Service Performance Metrics, Workflow Analytics, Daily Costs) under
+NOTION_PARENT_PAGE_ID, with their views and a cost dashboard, and records their
+ids in NOTION_ENV_FILE.
 
 Safe to run again: databases are found by their recorded ids or their title under
 the parent page (never created twice); missing properties, options and views are
 restored; properties people added are kept. Every change is reported.
+
+Upgrading: the cost charts and the Cost dashboard now live in Daily Costs, drawn
+from exact daily sums. On an installation that has them in Token Usage Logs,
+setup creates Daily Costs first, then removes the old charts and dashboard from
+Token Usage Logs (its tables stay); --dry-run lists both.
 
 Options:
   --dry-run        print what would change; write nothing
@@ -22,7 +28,7 @@ Environment:
   NOTION_TOKEN           the integration's internal secret (required)
   NOTION_PARENT_PAGE_ID  page id or URL, shared with the integration (required)
   NOTION_BASE_URL        default https://api.notion.com
-  REPORT_TIMEZONE        for the month-to-date chart (default UTC)
+  REPORT_TIMEZONE        days of Daily Costs and the month-to-date chart (default UTC)
 `;
 
 const SYMBOL: Record<ProvisionEvent['kind'], string> = { access: '✓', database: '✓', change: '+', note: '·', recorded: '✓' };

@@ -1,6 +1,6 @@
 /**
- * The five datasets: each is a Supabase table, a Notion database, and a sync stream.
- * Adding a sixth starts here.
+ * The six datasets: each is a Supabase table, a Notion database, and a sync stream.
+ * Adding a seventh starts here.
  */
 export const DATASETS = [
   'token_usage_logs',
@@ -8,6 +8,7 @@ export const DATASETS = [
   'cost_alerts',
   'service_performance_metrics',
   'workflow_analytics',
+  'daily_cost_breakdown',
 ] as const;
 
 export type Dataset = (typeof DATASETS)[number];

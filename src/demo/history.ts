@@ -2,7 +2,8 @@
  * The demo's Supabase side: the schema and seed, its two extra budget limits,
  * thirty days of usage recorded through the tracking SDK (priced from the
  * catalogue, like real calls), and what the worker would have computed over
- * those days: rollups, the alerts of each past day, the budgets' spend.
+ * those days: rollups (the daily cost breakdown the charts are drawn from
+ * included), the alerts of each past day, the budgets' spend.
  */
 import pg from 'pg';
 import type { Config } from '../config/env.js';

@@ -168,7 +168,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     const source = openSupabaseSource(historyConfig, { allowExitOnIdle: true });
     const history = await writeHistory({ databaseUrl: database.url, source, config: historyConfig, logger: options.logger, days: options.days, now, onStep: step }).finally(() => source.close());
 
-    step('starting the Notion sandbox and creating the five databases');
+    step('starting the Notion sandbox and creating the six databases');
     const fake = await startSandbox(options.port, step);
     cleanups.push(() => fake.close());
     const provisioned = await provisionNotion({

@@ -227,6 +227,8 @@ export interface SupabaseSource {
   rollupDays(range: DayRange): Promise<DayRollups>;
   /** Deletes one batch of raw usage logs past retention, leaving every rollup, spend bucket and alert as it is. */
   purgeLogs(options: PurgeOptions): Promise<PurgeResult>;
+  /** Recomputes those local days of daily_cost_breakdown (day × service × provider × model, exact sums). */
+  rollupDailyCosts(range: DayRange): Promise<RollupResult>;
   /** Refreshes the three materialized reporting views over all history (rarely, off the hot path); milliseconds per view. */
   refreshReportingViews(): Promise<Record<string, number>>;
   /** Merges the spend-bucket deltas of closed hours (keeps budget checks fast). */
@@ -385,6 +387,7 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
 
     rollupServicePerformance: rollup('tokensync_rollup_service_performance'),
     rollupWorkflowAnalytics: rollup('tokensync_rollup_workflow_analytics'),
+    rollupDailyCosts: rollup('tokensync_rollup_daily_costs'),
 
     rollupChanged: (options = {}) =>
       call(

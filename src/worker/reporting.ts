@@ -11,7 +11,9 @@ import type { Config } from '../config/env.js';
 import { TokensyncError } from '../errors.js';
 import { pollNotionEdits } from '../inbound/notion-edits.js';
 import { decideNotionWebhook } from '../inbound/notion-webhook.js';
+import { moveMonthViews } from '../notion/month-views.js';
 import { upsertEnvFile } from '../notion/provision/env-file.js';
+import { monthStartIn } from '../notion/provision/provision.js';
 import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
 import type { Logger } from '../logging/logger.js';
 import type { SupabaseSource } from '../supabase/source.js';
@@ -86,6 +88,17 @@ export function reportingProcessor(deps: ReportingDeps) {
   const { config, source, notion, redis } = deps;
   const timezone = config.reportTimezone;
   const hashKey = `${config.worker.queuePrefix}:report-hash`;
+  const monthKey = `${config.worker.queuePrefix}:month-views`;
+
+  /** Month-to-date views name the month's first day: moved once when the month turns, for every process. */
+  const keepMonthViewsCurrent = async () => {
+    if ((await redis.get(monthKey)) === monthStartIn(new Date(), timezone)) return undefined;
+    const result = await moveMonthViews({ client: notion, recorded: config.notion.recorded, timezone });
+    // Said once a month: what is skipped needs setup:notion, not another try every report.
+    if (result.skipped.length > 0) deps.logger.warn({ skipped: result.skipped }, 'month-to-date views not moved');
+    await redis.set(monthKey, result.monthStart);
+    return result;
+  };
 
   const run = async (task: ReportingTask) => {
     switch (task) {
@@ -101,10 +114,11 @@ export function reportingProcessor(deps: ReportingDeps) {
         return summary;
       }
       case 'report': {
+        const monthViews = await keepMonthViewsCurrent();
         const previousHash = (await redis.get(hashKey)) ?? undefined;
         const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash });
         if (result.written) await redis.set(hashKey, result.hash);
-        return result;
+        return { ...result, ...(monthViews ? { monthViews } : {}) };
       }
       case 'notion-edits':
         return pollNotionEdits(source, {

@@ -64,27 +64,42 @@ describe('npm run demo', () => {
     expect(demo.summary.pages.token_usage_logs).toBe(counts!.logs);
     expect(demo.summary.pages.cost_alerts).toBe(counts!.alerts);
     expect(demo.summary.pages.budget_limits).toBe(counts!.limits);
+    const [days] = await sql<{ n: number }>('select count(*)::int as n from daily_cost_breakdown');
+    expect(days!.n).toBeGreaterThan(DAYS);
+    expect(demo.summary.pages.daily_cost_breakdown).toBe(days!.n);
     expect(demo.summary.criticalAlerts).toBeGreaterThan(0);
     expect(demo.reportUrl).toMatch(/\/pages\//);
   });
 
-  it('shows the five databases in a browser, and charts drawn from the synced numbers', async () => {
+  it('shows the six databases in a browser, and charts drawn from the synced numbers', async () => {
     const page = await browser.newPage();
     try {
       await page.goto(`${demo.sandboxUrl}/`);
       const titles = await page.locator('[data-database-link]').allTextContents();
-      for (const title of ['Token Usage Logs', 'Budget Limits', 'Cost Alerts', 'Service Performance Metrics', 'Workflow Analytics']) {
+      for (const title of ['Token Usage Logs', 'Budget Limits', 'Cost Alerts', 'Service Performance Metrics', 'Workflow Analytics', 'Daily Costs']) {
         expect(titles.join(' | ')).toContain(title);
       }
 
-      await page.locator('[data-database-link]', { hasText: 'Token Usage Logs' }).first().click();
+      // The raw logs are for drill-down: tables, no chart.
+      await page.locator('[data-database-link="Token Usage Logs"]').click();
       await page.locator('[data-database="Token Usage Logs"]').waitFor();
-      const [spend] = await sql<{ total: number }>('select sum(total_cost)::float8 as total from token_usage_logs');
+      expect(await page.locator('[data-view="Most expensive calls"]').count()).toBeGreaterThan(0);
+      expect(await page.locator('figure.chart').count()).toBe(0);
+
+      // The charts read Daily Costs and show Postgres's sum to the micro-dollar.
+      await page.goto(`${demo.sandboxUrl}/`);
+      // By the link's own attribute: Token Usage Logs' description names Daily Costs too.
+      await page.locator('[data-database-link="Daily Costs"]').click();
+      await page.locator('[data-database="Daily Costs"]').waitFor();
+      const [spend] = await sql<{ micros: string }>('select (sum(total_cost) * 1000000)::bigint::text as micros from token_usage_logs');
+      const micros = async (figure: ReturnType<typeof page.locator>) => Math.round(Number(await figure.getAttribute('data-total')) * 1e6);
       const donut = page.locator('[data-view="Cost by model"]:not([data-widget]) figure[data-chart-type="donut"]');
-      expect(Number(await donut.getAttribute('data-total'))).toBeCloseTo(spend!.total, 4);
+      expect(await micros(donut)).toBe(Number(spend!.micros));
       const daily = page.locator('[data-view="Daily cost by service"]:not([data-widget]) figure');
-      expect(Number(await daily.getAttribute('data-total'))).toBeCloseTo(spend!.total, 4);
+      expect(await micros(daily)).toBe(Number(spend!.micros));
       expect(await daily.locator('[data-series="workflow"][data-value]').count()).toBeGreaterThan(0);
+      const widget = page.locator('[data-view="Daily cost by service"][data-widget] figure');
+      expect(await micros(widget)).toBe(Number(spend!.micros));
 
       await page.goto(`${demo.sandboxUrl}/`);
       await page.locator('[data-database-link]', { hasText: 'Budget Limits' }).first().click();

@@ -18,9 +18,9 @@ function freshSchema(): LiveProperty[] {
 }
 
 describe('the catalogue', () => {
-  it('has five databases, each with a title and a Supabase ID, unique names and keys', () => {
+  it('has six databases, each with a title and a Supabase ID, unique names and keys', () => {
     expect(CATALOGUE.map((s) => s.title)).toEqual([
-      'Token Usage Logs', 'Budget Limits', 'Cost Alerts', 'Service Performance Metrics', 'Workflow Analytics',
+      'Token Usage Logs', 'Budget Limits', 'Cost Alerts', 'Service Performance Metrics', 'Workflow Analytics', 'Daily Costs',
     ]);
     for (const database of CATALOGUE) {
       expect(database.properties.filter((p) => p.type === 'title')).toHaveLength(1);
@@ -38,6 +38,20 @@ describe('the catalogue', () => {
       expect(logs.properties.find((p) => p.key === key)).toMatchObject({ type: 'number', format: 'dollar' });
     }
     for (const key of ['service_type', 'model', 'provider', 'tier']) expect(logs.properties.find((p) => p.key === key)?.type).toBe('select');
+  });
+
+  it('draws every cost chart from Daily Costs, never from the raw-log pages', () => {
+    const costs = specOf('daily_cost_breakdown');
+    for (const key of ['input_cost', 'output_cost', 'total_cost']) {
+      expect(costs.properties.find((p) => p.key === key)).toMatchObject({ type: 'number', format: 'dollar' });
+    }
+    for (const key of ['service_type', 'provider', 'model']) expect(costs.properties.find((p) => p.key === key)?.type).toBe('select');
+    expect(costs.views.filter((v) => v.type === 'chart').map((v) => v.name)).toEqual(['Daily cost by service', 'Cost by model', 'Month-to-date cost']);
+    expect(costs.dashboard?.widgets).toEqual(['Daily cost by service', 'Cost by model', 'Month-to-date cost']);
+    const logs = specOf('token_usage_logs');
+    expect(logs.views.every((v) => v.type === 'table')).toBe(true);
+    expect(logs.dashboard).toBeUndefined();
+    expect(logs.retired?.movedTo).toBe(costs.title);
   });
 
   it('keeps select option names within Notion’s rules: no commas, unique ignoring case', () => {

@@ -8,6 +8,9 @@ import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { CATALOGUE, specOf } from '../../src/notion/catalogue/index.js';
 import { createNotionClient, NotionRequestError } from '../../src/notion/client.js';
 import { NotionSetupError } from '../../src/notion/provision/locate.js';
+import { readLiveSchema } from '../../src/notion/provision/live.js';
+import { planSchema } from '../../src/notion/provision/plan-schema.js';
+import { viewBody } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type ProvisionEvent, type ProvisionOptions } from '../../src/notion/provision/provision.js';
 import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
 
@@ -84,10 +87,10 @@ function viewNames(databaseId: string) {
 }
 
 describe('setup:notion on an empty workspace', () => {
-  it('creates five databases with exactly the catalogue’s properties, all views and the dashboard, and records their ids', async () => {
+  it('creates six databases with exactly the catalogue’s properties, all views and the dashboard, and records their ids', async () => {
     const result = await provision();
 
-    expect(ourDatabases()).toHaveLength(5);
+    expect(ourDatabases()).toHaveLength(CATALOGUE.length);
     for (const spec of CATALOGUE) {
       const ids = result.databases[spec.dataset]!;
       expect(schemaOf(ids.dataSourceId), spec.title).toEqual(catalogueSchema(spec.dataset));
@@ -121,14 +124,15 @@ describe('setup:notion on an empty workspace', () => {
     expect((await provision({ envFile: undefined })).changes).toBe(0);
     expect(writes()).toBe(0);
     expect(messages('database').every((m) => m.includes('title under the parent page'))).toBe(true);
-    expect(ourDatabases()).toHaveLength(5);
+    expect(ourDatabases()).toHaveLength(CATALOGUE.length);
   });
 
   it('plans without writing on a dry run', async () => {
     const result = await provision({ dryRun: true });
     expect(writes()).toBe(0);
-    expect(result.changes).toBe(5);
-    expect(messages('change')[0]).toMatch(/^would create the database with 31 properties and 5 views and a dashboard$/);
+    expect(result.changes).toBe(CATALOGUE.length);
+    expect(messages('change')[0]).toMatch(/^would create the database with 31 properties and 3 views$/);
+    expect(messages('change')).toContain('would create the database with 16 properties and 4 views and a dashboard');
     await expect(stat(envFile())).rejects.toThrow();
   });
 });
@@ -137,7 +141,7 @@ describe('setup:notion repairs what people changed', () => {
   it('restores ours, keeps theirs, and reports each change', async () => {
     const first = await provision();
     const alerts = first.databases.cost_alerts!;
-    const logs = first.databases.token_usage_logs!;
+    const costs = first.databases.daily_cost_breakdown!;
     const notion = createNotionClient({ token: fake.token, baseUrl: fake.url });
 
     const liveAlerts = (await notion.dataSources.retrieve({ data_source_id: alerts.dataSourceId })) as { properties: Record<string, { id: string }> };
@@ -150,7 +154,7 @@ describe('setup:notion repairs what people changed', () => {
         Owner: { rich_text: {} },
       } as never,
     });
-    const donut = (fake.state.views(logs.databaseId) as { id: string; name: string; dashboard_view_id?: string }[]).find(
+    const donut = (fake.state.views(costs.databaseId) as { id: string; name: string; dashboard_view_id?: string }[]).find(
       (v) => v.name === 'Cost by model' && !v.dashboard_view_id,
     )!;
     await notion.views.update({ view_id: donut.id, name: 'Model spend' });
@@ -177,12 +181,74 @@ describe('setup:notion repairs what people changed', () => {
     const severity = (fake.state.dataSource(alerts.dataSourceId) as any).properties;
     const options = Object.values(severity as Record<string, any>).find((p) => p.name === 'Severity').select.options.map((o: { name: string }) => o.name);
     expect(options).toEqual(['Urgent', 'critical', 'warning', 'info']);
-    expect(viewNames(logs.databaseId).top).toContain('Cost by model');
+    expect(viewNames(costs.databaseId).top).toContain('Cost by model');
 
     // And the workspace is stable again.
     fake.resetStats();
     expect((await provision()).changes).toBe(0);
     expect(writes()).toBe(0);
+  });
+});
+
+describe('setup:notion on an installation whose cost charts live in Token Usage Logs', () => {
+  /** The workspace as the previous version left it: five databases, the charts and the Cost dashboard on the raw logs. */
+  async function earlierInstallation() {
+    const first = await provision();
+    const notion = createNotionClient({ token: fake.token, baseUrl: fake.url });
+    await notion.databases.update({ database_id: first.databases.daily_cost_breakdown!.databaseId, in_trash: true } as never);
+    const logs = first.databases.token_usage_logs!;
+    const spec = specOf('token_usage_logs');
+    const newTable = (fake.state.views(logs.databaseId) as { id: string; name: string }[]).find((v) => v.name === 'Most expensive calls')!;
+    await notion.views.delete({ view_id: newTable.id });
+    const ids = planSchema(spec, await readLiveSchema(notion, logs.dataSourceId, spec.title)).ids;
+    const bodies = spec.retired!.views.map((v) => viewBody(v, (key) => ids.get(key)!, { monthStart: '2026-11-01' }));
+    for (const body of bodies) await notion.views.create({ database_id: logs.databaseId, data_source_id: logs.dataSourceId, ...body } as never);
+    const dashboard = await notion.views.create({ database_id: logs.databaseId, data_source_id: logs.dataSourceId, name: 'Cost dashboard', type: 'dashboard' } as never);
+    for (const body of bodies) await notion.views.create({ view_id: dashboard.id, data_source_id: logs.dataSourceId, ...body, placement: { type: 'new_row' } } as never);
+    const recorded = { ...Object.fromEntries(DATASETS.map((d) => [d, first.databases[d]!])), daily_cost_breakdown: { databaseId: undefined, dataSourceId: undefined } };
+    return { logs, recorded: recorded as ProvisionOptions['recorded'] };
+  }
+
+  it('plans the move on a dry run: Daily Costs is created, then the old charts and dashboard are removed', async () => {
+    const { logs, recorded } = await earlierInstallation();
+    events = [];
+    fake.resetStats();
+    await provision({ recorded, dryRun: true });
+    expect(writes()).toBe(0);
+    expect(events.filter((e) => e.kind === 'change').map((e) => `${'title' in e ? e.title : ''}: ${'message' in e ? e.message : ''}`)).toEqual([
+      'Token Usage Logs: would create table view “Most expensive calls”',
+      'Daily Costs: would create the database with 16 properties and 4 views and a dashboard',
+      'Token Usage Logs: would remove chart view “Daily cost by service” (now in Daily Costs)',
+      'Token Usage Logs: would remove chart view “Cost by model” (now in Daily Costs)',
+      'Token Usage Logs: would remove chart view “Month-to-date cost” (now in Daily Costs)',
+      'Token Usage Logs: would remove dashboard “Cost dashboard” (now in Daily Costs)',
+    ]);
+    expect(viewNames(logs.databaseId).dashboards).toEqual(['Cost dashboard']);
+  });
+
+  it('moves the charts to Daily Costs and leaves Token Usage Logs its tables; a second run changes nothing', async () => {
+    const { logs, recorded } = await earlierInstallation();
+    const result = await provision({ recorded });
+
+    expect(viewNames(logs.databaseId)).toEqual({ top: specOf('token_usage_logs').views.map((v) => v.name).sort(), dashboards: [], widgets: [] });
+    const costs = specOf('daily_cost_breakdown');
+    expect(viewNames(result.databases.daily_cost_breakdown!.databaseId)).toEqual({
+      top: costs.views.map((v) => v.name).sort(),
+      dashboards: ['Cost dashboard'],
+      widgets: [...costs.dashboard!.widgets].sort(),
+    });
+    expect(await readFile(envFile(), 'utf8')).toContain(`${notionIdVariables('daily_cost_breakdown').databaseId}=${result.databases.daily_cost_breakdown!.databaseId}`);
+
+    fake.resetStats();
+    expect((await provision({ recorded: Object.fromEntries(DATASETS.map((d) => [d, result.databases[d]!])) as ProvisionOptions['recorded'] })).changes).toBe(0);
+    expect(writes()).toBe(0);
+  });
+
+  it('keeps the old charts when Daily Costs cannot be made, so the dashboards never go missing', async () => {
+    const { logs, recorded } = await earlierInstallation();
+    fake.faults.fail(500, 1, { method: 'POST', route: '/v1/databases' });
+    await expect(provision({ recorded })).rejects.toThrow(/create database Daily Costs/);
+    expect(viewNames(logs.databaseId).dashboards).toEqual(['Cost dashboard']);
   });
 });
 
@@ -243,19 +309,19 @@ describe('setup:notion when something is wrong', () => {
     fake.setRateLimit({ requestsPerSecond: 40, burst: 5 });
     const result = await provision({ client: createNotionClient({ token: fake.token, baseUrl: fake.url, maxRetries: 8 }) });
     expect(fake.count({ status: 429 })).toBeGreaterThan(0);
-    expect(Object.keys(result.databases)).toHaveLength(5);
-    expect(ourDatabases()).toHaveLength(5);
+    expect(Object.keys(result.databases)).toHaveLength(CATALOGUE.length);
+    expect(ourDatabases()).toHaveLength(CATALOGUE.length);
   }, 60_000);
 
   it('records what it did before a failure, names the failed step, and a rerun finishes without copies', async () => {
     fake.faults.fail(500, 1, { method: 'POST', route: '/v1/views' });
     const failed = provision();
     await expect(failed).rejects.toBeInstanceOf(NotionRequestError);
-    await expect(failed).rejects.toThrow(/^create view Daily cost by service in Token Usage Logs: .*internal_server_error, HTTP 500, request /);
+    await expect(failed).rejects.toThrow(/^create view Failed calls in Token Usage Logs: .*internal_server_error, HTTP 500, request /);
     expect(await readFile(envFile(), 'utf8')).toContain(notionIdVariables('token_usage_logs').databaseId);
 
     await provision();
-    expect(ourDatabases()).toHaveLength(5);
+    expect(ourDatabases()).toHaveLength(CATALOGUE.length);
     expect(viewNames((await provision()).databases.token_usage_logs!.databaseId).top).toHaveLength(specOf('token_usage_logs').views.length);
   });
 
@@ -264,7 +330,7 @@ describe('setup:notion when something is wrong', () => {
     await expect(provision()).rejects.toThrow();
     expect(ourDatabases()).toHaveLength(1);
     await provision();
-    expect(ourDatabases()).toHaveLength(5);
+    expect(ourDatabases()).toHaveLength(CATALOGUE.length);
     expect(ourDatabases().filter((d) => JSON.stringify(d.title).includes('Token Usage Logs'))).toHaveLength(1);
   });
 });
@@ -287,7 +353,7 @@ describe('npm run setup:notion', () => {
     const first = await cli(env);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/Token Usage Logs\n {2}\+ create the database/);
-    expect(first.stdout).toMatch(/recorded 10 ids in /);
+    expect(first.stdout).toMatch(/recorded 12 ids in /);
     expect(first.stdout).not.toContain(fake.token);
 
     const again = await cli(env);

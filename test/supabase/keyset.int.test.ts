@@ -137,16 +137,17 @@ describe('a transaction that commits late', () => {
 it('pages every synced dataset', async () => {
   const source = openSource(db, 'postgres');
   try {
-    await db.pool.query('truncate token_usage_logs, budget_limits, cost_alerts, service_performance_metrics, workflow_analytics');
+    await db.pool.query('truncate token_usage_logs, budget_limits, cost_alerts, service_performance_metrics, workflow_analytics, daily_cost_breakdown');
     await insertLogs(db.pool, [{ workflow_id: 'wf-1', workflow_step: 'draft' }]);
     await db.pool.query(`insert into budget_limits (entity_type, entity_id, daily_limit) values ('user', 'user-1', 3)`);
     await db.pool.query(`select tokensync_rollup_service_performance(current_date - 1, current_date),
-                                tokensync_rollup_workflow_analytics(current_date - 1, current_date)`);
+                                tokensync_rollup_workflow_analytics(current_date - 1, current_date),
+                                tokensync_rollup_daily_costs(current_date - 1, current_date)`);
     await db.pool.query(
       `insert into cost_alerts (entity_type, entity_id, period, period_start, threshold_pct, amount_spent, limit_amount, severity, message)
        values ('user', 'user-1', 'daily', date_trunc('day', now()), 50, 1.6, 3, 'info', 'half of the daily limit')`,
     );
-    for (const dataset of ['token_usage_logs', 'budget_limits', 'cost_alerts', 'service_performance_metrics', 'workflow_analytics'] as const) {
+    for (const dataset of ['token_usage_logs', 'budget_limits', 'cost_alerts', 'service_performance_metrics', 'workflow_analytics', 'daily_cost_breakdown'] as const) {
       const { ids } = await readAll(source, null, 10, dataset);
       expect(ids, dataset).toHaveLength(1);
     }

@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
 import { openSource, TEST_ANON_KEY } from '../support/sources.js';
 
-const TABLES = ['token_usage_logs', 'budget_limits', 'cost_alerts', 'service_performance_metrics', 'workflow_analytics', 'model_pricing'];
+const TABLES = ['token_usage_logs', 'budget_limits', 'cost_alerts', 'service_performance_metrics', 'workflow_analytics', 'daily_cost_breakdown', 'model_pricing'];
 const VIEWS = ['mv_daily_cost_breakdown', 'mv_user_spending_summary', 'mv_service_performance', 'mv_workflow_efficiency'];
 
 let db: TestDatabase;

@@ -1,4 +1,4 @@
-/** A migrated database, the Notion fake with the five databases provisioned, and an engine over both. */
+/** A migrated database, the Notion fake with the six databases provisioned, and an engine over both. */
 import { randomUUID } from 'node:crypto';
 import { DATASETS, type Dataset } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -25,6 +25,7 @@ export interface SyncHarness {
   source: SupabaseSource;
   state: SyncState;
   dataSources: Record<Dataset, string>;
+  databases: Record<Dataset, string>;
   engine(overrides?: Partial<SyncEngineOptions>): SyncEngine;
   close(): Promise<void>;
 }
@@ -40,6 +41,7 @@ export async function startSyncHarness(fakeOptions: NotionFakeOptions = {}): Pro
     timezone: 'UTC',
   });
   const dataSources = Object.fromEntries(DATASETS.map((d) => [d, provisioned.databases[d]!.dataSourceId])) as Record<Dataset, string>;
+  const databases = Object.fromEntries(DATASETS.map((d) => [d, provisioned.databases[d]!.databaseId])) as Record<Dataset, string>;
   fake.resetStats();
   const transport = createPostgresTransport({ databaseUrl: db.url });
   const source = createSupabaseSource(transport, { timezone: 'UTC' });
@@ -51,6 +53,7 @@ export async function startSyncHarness(fakeOptions: NotionFakeOptions = {}): Pro
     source,
     state,
     dataSources,
+    databases,
     engine: (overrides = {}) =>
       createSyncEngine({
         source,
@@ -140,5 +143,14 @@ export async function insertOneOfEach(db: TestDatabase, suffix = randomUUID().sl
       total_cost: 0.2, avg_cost_per_execution: 0.04, unique_sessions: 2,
     },
   ]);
-  return { budget_limits: [limit!], cost_alerts: [alert!], service_performance_metrics: [metric!], workflow_analytics: [workflow!] } as Record<'budget_limits' | 'cost_alerts' | 'service_performance_metrics' | 'workflow_analytics', Row[]>;
+  const [costs] = await insertRows(db.pool, 'daily_cost_breakdown', [
+    {
+      metric_date: metricDay, service_type: 'workflow', provider: 'openai', model: `gpt-4o-${suffix}`, requests: 10, failed_requests: 1,
+      unpriced_requests: 1, prompt_tokens: 1000, completion_tokens: 200, cached_tokens: 100, total_tokens: 1200,
+      input_cost: 0.25, output_cost: 0.200001, total_cost: 0.450001,
+    },
+  ]);
+  return {
+    budget_limits: [limit!], cost_alerts: [alert!], service_performance_metrics: [metric!], workflow_analytics: [workflow!], daily_cost_breakdown: [costs!],
+  } as Record<'budget_limits' | 'cost_alerts' | 'service_performance_metrics' | 'workflow_analytics' | 'daily_cost_breakdown', Row[]>;
 }

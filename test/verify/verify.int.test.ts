@@ -2,7 +2,11 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { CATALOGUE, specOf } from '../../src/notion/catalogue/index.js';
 import { createNotionClient } from '../../src/notion/client.js';
+import { readLiveSchema } from '../../src/notion/provision/live.js';
+import { planSchema } from '../../src/notion/provision/plan-schema.js';
+import { viewBody } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
 import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
 import type { CheckResult } from '../../src/verify/check.js';
@@ -49,7 +53,7 @@ describe('verify on a healthy installation', () => {
     const results = await runChecks({ groups: ALL, env: { DATABASE_URL: db.url, ...notionEnv } });
     expect(failures(results)).toEqual([]);
     expect(results.map((r) => r.group)).toEqual(expect.arrayContaining(['config', 'supabase', 'redis', 'notion']));
-    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + 5 * 3);
+    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + CATALOGUE.length * 3);
     expect(writes()).toBe(0);
   });
 
@@ -110,7 +114,7 @@ describe('verify finds what is wrong and says how to fix it', () => {
     expect(results.find((r) => r.group === 'redis')).toMatchObject({ ok: false, name: 'connection', fix: expect.stringContaining('REDIS_URL') });
   });
 
-  it('Notion drift: a deleted property and a renamed view, without repairing them', async () => {
+  it('Notion drift: a deleted property, a renamed view, and a cost chart of an earlier version, without repairing them', async () => {
     const notion = createNotionClient({ token: fake.token, baseUrl: fake.url });
     await notion.dataSources.update({ data_source_id: notionEnv.NOTION_COST_ALERTS_DATA_SOURCE_ID!, properties: { Message: null } as never });
     const board = (fake.state.views(notionEnv.NOTION_COST_ALERTS_DATABASE_ID!) as { id: string; name: string }[]).find((v) => v.name === 'Open alerts by severity')!;
@@ -118,11 +122,16 @@ describe('verify finds what is wrong and says how to fix it', () => {
     const logsViews = fake.state.views(notionEnv.NOTION_TOKEN_USAGE_LOGS_DATABASE_ID!) as { id: string; name: string }[];
     const chart = logsViews.find((v) => v.name === 'Failed calls')!;
     await notion.views.delete({ view_id: chart.id });
+    // The donut as an earlier version drew it, from the raw-log pages.
+    const logs = specOf('token_usage_logs');
+    const ids = planSchema(logs, await readLiveSchema(notion, notionEnv.NOTION_TOKEN_USAGE_LOGS_DATA_SOURCE_ID!, logs.title)).ids;
+    const donut = viewBody(logs.retired!.views.find((v) => v.name === 'Cost by model')!, (key) => ids.get(key)!, { monthStart: '2026-11-01' });
+    await notion.views.create({ database_id: notionEnv.NOTION_TOKEN_USAGE_LOGS_DATABASE_ID!, data_source_id: notionEnv.NOTION_TOKEN_USAGE_LOGS_DATA_SOURCE_ID!, ...donut } as never);
 
     fake.resetStats();
     const results = await runChecks({ groups: ['notion'], env: notionEnv });
     expect(failures(results)).toEqual([
-      'notion/Token Usage Logs views: would create table view “Failed calls”',
+      'notion/Token Usage Logs views: would create table view “Failed calls”; remove chart view “Cost by model” (now in Daily Costs)',
       'notion/Cost Alerts properties: would add property “Message” (rich_text)',
     ]);
     expect(results.find((r) => !r.ok)?.fix).toBe('run npm run setup:notion, which repairs it');

@@ -4,11 +4,13 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
+import { monthStartIn } from '../../src/notion/provision/provision.js';
 import { REPORT_TITLE } from '../../src/report/render.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
@@ -129,3 +131,24 @@ it('takes Notion webhooks: a signed page event queues an edits poll at once, an 
   expect(await readFile(file, 'utf8')).toContain(`NOTION_WEBHOOK_SECRET=${token}`);
   expect((await stat(file)).mode & 0o777).toBe(0o600);
 }, 30_000);
+
+it('moves the month-to-date filter, in the view and its dashboard widget, once the month has turned', async () => {
+  const redis = new Redis(REDIS_URL);
+  const notion = createNotionClient({ token: h.fake.token, baseUrl: h.fake.url });
+  const thisMonth = monthStartIn(new Date(), 'UTC');
+  const monthViews = () =>
+    (h.fake.state.views(h.databases.daily_cost_breakdown) as { id: string; name: string; filter?: { property: string; date: { on_or_after: string } } }[])
+      .filter((v) => v.name === 'Month-to-date cost');
+  try {
+    // The first report run looked already: the month it saw is recorded for every process.
+    await vi.waitFor(async () => expect(await redis.get(`${prefix}:month-views`)).toBe(thisMonth), { timeout: 20_000, interval: 200 });
+    // As if setup and the last look had both been in January 2020.
+    for (const view of monthViews()) await notion.views.update({ view_id: view.id, filter: { ...view.filter!, date: { on_or_after: '2020-01-01' } } } as never);
+    await redis.set(`${prefix}:month-views`, '2020-01-01');
+
+    await vi.waitFor(() => expect(monthViews().map((v) => v.filter?.date.on_or_after)).toEqual([thisMonth, thisMonth]), { timeout: 20_000, interval: 200 });
+    expect(await redis.get(`${prefix}:month-views`)).toBe(thisMonth);
+  } finally {
+    redis.disconnect();
+  }
+}, 60_000);

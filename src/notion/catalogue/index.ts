@@ -1,7 +1,8 @@
-/** The five databases tokensync provisions, in the order they are created. */
+/** The six databases tokensync provisions, in the order they are created. */
 import type { Dataset } from '../../datasets.js';
 import { budgetLimits } from './budget-limits.js';
 import { costAlerts } from './cost-alerts.js';
+import { dailyCosts } from './daily-costs.js';
 import { servicePerformanceMetrics } from './service-performance-metrics.js';
 import { tokenUsageLogs } from './token-usage-logs.js';
 import type { DatabaseSpec } from './types.js';
@@ -15,6 +16,7 @@ export const CATALOGUE: readonly DatabaseSpec[] = [
   costAlerts,
   servicePerformanceMetrics,
   workflowAnalytics,
+  dailyCosts,
 ];
 
 export function specOf(dataset: Dataset): DatabaseSpec {

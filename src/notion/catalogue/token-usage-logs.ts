@@ -1,16 +1,49 @@
 import {
-  checkbox, count, date, formula, money, select, SERVICE_OPTIONS, supabaseId, text, title, decimal,
-  sortedTable, type DatabaseSpec, type PropertyIdOf,
+  checkbox, count, date, formula, money, select, PROVIDER_OPTIONS, SERVICE_OPTIONS, supabaseId, text, title, decimal,
+  sortedTable, type DatabaseSpec, type PropertyIdOf, type ViewSpec,
 } from './types.js';
 
 const byDay = (id: PropertyIdOf) => ({ type: 'date', property_id: id('created_at'), group_by: 'day', sort: { type: 'ascending' } });
 const sumOfCost = (id: PropertyIdOf) => ({ aggregator: 'sum', property_id: id('total_cost') });
 
+/** The cost charts this database carried before Daily Costs; setup:notion removes them from existing installations. */
+const RETIRED_CHARTS: readonly ViewSpec[] = [
+  {
+    name: 'Daily cost by service',
+    type: 'chart',
+    configuration: (id) => ({
+      type: 'chart',
+      chart_type: 'column',
+      x_axis: byDay(id),
+      y_axis: sumOfCost(id),
+      stack_by: { type: 'select', property_id: id('service_type'), sort: { type: 'ascending' } },
+      legend_position: 'bottom',
+    }),
+  },
+  {
+    name: 'Cost by model',
+    type: 'chart',
+    configuration: (id) => ({
+      type: 'chart',
+      chart_type: 'donut',
+      x_axis: { type: 'select', property_id: id('model'), sort: { type: 'descending' } },
+      y_axis: sumOfCost(id),
+      donut_labels: 'name_and_value',
+    }),
+  },
+  {
+    name: 'Month-to-date cost',
+    type: 'chart',
+    configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
+    filter: (id, context) => ({ property: id('created_at'), date: { on_or_after: context.monthStart } }),
+  },
+];
+
 export const tokenUsageLogs: DatabaseSpec = {
   dataset: 'token_usage_logs',
   title: 'Token Usage Logs',
   icon: '🧾',
-  description: 'One page per LLM call, synced from Supabase by tokensync. Raw logs older than the configured window are moved to trash.',
+  description: 'One page per recent LLM call, for drill-down, synced from Supabase by tokensync. Raw logs older than the configured window are moved to trash; the cost charts live in Daily Costs.',
   properties: [
     title('request_id', 'Request ID', 'The caller’s idempotency key for this call.'),
     supabaseId(),
@@ -29,11 +62,7 @@ export const tokenUsageLogs: DatabaseSpec = {
     text('agent_name', 'Agent Name', 'Display name of the agent.'),
     text('workflow_id', 'Workflow ID', 'Workflow the call is part of, if any.'),
     text('workflow_step', 'Workflow Step', 'Step of the workflow.'),
-    select('provider', 'Provider', 'Model provider.', [
-      { name: 'openai', color: 'green' },
-      { name: 'anthropic', color: 'orange' },
-      { name: 'google', color: 'blue' },
-    ]),
+    select('provider', 'Provider', 'Model provider.', PROVIDER_OPTIONS),
     select('model', 'Model', 'Model name as the provider reports it.'),
     count('prompt_tokens', 'Prompt Tokens', 'Input tokens, cached ones included.'),
     count('completion_tokens', 'Completion Tokens', 'Output tokens, reasoning included.'),
@@ -57,41 +86,14 @@ export const tokenUsageLogs: DatabaseSpec = {
   views: [
     sortedTable('All calls', 'created_at'),
     {
-      name: 'Daily cost by service',
-      type: 'chart',
-      configuration: (id) => ({
-        type: 'chart',
-        chart_type: 'column',
-        x_axis: byDay(id),
-        y_axis: sumOfCost(id),
-        stack_by: { type: 'select', property_id: id('service_type'), sort: { type: 'ascending' } },
-        legend_position: 'bottom',
-      }),
-    },
-    {
-      name: 'Cost by model',
-      type: 'chart',
-      configuration: (id) => ({
-        type: 'chart',
-        chart_type: 'donut',
-        x_axis: { type: 'select', property_id: id('model'), sort: { type: 'descending' } },
-        y_axis: sumOfCost(id),
-        donut_labels: 'name_and_value',
-      }),
-    },
-    {
-      name: 'Month-to-date cost',
-      type: 'chart',
-      configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
-      filter: (id, context) => ({ property: id('created_at'), date: { on_or_after: context.monthStart } }),
-    },
-    {
       name: 'Failed calls',
       type: 'table',
       configuration: () => ({ type: 'table' }),
       filter: (id) => ({ property: id('success'), checkbox: { equals: false } }),
       sorts: (id) => [{ property: id('created_at'), direction: 'descending' }],
     },
+    sortedTable('Most expensive calls', 'total_cost'),
   ],
-  dashboard: { name: 'Cost dashboard', widgets: ['Daily cost by service', 'Cost by model', 'Month-to-date cost'] },
+  // The charts summed these pages, so they read wrong once pages were trimmed or lagged.
+  retired: { movedTo: 'Daily Costs', views: RETIRED_CHARTS, dashboard: 'Cost dashboard' },
 };

@@ -50,12 +50,29 @@ export interface ViewSpec {
   configuration: (id: PropertyIdOf) => Record<string, unknown>;
   sorts?: (id: PropertyIdOf) => Record<string, unknown>[];
   filter?: (id: PropertyIdOf, context: ViewContext) => Record<string, unknown>;
+  /**
+   * Its filter names the first day of the current month, which Notion cannot say
+   * relatively: the worker moves it when the month turns (a view update, no block).
+   */
+  movesWithMonth?: boolean;
 }
 
 export interface DashboardSpec {
   name: string;
   /** Names of this database's views to show as widgets, one row each. */
   widgets: readonly string[];
+}
+
+/**
+ * Views an earlier version provisioned in this database and no longer wants:
+ * setup:notion removes them (found by name, or by configuration when renamed).
+ */
+export interface RetiredViews {
+  /** Where what they showed lives now, for setup's plan, e.g. "Daily Costs". */
+  movedTo: string;
+  views: readonly ViewSpec[];
+  /** A dashboard of this name, or one holding only retired views, goes with them. */
+  dashboard?: string;
 }
 
 export interface DatabaseSpec {
@@ -66,6 +83,7 @@ export interface DatabaseSpec {
   properties: readonly PropertySpec[];
   views: readonly ViewSpec[];
   dashboard?: DashboardSpec;
+  retired?: RetiredViews;
 }
 
 const MARKER_PREFIX = 'tokensync:';
@@ -118,6 +136,12 @@ export const ENTITY_TYPE_OPTIONS: readonly SelectOption[] = [
   { name: 'user', color: 'orange' },
   { name: 'session', color: 'gray' },
   { name: 'agent', color: 'brown' },
+];
+
+export const PROVIDER_OPTIONS: readonly SelectOption[] = [
+  { name: 'openai', color: 'green' },
+  { name: 'anthropic', color: 'orange' },
+  { name: 'google', color: 'blue' },
 ];
 
 export const SERVICE_OPTIONS: readonly SelectOption[] = [

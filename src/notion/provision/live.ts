@@ -11,9 +11,13 @@ export async function readLiveSchema(client: Client, dataSourceId: string, title
   return readLiveProperties(source.properties);
 }
 
-/** Every view of a database, dashboards and widgets included (the list holds ids only). */
-export async function readLiveViews(client: Client, databaseId: string, title: string): Promise<LiveView[]> {
-  const refs = await notionCall(`list views of ${title}`, () => collectPaginatedAPI(client.views.list, { database_id: databaseId }));
+/**
+ * Every view of a database, dashboards and widgets included (the list holds ids
+ * only); or, given a data source, every view that shows its rows (no dashboards).
+ */
+export async function readLiveViews(client: Client, of: string | { dataSourceId: string }, title: string): Promise<LiveView[]> {
+  const where = typeof of === 'string' ? { database_id: of } : { data_source_id: of.dataSourceId };
+  const refs = await notionCall(`list views of ${title}`, () => collectPaginatedAPI(client.views.list, where));
   const views: LiveView[] = [];
   for (const ref of refs) {
     views.push((await notionCall(`read a view of ${title}`, () => client.views.retrieve({ view_id: ref.id }))) as LiveView);

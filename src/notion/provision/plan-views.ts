@@ -6,6 +6,10 @@
  * configuration matches ours is ours renamed, and is named back. Live views are
  * compared with what we would send as a subset, so fields Notion adds on its own
  * (defaults, property names) never count as drift.
+ *
+ * Views an earlier version made and the catalogue has retired (the cost charts
+ * that moved from Token Usage Logs to Daily Costs) are found the same way and
+ * removed, last, and are never taken for one of today's views.
  */
 import type { DatabaseSpec, PropertyIdOf, ViewContext, ViewSpec } from '../catalogue/index.js';
 
@@ -33,7 +37,8 @@ export type ViewChange =
   | { kind: 'create'; body: ViewBody }
   | { kind: 'update'; viewId: string; body: Omit<ViewBody, 'type'>; renamedFrom?: string }
   | { kind: 'create-dashboard'; name: string }
-  | { kind: 'create-widget'; dashboardName: string; body: ViewBody };
+  | { kind: 'create-widget'; dashboardName: string; body: ViewBody }
+  | { kind: 'delete'; viewId: string; name: string; type: string; movedTo: string };
 
 export function viewBody(spec: ViewSpec, id: PropertyIdOf, context: ViewContext): ViewBody {
   return {
@@ -99,6 +104,31 @@ function reconcile(body: ViewBody, candidates: LiveView[], taken: Set<string>, a
   };
 }
 
+/**
+ * Live views that are retired ones: top-level views by name or configuration,
+ * and the retired dashboard by name or because it holds only retired views.
+ * Each is marked taken, so nothing of today's catalogue adopts it.
+ */
+function planRetirements(spec: DatabaseSpec, live: LiveView[], id: PropertyIdOf, context: ViewContext, taken: Set<string>): ViewChange[] {
+  const retired = spec.retired;
+  if (!retired) return [];
+  const bodies = retired.views.map((view) => viewBody(view, id, context));
+  const isRetired = (v: LiveView) =>
+    bodies.some((b) => b.type === v.type && (b.name === v.name || containsSubset(v.configuration ?? {}, b.configuration ?? {})));
+  const doomed: LiveView[] = [];
+  for (const view of live.filter((v) => !v.dashboard_view_id && v.type !== 'dashboard')) {
+    // Today's views keep their names: a view of ours by name is never retired.
+    if (spec.views.some((v) => v.name === view.name && v.type === view.type)) continue;
+    if (isRetired(view)) doomed.push(view);
+  }
+  for (const dashboard of live.filter((v) => v.type === 'dashboard' && v.name !== spec.dashboard?.name)) {
+    const widgets = live.filter((v) => v.dashboard_view_id === dashboard.id);
+    if (dashboard.name === retired.dashboard || (widgets.length > 0 && widgets.every(isRetired))) doomed.push(dashboard);
+  }
+  doomed.forEach((v) => taken.add(v.id));
+  return doomed.map((v) => ({ kind: 'delete', viewId: v.id, name: v.name, type: v.type, movedTo: retired.movedTo }));
+}
+
 export function planViews(
   spec: DatabaseSpec,
   live: LiveView[],
@@ -108,6 +138,8 @@ export function planViews(
 ): ViewChange[] {
   const changes: ViewChange[] = [];
   const taken = new Set<string>();
+  // Removed after everything else, so the charts' new home exists before the old one goes.
+  const retirements = planRetirements(spec, live, id, context, taken);
   const topLevel = live.filter((v) => !v.dashboard_view_id && v.type !== 'dashboard');
   let adoptDefault = options.adoptDefaultView ?? false;
   for (const view of spec.views) {
@@ -115,9 +147,10 @@ export function planViews(
     if (view.type === 'table') adoptDefault = false;
     if (change) changes.push(change);
   }
-  if (!spec.dashboard) return changes;
+  if (!spec.dashboard) return [...changes, ...retirements];
 
-  const dashboard = live.find((v) => v.type === 'dashboard' && v.name === spec.dashboard!.name) ?? live.find((v) => v.type === 'dashboard');
+  const dashboards = live.filter((v) => v.type === 'dashboard' && !taken.has(v.id));
+  const dashboard = dashboards.find((v) => v.name === spec.dashboard!.name) ?? dashboards[0];
   if (!dashboard) changes.push({ kind: 'create-dashboard', name: spec.dashboard.name });
   else if (dashboard.name !== spec.dashboard.name) {
     changes.push({ kind: 'update', viewId: dashboard.id, body: { name: spec.dashboard.name }, renamedFrom: dashboard.name });
@@ -130,7 +163,7 @@ export function planViews(
     if (change?.kind === 'create') changes.push({ kind: 'create-widget', dashboardName: spec.dashboard.name, body: change.body });
     else if (change) changes.push(change);
   }
-  return changes;
+  return [...changes, ...retirements];
 }
 
 export function describeViewChange(change: ViewChange): string {
@@ -141,6 +174,8 @@ export function describeViewChange(change: ViewChange): string {
       return `create dashboard “${change.name}”`;
     case 'create-widget':
       return `add “${change.body.name}” to dashboard “${change.dashboardName}”`;
+    case 'delete':
+      return `remove ${change.type === 'dashboard' ? 'dashboard' : `${change.type} view`} “${change.name}” (now in ${change.movedTo})`;
     case 'update':
       if (change.renamedFrom === undefined) return `restore the settings of view “${change.body.name}”`;
       return `${change.body.configuration ? 'turn' : 'rename'} view “${change.renamedFrom}” ${change.body.configuration ? 'into' : 'back to'} “${change.body.name}”`;

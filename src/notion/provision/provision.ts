@@ -63,14 +63,24 @@ export async function provisionNotion(options: ProvisionOptions): Promise<Provis
   emit({ kind: 'access', message: `parent page ${parentPageId} is shared with the integration` });
 
   const children = await childDatabases(client, parentPageId);
+  const steps: DatabaseStep[] = [];
   try {
     for (const spec of CATALOGUE) {
       // Ids are kept as soon as the database is known, so a later failure still records them.
       const step = new DatabaseStep(client, spec, options, context, emit, (ids) => (result.databases[spec.dataset] = ids));
+      steps.push(step);
       try {
         await step.run(children);
       } finally {
         result.changes += step.changes;
+      }
+    }
+    // Retired views go only once every database and view of today's catalogue is in place.
+    for (const step of steps) {
+      try {
+        await step.retire();
+      } finally {
+        result.changes += step.retired;
       }
     }
   } finally {
@@ -96,6 +106,9 @@ async function recordIds(file: string, databases: Partial<Record<Dataset, Notion
 /** One database: locate or create, repair the schema, reconcile the views. */
 class DatabaseStep {
   changes = 0;
+  retired = 0;
+  /** Views to remove once every database is provisioned, with their ids. */
+  private retirements: Extract<ViewChange, { kind: 'delete' }>[] = [];
 
   constructor(
     private readonly client: Client,
@@ -109,6 +122,22 @@ class DatabaseStep {
   private change(message: string) {
     this.changes += 1;
     this.emit({ kind: 'change', title: this.spec.title, message: this.options.dryRun ? `would ${message}` : message });
+  }
+
+  /** Removes the retired views found by run(); a view already gone counts as removed. */
+  async retire(): Promise<void> {
+    for (const change of this.retirements) {
+      if (!this.options.dryRun) {
+        try {
+          await notionCall(`remove view ${change.name} from ${this.spec.title}`, () => this.client.views.delete({ view_id: change.viewId }));
+        } catch (error) {
+          if (!(error instanceof NotionRequestError) || error.notionCode !== 'object_not_found') throw error;
+        }
+      }
+      this.retired += 1;
+      this.emit({ kind: 'change', title: this.spec.title, message: `${this.options.dryRun ? 'would ' : ''}${describeViewChange(change)}` });
+    }
+    this.retirements = [];
   }
 
   async run(children: ChildDatabase[]): Promise<void> {
@@ -201,8 +230,10 @@ class DatabaseStep {
       if (this.options.dryRun) return this.emit({ kind: 'note', title: this.spec.title, message: 'views are planned after the schema is repaired' });
       throw error;
     }
-    let dashboardId = live.find((v) => v.type === 'dashboard')?.id;
-    for (const change of changes) {
+    this.retirements = changes.filter((c) => c.kind === 'delete');
+    const retiredIds = new Set(this.retirements.map((c) => c.viewId));
+    let dashboardId = live.find((v) => v.type === 'dashboard' && !retiredIds.has(v.id))?.id;
+    for (const change of changes.filter((c) => c.kind !== 'delete')) {
       // Reported once done, so after a failure the output lists only what happened.
       if (!this.options.dryRun) dashboardId = (await this.applyViewChange(change, ids, dashboardId)) ?? dashboardId;
       this.change(describeViewChange(change));
@@ -233,6 +264,8 @@ class DatabaseStep {
           views.update({ view_id: change.viewId, ...change.body } as never),
         );
         return undefined;
+      case 'delete':
+        throw new Error(`view ${change.name} of ${this.spec.title} is removed by retire(), after every database is provisioned`);
     }
   }
 }

@@ -1,7 +1,8 @@
-/** Every dataset the engine syncs; a sixth is one new file and one line here. */
+/** Every dataset the engine syncs; another is one new file and one line here. */
 import type { Dataset } from '../../datasets.js';
 import { budgetLimitsDataset } from './budget-limits.js';
 import { costAlertsDataset } from './cost-alerts.js';
+import { dailyCostsDataset } from './daily-costs.js';
 import { servicePerformanceMetricsDataset } from './service-performance-metrics.js';
 import { tokenUsageLogsDataset } from './token-usage-logs.js';
 import type { DatasetDefinition } from './types.js';
@@ -15,4 +16,5 @@ export const DATASET_DEFINITIONS: Readonly<Record<Dataset, DatasetDefinition>> =
   cost_alerts: costAlertsDataset,
   service_performance_metrics: servicePerformanceMetricsDataset,
   workflow_analytics: workflowAnalyticsDataset,
+  daily_cost_breakdown: dailyCostsDataset,
 };

@@ -14,7 +14,7 @@ export interface Workspace {
   ids: Record<Dataset, NotionIdsOf>;
 }
 
-/** A fresh fake with the five databases, views and dashboard; "now" is 2026-11-20, so month to date starts 2026-11-01. */
+/** A fresh fake with the six databases, views and dashboard; "now" is 2026-11-20, so month to date starts 2026-11-01. */
 export async function provisioned(): Promise<Workspace> {
   const fake = await startFake();
   const result = await provisionNotion({
@@ -48,6 +48,30 @@ export async function addCall(ws: Workspace, call: Call): Promise<string> {
       ...(call.model ? { Model: { select: { name: call.model } } } : {}),
       ...(call.cost !== undefined ? { 'Total Cost': { number: call.cost } } : {}),
       Success: { checkbox: call.success ?? true },
+    } as never,
+  });
+  return page.id;
+}
+
+export interface Day {
+  id: string;
+  /** YYYY-MM-DD */
+  day: string;
+  service?: string;
+  model?: string;
+  cost?: number;
+}
+
+/** A Daily Costs page (one day × service × model); returns its page id. */
+export async function addDay(ws: Workspace, row: Day): Promise<string> {
+  const page = await ws.notion.pages.create({
+    parent: { type: 'data_source_id', data_source_id: ws.ids.daily_cost_breakdown.dataSourceId },
+    properties: {
+      Name: { title: text(row.id) },
+      Date: { date: { start: row.day } },
+      ...(row.service ? { Service: { select: { name: row.service } } } : {}),
+      ...(row.model ? { Model: { select: { name: row.model } } } : {}),
+      ...(row.cost !== undefined ? { 'Total Cost': { number: row.cost } } : {}),
     } as never,
   });
   return page.id;

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addCall, addPage, chartAttributes, databaseHtml, provisioned, sectionAttributes, tagsWith, viewSection, type Workspace } from './web-helpers.js';
+import { addCall, addDay, addPage, chartAttributes, databaseHtml, provisioned, sectionAttributes, tagsWith, viewSection, type Workspace } from './web-helpers.js';
 import { text } from './helpers.js';
 
 let ws: Workspace;
@@ -13,11 +13,11 @@ const rowIds = (section: string) => tagsWith(section, 'data-page-id').map((t) =>
 
 describe('chart views', () => {
   it('draw the sum of what was inserted, and follow trashing and updates', async () => {
-    await addCall(ws, { id: 'a', at: '2026-11-02T10:00:00Z', service: 'workflow', model: 'gpt-4o', cost: 0.1 });
-    const trashed = await addCall(ws, { id: 'b', at: '2026-11-02T11:00:00Z', service: 'virtual_panel', model: 'gpt-4o', cost: 0.2 });
-    const updated = await addCall(ws, { id: 'c', at: '2026-11-05T09:30:00Z', service: 'workflow', model: 'claude-sonnet-4', cost: 1.234567 });
+    await addDay(ws, { id: 'a', day: '2026-11-02', service: 'workflow', model: 'gpt-4o', cost: 0.1 });
+    const trashed = await addDay(ws, { id: 'b', day: '2026-11-02', service: 'virtual_panel', model: 'gpt-4o', cost: 0.2 });
+    const updated = await addDay(ws, { id: 'c', day: '2026-11-05', service: 'workflow', model: 'claude-sonnet-4', cost: 1.234567 });
 
-    let daily = viewSection(await databaseHtml(ws, 'token_usage_logs'), 'Daily cost by service');
+    let daily = viewSection(await databaseHtml(ws, 'daily_cost_breakdown'), 'Daily cost by service');
     expect(sectionAttributes(daily)['data-view-type']).toBe('chart');
     expect(chartAttributes(daily)).toMatchObject({ 'data-chart-type': 'column', 'data-total': '1.534567' });
     expect(legend(daily)).toEqual({ virtual_panel: '0.2', workflow: '1.334567' });
@@ -26,7 +26,7 @@ describe('chart views', () => {
 
     await ws.notion.pages.update({ page_id: trashed, in_trash: true });
     await ws.notion.pages.update({ page_id: updated, properties: { 'Total Cost': { number: 2 } } as never });
-    const html = await databaseHtml(ws, 'token_usage_logs');
+    const html = await databaseHtml(ws, 'daily_cost_breakdown');
     daily = viewSection(html, 'Daily cost by service');
     expect(chartAttributes(daily)['data-total']).toBe('2.1');
     expect(legend(daily)).toEqual({ workflow: '2.1' });
@@ -35,10 +35,10 @@ describe('chart views', () => {
   });
 
   it('draw a donut by model and a running total only of the rows the view’s filter selects', async () => {
-    await addCall(ws, { id: 'october', at: '2026-10-31T23:00:00Z', model: 'gpt-4o', cost: 5 });
-    await addCall(ws, { id: 'n1', at: '2026-11-01T08:00:00Z', model: 'gpt-4o', cost: 1.5 });
-    await addCall(ws, { id: 'n2', at: '2026-11-03T08:00:00Z', model: 'claude-sonnet-4', cost: 2.25 });
-    const html = await databaseHtml(ws, 'token_usage_logs');
+    await addDay(ws, { id: 'october', day: '2026-10-31', model: 'gpt-4o', cost: 5 });
+    await addDay(ws, { id: 'n1', day: '2026-11-01', model: 'gpt-4o', cost: 1.5 });
+    await addDay(ws, { id: 'n2', day: '2026-11-03', model: 'claude-sonnet-4', cost: 2.25 });
+    const html = await databaseHtml(ws, 'daily_cost_breakdown');
 
     const donut = viewSection(html, 'Cost by model');
     expect(chartAttributes(donut)).toMatchObject({ 'data-chart-type': 'donut', 'data-total': '8.75' });
@@ -49,6 +49,13 @@ describe('chart views', () => {
     expect(chartAttributes(month)).toMatchObject({ 'data-chart-type': 'line', 'data-total': '3.75' });
     // Cumulative: each day's point is the running total, ending at the total.
     expect(tagsWith(month, 'data-value').filter((t) => t.class === 'point').map((t) => t['data-value'])).toEqual(['1.5', '1.5', '3.75']);
+  });
+
+  it('are not drawn from the raw-log pages any more: Token Usage Logs shows tables only', async () => {
+    await addCall(ws, { id: 'x', at: '2026-11-02T10:00:00Z', cost: 3 });
+    const html = await databaseHtml(ws, 'token_usage_logs');
+    expect(html).not.toContain('<figure class="chart"');
+    expect(sectionAttributes(viewSection(html, 'Most expensive calls'))).toMatchObject({ 'data-view-type': 'table', 'data-rows': '1' });
   });
 
   it('draw bars of the maximum per entity with the reference line', async () => {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CATALOGUE } from '../../../src/notion/catalogue/index.js';
 import { renderReport } from '../../../src/report/render.js';
 import { PARENT_PAGE_ID, text } from './helpers.js';
-import { addCall, attributes, databaseHtml, get, provisioned, tagsWith, viewSection, type Workspace } from './web-helpers.js';
+import { addCall, addDay, attributes, databaseHtml, get, provisioned, tagsWith, viewSection, type Workspace } from './web-helpers.js';
 
 let ws: Workspace;
 beforeEach(async () => {
@@ -39,7 +39,7 @@ async function publishReportPage(): Promise<string> {
 const links = (html: string, attribute: string) => Object.fromEntries(tagsWith(html, attribute).map((t) => [t[attribute]!, t.href!]));
 
 describe('the index', () => {
-  it('links the five databases and the report, each one click away', async () => {
+  it('links the six databases and the report, each one click away', async () => {
     const reportId = await publishReportPage();
     const home = await get(ws, '/');
     expect(home.status).toBe(200);
@@ -100,7 +100,7 @@ describe('a page', () => {
     expect(body).toContain('<hr class="divider" data-block="divider">');
     expect(body).toMatch(/<ol class="block-list"><li[^>]*>first<\/li><li[^>]*>second<\/li><\/ol>/);
     expect(body).toContain('<tr><th>Service</th><th>Cost</th></tr><tr><td>workflow</td><td>$1.00</td></tr>');
-    expect(Object.keys(links(body, 'data-database-link'))).toHaveLength(5);
+    expect(Object.keys(links(body, 'data-database-link'))).toHaveLength(CATALOGUE.length);
   });
 });
 
@@ -108,6 +108,7 @@ describe('safety', () => {
   it('escapes page content everywhere it is shown', async () => {
     const evil = '<script>alert("x")</script>';
     await addCall(ws, { id: evil, at: '2026-11-02T10:00:00Z', service: '<img src=x onerror=alert(1)>', cost: 1 });
+    await addDay(ws, { id: evil, day: '2026-11-02', service: '<img src=x onerror=alert(1)>', cost: 1 });
     await ws.notion.databases.update({ database_id: ws.ids.token_usage_logs.databaseId, title: text(`Logs ${evil}`) } as never);
     const page = await ws.notion.pages.create({
       parent: { type: 'page_id', page_id: PARENT_PAGE_ID },
@@ -121,7 +122,8 @@ describe('safety', () => {
       expect(body, path).not.toContain('javascript:');
       expect(body, path).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     }
-    const database = await databaseHtml(ws, 'token_usage_logs');
+    const database = await databaseHtml(ws, 'daily_cost_breakdown');
+    expect(database).not.toContain('<img');
     expect(attributes(/<rect class="bar"[^>]*>/.exec(viewSection(database, 'Daily cost by service'))![0])['data-series']).toBe('<img src=x onerror=alert(1)>');
   });
 
