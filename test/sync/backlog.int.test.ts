@@ -25,7 +25,7 @@ describe('the backlog as the engine leaves it', () => {
     const before = await backlog();
     expect(before.byDataset.token_usage_logs).toMatchObject({ pending: 437, lane: 'logs' });
     expect(before.lanes.find((l) => l.lane === 'alerts')).toMatchObject({ pending: 2 });
-    expect(before.lanes.find((l) => l.lane === 'rollups')).toMatchObject({ pending: 2 });
+    expect(before.lanes.find((l) => l.lane === 'rollups')).toMatchObject({ pending: 3 }); // services, workflows, daily costs
 
     // A pass stopped after its first page of 200 (as on shutdown).
     const stop = new AbortController();
