@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Dataset } from '../datasets.js';
 import type { KeysetCursor } from '../supabase/source.js';
 import { callFunction, type SqlFunctionTransport } from '../supabase/transport.js';
+import { createLogWindowState, type LogWindowState } from './log-window/state.js';
 
 export interface PageState {
   key: string;
@@ -66,6 +67,8 @@ export interface SyncState {
    * as reset() does (a deleted property's values come back only by rewriting).
    */
   noteProperties(dataset: Dataset, fingerprint: string): Promise<boolean>;
+  /** The ring of Token Usage Logs pages (its own tables; see log-window/state.ts). */
+  readonly logWindow: LogWindowState;
 }
 
 export function createSyncState(transport: SqlFunctionTransport): SyncState {
@@ -125,6 +128,8 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
     async reset(dataset) {
       await call('tokensync_sync_reset', { p_dataset: dataset }, z.number());
     },
+
+    logWindow: createLogWindowState(transport),
 
     noteProperties: (dataset, fingerprint) =>
       call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint }, z.boolean()),
