@@ -14,6 +14,7 @@ import {
   compactResult,
   editOutcome,
   costAlert,
+  logWindowStatus,
   refreshResult,
   reportFigures,
   rollupResult,
@@ -23,6 +24,7 @@ import {
   type BudgetUsage,
   type CostAlert,
   type EditOutcome,
+  type LogWindowStatus,
   type ReportFigures,
   type RollupResult,
   type SchemaStatus,
@@ -30,7 +32,7 @@ import {
 import { createRpcTransport } from './rpc-transport.js';
 import { callFunction, type JsonValue, type SqlArgs, type SqlFunctionTransport } from './transport.js';
 
-export type { BudgetDecision, BudgetUsage, CostAlert, EditOutcome, ReportFigures, RollupResult, SchemaStatus, SpendLeader } from './results.js';
+export type { BudgetDecision, BudgetUsage, CostAlert, EditOutcome, LogWindowStatus, ReportFigures, RollupResult, SchemaStatus, SpendLeader } from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
 
@@ -177,6 +179,12 @@ export interface SupabaseSource {
   setEditCursor(dataset: SyncDataset, editedAfter: string): Promise<void>;
   /** Applied migrations, our functions, and RLS per table: what verify checks. */
   schemaStatus(): Promise<SchemaStatus>;
+  /**
+   * The Token Usage Logs window: live pages against the budget, calls mirrored
+   * and left out today (report time zone) and in total, and the calls no pass
+   * has covered yet (count, and the updated_at of the oldest).
+   */
+  logWindowStatus(options: { pageBudget: number; windowDays: number; at?: Date | string; timezone?: string }): Promise<LogWindowStatus>;
   close(): Promise<void>;
 }
 
@@ -334,6 +342,20 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
     },
 
     schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
+
+    logWindowStatus: (options) => {
+      const at = options.at === undefined ? new Date() : new Date(options.at);
+      return call(
+        'tokensync_log_window_status',
+        {
+          p_budget: options.pageBudget,
+          p_created_after: new Date(at.getTime() - options.windowDays * 86_400_000).toISOString(),
+          p_timezone: options.timezone ?? defaults.timezone,
+          ...atArg(options.at),
+        },
+        logWindowStatus,
+      );
+    },
 
     close: () => transport.close(),
   };
