@@ -23,7 +23,8 @@ Progress goes to stderr, a summary to stdout. For continuous sync run
 Options:
   --once              run one pass and exit (required; the worker runs on a schedule)
   --status            say how far the sync is, per dataset (rows, and rows whose page is
-                      up to date); reads the database only
+                      up to date; for token_usage_logs, rows a pass has covered, mirrored
+                      or left out); reads the database only
   --dataset NAME      only this dataset (repeatable): ${DATASETS.join(', ')}
   --backfill          forget what was synced and rewrite every row (first full load, or after a schema change)
   -h, --help          show this help
@@ -69,7 +70,11 @@ function summary(totals: DatasetTotals[]): string {
   const failures = totals.flatMap((t) => t.failed.map((f) => `  ${t.dataset} ${f.key ?? '(no key)'}: ${f.reason}`));
   const listed = failures.slice(0, MAX_LISTED_FAILURES);
   if (failures.length > listed.length) listed.push(`  … and ${failures.length - listed.length} more`);
-  return [header, ...lines, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
+  // Calls over the logs lane's share are left out on purpose, never silently.
+  const leftOut = totals
+    .filter((t) => t.leftOut > 0)
+    .map((t) => `${t.dataset}: ${t.leftOut} changed call(s) left out of Token Usage Logs (over TOKEN_LOG_REQUEST_SHARE; failed and costliest mirrored first)`);
+  return [header, ...lines, ...leftOut, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
 }
 
 async function printStatus(): Promise<number> {

@@ -164,7 +164,7 @@ export const logWindowStatus = z
   .object({
     pages_live: z.number().int(),
     pages_trashed: z.number().int(),
-    page_budget: z.number().int(),
+    page_budget: z.number().int().nullable(),
     mirrored_today: z.number().int(),
     mirrored_total: z.number().int(),
     left_out_today: z.number().int(),

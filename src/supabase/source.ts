@@ -184,7 +184,7 @@ export interface SupabaseSource {
    * and left out today (report time zone) and in total, and the calls no pass
    * has covered yet (count, and the updated_at of the oldest).
    */
-  logWindowStatus(options: { pageBudget: number; windowDays: number; at?: Date | string; timezone?: string }): Promise<LogWindowStatus>;
+  logWindowStatus(options: { pageBudget?: number; windowDays: number; at?: Date | string; timezone?: string }): Promise<LogWindowStatus>;
   close(): Promise<void>;
 }
 
@@ -348,7 +348,7 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
       return call(
         'tokensync_log_window_status',
         {
-          p_budget: options.pageBudget,
+          p_budget: options.pageBudget ?? null,
           p_created_after: new Date(at.getTime() - options.windowDays * 86_400_000).toISOString(),
           p_timezone: options.timezone ?? defaults.timezone,
           ...atArg(options.at),
