@@ -291,27 +291,41 @@ begin
   update tokensync.log_window_slots s set key = null, hash = null, source_created_at = null
    where s.slot >= p_budget and s.key is not null and s.create_pending_since is null;
 
+  -- Candidates stay narrow (no row bodies): a long backlog is ranked in memory,
+  -- and only the chosen rows are read whole, at the end.
   create temporary table if not exists pg_temp.log_window_candidates (
-    key uuid primary key, row jsonb, hash text, slot integer, shown boolean, failed boolean,
-    cost numeric, over_budget boolean, created_at timestamptz, in_range boolean, chosen boolean default false
+    key uuid primary key, slot integer, shown boolean, failed boolean, cost numeric,
+    over_budget boolean, created_at timestamptz, in_range boolean, chosen boolean default false
   ) on commit drop;
   truncate pg_temp.log_window_candidates;
 
-  -- The range: hashed and diffed against the slots in one pass over the keyset index.
+  -- The range, diffed against the slots in one pass over the keyset index. Only
+  -- a call already shown needs its hash: any other call in range is a candidate.
   execute format($sql$
-    with scanned as (
-      select t as source, t.id, t.updated_at, t.created_at, t.success, t.total_cost, %s as hash
+    with over_budget as materialized (
+      select b.entity_type, b.entity_id
+        from public.budget_limits b
+        join tokensync.budget_spend s on s.budget_limit_id = b.id
+       where b.is_active and (s.daily_utilisation >= 1 or s.monthly_utilisation >= 1)),
+    scanned as (
+      select t.id, t.updated_at, t.created_at, t.success, t.total_cost, t.organization_id, t.service_type,
+             t.tier, t.user_id, t.session_id, t.agent_id
         from public.token_usage_logs t
-       where %s and t.updated_at < $3
+       where %2$s and t.updated_at < $3
        order by t.updated_at, t.id
        limit $4),
     diffed as (
-      select p.*, s.slot, s.hash as slot_hash, coalesce(p.created_at < $6, false) as expired
+      select p.*, s.slot, s.hash as slot_hash, coalesce(p.created_at < $6, false) as expired,
+             case when s.slot is not null then (select %1$s from public.token_usage_logs t where t.id = p.id) end as hash
         from scanned p
         left join tokensync.log_window_slots s on s.key = p.id),
     kept as (
-      insert into pg_temp.log_window_candidates (key, row, hash, slot, shown, failed, cost, created_at, in_range)
-      select d.id, to_jsonb(d.source), d.hash, d.slot, d.slot is not null, not d.success, coalesce(d.total_cost, 0), d.created_at, true
+      insert into pg_temp.log_window_candidates (key, slot, shown, failed, cost, over_budget, created_at, in_range)
+      select d.id, d.slot, d.slot is not null, not d.success, coalesce(d.total_cost, 0),
+             exists (select 1 from over_budget o
+                      where (o.entity_type, o.entity_id) in (('organization', d.organization_id), ('service', d.service_type),
+                            ('tier', d.tier), ('user', d.user_id), ('session', d.session_id), ('agent', d.agent_id))),
+             d.created_at, true
         from diffed d
        where not d.expired and (d.slot is null or d.slot_hash is distinct from d.hash)
       returning 1)
@@ -337,32 +351,13 @@ begin
      and t.id in (select (x ->> 'id')::uuid from jsonb_array_elements(coalesce(v_range -> 'expired_keys', '[]'::jsonb)) x);
 
   -- Calls shown whose page content is unknown, wherever they are in the keyset.
-  execute format($sql$
-    insert into pg_temp.log_window_candidates (key, row, hash, slot, shown, failed, cost, created_at, in_range)
-    select t.id, to_jsonb(t), %s, s.slot, true, not t.success, coalesce(t.total_cost, 0), t.created_at, false
-      from tokensync.log_window_slots s
-      join public.token_usage_logs t on t.id = s.key
-     where s.hash is null and s.create_pending_since is null and (s.slot < $2)
-       and ($1::timestamptz is null or t.created_at >= $1)
-    on conflict (key) do nothing
-  $sql$, public.tokensync_content_hash_sql(p_columns))
-    using p_created_after, p_budget, null, null, coalesce(p_salt, '');
-
-  update pg_temp.log_window_candidates c
-     set over_budget = exists (
-           select 1
-             from public.budget_limits b
-             join tokensync.budget_spend s on s.budget_limit_id = b.id
-            where b.is_active
-              and (s.daily_utilisation >= 1 or s.monthly_utilisation >= 1)
-              and b.entity_id = case b.entity_type
-                    when 'organization' then c.row ->> 'organization_id'
-                    when 'service'      then c.row ->> 'service_type'
-                    when 'tier'         then c.row ->> 'tier'
-                    when 'user'         then c.row ->> 'user_id'
-                    when 'session'      then c.row ->> 'session_id'
-                    when 'agent'        then c.row ->> 'agent_id'
-                  end);
+  insert into pg_temp.log_window_candidates (key, slot, shown, failed, cost, over_budget, created_at, in_range)
+  select t.id, s.slot, true, not t.success, coalesce(t.total_cost, 0), false, t.created_at, false
+    from tokensync.log_window_slots s
+    join public.token_usage_logs t on t.id = s.key
+   where s.hash is null and s.create_pending_since is null and s.slot < p_budget
+     and (p_created_after is null or t.created_at >= p_created_after)
+  on conflict (key) do nothing;
 
   update pg_temp.log_window_candidates c set chosen = true
     from (select key from pg_temp.log_window_candidates
@@ -372,7 +367,7 @@ begin
 
   -- Slots for the chosen calls not shown yet: free pages, new slots, then the oldest calls shown.
   with newcomers as (
-    select c.key, c.row, c.hash, row_number() over (order by c.failed desc, c.cost desc, c.created_at desc, c.key) as n
+    select c.key, row_number() over (order by c.failed desc, c.cost desc, c.over_budget desc, c.created_at desc, c.key) as n
       from pg_temp.log_window_candidates c where c.chosen and not c.shown),
   free as (
     select s.slot, 1 as tier, s.slot::double precision as ord
@@ -394,7 +389,7 @@ begin
   ranked as (
     select slot, row_number() over (order by tier, ord, slot) as n from free),
   assigned as (
-    select n.key, n.hash, n.row, r.slot from newcomers n join ranked r using (n))
+    select n.key, r.slot from newcomers n join ranked r using (n))
   update pg_temp.log_window_candidates c set slot = a.slot from assigned a where c.key = a.key;
 
   -- Chosen calls that found no slot (a budget smaller than one plan) are left out too.
@@ -412,13 +407,17 @@ begin
     from pg_temp.log_window_candidates c
    where c.chosen and s.slot = c.slot;
 
-  select coalesce(jsonb_agg(jsonb_build_object(
-           'slot', s.slot, 'page_id', s.page_id, 'trashed', s.trashed_at is not null, 'row', c.row, 'hash', c.hash)
-           order by c.shown desc, c.failed desc, c.cost desc, c.created_at desc), '[]'::jsonb)
+  execute format($sql$
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'slot', s.slot, 'page_id', s.page_id, 'trashed', s.trashed_at is not null, 'row', to_jsonb(t), 'hash', %s)
+             order by c.shown desc, c.failed desc, c.cost desc, c.over_budget desc, c.created_at desc), '[]'::jsonb)
+      from pg_temp.log_window_candidates c
+      join tokensync.log_window_slots s on s.slot = c.slot
+      join public.token_usage_logs t on t.id = c.key
+     where c.chosen
+  $sql$, public.tokensync_content_hash_sql(p_columns))
     into v_writes
-    from pg_temp.log_window_candidates c
-    join tokensync.log_window_slots s on s.slot = c.slot
-   where c.chosen;
+    using null, null, null, null, coalesce(p_salt, '');
 
   return v_range - 'kept' - 'expired_keys' || jsonb_build_object(
     'candidates', (select count(*) from pg_temp.log_window_candidates where in_range),
