@@ -91,6 +91,12 @@ select c.after_updated_at, c.after_id
   from (select 1) one
   left join tokensync.sync_checkpoints c on c.dataset = 'token_usage_logs';
 
+-- The window finds deleted calls by looking its few keys up (see
+-- tokensync_log_window_to_trim), so raw-log deletes (a retention purge of
+-- millions of rows) no longer leave tombstones nobody would clear.
+drop trigger if exists token_usage_logs_tombstones on public.token_usage_logs;
+delete from tokensync.sync_tombstones where dataset = 'token_usage_logs';
+
 -- ---------------------------------------------------------------------------
 -- The token bucket.
 -- ---------------------------------------------------------------------------
@@ -164,11 +170,15 @@ as $$
 declare
   v_count integer;
 begin
+  -- A page another slot owns (it still shows this call after a lost overwrite) is not adopted.
   update tokensync.log_window_slots s
-     set page_id = (f ->> 'page_id')::uuid, hash = null, create_pending_since = null, trashed_at = null,
-         written_at = case when f ->> 'page_id' is null then s.written_at else clock_timestamp() end
-    from jsonb_array_elements(p_found) f
-   where s.slot = (f ->> 'slot')::integer and s.page_id is null and s.create_pending_since is not null;
+     set page_id = f.page_id, hash = null, create_pending_since = null, trashed_at = null,
+         written_at = case when f.page_id is null then s.written_at else clock_timestamp() end
+    from (select (x ->> 'slot')::integer as slot,
+                 case when not exists (select 1 from tokensync.log_window_slots o where o.page_id = (x ->> 'page_id')::uuid)
+                      then (x ->> 'page_id')::uuid end as page_id
+            from jsonb_array_elements(p_found) x) f
+   where s.slot = f.slot and s.page_id is null and s.create_pending_since is not null;
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -463,8 +473,9 @@ $$;
 
 -- Slots whose write was refused for good (p_slots: JSON array of slot numbers):
 -- they show nothing known any more; a live page among them is trimmed, and the
--- slot is reused. Returns how many.
-create or replace function public.tokensync_log_window_release(p_slots jsonb)
+-- slot is reused. p_gone: those whose page no longer exists in Notion (deleted
+-- there): the slot gets a new page when next written. Returns how many.
+create or replace function public.tokensync_log_window_release(p_slots jsonb, p_gone jsonb default '[]'::jsonb)
 returns integer
 language plpgsql
 volatile
@@ -474,8 +485,11 @@ declare
   v_count integer;
 begin
   update tokensync.log_window_slots s
-     set key = null, hash = null, source_created_at = null, create_pending_since = null
-   where s.slot in (select k::integer from jsonb_array_elements_text(p_slots) k);
+     set key = null, hash = null, source_created_at = null, create_pending_since = null,
+         page_id = case when s.slot in (select k::integer from jsonb_array_elements_text(p_gone) k) then null else s.page_id end,
+         trashed_at = case when s.slot in (select k::integer from jsonb_array_elements_text(p_gone) k) then null else s.trashed_at end
+   where s.slot in (select k::integer from jsonb_array_elements_text(p_slots) k)
+      or s.slot in (select k::integer from jsonb_array_elements_text(p_gone) k);
   get diagnostics v_count = row_count;
   return v_count;
 end;
@@ -597,7 +611,7 @@ revoke all on function
   public.tokensync_log_window_trimmed(jsonb, integer),
   public.tokensync_log_window_plan(jsonb, text, timestamptz, integer, integer, integer, integer),
   public.tokensync_log_window_record(jsonb, text, timestamptz),
-  public.tokensync_log_window_release(jsonb),
+  public.tokensync_log_window_release(jsonb, jsonb),
   public.tokensync_log_window_commit(timestamptz, uuid, integer, text, timestamptz),
   public.tokensync_log_window_forget(),
   public.tokensync_log_window_status(integer, timestamptz, text, timestamptz)
@@ -610,7 +624,7 @@ grant execute on function
   public.tokensync_log_window_trimmed(jsonb, integer),
   public.tokensync_log_window_plan(jsonb, text, timestamptz, integer, integer, integer, integer),
   public.tokensync_log_window_record(jsonb, text, timestamptz),
-  public.tokensync_log_window_release(jsonb),
+  public.tokensync_log_window_release(jsonb, jsonb),
   public.tokensync_log_window_commit(timestamptz, uuid, integer, text, timestamptz),
   public.tokensync_log_window_forget(),
   public.tokensync_log_window_status(integer, timestamptz, text, timestamptz)

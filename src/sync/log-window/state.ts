@@ -71,8 +71,8 @@ export interface LogWindowState {
   trimmed(slots: readonly number[], pageBudget: number): Promise<void>;
   plan(request: PlanRequest): Promise<WindowPlan>;
   record(rows: readonly RecordedWrite[], options: { timezone: string; at?: Date }): Promise<void>;
-  /** Slots whose write was refused for good: they show nothing known, and are reused. */
-  release(slots: readonly number[]): Promise<void>;
+  /** Slots whose write was refused for good: they show nothing known, and are reused; `gone`: their page no longer exists. */
+  release(slots: readonly number[], gone?: readonly number[]): Promise<void>;
   /** Moves the cursor past a planned range and counts what it left out. */
   commit(cursor: KeysetCursor | null, leftOut: number, options: { timezone: string; at?: Date }): Promise<void>;
   /** Every page's content unknown (property ids changed): each is rewritten in place. */
@@ -165,9 +165,9 @@ export function createLogWindowState(transport: SqlFunctionTransport): LogWindow
       await call('tokensync_log_window_record', { p_rows: payload, p_timezone: timezone, ...iso(at) }, z.number());
     },
 
-    async release(slots) {
-      if (slots.length === 0) return;
-      await call('tokensync_log_window_release', { p_slots: [...slots] }, z.number());
+    async release(slots, gone = []) {
+      if (slots.length === 0 && gone.length === 0) return;
+      await call('tokensync_log_window_release', { p_slots: [...slots], p_gone: [...gone] }, z.number());
     },
 
     async commit(next, leftOut, { timezone, at }) {

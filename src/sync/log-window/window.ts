@@ -183,6 +183,7 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
       const batch = writes.slice(start, start + TRIM_EVERY_WRITES);
       const recorded: RecordedWrite[] = [];
       const released: number[] = [];
+      const gone: number[] = [];
       await inParallel(batch, options.writeConcurrency, async (write) => {
         if (aborted()) {
           clean = false;
@@ -219,14 +220,16 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
           const retryable = retryableOf(error);
           ctx.fail({ key, reason: reasonOf(error), retryable });
           if (retryable) clean = false;
-          // Refused for good (a transient failure keeps the slot: pending, or due, for the next pass).
+          // Refused for good (a transient failure keeps the slot: pending, or due, for the next pass);
+          // a page deleted in Notion is forgotten, so the slot gets a new one.
+          else if (write.pageId && error instanceof NotionRequestError && error.notionCode === 'object_not_found') gone.push(write.slot);
           else released.push(write.slot);
         }
       });
       // Forget before recording: what this batch wrote used the new ids and stays known.
       await forgetIfIdsChanged();
       await state.record(recorded, { timezone: settings.timezone, at: options.now() });
-      await state.release(released);
+      await state.release(released, gone);
       await trimBatch();
     }
     return clean;
