@@ -35,7 +35,10 @@ describe('loadConfig', () => {
         envFile: '.env.local',
         recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
       },
-      sync: { notionRequestsPerSecond: 3, tokenLogWindowDays: 30, settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000 },
+      sync: {
+        notionRequestsPerSecond: 3, tokenLogWindowDays: 30, tokenLogPageBudget: 500, tokenLogRequestShare: 0.1,
+        settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000,
+      },
       worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
       reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined },
       secrets: [],
@@ -100,6 +103,10 @@ describe('loadConfig', () => {
     ['BUDGET_CHECK_CACHE_TTL_MS', { BUDGET_CHECK_CACHE_TTL_MS: '-1' }, /must be a whole number of milliseconds/],
     ['BUDGET_CHECK_TIMEOUT_MS', { BUDGET_CHECK_TIMEOUT_MS: '0' }, /must be more than 0/],
     ['BUDGET_CHECK_TIMEOUT_MS', { BUDGET_CHECK_TIMEOUT_MS: '1.5' }, /whole number of milliseconds/],
+    ['TOKEN_LOG_PAGE_BUDGET', { TOKEN_LOG_PAGE_BUDGET: '0' }, /between 1 and 50000 pages/],
+    ['TOKEN_LOG_PAGE_BUDGET', { TOKEN_LOG_PAGE_BUDGET: 'lots' }, /whole number of pages/],
+    ['TOKEN_LOG_REQUEST_SHARE', { TOKEN_LOG_REQUEST_SHARE: '1.5' }, /fraction between 0 and 1/],
+    ['TOKEN_LOG_REQUEST_SHARE', { TOKEN_LOG_REQUEST_SHARE: '0' }, /more than 0/],
     ['LOG_LEVEL', { LOG_LEVEL: 'loud' }, /info/],
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }, /json/],
   ])('names %s and what a valid value looks like', (variable, env, problem) => {

@@ -105,7 +105,9 @@ export class LogWindowConfigError extends TokensyncError {
 /** The bucket's size and refill rate for these settings. */
 export function bucketOf(settings: LogWindowSettings): { capacity: number; ratePerSecond: number } {
   const ratePerSecond = settings.requestShare * settings.requestsPerSecond;
-  return { ratePerSecond, capacity: Math.max(1, Math.ceil(ratePerSecond * (settings.burstSeconds ?? DEFAULT_BURST_SECONDS))) };
+  // Rounded first: 0.1 × 3 is 0.30000000000000004, and a minute of it is 18 requests, not 19.
+  const burst = Math.round(ratePerSecond * (settings.burstSeconds ?? DEFAULT_BURST_SECONDS) * 1e6) / 1e6;
+  return { ratePerSecond, capacity: Math.max(1, Math.ceil(burst)) };
 }
 
 /** Runs one pass of the window into `ctx.summary`. */
