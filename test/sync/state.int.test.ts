@@ -53,8 +53,8 @@ describe('sync state in Postgres', () => {
   it('sees deletes through tombstones and old logs through the window', async () => {
     // Raw logs leave no tombstones (their window looks its few keys up): deletes are shown on budget limits.
     const [gone, never] = await insertLimits(db.pool, [
-      { entity_type: 'user', entity_id: `gone-${randomUUID()}` },
-      { entity_type: 'user', entity_id: `never-${randomUUID()}` },
+      { entity_type: 'user', entity_id: `gone-${randomUUID()}`, daily_limit: 1 },
+      { entity_type: 'user', entity_id: `never-${randomUUID()}`, daily_limit: 1 },
     ]);
     const [old, fresh] = await insertLogs(db.pool, [{}, {}]);
     const now = new Date().toISOString();
