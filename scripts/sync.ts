@@ -27,6 +27,8 @@ Options:
                       before TOKEN_LOG_WINDOW_DAYS left out), rows that failed for good,
                       and the age of the oldest change waiting; lanes past their
                       LANE_MAX_LAG_*_MS limit are named. Exact, read from the database only
+                      (raw logs a pass covered and left out over the logs lane's share count
+                      as done: they are counted, not waiting)
   --dataset NAME      only this dataset (repeatable): ${DATASETS.join(', ')}
   --backfill          forget what was synced and rewrite every row (first full load, or after a schema change)
   -h, --help          show this help
@@ -72,7 +74,11 @@ function summary(totals: DatasetTotals[]): string {
   const failures = totals.flatMap((t) => t.failed.map((f) => `  ${t.dataset} ${f.key ?? '(no key)'}: ${f.reason}`));
   const listed = failures.slice(0, MAX_LISTED_FAILURES);
   if (failures.length > listed.length) listed.push(`  … and ${failures.length - listed.length} more`);
-  return [header, ...lines, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
+  // Calls over the logs lane's share are left out on purpose, never silently.
+  const leftOut = totals
+    .filter((t) => t.leftOut > 0)
+    .map((t) => `${t.dataset}: ${t.leftOut} changed call(s) left out of Token Usage Logs (over TOKEN_LOG_REQUEST_SHARE; failed and costliest mirrored first)`);
+  return [header, ...lines, ...leftOut, ...(listed.length ? ['Failed rows:', ...listed] : [])].join('\n') + '\n';
 }
 
 const column = (values: (string | number)[], widths: number[]) =>

@@ -156,6 +156,18 @@ const envSchema = z.object({
       `must be 0 (keep for ever) or at least ${MIN_LOG_RETENTION_DAYS}: budgets, alerts and the report read this month and the weeks before it from the raw logs`,
     )
     .default(90),
+  TOKEN_LOG_PAGE_BUDGET: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number of pages, e.g. 500')
+    .transform(Number)
+    .refine((v) => v >= 1 && v <= 50_000, 'must be between 1 and 50000 pages, e.g. 500')
+    .default(500),
+  TOKEN_LOG_REQUEST_SHARE: z
+    .string()
+    .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a fraction between 0 and 1, e.g. 0.1')
+    .transform(Number)
+    .refine((v) => v > 0, 'must be more than 0, e.g. 0.1')
+    .default(0.1),
   ...recordedNotionIds,
 });
 
@@ -199,6 +211,10 @@ export interface SyncConfig {
   notionRequestsPerSecond: number;
   /** Raw usage logs older than this many days leave Notion (moved to trash). */
   tokenLogWindowDays: number;
+  /** Token Usage Logs holds at most this many live pages: a ring, overwritten oldest first. */
+  tokenLogPageBudget: number;
+  /** Fraction of notionRequestsPerSecond the raw-log window may use; calls beyond it are left out, counted. */
+  tokenLogRequestShare: number;
   /** How far behind the clock a read stops, for writers still committing. */
   settleMs: number;
   /** How often the worker runs each dataset. */
@@ -384,7 +400,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
         }),
       ) as Record<Dataset, NotionIds>,
     },
-    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS,
+    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, tokenLogPageBudget: e.TOKEN_LOG_PAGE_BUDGET, tokenLogRequestShare: e.TOKEN_LOG_REQUEST_SHARE, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS,
       laneMaxLagMs: { alerts: e.LANE_MAX_LAG_ALERTS_MS, rollups: e.LANE_MAX_LAG_ROLLUPS_MS, logs: e.LANE_MAX_LAG_LOGS_MS } },
     reporting: {
       rollupIntervalMs: e.ROLLUP_INTERVAL_MS,

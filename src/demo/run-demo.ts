@@ -24,6 +24,8 @@ export const DEMO_PARENT_PAGE_ID = '5d3c1a7e-2b4f-4c8d-9e6a-7f1b2c3d4e5f';
 export const DEMO_QUEUE_PREFIX = 'tokensync-demo';
 /** The sandbox allows this much (Notion allows 3/s) so thirty days sync in seconds. */
 export const DEMO_REQUESTS_PER_SECOND = 300;
+/** Pages of the demo's Token Usage Logs window: more than 90 made-up days of calls. */
+export const DEMO_TOKEN_LOG_PAGES = 20_000;
 const DEMO_SYNC_INTERVAL_MS = 5_000;
 const DEMO_REPORTING_INTERVAL_MS = 30_000;
 const PROGRESS_EVERY_MS = 500;
@@ -109,6 +111,9 @@ function demoConfig(options: DemoOptions, databaseUrl: string, fake: NotionFake,
     NOTION_PARENT_PAGE_ID: DEMO_PARENT_PAGE_ID,
     NOTION_ENV_FILE: options.envFile,
     NOTION_REQUESTS_PER_SECOND: String(DEMO_REQUESTS_PER_SECOND),
+    // The demo's charts still sum raw-log pages: its window holds every made-up call (90 days at most).
+    TOKEN_LOG_PAGE_BUDGET: String(DEMO_TOKEN_LOG_PAGES),
+    TOKEN_LOG_REQUEST_SHARE: '1',
     QUEUE_PREFIX: options.queuePrefix ?? DEMO_QUEUE_PREFIX,
     SYNC_INTERVAL_MS: String(DEMO_SYNC_INTERVAL_MS),
     ROLLUP_INTERVAL_MS: String(DEMO_REPORTING_INTERVAL_MS),

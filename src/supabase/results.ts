@@ -192,3 +192,31 @@ export const editOutcome = z.object({
   current: z.record(z.string(), z.unknown()).optional(),
 });
 export type EditOutcome = z.infer<typeof editOutcome>;
+
+/** tokensync_log_window_status: the raw-log window in Notion, as operators and the report see it. */
+export const logWindowStatus = z
+  .object({
+    pages_live: z.number().int(),
+    pages_trashed: z.number().int(),
+    page_budget: z.number().int().nullable(),
+    mirrored_today: z.number().int(),
+    mirrored_total: z.number().int(),
+    left_out_today: z.number().int(),
+    left_out_total: z.number().int(),
+    unmirrored: z.number().int(),
+    oldest_unmirrored_at: timestamp.nullable(),
+    last_pass_at: timestamp.nullable(),
+  })
+  .transform((s) => ({
+    pagesLive: s.pages_live,
+    pagesTrashed: s.pages_trashed,
+    pageBudget: s.page_budget,
+    mirroredToday: s.mirrored_today,
+    mirroredTotal: s.mirrored_total,
+    leftOutToday: s.left_out_today,
+    leftOutTotal: s.left_out_total,
+    unmirrored: s.unmirrored,
+    oldestUnmirroredAt: s.oldest_unmirrored_at,
+    lastPassAt: s.last_pass_at,
+  }));
+export type LogWindowStatus = z.output<typeof logWindowStatus>;

@@ -16,6 +16,7 @@ import {
   costAlert,
   dayRollupsResult,
   purgeResult,
+  logWindowStatus,
   refreshResult,
   reportFigures,
   rollupResult,
@@ -27,6 +28,7 @@ import {
   type DayRollups,
   type EditOutcome,
   type PurgeResult,
+  type LogWindowStatus,
   type ReportFigures,
   type RollupResult,
   type SchemaStatus,
@@ -40,6 +42,7 @@ export type {
   CostAlert,
   DayRollups,
   EditOutcome,
+  LogWindowStatus,
   PurgeResult,
   ReportFigures,
   RollupResult,
@@ -250,6 +253,12 @@ export interface SupabaseSource {
   setEditCursor(dataset: SyncDataset, editedAfter: string): Promise<void>;
   /** Applied migrations, our functions, and RLS per table: what verify checks. */
   schemaStatus(): Promise<SchemaStatus>;
+  /**
+   * The Token Usage Logs window: live pages against the budget, calls mirrored
+   * and left out today (report time zone) and in total, and the calls no pass
+   * has covered yet (count, and the updated_at of the oldest).
+   */
+  logWindowStatus(options: { pageBudget?: number; windowDays: number; at?: Date | string; timezone?: string }): Promise<LogWindowStatus>;
   close(): Promise<void>;
 }
 
@@ -480,6 +489,20 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
     },
 
     schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
+
+    logWindowStatus: (options) => {
+      const at = options.at === undefined ? new Date() : new Date(options.at);
+      return call(
+        'tokensync_log_window_status',
+        {
+          p_budget: options.pageBudget ?? null,
+          p_created_after: new Date(at.getTime() - options.windowDays * 86_400_000).toISOString(),
+          p_timezone: options.timezone ?? defaults.timezone,
+          ...atArg(options.at),
+        },
+        logWindowStatus,
+      );
+    },
 
     close: () => transport.close(),
   };

@@ -20,6 +20,7 @@ import type { KeysetCursor, RowChange, SupabaseSource } from '../supabase/source
 import { DATASET_DEFINITIONS, type DatasetDefinition } from './datasets/index.js';
 import { inLane } from './lane-context.js';
 import { laneOf } from './lanes.js';
+import { DEFAULT_LOG_WINDOW_SETTINGS, runWindowPass, type LogWindowSettings, type WindowPassContext } from './log-window/window.js';
 import type { NotionGateway } from './notion-gateway.js';
 import { prepareRow, type PreparedRow } from './prepare.js';
 import type { SyncState, SyncedRow } from './state.js';
@@ -51,7 +52,7 @@ export interface RowFailure {
 }
 
 /** The row counts of a pass. */
-export const PASS_COUNTS = ['read', 'created', 'updated', 'unchanged', 'skipped', 'trashed', 'warnings'] as const;
+export const PASS_COUNTS = ['read', 'created', 'updated', 'unchanged', 'skipped', 'trashed', 'warnings', 'leftOut'] as const;
 
 export interface PassSummary {
   dataset: Dataset;
@@ -63,6 +64,8 @@ export interface PassSummary {
   skipped: number;
   trashed: number;
   warnings: number;
+  /** Raw-log changes not mirrored: over the logs lane's share of the rate limit (counted, never silent). */
+  leftOut: number;
   failed: RowFailure[];
   /** False when a transient failure stopped the pass early; run it again. */
   complete: boolean;
@@ -76,6 +79,8 @@ export interface SyncEngineOptions {
   dataSources: Partial<Record<Dataset, string>>;
   logger: Logger;
   tokenLogWindowDays: number;
+  /** The Token Usage Logs window: page budget and request share (default DEFAULT_LOG_WINDOW_SETTINGS). */
+  logWindow?: LogWindowSettings;
   /** Changed rows per page (default DEFAULT_PAGE_SIZE). */
   pageSize?: number;
   /** Rows a page covers at most (default DEFAULT_SCAN_LIMIT). */
@@ -119,7 +124,7 @@ interface Write {
 }
 
 export const emptySummary = (dataset: Dataset): PassSummary => ({
-  dataset, read: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, trashed: 0, warnings: 0, failed: [], complete: true,
+  dataset, read: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, trashed: 0, warnings: 0, leftOut: 0, failed: [], complete: true,
 });
 
 function failureOf(key: string | null, error: unknown): RowFailure {
@@ -163,9 +168,15 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       );
     }, leaseTtlMs / 3);
     try {
-      if (passOptions.backfill) await state.reset(dataset);
-      await pass.syncChanges();
-      if (pass.summary.complete) await pass.trashGone();
+      if (dataset === 'token_usage_logs') {
+        // Raw logs are a bounded window of recent calls, a ring of pages (log-window/).
+        if (passOptions.backfill) await state.logWindow.forget();
+        await pass.runWindow();
+      } else {
+        if (passOptions.backfill) await state.reset(dataset);
+        await pass.syncChanges();
+        if (pass.summary.complete) await pass.trashGone();
+      }
       log.info({ ...pass.summary, failed: pass.summary.failed.length }, 'sync pass done');
       return pass.summary;
     } finally {
@@ -177,7 +188,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   /** Property ids per data source, read once and again only when Notion refuses a write (see Pass.send). */
   const propertyIdCache = new Map<string, Promise<Map<string, string>>>();
 
-  class Pass {
+  class Pass implements WindowPassContext {
     readonly summary: PassSummary;
     leaseLost = false;
     /** The property ids changed since pages were last written: the state was reset, every row will be rewritten. */
@@ -191,7 +202,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     constructor(
       private readonly dataset: Dataset,
       private readonly dataSourceId: string,
-      private readonly log: Logger,
+      readonly log: Logger,
     ) {
       this.summary = emptySummary(dataset);
       this.definition = DATASET_DEFINITIONS[dataset];
@@ -213,7 +224,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
 
     /** The ids this pass writes with, recorded in the state (once per pass) before the first write. */
-    private async writingIds(): Promise<Map<string, string>> {
+    async writingIds(): Promise<Map<string, string>> {
       const ids = await this.propertyIds();
       this.noted ??= this.noteIds(ids);
       await this.noted;
@@ -229,7 +240,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
 
     /** Re-reads the property ids once per pass; resolves to them when they changed, else null. */
-    private refreshPropertyIds(): Promise<Map<string, string> | null> {
+    refreshPropertyIds(): Promise<Map<string, string> | null> {
       this.refreshedIds ??= (async () => {
         const before = await this.propertyIds();
         propertyIdCache.delete(this.dataSourceId);
@@ -239,6 +250,36 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         return after;
       })();
       return this.refreshedIds;
+    }
+
+    /** True once when the property ids changed since pages were written: every page must be rewritten. */
+    takeRewriteAll(): boolean {
+      const due = this.rewriteAll;
+      this.rewriteAll = false;
+      return due;
+    }
+
+    isLeaseLost(): boolean {
+      return this.leaseLost;
+    }
+
+    /** Token Usage Logs: the ring of pages, within the logs lane's share (see log-window/window.ts). */
+    runWindow(): Promise<void> {
+      return runWindowPass(
+        {
+          state: state.logWindow,
+          gateway,
+          dataSourceId: this.dataSourceId,
+          definition: this.definition,
+          settings: options.logWindow ?? DEFAULT_LOG_WINDOW_SETTINGS,
+          tokenLogWindowDays: options.tokenLogWindowDays,
+          settleMs: options.settleMs ?? DEFAULT_SETTLE_MS,
+          writeConcurrency: concurrency,
+          now,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        this,
+      );
     }
 
     private windowStart(): Date | null {
@@ -397,7 +438,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     private async sendOnce(pageId: string | null, properties: PreparedRow['properties'], key?: string): Promise<string> {
       if (!pageId) return gateway.create(this.dataSourceId, properties);
       try {
-        await gateway.update(pageId, properties);
+        await gateway.update(pageId, properties, { restore: true });
         return pageId;
       } catch (error) {
         // The page is gone for good (its trash was emptied): the row gets a page again, found or created.
@@ -459,7 +500,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return false;
     }
 
-    private fail(failure: RowFailure): void {
+    fail(failure: RowFailure): void {
       this.summary.failed.push(failure);
       this.log.warn({ key: failure.key, reason: failure.reason, retryable: failure.retryable }, 'row not synced');
     }

@@ -44,7 +44,8 @@ export interface NotionGatewayOptions {
 export interface NotionGateway {
   propertyIds(dataSourceId: string, spec: DatabaseSpec): Promise<Map<string, string>>;
   create(dataSourceId: string, properties: Record<string, PropertyValue>): Promise<string>;
-  update(pageId: string, properties: Record<string, PropertyValue>): Promise<void>;
+  /** Overwrites a page's properties; `restore` also takes it out of the trash, in the same request. */
+  update(pageId: string, properties: Record<string, PropertyValue>, options?: { restore?: boolean }): Promise<void>;
   trash(pageId: string): Promise<void>;
   /** Live (not trashed) pages whose `Supabase ID` property equals one of `keys`: key → page ids. */
   findByKeys(dataSourceId: string, supabaseIdProperty: string, keys: readonly string[]): Promise<Map<string, string[]>>;
@@ -111,9 +112,10 @@ export function createNotionGateway(options: NotionGatewayOptions): NotionGatewa
       return page.id;
     },
 
-    async update(pageId, properties) {
-      // in_trash: false brings back a page we trashed and now reuse (one request, no new block).
-      await send(`update page ${pageId}`, 'write', () => client.pages.update({ page_id: pageId, in_trash: false, properties: properties as never }));
+    async update(pageId, properties, updateOptions = {}) {
+      // Update page takes in_trash and properties together: a trashed page is restored and overwritten at once.
+      const restore = updateOptions.restore ? { in_trash: false } : {};
+      await send(`update page ${pageId}`, 'write', () => client.pages.update({ page_id: pageId, properties: properties as never, ...restore }));
     },
 
     async trash(pageId) {

@@ -49,6 +49,12 @@ export function openSyncEngine(
     dataSources,
     logger: options.logger,
     tokenLogWindowDays: config.sync.tokenLogWindowDays,
+    logWindow: {
+      pageBudget: config.sync.tokenLogPageBudget,
+      requestShare: config.sync.tokenLogRequestShare,
+      requestsPerSecond: config.sync.notionRequestsPerSecond,
+      timezone: config.reportTimezone,
+    },
     settleMs: config.sync.settleMs,
     leaseTtlMs: config.sync.leaseTtlMs,
     ...options.engine,

@@ -1,4 +1,7 @@
-/** How far the sync has come: per dataset, rows in scope and rows whose page is up to date. */
+/**
+ * How far the sync has come: per dataset, rows in scope and rows whose page is
+ * up to date (for Token Usage Logs: rows a pass has covered, mirrored or left out).
+ */
 import { DATASETS, type Dataset } from '../datasets.js';
 import type { SupabaseSource, SyncProgress } from '../supabase/source.js';
 import { DATASET_DEFINITIONS } from './datasets/index.js';
@@ -10,7 +13,7 @@ export async function syncProgress(
   options: { tokenLogWindowDays: number; datasets?: readonly Dataset[]; now?: Date },
 ): Promise<SyncProgress[]> {
   const now = (options.now ?? new Date()).getTime();
-  return source.syncProgress(
+  const progress = await source.syncProgress(
     (options.datasets ?? DATASETS).map((dataset) => {
       const definition = DATASET_DEFINITIONS[dataset];
       return {
@@ -21,4 +24,12 @@ export async function syncProgress(
       };
     }),
   );
+  // Token Usage Logs is a window: a call is done once a pass covered it (mirrored, or left out and
+  // counted), so what is left to write is what no pass has covered yet.
+  const logs = progress.find((p) => p.dataset === 'token_usage_logs');
+  if (logs) {
+    const window = await source.logWindowStatus({ windowDays: options.tokenLogWindowDays, at: new Date(now) });
+    logs.synced = Math.max(0, logs.rows - window.unmirrored);
+  }
+  return progress;
 }

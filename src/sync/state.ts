@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Dataset } from '../datasets.js';
 import type { KeysetCursor } from '../supabase/source.js';
 import { callFunction, type SqlFunctionTransport } from '../supabase/transport.js';
+import { createLogWindowState, type LogWindowState } from './log-window/state.js';
 
 export interface PageState {
   key: string;
@@ -94,6 +95,8 @@ export interface SyncState {
    * backlog still counts them until they are written (tokensync_sync_backlog).
    */
   noteFailures(dataset: Dataset, failures: readonly { key: string; reason: string }[]): Promise<void>;
+  /** The ring of Token Usage Logs pages (its own tables; see log-window/state.ts). */
+  readonly logWindow: LogWindowState;
 }
 
 export function createSyncState(transport: SqlFunctionTransport): SyncState {
@@ -165,6 +168,8 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
     async reset(dataset) {
       await call('tokensync_sync_reset', { p_dataset: dataset }, z.number());
     },
+
+    logWindow: createLogWindowState(transport),
 
     noteProperties: (dataset, fingerprint) =>
       call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint }, z.boolean()),

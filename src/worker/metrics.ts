@@ -89,6 +89,11 @@ export function createWorkerMetrics(): WorkerMetrics {
     help: 'Notion answers 429 rate_limited.',
     registers: [registry],
   });
+  const leftOut = new Counter({
+    name: 'tokensync_token_logs_left_out_total',
+    help: 'Raw-log changes not mirrored to Token Usage Logs because calls outran the logs lane share (TOKEN_LOG_REQUEST_SHARE); exact totals: tokensync_log_window_status().',
+    registers: [registry],
+  });
   const failedJobs = new Counter({
     name: 'tokensync_failed_jobs_total',
     help: 'Jobs that failed (each attempt), by queue.',
@@ -135,7 +140,8 @@ export function createWorkerMetrics(): WorkerMetrics {
     queueDepth,
     recordPass(summary, startedAt) {
       const { dataset } = summary;
-      for (const outcome of PASS_COUNTS) if (outcome !== 'warnings') rows.inc({ dataset, outcome }, summary[outcome]);
+      for (const outcome of PASS_COUNTS) if (outcome !== 'warnings' && outcome !== 'leftOut') rows.inc({ dataset, outcome }, summary[outcome]);
+      leftOut.inc(summary.leftOut);
       rows.inc({ dataset, outcome: 'failed' }, summary.failed.length);
       if (summary.complete) lastComplete.set(dataset, startedAt);
     },

@@ -81,6 +81,14 @@ describe('both transports return identical results', () => {
     expect(await snapshot()).toEqual(directRows);
   });
 
+  it('the raw-log window status', async () => {
+    const options = { pageBudget: 500, windowDays: 30, at: AT, timezone: 'UTC' };
+    const status = await direct.logWindowStatus(options);
+    expect(status).toMatchObject({ pagesLive: 0, pageBudget: 500, leftOutToday: 0, leftOutTotal: 0, mirroredTotal: 0, unmirrored: 40 });
+    expect(status.oldestUnmirroredAt).not.toBeNull();
+    expect(await rpc.logWindowStatus(options)).toEqual(status);
+  });
+
   it('errors carry the same SQLSTATE', async () => {
     const bad = (source: SupabaseSource) => source.rollupWorkflowAnalytics({ from: '2026-11-20', to: '2026-11-01' }).catch((e) => e);
     const [a, b] = await Promise.all([bad(direct), bad(rpc)]);

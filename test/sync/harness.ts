@@ -65,6 +65,8 @@ export async function startSyncHarness(fakeOptions: NotionFakeOptions = {}): Pro
         dataSources,
         logger: createLogger({ level: 'silent' }),
         tokenLogWindowDays: 30,
+        // A window roomy enough that every test call is mirrored; window tests narrow it.
+        logWindow: { pageBudget: 500, requestShare: 1, requestsPerSecond: 100, timezone: 'UTC' },
         settleMs: 0,
         ...overrides,
       }),

@@ -4,7 +4,7 @@ import { createPostgresTransport } from '../../src/supabase/postgres-transport.j
 import type { SqlFunctionTransport } from '../../src/supabase/transport.js';
 import { createSyncState, type SyncState } from '../../src/sync/state.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { insertLogs } from '../support/fixtures.js';
+import { insertLimits, insertLogs } from '../support/fixtures.js';
 
 let db: TestDatabase;
 let transport: SqlFunctionTransport;
@@ -51,22 +51,30 @@ describe('sync state in Postgres', () => {
   });
 
   it('sees deletes through tombstones and old logs through the window', async () => {
-    const [gone, old, fresh, never] = await insertLogs(db.pool, [{}, {}, {}, {}]);
-    const rows = [gone, old, fresh].map((r, i) => ({
-      key: String(r!.id), pageId: randomUUID(), hash: 'h', sourceCreatedAt: i === 1 ? '2020-01-01T00:00:00Z' : new Date().toISOString(),
-    }));
-    await state.record('token_usage_logs', rows);
-    await db.pool.query('delete from token_usage_logs where id = any($1)', [[gone!.id, never!.id]]);
+    // Raw logs leave no tombstones (their window looks its few keys up): deletes are shown on budget limits.
+    const [gone, never] = await insertLimits(db.pool, [
+      { entity_type: 'user', entity_id: `gone-${randomUUID()}`, daily_limit: 1 },
+      { entity_type: 'user', entity_id: `never-${randomUUID()}`, daily_limit: 1 },
+    ]);
+    const [old, fresh] = await insertLogs(db.pool, [{}, {}]);
+    const now = new Date().toISOString();
+    await state.record('budget_limits', [{ key: String(gone!.id), pageId: randomUUID(), hash: 'h', sourceCreatedAt: now }]);
+    await state.record('token_usage_logs', [old, fresh].map((r, i) => ({
+      key: String(r!.id), pageId: randomUUID(), hash: 'h', sourceCreatedAt: i === 0 ? '2020-01-01T00:00:00Z' : now,
+    })));
+    await db.pool.query('delete from budget_limits where id = any($1)', [[gone!.id, never!.id]]);
 
-    const candidates = await state.toTrash('token_usage_logs', new Date('2025-01-01T00:00:00Z'), 100);
-    expect(candidates.map((c) => [c.key, c.reason]).sort()).toEqual(
-      [[String(gone!.id), 'deleted'], [String(old!.id), 'out_of_window']].sort(),
-    );
+    const deleted = await state.toTrash('budget_limits', null, 100);
+    expect(deleted.map((c) => [c.key, c.reason])).toEqual([[String(gone!.id), 'deleted']]);
     // The tombstone of a row that never reached Notion is dropped.
-    const { rows: tombstones } = await db.pool.query('select key from tokensync.sync_tombstones');
+    const { rows: tombstones } = await db.pool.query(`select key from tokensync.sync_tombstones where dataset = 'budget_limits'`);
     expect(tombstones.map((t) => t.key)).toEqual([gone!.id]);
+    const aged = await state.toTrash('token_usage_logs', new Date('2025-01-01T00:00:00Z'), 100);
+    expect(aged.map((c) => [c.key, c.reason])).toEqual([[String(old!.id), 'out_of_window']]);
 
-    await state.markTrashed('token_usage_logs', candidates.map((c) => c.key));
+    await state.markTrashed('budget_limits', deleted.map((c) => c.key));
+    await state.markTrashed('token_usage_logs', aged.map((c) => c.key));
+    expect(await state.toTrash('budget_limits', null, 100)).toEqual([]);
     expect(await state.toTrash('token_usage_logs', new Date('2025-01-01T00:00:00Z'), 100)).toEqual([]);
     expect((await state.lookup('token_usage_logs', [String(old!.id)])).get(String(old!.id))?.pageId).toBeNull();
   });
