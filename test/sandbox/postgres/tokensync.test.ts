@@ -128,7 +128,7 @@ describe('the SQL function transport (createPostgresTransport)', () => {
       Promise.all(Array.from({ length: 20 }, () => b!.checkUserBudget({ userId: 'user-1', sessionId: null, serviceType: 'workflow', estimatedCost: 0.01, at: AT }))),
     ]);
     expect(rollup).toBeTruthy();
-    expect(Object.keys(views)).toHaveLength(4);
+    expect(Object.keys(views)).toHaveLength(3); // mv_daily_cost_breakdown is a plain view now
     expect(status.length).toBeGreaterThan(0);
     expect(schema.migrations).toHaveLength((await readMigrationFiles()).length);
     expect(Object.values(schema.tables).every((t) => t.rls && !t.anon_can_select)).toBe(true);
