@@ -42,9 +42,17 @@ describe('loadConfig', () => {
       },
       worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
       reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined, logRetentionDays: 90 },
+      // No DATABASE_URL: nothing to LISTEN on, the intervals alone wake the worker.
       wake: { listen: false, budgetsWindowMs: 250, logsWindowMs: 1000, rollupsWindowMs: 15_000 },
       secrets: [],
     });
+  });
+
+  it('listens for changes when DATABASE_URL is set, unless CHANGE_NOTIFICATIONS=off', () => {
+    const databaseUrl = 'postgres://postgres@127.0.0.1:5432/postgres';
+    expect(loadConfig({ DATABASE_URL: databaseUrl }).wake.listen).toBe(true);
+    expect(loadConfig({ DATABASE_URL: databaseUrl, CHANGE_NOTIFICATIONS: 'off' }).wake.listen).toBe(false);
+    expect(() => loadConfig({ BUDGET_WAKE_WINDOW_MS: '5' })).toThrow(/BUDGET_WAKE_WINDOW_MS: must be at least 10/);
   });
 
   it.each([
