@@ -11,6 +11,8 @@ export interface WorkerMetrics {
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
   setCollector(collect: () => Promise<void>): void;
   queueDepth: Gauge<'queue' | 'state'>;
+  /** 1 while Notion refuses to create blocks (the workspace block limit), in any process; else 0. */
+  creationStopped: Gauge;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -18,7 +20,7 @@ export function createWorkerMetrics(): WorkerMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'tokensync_' });
   const rows = new Counter({
     name: 'tokensync_sync_rows_total',
-    help: 'Source rows handled by sync passes, by dataset and outcome (read, created, updated, unchanged, skipped, trashed, failed).',
+    help: 'Source rows handled by sync passes, by dataset and outcome (read, created, updated, unchanged, skipped, held, trashed, failed).',
     labelNames: ['dataset', 'outcome'] as const,
     registers: [registry],
   });
@@ -60,10 +62,16 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
   });
   void lag;
+  const creationStopped = new Gauge({
+    name: 'tokensync_notion_creates_blocked',
+    help: '1 while Notion refuses to create blocks (the workspace block limit): rows that need a new page are held; fix: upgrade the plan or lower the budgets.',
+    registers: [registry],
+  });
 
   return {
     registry,
     queueDepth,
+    creationStopped,
     recordPass(summary, startedAt) {
       const { dataset } = summary;
       for (const outcome of PASS_COUNTS) if (outcome !== 'warnings') rows.inc({ dataset, outcome }, summary[outcome]);

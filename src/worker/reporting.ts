@@ -14,6 +14,7 @@ import { upsertEnvFile } from '../notion/provision/env-file.js';
 import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
 import type { Logger } from '../logging/logger.js';
 import type { SupabaseSource } from '../supabase/source.js';
+import type { CreationGate } from '../sync/creation.js';
 import { REPORTING_JOB_OPTIONS, reportingSchedulerId, REPORTING_TASKS, type ReportingTask } from './queues.js';
 
 /** Events that arrive together (one edit can send several) trigger one poll. */
@@ -27,6 +28,8 @@ export interface ReportingDeps {
   /** Holds the last report's content hash, shared by every worker process. */
   redis: Redis;
   logger: Logger;
+  /** Whether Notion still creates blocks (the workspace block limit), shared with the sync. */
+  creation?: CreationGate;
 }
 
 function intervalOf(config: Config, task: ReportingTask): number {
@@ -74,7 +77,7 @@ export function reportingProcessor(deps: ReportingDeps) {
       }
       case 'report': {
         const previousHash = (await redis.get(hashKey)) ?? undefined;
-        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash });
+        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash, creation: deps.creation });
         if (result.written) await redis.set(hashKey, result.hash);
         return result;
       }

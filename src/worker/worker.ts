@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import { DATASETS } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
+import { createCreationGate } from '../sync/creation.js';
 import { openSyncEngine } from '../sync/open.js';
 import { startHealthServer, type HealthServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -92,6 +93,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
   const reportingTransport = openTransport(config);
+  const creation = createCreationGate({ transport: reportingTransport, logger: log, retryMs: config.notion.blockLimitRetryMs });
   const reportingQueue = new Queue(REPORTING_QUEUE, { connection: producer, prefix });
   await scheduleReporting(reportingQueue, config, log);
   const reportingWorker = new Worker(
@@ -102,6 +104,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limiter) }),
       redis: producer,
       logger: log.child({ queue: REPORTING_QUEUE }),
+      creation,
     }),
     { connection: consumer, prefix, concurrency: 1 },
   );
@@ -128,6 +131,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, count);
     }
+    metrics.creationStopped.set((await creation.status()).stopped ? 1 : 0);
   });
 
   let http: HealthServer;
