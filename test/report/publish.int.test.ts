@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runReportJob } from '../../src/jobs/reporting.js';
+import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { LINES_PER_BLOCK } from '../../src/report/layout.js';
 import { publishReport } from '../../src/report/publish.js';
 import { REPORT_TITLE } from '../../src/report/render.js';
 import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import type { SupabaseSource } from '../../src/supabase/source.js';
+import { createCreationGate, readCreationStatus } from '../../src/sync/creation.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
 import { openSource } from '../support/sources.js';
@@ -193,4 +197,36 @@ it('replaces the one-callout report of earlier versions once, keeping what peopl
 
   const again = await publishReport({ client: notion, parentPageId: PARENT, figures: await figures() });
   expect(again).toMatchObject({ blocksCreated: 0 });
+});
+
+it('the report job: a block-limit refusal stops creation everywhere, and the report says so in place', async () => {
+  const notion = client();
+  const transport = createPostgresTransport({ databaseUrl: db.url });
+  const creation = createCreationGate({ transport, logger: createLogger({ level: 'silent' }) });
+  try {
+    const first = await runReportJob(source, { client: notion, parentPageId: PARENT, timezone: 'UTC', now: new Date(AT), creation });
+    expect(first).toMatchObject({ written: true, truncated: false });
+    const pageId = first.pageId!;
+    const bodies = sectionBodies(pageId, 'Budget utilisation').length;
+
+    // The workspace runs out of blocks; the next report needs one more paragraph than the page has.
+    fake.setBlockLimit({ lifetime: 0, graceMs: 0 });
+    await insertLimits(db.pool, Array.from({ length: bodies * LINES_PER_BLOCK }, (_, i) => ({ entity_type: 'agent', entity_id: `agent-${i}`, monthly_limit: 1 })));
+    const refused = await runReportJob(source, { client: notion, parentPageId: PARENT, timezone: 'UTC', now: new Date(AT), creation, previousHash: first.hash });
+    expect(refused).toMatchObject({ pageId, written: true, blocksCreated: 0, truncated: true });
+    expect(await readCreationStatus(transport)).toMatchObject({ stopped: true, refused: 1 });
+    const lines = reportLines(pageId);
+    expect(lines[1]).toMatch(/^⚠ Notion can create no more blocks in this workspace \(its block limit\) since .+ UTC: .* Fix: upgrade the Notion plan/);
+    expect(sectionBodies(pageId, 'Budget utilisation')).toHaveLength(bodies);
+
+    // Known from Postgres now: the next refresh sends no create at all.
+    fake.resetStats();
+    await runReportJob(source, { client: notion, parentPageId: PARENT, timezone: 'UTC', now: new Date(AT), creation, previousHash: refused.hash });
+    expect(fake.count({ status: 403 })).toBe(0);
+  } finally {
+    fake.setBlockLimit(false);
+    await transport.call('tokensync_notion_creation_resume', {});
+    await db.pool.query(`delete from budget_limits where entity_type = 'agent'`);
+    await transport.close();
+  }
 });
