@@ -11,8 +11,8 @@ export interface WorkerMetrics {
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
   setCollector(collect: () => Promise<void>): void;
   queueDepth: Gauge<'queue' | 'state'>;
-  /** 1 while Notion refuses to create blocks (the workspace block limit), in any process; else 0. */
-  creationStopped: Gauge;
+  /** Tells the block-limit gauge how to read whether Notion refuses new blocks (in any process). */
+  setCreationReader(read: () => Promise<boolean>): void;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -62,16 +62,22 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
   });
   void lag;
-  const creationStopped = new Gauge({
+  let readCreationStopped: (() => Promise<boolean>) | undefined;
+  new Gauge({
     name: 'tokensync_notion_creates_blocked',
     help: '1 while Notion refuses to create blocks (the workspace block limit): rows that need a new page are held; fix: upgrade the plan or lower the budgets.',
     registers: [registry],
+    async collect() {
+      if (readCreationStopped) this.set((await readCreationStopped()) ? 1 : 0);
+    },
   });
 
   return {
     registry,
     queueDepth,
-    creationStopped,
+    setCreationReader(read) {
+      readCreationStopped = read;
+    },
     recordPass(summary, startedAt) {
       const { dataset } = summary;
       for (const outcome of PASS_COUNTS) if (outcome !== 'warnings') rows.inc({ dataset, outcome }, summary[outcome]);

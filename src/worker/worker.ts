@@ -126,12 +126,12 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   syncWorker.on('completed', (job, result) => log.debug({ jobId: job.id, dataset: job.data.dataset, result }, 'sync job done'));
   reportingWorker.on('completed', (job, result) => log.info({ jobId: job.id, task: job.name, result }, 'reporting job done'));
 
+  metrics.setCreationReader(async () => (await creation.status()).stopped);
   metrics.setCollector(async () => {
     for (const [name, queue] of [[SYNC_QUEUE, syncQueue], [DEAD_LETTER_QUEUE, deadLetters], [REPORTING_QUEUE, reportingQueue]] as const) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');
       for (const [state, count] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, count);
     }
-    metrics.creationStopped.set((await creation.status()).stopped ? 1 : 0);
   });
 
   let http: HealthServer;
