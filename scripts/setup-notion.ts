@@ -1,6 +1,7 @@
 import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig, requireNotion } from '../src/config/env.js';
 import { createNotionClient } from '../src/notion/client.js';
+import { NotionFootprintError, computeFootprint, describeFootprint, footprintInputOf } from '../src/notion/footprint.js';
 import { provisionNotion, type ProvisionEvent } from '../src/notion/provision/provision.js';
 
 const HELP = `Usage: npm run setup:notion -- [options]
@@ -29,6 +30,8 @@ Environment:
   NOTION_PARENT_PAGE_ID  page id or URL, shared with the integration (required)
   NOTION_BASE_URL        default https://api.notion.com
   REPORT_TIMEZONE        days of Daily Costs and the month-to-date chart (default UTC)
+  NOTION_WORKSPACE_PLAN  free or paid (default paid); on free, setup refuses
+                         budgets whose block footprint does not fit 1,000 blocks
 `;
 
 const SYMBOL: Record<ProvisionEvent['kind'], string> = { access: '✓', database: '✓', change: '+', note: '·', recorded: '✓' };
@@ -64,6 +67,10 @@ await runCommand({
     const { token, parentPageId } = requireNotion(config, 'setup:notion');
     const dryRun = values['dry-run'];
     process.stdout.write(`setup:notion${dryRun ? ' (dry run)' : ''} → ${config.notion.baseUrl}, parent page ${parentPageId}\n`);
+    // Blocks are a lifetime budget on a Free workspace: say what this configuration needs before creating any.
+    const footprint = computeFootprint(footprintInputOf(config));
+    process.stdout.write(`${describeFootprint(footprint).join('\n')}\n`);
+    if (!footprint.fits) throw new NotionFootprintError(footprint);
 
     const print = printer();
     try {

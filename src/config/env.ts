@@ -99,6 +99,10 @@ const envSchema = z.object({
     .refine((v) => hasProtocol(v, ['http:', 'https:']), 'must be an http(s) URL, e.g. https://api.notion.com')
     .default('https://api.notion.com'),
   NOTION_ENV_FILE: z.string().default('.env.local'),
+  NOTION_WORKSPACE_PLAN: z.enum(['free', 'paid']).default('paid'),
+  NOTION_BLOCK_LIMIT_RETRY_MS: milliseconds('e.g. 3600000')
+    .refine((v) => v >= 60_000, 'must be at least 60000, e.g. 3600000')
+    .default(3_600_000),
   NOTION_REQUESTS_PER_SECOND: z
     .string()
     .regex(/^\d+(\.\d+)?$/, 'must be a number of requests per second, e.g. 3')
@@ -195,6 +199,14 @@ export interface NotionConfig {
   envFile: string;
   /** Ids recorded by an earlier setup:notion, per dataset. */
   recorded: Record<Dataset, NotionIds>;
+  /**
+   * `free`: a Free workspace with more than one member, 1,000 lifetime blocks
+   * (setup refuses budgets that do not fit); `paid`: no block limit. Notion's
+   * API tells neither the plan nor the blocks used, so it is configured.
+   */
+  workspacePlan: 'free' | 'paid';
+  /** While Notion refuses to create blocks, one create per this interval checks whether it still does. */
+  blockLimitRetryMs: number;
 }
 
 export interface BudgetCheckConfig {
@@ -389,6 +401,8 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       parentPageId: e.NOTION_PARENT_PAGE_ID,
       baseUrl: e.NOTION_BASE_URL,
       envFile: e.NOTION_ENV_FILE,
+      workspacePlan: e.NOTION_WORKSPACE_PLAN,
+      blockLimitRetryMs: e.NOTION_BLOCK_LIMIT_RETRY_MS,
       recorded: Object.fromEntries(
         DATASETS.map((dataset) => {
           const names = notionIdVariables(dataset);

@@ -4,7 +4,9 @@
  */
 import type { Client } from '@notionhq/client';
 import type { Logger } from '../logging/logger.js';
+import { NotionBlockLimitError } from '../notion/client.js';
 import { publishReport } from '../report/publish.js';
+import type { CreationGate, CreationStatus } from '../sync/creation.js';
 import type { RollupResult, SupabaseSource } from '../supabase/source.js';
 import { notifyAlerts, type WebhookOptions } from './alert-webhook.js';
 
@@ -76,9 +78,34 @@ export interface ReportJobOptions {
   now?: Date;
   /** Hash of the last published report, so unchanged content costs no write. */
   previousHash?: string | undefined;
+  /** Whether Notion still creates blocks; while it does not, the report says so and fits into its blocks. */
+  creation?: CreationGate | undefined;
+}
+
+/** The report's line while Notion refuses new blocks. */
+export function blockLimitNotice(status: Pick<CreationStatus, 'stoppedAt'>): string {
+  const since = status.stoppedAt ? ` since ${status.stoppedAt.slice(0, 16).replace('T', ' ')} UTC` : '';
+  return `Notion can create no more blocks in this workspace (its block limit)${since}: new calls and alerts that need a new page are held, existing pages are still kept up to date. Fix: upgrade the Notion plan, or lower TOKEN_LOG_PAGE_BUDGET and the rollup window.`;
 }
 
 export async function runReportJob(source: SupabaseSource, options: ReportJobOptions) {
   const figures = await source.reportFigures({ timezone: options.timezone, ...(options.now ? { at: options.now } : {}) });
-  return publishReport({ client: options.client, parentPageId: options.parentPageId, figures, previousHash: options.previousHash });
+  const publish = (status: CreationStatus | undefined, previousHash: string | undefined) =>
+    publishReport({
+      client: options.client,
+      parentPageId: options.parentPageId,
+      figures,
+      previousHash,
+      notices: status?.stopped ? [blockLimitNotice(status)] : [],
+      canCreate: !status?.stopped,
+    });
+  const status = await options.creation?.status();
+  try {
+    return await publish(status, options.previousHash);
+  } catch (error) {
+    if (!(error instanceof NotionBlockLimitError && options.creation)) throw error;
+    // Found out now: every process stops creating, and the report fits into the blocks it has.
+    await options.creation.stopped(error);
+    return publish(await options.creation.status(), undefined);
+  }
 }

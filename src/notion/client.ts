@@ -61,7 +61,7 @@ const RETRYABLE_CODES = new Set(['rate_limited', 'internal_server_error', 'servi
 
 /** A Notion request failed; `notionCode` is Notion's error code (or the SDK's for timeouts). */
 export class NotionRequestError extends TokensyncError {
-  readonly code = 'notion_request_failed';
+  readonly code: string = 'notion_request_failed';
   readonly notionCode: string;
   readonly status: number | undefined;
   readonly requestId: string | undefined;
@@ -82,11 +82,36 @@ export class NotionRequestError extends TokensyncError {
   }
 }
 
+/** What to do when Notion refuses to create blocks. */
+export const BLOCK_LIMIT_FIX =
+  'upgrade the Notion workspace plan (or leave it with one member), or lower TOKEN_LOG_PAGE_BUDGET and the rollup window so the footprint fits (npm run setup:notion prints it)';
+
+/**
+ * The workspace has used its lifetime blocks (a Free workspace with more than
+ * one member: 1,000) and its grace period is over: nothing that creates a
+ * block (a page, a row, a database, an appended block) can succeed until the
+ * plan changes. Reads and edits in place still work. Never retryable.
+ */
+export class NotionBlockLimitError extends NotionRequestError {
+  override readonly code: string = 'notion_block_limit';
+}
+
+/** Notion's documented mark of the block limit: 403 restricted_resource with additional_data.block_limit. */
+export function isBlockLimitResponse(error: unknown): boolean {
+  return APIResponseError.isAPIResponseError(error) && error.code === 'restricted_resource' && Boolean(error.additional_data?.block_limit);
+}
+
 /** Wraps any error from the SDK; `what` says what we were doing, e.g. "create database Cost Alerts". */
 export function toNotionRequestError(error: unknown, what: string, context?: ErrorContext): NotionRequestError | unknown {
   if (error instanceof NotionRequestError || !isNotionClientError(error)) return error;
   const requestId = APIResponseError.isAPIResponseError(error) ? error.request_id : undefined;
   const status = 'status' in error ? (error.status as number) : undefined;
+  if (isBlockLimitResponse(error)) {
+    return new NotionBlockLimitError(
+      `${what}: the Notion workspace has used all of its free blocks, so nothing new can be created (HTTP 403${requestId ? `, request ${requestId}` : ''}); ${BLOCK_LIMIT_FIX}`,
+      { notionCode: 'block_limit', status, requestId, cause: error, ...(context ? { context } : {}) },
+    );
+  }
   return new NotionRequestError(
     `${what}: ${error.message} (${error.code}${status ? `, HTTP ${status}` : ''}${requestId ? `, request ${requestId}` : ''})`,
     { notionCode: error.code, status, requestId, cause: error, ...(context ? { context } : {}) },

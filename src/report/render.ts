@@ -1,20 +1,30 @@
 /**
- * The report as Notion blocks: one callout that holds everything, so a refresh
- * replaces one block (two requests) however long the report is. No tables:
- * a table inside the callout would nest three levels, one more than an append allows.
+ * The report as content: a header line, notices (e.g. that Notion refuses new
+ * blocks) and sections of lines. layout.ts lays it out as a fixed set of
+ * blocks that later refreshes edit in place (see publish.ts).
  */
 import type { ReportFigures, SpendLeader } from '../supabase/source.js';
 import { explain } from './explain.js';
 import { change, dayOfMonth, daysUntil, localTime, usd } from './format.js';
+import { REPORT_HEADER, reportBlocks } from './layout.js';
 
-export const REPORT_TITLE = 'LLM Cost Report';
-export const REPORT_HEADER = 'LLM costs at a glance';
+export { REPORT_HEADER, REPORT_TITLE } from './layout.js';
 
-type Block = Record<string, unknown>;
-const text = (content: string) => [{ type: 'text', text: { content } }];
-const bullet = (content: string): Block => ({ type: 'bulleted_list_item', bulleted_list_item: { rich_text: text(content) } });
-const heading = (content: string): Block => ({ type: 'heading_3', heading_3: { rich_text: text(content) } });
-const paragraph = (content: string): Block => ({ type: 'paragraph', paragraph: { rich_text: text(content) } });
+export interface ReportSection {
+  title: string;
+  /** One line each; shown as a bulleted line. */
+  lines: string[];
+  /** Shown, unbulleted, when there are no lines. */
+  empty: string;
+}
+
+export interface ReportContent {
+  /** "LLM costs at a glance · updated …": changes on every refresh, so it is left out of the content hash. */
+  header: string;
+  /** Lines shown under the header, marked, e.g. that Notion can create no more blocks. */
+  notices: string[];
+  sections: ReportSection[];
+}
 
 function spendLines(f: ReportFigures): string[] {
   const lines = [
@@ -34,32 +44,26 @@ function spendLines(f: ReportFigures): string[] {
 
 const leaderLine = (l: SpendLeader) => `${l.name}: ${usd(l.spent)} (${change(l.spent, l.previous)} vs last week, same days)`;
 
-function section(title: string, lines: string[], empty: string): Block[] {
-  return [heading(title), ...(lines.length > 0 ? lines.map(bullet) : [paragraph(empty)])];
-}
-
-export function renderReport(f: ReportFigures): Block[] {
+export function reportContent(f: ReportFigures, notices: readonly string[] = []): ReportContent {
   const budgetLines = f.budgets.map(
     (b) => `${b.entityType} ${b.entityId} · ${b.period}: ${usd(b.spent)} of ${usd(b.limitAmount)}${b.utilisationPct === null ? '' : ` (${b.utilisationPct}%)`}`,
   );
-  const children: Block[] = [
-    ...section('What changed', explain(f), ''),
-    ...section('Spend', spendLines(f), ''),
-    ...section('Top services this week', f.top_services.map(leaderLine), 'No spend this week.'),
-    ...section('Top models this week', f.top_models.map(leaderLine), 'No spend this week.'),
-    ...section('Top users this week', f.top_users.map(leaderLine), 'No spend this week.'),
-    ...section('Budget utilisation', budgetLines, 'No active budget limits.'),
-    ...section('Open critical alerts', f.open_critical_alerts.map((a) => a.message), 'None.'),
-  ];
-  return [
-    {
-      type: 'callout',
-      callout: {
-        rich_text: text(`${REPORT_HEADER} · updated ${localTime(f.generated_at, f.timezone)} (${f.timezone})`),
-        icon: { type: 'emoji', emoji: '📊' },
-        color: 'gray_background',
-        children,
-      },
-    },
-  ];
+  return {
+    header: `${REPORT_HEADER} · updated ${localTime(f.generated_at, f.timezone)} (${f.timezone})`,
+    notices: [...notices],
+    sections: [
+      { title: 'What changed', lines: explain(f), empty: '' },
+      { title: 'Spend', lines: spendLines(f), empty: '' },
+      { title: 'Top services this week', lines: f.top_services.map(leaderLine), empty: 'No spend this week.' },
+      { title: 'Top models this week', lines: f.top_models.map(leaderLine), empty: 'No spend this week.' },
+      { title: 'Top users this week', lines: f.top_users.map(leaderLine), empty: 'No spend this week.' },
+      { title: 'Budget utilisation', lines: budgetLines, empty: 'No active budget limits.' },
+      { title: 'Open critical alerts', lines: f.open_critical_alerts.map((a) => a.message), empty: 'None.' },
+    ],
+  };
+}
+
+/** The report's blocks as a page create takes them (the first publish). */
+export function renderReport(f: ReportFigures, notices: readonly string[] = []): Record<string, unknown>[] {
+  return reportBlocks(reportContent(f, notices));
 }

@@ -15,8 +15,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Dataset } from '../datasets.js';
 import { TokensyncError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { NotionRequestError } from '../notion/client.js';
+import { NotionBlockLimitError, NotionRequestError } from '../notion/client.js';
 import type { KeysetCursor, RowChange, SupabaseSource } from '../supabase/source.js';
+import type { CreationGate } from './creation.js';
 import { DATASET_DEFINITIONS, type DatasetDefinition } from './datasets/index.js';
 import { inLane } from './lane-context.js';
 import { laneOf } from './lanes.js';
@@ -52,7 +53,7 @@ export interface RowFailure {
 }
 
 /** The row counts of a pass. */
-export const PASS_COUNTS = ['read', 'created', 'updated', 'unchanged', 'skipped', 'trashed', 'warnings', 'leftOut'] as const;
+export const PASS_COUNTS = ['read', 'created', 'updated', 'unchanged', 'skipped', 'held', 'trashed', 'warnings', 'leftOut'] as const;
 
 export interface PassSummary {
   dataset: Dataset;
@@ -62,6 +63,8 @@ export interface PassSummary {
   unchanged: number;
   /** Rows not written: raw logs past the window, and rows a page budget leaves out. */
   skipped: number;
+  /** Rows that need a new page while Notion refuses to create blocks: read again once creation resumes. */
+  held: number;
   trashed: number;
   warnings: number;
   /** Raw-log changes not mirrored: over the logs lane's share of the rate limit (counted, never silent). */
@@ -98,6 +101,8 @@ export interface SyncEngineOptions {
   owner?: string;
   now?: () => Date;
   onProgress?: (summary: Readonly<PassSummary>) => void;
+  /** Whether Notion still creates blocks (the workspace block limit); without it a refused create fails its row. */
+  creation?: CreationGate;
   /**
    * Aborted when the process stops: passes stop launching writes, wait for those
    * in flight, and checkpoint before the first one not sent (incomplete, not failed).
@@ -124,7 +129,7 @@ interface Write {
 }
 
 export const emptySummary = (dataset: Dataset): PassSummary => ({
-  dataset, read: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, trashed: 0, warnings: 0, leftOut: 0, failed: [], complete: true,
+  dataset, read: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, held: 0, trashed: 0, warnings: 0, leftOut: 0, failed: [], complete: true,
 });
 
 function failureOf(key: string | null, error: unknown): RowFailure {
@@ -174,6 +179,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         await pass.runWindow();
       } else {
         if (passOptions.backfill) await state.reset(dataset);
+        // Before the checkpoint is read: a pass allowed to check the block limit reads its held rows again.
+        if (options.creation && !(await options.creation.mayCreate(dataset))) pass.creationStopped = true;
         await pass.syncChanges();
         if (pass.summary.complete) await pass.trashGone();
       }
@@ -198,6 +205,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     private refreshedIds: Promise<Map<string, string> | null> | undefined;
     /** Set once this pass has told the state which ids it writes with. */
     private noted: Promise<void> | undefined;
+    /** Notion refuses creates (the workspace block limit): rows that need a new page are held. */
+    creationStopped = false;
 
     constructor(
       private readonly dataset: Dataset,
@@ -307,7 +316,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         this.summary.skipped += page.expired;
         this.summary.unchanged += page.scanned - page.expired - page.changes.length;
         if (page.expiredPages.length > 0) await this.trashResolving(page.expiredPages);
-        const stopAt = page.changes.length > 0 ? await this.writeChanges(page.changes) : undefined;
+        const stopAt = page.changes.length > 0 ? await this.writeChanges(page.changes, cursor) : undefined;
         if (this.rewriteAll) {
           // The state was reset under this pass (new property ids): start again from the first row.
           this.rewriteAll = false;
@@ -331,8 +340,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       }
     }
 
-    /** Writes one page of changes; returns the index of the first one that failed transiently, if any. */
-    private async writeChanges(changes: RowChange[]): Promise<number | undefined> {
+    /**
+     * Writes one page of changes (read after `from`); returns the index of the
+     * first one that failed transiently, if any.
+     */
+    private async writeChanges(changes: RowChange[], from: KeysetCursor | null): Promise<number | undefined> {
       const ids = await this.writingIds();
       if (this.rewriteAll) return undefined;
       const failedBefore = this.summary.failed.length;
@@ -350,25 +362,41 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         writes.push({ index, change, row, pageId: change.pageId });
       });
       await this.adoptLostCreates(writes);
+      // Existing pages first: a row written over one needs no create, whatever the block limit says.
       await this.reuseExistingPages(writes);
+      const held: Write[] = [];
+      const sending: Write[] = [];
+      for (const write of writes) (this.creationStopped && !write.pageId ? held : sending).push(write);
       await state.markPending(
         this.dataset,
-        writes.filter((w) => !w.pageId).map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt })),
+        sending.filter((w) => !w.pageId).map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt })),
       );
 
       const synced: SyncedRow[] = [];
       let firstRetryable: number | undefined;
-      await inParallel(writes, concurrency, async (write) => {
+      await inParallel(sending, concurrency, async (write) => {
         if (options.signal?.aborted) {
           // Not sent: the checkpoint stays before it, the next pass sends it.
           if (firstRetryable === undefined || write.index < firstRetryable) firstRetryable = write.index;
+          return;
+        }
+        if (!write.pageId && this.creationStopped) {
+          held.push(write);
           return;
         }
         try {
           const pageId = await this.send(write);
           synced.push({ key: write.row.key, pageId, hash: write.change.hash, sourceCreatedAt: write.row.createdAt });
           this.summary[write.pageId ? 'updated' : 'created'] += 1;
+          if (!write.pageId) await options.creation?.created();
         } catch (error) {
+          if (error instanceof NotionBlockLimitError && options.creation) {
+            // Not this row's fault and not worth retrying: every create is held until the workspace can create again.
+            this.creationStopped = true;
+            held.push(write);
+            await options.creation.stopped(error);
+            return;
+          }
           const failure = failureOf(write.row.key, error);
           this.fail(failure);
           if (failure.retryable && (firstRetryable === undefined || write.index < firstRetryable)) firstRetryable = write.index;
@@ -376,6 +404,11 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       });
       await state.record(this.dataset, synced);
       await this.noteGivenUp(this.summary.failed.slice(failedBefore));
+      if (held.length > 0) {
+        // Past the checkpoint but not in Notion: when creation resumes the checkpoint goes back to `from`.
+        this.summary.held += held.length;
+        await options.creation?.hold(this.dataset, from);
+      }
       return firstRetryable;
     }
 

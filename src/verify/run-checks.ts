@@ -7,7 +7,9 @@ import type { Redis } from 'ioredis';
 import { loadConfig, type Config, type RawEnvironment } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { createNotionClient } from '../notion/client.js';
-import { openSupabaseSource, type SourceOverrides } from '../supabase/source.js';
+import { openSupabaseSource, openTransport, type SourceOverrides } from '../supabase/source.js';
+import { readCreationStatus } from '../sync/creation.js';
+import { checkBlockCreation, checkFootprint } from './blocks.js';
 import { fail, pass, type CheckGroup, type CheckResult } from './check.js';
 import { checkNotion } from './notion.js';
 import { checkRedis } from './redis.js';
@@ -75,18 +77,29 @@ async function redisGroup(config: Config, timeoutMs: number): Promise<CheckResul
   }
 }
 
-async function notionGroup(config: Config): Promise<CheckResult[]> {
+async function notionGroup(config: Config, overrides: SourceOverrides | undefined): Promise<CheckResult[]> {
   const { token, parentPageId } = config.notion;
   if (!token || !parentPageId) {
     const unset = [!token && 'NOTION_TOKEN', !parentPageId && 'NOTION_PARENT_PAGE_ID'].filter(Boolean).join(' and ');
     return [fail('notion', 'configuration', `${unset} not set`, `set ${unset}; see .env.example`)];
   }
-  return checkNotion({
+  const results = await checkNotion({
     client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2 }),
     parentPageId,
     recorded: config.notion.recorded,
     timezone: config.reportTimezone,
   });
+  results.push(checkFootprint(config));
+  // Whether Notion refused new blocks is known to the database; without one there is nothing to read.
+  if (config.sourceTransport) {
+    const transport = openTransport(config, overrides);
+    try {
+      results.push(await checkBlockCreation(() => readCreationStatus(transport)));
+    } finally {
+      await transport.close();
+    }
+  }
+  return results;
 }
 
 export async function runChecks(options: RunChecksOptions): Promise<CheckResult[]> {
@@ -94,7 +107,7 @@ export async function runChecks(options: RunChecksOptions): Promise<CheckResult[
   if (!config) return results;
   if (options.groups.includes('supabase')) results.push(...(await supabaseGroup(config, options.sourceOverrides)));
   if (options.groups.includes('redis')) results.push(...(await redisGroup(config, options.redisTimeoutMs ?? REDIS_TIMEOUT_MS)));
-  if (options.groups.includes('notion')) results.push(...(await notionGroup(config)));
+  if (options.groups.includes('notion')) results.push(...(await notionGroup(config, options.sourceOverrides)));
   if (options.groups.includes('sync')) results.push(...(await syncGroup(config, options.sourceOverrides)));
   return results;
 }

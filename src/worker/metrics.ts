@@ -18,6 +18,8 @@ export interface WorkerMetrics {
   setListening(listening: boolean): void;
   /** A change notification arrived for `table`. */
   recordNotification(table: string): void;
+  /** Tells the block-limit gauge how to read whether Notion refuses new blocks (in any process). */
+  setCreationReader(read: () => Promise<boolean>): void;
 }
 
 type BacklogSetter<L extends string> = (gauge: Gauge<L>, view: BacklogView) => void;
@@ -74,7 +76,7 @@ export function createWorkerMetrics(): WorkerMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'tokensync_' });
   const rows = new Counter({
     name: 'tokensync_sync_rows_total',
-    help: 'Source rows handled by sync passes, by dataset and outcome (read, created, updated, unchanged, skipped, trashed, failed).',
+    help: 'Source rows handled by sync passes, by dataset and outcome (read, created, updated, unchanged, skipped, held, trashed, failed).',
     labelNames: ['dataset', 'outcome'] as const,
     registers: [registry],
   });
@@ -134,10 +136,22 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['table'] as const,
     registers: [registry],
   });
+  let readCreationStopped: (() => Promise<boolean>) | undefined;
+  new Gauge({
+    name: 'tokensync_notion_creates_blocked',
+    help: '1 while Notion refuses to create blocks (the workspace block limit): rows that need a new page are held; fix: upgrade the plan or lower the budgets.',
+    registers: [registry],
+    async collect() {
+      if (readCreationStopped) this.set((await readCreationStopped()) ? 1 : 0);
+    },
+  });
 
   return {
     registry,
     queueDepth,
+    setCreationReader(read) {
+      readCreationStopped = read;
+    },
     recordPass(summary, startedAt) {
       const { dataset } = summary;
       for (const outcome of PASS_COUNTS) if (outcome !== 'warnings' && outcome !== 'leftOut') rows.inc({ dataset, outcome }, summary[outcome]);

@@ -17,6 +17,7 @@ import { monthStartIn } from '../notion/provision/provision.js';
 import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
 import type { Logger } from '../logging/logger.js';
 import type { SupabaseSource } from '../supabase/source.js';
+import type { CreationGate } from '../sync/creation.js';
 import type { Dataset } from '../datasets.js';
 import { inLane } from '../sync/lane-context.js';
 import {
@@ -45,6 +46,8 @@ export interface ReportingDeps {
   logger: Logger;
   /** Queues a woken sync pass: the alerts the budgets task raises, the spend it changes, reach Notion at once. */
   wakeSync?: (dataset: Dataset, afterMs?: number) => Promise<void>;
+  /** Whether Notion still creates blocks (the workspace block limit), shared with the sync. */
+  creation?: CreationGate;
 }
 
 function intervalOf(config: Config, task: ReportingTask): number {
@@ -116,7 +119,7 @@ export function reportingProcessor(deps: ReportingDeps) {
       case 'report': {
         const monthViews = await keepMonthViewsCurrent();
         const previousHash = (await redis.get(hashKey)) ?? undefined;
-        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash });
+        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash, creation: deps.creation });
         if (result.written) await redis.set(hashKey, result.hash);
         return { ...result, ...(monthViews ? { monthViews } : {}) };
       }

@@ -16,6 +16,7 @@ import type { Config } from '../config/env.js';
 import { DATASETS, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
 import { LANES, laneOf, type Lane } from '../sync/lanes.js';
+import { createCreationGate } from '../sync/creation.js';
 import { openSyncEngine } from '../sync/open.js';
 import { startChangeListener, type ChangeListener } from './change-listener.js';
 import { startHealthServer, type HealthServer } from './http.js';
@@ -107,6 +108,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
 
   // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
   const reportingTransport = openTransport(config);
+  const creation = createCreationGate({ transport: reportingTransport, logger: log, retryMs: config.notion.blockLimitRetryMs });
   const reportingSource = createSupabaseSource(reportingTransport, { timezone: config.reportTimezone });
   const taskQueues = Object.fromEntries(TASK_QUEUES.map((name) => [name, new Queue(name, { connection: producer, prefix })])) as Record<TaskQueueName, Queue>;
   const scheduledTasks = await scheduleReporting(taskQueues, config, log);
@@ -126,6 +128,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     redis: producer,
     logger: log.child({ component: 'reporting' }),
     wakeSync: wake.sync,
+    creation,
   });
   // One job at a time per task queue: budget evaluation never waits behind a view refresh, the report or an edits poll.
   const taskWorkers = TASK_QUEUES.map((name) => [name, new Worker(name, processTask, { connection: consumer, prefix, concurrency: 1 })] as const);
@@ -178,6 +181,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     ...TASK_QUEUES.map((name) => [name, taskQueues[name]] as const),
   ];
   const queues = queuesByName.map(([, queue]) => queue);
+  metrics.setCreationReader(async () => (await creation.status()).stopped);
   metrics.setCollector(async () => {
     for (const [name, queue] of queuesByName) {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed');

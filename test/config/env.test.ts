@@ -33,6 +33,8 @@ describe('loadConfig', () => {
         parentPageId: undefined,
         baseUrl: 'https://api.notion.com',
         envFile: '.env.local',
+        workspacePlan: 'paid',
+        blockLimitRetryMs: 3_600_000,
         recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
       },
       sync: {
@@ -207,5 +209,13 @@ describe('documentation', () => {
     const text = await readFile(file, 'utf8');
     const missing = ENV_VARIABLES.filter((name) => !new RegExp(`\\b${name}\\b`).test(text));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('the Notion workspace plan', () => {
+  it('is free or paid, and names the variable when it is neither', () => {
+    expect(loadConfig({ NOTION_WORKSPACE_PLAN: 'free' }).notion.workspacePlan).toBe('free');
+    expect(() => loadConfig({ NOTION_WORKSPACE_PLAN: 'team' })).toThrow(/NOTION_WORKSPACE_PLAN/);
+    expect(() => loadConfig({ NOTION_BLOCK_LIMIT_RETRY_MS: '10' })).toThrow(/NOTION_BLOCK_LIMIT_RETRY_MS: must be at least 60000/);
   });
 });

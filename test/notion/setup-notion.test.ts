@@ -352,12 +352,15 @@ describe('npm run setup:notion', () => {
     };
     const first = await cli(env);
     expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^Notion blocks needed: \d+ \(paid workspace: no block limit\)$/m);
+    expect(first.stdout).toMatch(/^ +\d+ {2}report page: /m);
     expect(first.stdout).toMatch(/Token Usage Logs\n {2}\+ create the database/);
     expect(first.stdout).toMatch(/recorded 12 ids in /);
     expect(first.stdout).not.toContain(fake.token);
 
-    const again = await cli(env);
+    const again = await cli({ ...env, NOTION_WORKSPACE_PLAN: 'free' });
     expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^Notion blocks needed: \d+ \(Free workspace: 950 of 1000 lifetime blocks available to tokensync, fits\)$/m);
     expect(again.stdout).toMatch(/done: nothing to change: the workspace matches the catalogue/);
   }, 30_000);
 

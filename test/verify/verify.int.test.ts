@@ -53,7 +53,9 @@ describe('verify on a healthy installation', () => {
     const results = await runChecks({ groups: ALL, env: { DATABASE_URL: db.url, ...notionEnv } });
     expect(failures(results)).toEqual([]);
     expect(results.map((r) => r.group)).toEqual(expect.arrayContaining(['config', 'supabase', 'redis', 'notion']));
-    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + CATALOGUE.length * 3);
+    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + CATALOGUE.length * 3 + 2);
+    expect(results.find((r) => r.name === 'block creation')).toMatchObject({ ok: true, detail: 'Notion creates pages and blocks' });
+    expect(results.find((r) => r.name === 'block footprint')?.detail).toMatch(/^\d+ blocks \(paid workspace: no block limit\)$/);
     expect(writes()).toBe(0);
   });
 
@@ -69,6 +71,21 @@ describe('verify on a healthy installation', () => {
 });
 
 describe('verify finds what is wrong and says how to fix it', () => {
+  it('Notion refusing new blocks (the workspace block limit): fails with the fix', async () => {
+    await db.pool.query(`select public.tokensync_notion_creation_stop('req-123', 'create page: the Notion workspace has used all of its free blocks')`);
+    await db.pool.query(`select public.tokensync_notion_creation_hold('cost_alerts', null, null)`);
+    try {
+      const results = await runChecks({ groups: ['notion'], env: { DATABASE_URL: db.url, NOTION_WORKSPACE_PLAN: 'free', ...notionEnv } });
+      const check = results.find((r) => r.name === 'block creation')!;
+      expect(check.ok).toBe(false);
+      expect(check.detail).toMatch(/^Notion refuses to create blocks \(the workspace block limit\) since .+, request req-123: pages are only updated in place; rows that need a new page are held in cost_alerts$/);
+      expect(check.fix).toMatch(/upgrade the Notion workspace plan .* or lower TOKEN_LOG_PAGE_BUDGET/);
+      expect(results.find((r) => r.name === 'block footprint')).toMatchObject({ ok: true, detail: expect.stringMatching(/^\d+ of the 950 blocks a Free workspace leaves tokensync$/) });
+    } finally {
+      await db.pool.query(`select public.tokensync_notion_creation_resume()`);
+    }
+  });
+
   it('an unmigrated database', async () => {
     const empty = await createTestDatabase({ migrated: false });
     try {

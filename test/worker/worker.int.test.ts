@@ -106,6 +106,14 @@ describe('npm run worker', () => {
     expect(metrics).toMatch(/tokensync_queue_jobs\{queue="budgets",state="delayed"\} /);
     expect(metrics).toMatch(/tokensync_change_listener_up 1/);
     expect(metrics).toMatch(/tokensync_notion_rate_limited_total 0/);
+    expect(metrics).toMatch(/^tokensync_notion_creates_blocked 0$/m);
+    // Notion's block limit, as recorded by any process, shows on the next scrape.
+    await h.db.pool.query(`select public.tokensync_notion_creation_stop('req-1', 'block limit')`);
+    try {
+      expect((await get('/metrics')).body).toMatch(/^tokensync_notion_creates_blocked 1$/m);
+    } finally {
+      await h.db.pool.query(`select public.tokensync_notion_creation_resume()`);
+    }
   });
 
   it('puts a row Notion refuses in the failed set with its key and reason, and goes on', async () => {

@@ -168,3 +168,24 @@ export function insertBlocks(store: Store, parentId: string, parentIsPage: boole
   store.insertChildren(parentId, created.map((b) => b.id), after);
   return created;
 }
+
+/**
+ * The content after a block update (`PATCH /v1/blocks/:id`): the fields given
+ * replace the stored ones, the others stay. Text blocks only (paragraphs,
+ * headings, list items, to-dos, toggles, quotes, callouts) and dividers.
+ */
+export function updatedContent(path: string, type: string, current: JsonObject, raw: unknown): JsonObject {
+  const body = expectObject(path, raw);
+  if (type === 'divider') return current;
+  if (!TEXT_BLOCKS.includes(type)) {
+    throw notionErrors.validation(`${path}: updating ${type} blocks is not supported by the Notion fake.`);
+  }
+  const next: JsonObject = { ...current };
+  if (body.rich_text !== undefined) next.rich_text = parseRichText(`${path}.rich_text`, body.rich_text);
+  if (body.color !== undefined) next.color = color(`${path}.color`, body.color);
+  if (type === 'to_do' && body.checked !== undefined) next.checked = expectBoolean(`${path}.checked`, body.checked);
+  if (type === 'callout' && body.icon !== undefined) next.icon = parseIconOrCover(`${path}.icon`, body.icon, ICON_KINDS);
+  if (type.startsWith('heading_') && body.is_toggleable !== undefined) next.is_toggleable = expectBoolean(`${path}.is_toggleable`, body.is_toggleable);
+  if (body.children !== undefined) fail(`${path}.children`, 'should not be present: append children with PATCH /v1/blocks/:id/children', body.children);
+  return next;
+}

@@ -75,6 +75,14 @@ export const notionErrors = {
   unauthorized: () => new NotionError(401, 'unauthorized', 'API token is invalid.'),
   restricted: () =>
     new NotionError(403, 'restricted_resource', "Insufficient permissions for this endpoint."),
+  /** https://developers.notion.com/reference/workspace-block-limits, word for word. */
+  blockLimit: () =>
+    new NotionError(
+      403,
+      'restricted_resource',
+      'This workspace has used all of its free blocks. Upgrade its plan in Notion to create more content. Learn more: https://www.notion.com/help/understanding-block-usage',
+      { block_limit: 'block_creation' },
+    ),
   notFound: (kind: ObjectKind, id: string) =>
     new NotionError(
       404,

@@ -5,6 +5,7 @@
  * `fake.setRateLimit()`, `fake.share()`; read it through `fake.state` and
  * `fake.stats()`.
  */
+import type { BlockLimitOptions } from './block-limit.js';
 import { Faults } from './faults.js';
 import { newId, normalizeId } from './ids.js';
 import { Cursors } from './pagination.js';
@@ -23,6 +24,8 @@ import { Stats, type RequestListener, type StatsFilter, type StatsSnapshot } fro
 import { Store, type TimestampPrecision } from './store.js';
 import { LIMITS } from './validation.js';
 
+export type { BlockLimitOptions, BlockUsage } from './block-limit.js';
+export { DEFAULT_BLOCK_GRACE_MS } from './block-limit.js';
 export type { FaultStatus, FaultSummary, RequestMatcher } from './faults.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export type { StateReader } from './state.js';
@@ -52,6 +55,11 @@ export interface NotionFakeOptions {
   pages?: readonly SeedPage[];
   /** Per-token rate limit (default 3 requests/s, burst 10); `false` turns it off. */
   rateLimit?: RateLimitOptions | false;
+  /**
+   * The Free-workspace block limit (e.g. `{ lifetime: 1000 }`, grace three days by default);
+   * off by default, as in a paid workspace. Blocks are counted either way (`state.blockUsage()`).
+   */
+  blockLimit?: BlockLimitOptions | false;
   /** Rows one data source query returns before it is cut off (default 10,000, as Notion). */
   queryResultLimit?: number;
   /** Largest request body in bytes (default 500 KB, as Notion). */
@@ -78,6 +86,8 @@ export interface NotionFake {
   readonly state: StateReader;
   /** Changes the rate limit at runtime (`false` turns it off). */
   setRateLimit(options: RateLimitOptions | false): void;
+  /** Sets or removes the block limit at runtime; blocks counted so far stay counted. */
+  setBlockLimit(options: BlockLimitOptions | false): void;
   /** Adds a top-level page at runtime. */
   addPage(page: SeedPage): void;
   /** Shares a page with the integration, or stops sharing it. */
@@ -117,6 +127,7 @@ export async function startNotionFake(options: NotionFakeOptions = {}): Promise<
   };
   const store = new Store(bot, options.clock ?? Date.now, options.timestampPrecision ?? 'minute');
   for (const page of options.pages ?? []) seedPage(store, page);
+  store.blockLimit.configure(options.blockLimit ?? false);
 
   const router = new Router();
   router.add([...userRoutes, ...databaseRoutes, ...dataSourceRoutes, ...pageRoutes, ...blockRoutes, ...viewRoutes]);
@@ -150,6 +161,7 @@ export async function startNotionFake(options: NotionFakeOptions = {}): Promise<
     faults,
     state: stateReader(store),
     setRateLimit: (limit) => rateLimiter.configure(limit),
+    setBlockLimit: (limit) => store.blockLimit.configure(limit),
     addPage: (page) => seedPage(store, page),
     share: (pageId, shared) => {
       const page = store.pages.get(normalizeId(pageId) ?? pageId);

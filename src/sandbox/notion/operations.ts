@@ -91,6 +91,8 @@ export function createDatabase(
   store: Store,
   init: { parent: Parent; title: RichTextItem[]; description: RichTextItem[]; isInline: boolean; icon: JsonObject | null; cover: JsonObject | null; properties: PropertySchema[] },
 ): DatabaseRecord {
+  // The database is a block; its data source and default view are not.
+  store.blockLimit.assertCanCreate();
   const database: DatabaseRecord = {
     ...store.stamp(newId()),
     parent: init.parent,
@@ -108,6 +110,7 @@ export function createDatabase(
   const source = createDataSource(store, database, init.title, init.properties);
   addDefaultView(store, database, source);
   addChildBlock(store, init.parent, database.id, 'child_database');
+  store.blockLimit.record(1);
   return database;
 }
 

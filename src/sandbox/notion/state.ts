@@ -2,6 +2,7 @@
  * Read-only views of the fake's state for assertions and benchmarks, in the
  * shape the API returns (deep copies: changing them changes nothing).
  */
+import type { BlockUsage } from './block-limit.js';
 import { plainText } from './rich-text.js';
 import { serializeBlock, serializeDataSource, serializeDatabase, serializePage, serializeView } from './serialize.js';
 import type { Store } from './store.js';
@@ -23,6 +24,8 @@ export interface StateReader {
   blocks(parentId: string): JsonObject[];
   /** Page ids by a plain-text property value, e.g. lookup('…', 'Request ID', 'req-1'). */
   findPages(dataSourceId: string, propertyName: string, plain: string): string[];
+  /** Blocks created in the workspace (never decremented), the limit, and whether creation is refused. */
+  blockUsage(): BlockUsage;
 }
 
 export function stateReader(store: Store): StateReader {
@@ -66,6 +69,7 @@ export function stateReader(store: Store): StateReader {
         const block = store.blocks.get(id);
         return block ? [copy(serializeBlock(store, block))] : [];
       }),
+    blockUsage: () => store.blockLimit.usage(),
     findPages: (dataSourceId, propertyName, plain) => {
       const source = store.dataSources.get(dataSourceId);
       const property = source?.properties.find((p) => p.name === propertyName);

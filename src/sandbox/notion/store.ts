@@ -3,6 +3,7 @@
  * and the bot user, with Notion's sharing rule (an object is visible to the
  * integration when it, or a page above it, is shared) and its timestamps.
  */
+import { BlockLimit } from './block-limit.js';
 import { notionErrors } from './errors.js';
 import type { RichTextItem } from './rich-text.js';
 import type { JsonObject } from './validation.js';
@@ -126,12 +127,16 @@ export class Store {
   /** Ordered child block ids of a page or block (child pages and databases included). */
   readonly children = new Map<string, string[]>();
   private seqCounter = 0;
+  /** Blocks created in the workspace, and the Free-plan limit on them when one is configured. */
+  readonly blockLimit: BlockLimit;
 
   constructor(
     readonly bot: BotUser,
     private readonly clock: () => number,
     readonly precision: TimestampPrecision,
-  ) {}
+  ) {
+    this.blockLimit = new BlockLimit(false, () => this.now());
+  }
 
   now(): number {
     return this.clock();

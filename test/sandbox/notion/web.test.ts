@@ -25,7 +25,7 @@ const FIGURES = {
   open_critical_alerts: [],
 };
 
-/** The report page as the worker publishes it: one callout holding headings and bullets. */
+/** The report page as the worker first publishes it. */
 async function publishReportPage(): Promise<string> {
   const page = await ws.notion.pages.create({
     parent: { type: 'page_id', page_id: PARENT_PAGE_ID },
@@ -69,18 +69,25 @@ describe('the index', () => {
 });
 
 describe('a page', () => {
-  it('shows the report: a callout holding headings and bulleted lists, in order', async () => {
+  it('shows the report: a header callout, then each section’s heading and its lines, then a divider', async () => {
     const reportId = await publishReportPage();
+    await ws.notion.blocks.children.append({
+      block_id: reportId,
+      children: [{ bulleted_list_item: { rich_text: text('one') } }, { bulleted_list_item: { rich_text: text('two') } }],
+    });
     const { status, body } = await get(ws, `/pages/${reportId}`);
     expect(status).toBe(200);
     expect(tagsWith(body, 'data-page')[0]?.['data-page']).toBe('LLM Cost Report');
-    const callout = body.slice(body.indexOf('data-block="callout"'));
-    expect(callout).toContain('LLM costs at a glance');
-    const blocks = tagsWith(callout, 'data-block').map((t) => t['data-block']);
-    expect(blocks.slice(0, 4)).toEqual(['heading_3', 'bulleted_list_item', 'bulleted_list_item', 'heading_3']);
-    expect(callout).toContain('<li data-block="bulleted_list_item">Spend is up 30% week over week');
+    const report = body.slice(body.indexOf('data-block="callout"'));
+    expect(report).toContain('LLM costs at a glance');
+    const blocks = tagsWith(report, 'data-block').map((t) => t['data-block']);
+    expect(blocks.slice(0, 5)).toEqual(['heading_3', 'paragraph', 'heading_3', 'paragraph', 'heading_3']);
+    expect(blocks.slice(-3)).toEqual(['divider', 'bulleted_list_item', 'bulleted_list_item']);
+    // A section's lines share one paragraph, one line each (white-space: pre-wrap keeps the breaks).
+    expect(report).toContain('<p class="block" data-block="paragraph">• Spend is up 30% week over week');
+    expect(report).toMatch(/• Month to date: \$[\d.,]+\n• /);
     // Consecutive items share one list.
-    expect(callout.slice(0, callout.indexOf('Spend</h4>')).match(/<ul class="block-list">/g)).toHaveLength(1);
+    expect(report.match(/<ul class="block-list">/g)).toHaveLength(1);
   });
 
   it('shows dividers, numbered lists, tables and links to child databases', async () => {

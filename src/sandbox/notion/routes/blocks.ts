@@ -1,12 +1,15 @@
 /**
- * Blocks: retrieve, list children (paged), append children (at the end, at the
- * start or after a block; the response lists the new top-level blocks) and
- * delete (moves the block, page or database to the trash).
+ * Blocks: retrieve, update in place (the type's content, or the trash flag),
+ * list children (paged), append children (at the end, at the start or after a
+ * block; the response lists the new top-level blocks) and delete (moves the
+ * block, page or database to the trash). Appending counts against the
+ * workspace's block limit; updating creates no block.
  */
-import { insertBlocks, parseBlocks } from '../block-content.js';
+import { insertBlocks, parseBlocks, updatedContent } from '../block-content.js';
+import { countBlocks } from '../block-limit.js';
 import { notionErrors } from '../errors.js';
 import { bodyId, pathId } from '../ids.js';
-import { assertEditable } from '../operations.js';
+import { assertEditable, trashFlag } from '../operations.js';
 import { paginate } from '../pagination.js';
 import { route, type Route } from '../router.js';
 import { pageTitle, serializeBlock } from '../serialize.js';
@@ -59,7 +62,10 @@ function append(store: Store, rawId: string, body: JsonObject): JsonObject {
   assertEditable(store, id);
   if (target?.type === 'child_database') throw notionErrors.validation('Block type child_database does not support children.');
   const drafts = parseBlocks('body.children', body.children, target);
-  const created = insertBlocks(store, id, isPage, drafts, insertionPoint(store, id, body));
+  const after = insertionPoint(store, id, body);
+  store.blockLimit.assertCanCreate();
+  const created = insertBlocks(store, id, isPage, drafts, after);
+  store.blockLimit.record(countBlocks(drafts));
   if (target) store.touch(target);
   const page = owningPage(store, id);
   if (page) store.touch(page);
@@ -91,7 +97,32 @@ function remove(store: Store, rawId: string): JsonObject {
   return serializeBlock(store, store.blocks.get(id) ?? blockOf(store, id));
 }
 
+/**
+ * Update a block: `{ <its type>: { …fields to replace } }` and/or `in_trash`.
+ * The type cannot change; a body naming another type is refused.
+ */
+function update(store: Store, rawId: string, body: JsonObject): JsonObject {
+  const id = pathId('block_id', rawId);
+  const block = store.block(id);
+  const inTrash = trashFlag(body);
+  const restoring = inTrash === false && block.inTrash;
+  const given = Object.keys(body).filter((k) => k !== 'in_trash' && k !== 'archived' && k !== 'type');
+  const other = given.find((k) => k !== block.type);
+  if (other !== undefined) {
+    throw notionErrors.validation(`body failed validation: block ${id} is a ${block.type} block; \`${other}\` cannot be set on it (a block's type cannot change).`);
+  }
+  if (!restoring) assertEditable(store, id);
+  const content = body[block.type] === undefined ? block.content : updatedContent(`body.${block.type}`, block.type, block.content, body[block.type]);
+  block.content = content;
+  if (inTrash !== undefined) block.inTrash = inTrash;
+  store.touch(block);
+  const page = owningPage(store, block.parent.type === 'page_id' ? block.parent.page_id : block.parent.type === 'block_id' ? block.parent.block_id : id);
+  if (page) store.touch(page);
+  return serializeBlock(store, block);
+}
+
 export const blockRoutes: Route[] = [
+  route('PATCH', '/v1/blocks/:block_id', ({ store, params, body }) => update(store, params.block_id!, body)),
   route('GET', '/v1/blocks/:block_id', ({ store, params }) => serializeBlock(store, blockOf(store, pathId('block_id', params.block_id!)))),
   route('GET', '/v1/blocks/:block_id/children', ({ store, params, query, cursors }) => list(store, params.block_id!, query, cursors)),
   route('PATCH', '/v1/blocks/:block_id/children', ({ store, params, body }) => append(store, params.block_id!, body)),

@@ -5,6 +5,7 @@
  * `last_edited_time` and `last_edited_by`.
  */
 import { insertBlocks, parseBlocks } from '../block-content.js';
+import { countBlocks } from '../block-limit.js';
 import { notionErrors } from '../errors.js';
 import { bodyId, newId, pathId } from '../ids.js';
 import {
@@ -69,6 +70,8 @@ function create(store: Store, body: JsonObject, only: string[]): JsonObject {
   const icon = body.icon === undefined ? null : parseIconOrCover('body.icon', body.icon, ICON_KINDS);
   const cover = body.cover === undefined ? null : parseIconOrCover('body.cover', body.cover, COVER_KINDS);
 
+  // The page is a block, and so is each of its children (Notion's block limit).
+  store.blockLimit.assertCanCreate();
   if (target.source && schema) {
     target.source.properties = schema;
   }
@@ -76,6 +79,7 @@ function create(store: Store, body: JsonObject, only: string[]): JsonObject {
   store.pages.set(page.id, page);
   if (target.parent.type === 'page_id') addChildBlock(store, target.parent, page.id, 'child_page');
   insertBlocks(store, page.id, true, children);
+  store.blockLimit.record(1 + countBlocks(children));
   return serializePage(store, page, only.length ? only : undefined);
 }
 

@@ -53,7 +53,8 @@ h1,h2,h3{font-weight:600;line-height:1.3}
 .block-h1{font-size:1.875em;margin:1.4em 0 .3em}
 .block-h2{font-size:1.5em;margin:1.2em 0 .3em}
 .block-h3{font-size:1.25em;margin:1em 0 .2em}
-p.block{margin:.3em 0;min-height:1.5em}
+p.block{margin:.3em 0;min-height:1.5em;white-space:pre-wrap}
+.callout-text{white-space:pre-wrap}
 ul.block-list,ol.block-list{margin:.2em 0;padding-left:1.6em}
 ul.block-list li,ol.block-list li{margin:.15em 0;padding-left:.2em}
 .callout{display:flex;gap:10px;padding:16px 16px 16px 12px;border-radius:6px;margin:8px 0;background:#f1f1ef}
