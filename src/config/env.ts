@@ -63,6 +63,10 @@ const recordedNotionIds = Object.fromEntries(
 /** Budgets, alerts and the report read up to this month and the previous one from the raw logs. */
 export const MIN_LOG_RETENTION_DAYS = 62;
 
+/** Raw-log pages in Notion when TOKEN_LOG_PAGE_BUDGET is unset: a Free workspace has 1,000 lifetime blocks in all. */
+export const PAID_TOKEN_LOG_PAGE_BUDGET = 500;
+export const FREE_TOKEN_LOG_PAGE_BUDGET = 200;
+
 const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
@@ -165,7 +169,7 @@ const envSchema = z.object({
     .regex(/^\d+$/, 'must be a whole number of pages, e.g. 500')
     .transform(Number)
     .refine((v) => v >= 1 && v <= 50_000, 'must be between 1 and 50000 pages, e.g. 500')
-    .default(500),
+    .optional(),
   TOKEN_LOG_REQUEST_SHARE: z
     .string()
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a fraction between 0 and 1, e.g. 0.1')
@@ -414,7 +418,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
         }),
       ) as Record<Dataset, NotionIds>,
     },
-    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, tokenLogPageBudget: e.TOKEN_LOG_PAGE_BUDGET, tokenLogRequestShare: e.TOKEN_LOG_REQUEST_SHARE, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS,
+    sync: { notionRequestsPerSecond: e.NOTION_REQUESTS_PER_SECOND, tokenLogWindowDays: e.TOKEN_LOG_WINDOW_DAYS, tokenLogPageBudget: e.TOKEN_LOG_PAGE_BUDGET ?? (e.NOTION_WORKSPACE_PLAN === 'free' ? FREE_TOKEN_LOG_PAGE_BUDGET : PAID_TOKEN_LOG_PAGE_BUDGET), tokenLogRequestShare: e.TOKEN_LOG_REQUEST_SHARE, settleMs: e.SYNC_SETTLE_MS, intervalMs: e.SYNC_INTERVAL_MS, leaseTtlMs: e.SYNC_LEASE_TTL_MS,
       laneMaxLagMs: { alerts: e.LANE_MAX_LAG_ALERTS_MS, rollups: e.LANE_MAX_LAG_ROLLUPS_MS, logs: e.LANE_MAX_LAG_LOGS_MS } },
     reporting: {
       rollupIntervalMs: e.ROLLUP_INTERVAL_MS,

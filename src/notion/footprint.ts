@@ -10,8 +10,8 @@
  *
  * Pure: no I/O, so it is the same in setup, verify and tests.
  */
-import type { Config } from '../config/env.js';
-import { DATASETS } from '../datasets.js';
+import { FREE_TOKEN_LOG_PAGE_BUDGET, PAID_TOKEN_LOG_PAGE_BUDGET, type Config } from '../config/env.js';
+import { DATASETS, type Dataset } from '../datasets.js';
 import { TokensyncError } from '../errors.js';
 import { REPORT_BASE_BLOCKS } from '../report/layout.js';
 
@@ -22,7 +22,7 @@ export const FREE_PLAN_LIFETIME_BLOCKS = 1_000;
 /** Kept free on a Free workspace: the parent page, people's own notes, a report section outgrowing its paragraph. */
 export const FREE_PLAN_HEADROOM_BLOCKS = 50;
 /** Raw-log pages kept in Notion when TOKEN_LOG_PAGE_BUDGET is not configured. */
-export const DEFAULT_TOKEN_LOG_PAGE_BUDGET = 500;
+export const DEFAULT_TOKEN_LOG_PAGE_BUDGET = PAID_TOKEN_LOG_PAGE_BUDGET;
 /** Report sections (render.ts): one heading and one paragraph each. */
 export const REPORT_SECTIONS = 7;
 /**
@@ -35,7 +35,13 @@ export const DEFAULT_ROLLUP_PAGES_PER_DAY = 16;
  * On a Free workspace, the budgets used when none is configured: they fit
  * 1,000 lifetime blocks with the estimates below (see computeFootprint).
  */
-export const FREE_PLAN_DEFAULTS = { tokenLogPageBudget: 200, rollupWindowDays: 14 } as const;
+export const FREE_PLAN_DEFAULTS = { tokenLogPageBudget: FREE_TOKEN_LOG_PAGE_BUDGET, rollupWindowDays: 14 } as const;
+/** How DEFAULT_ROLLUP_PAGES_PER_DAY splits over the rollup databases: each gets that many pages per day of the window. */
+const ROLLUP_PAGES_PER_DAY: Readonly<Partial<Record<Dataset, number>>> = {
+  daily_cost_breakdown: 8,
+  service_performance_metrics: 4,
+  workflow_analytics: 4,
+};
 /** Budget Limits rows (the seed's eight) and open Cost Alerts pages, when not given. */
 export const DEFAULT_BUDGET_LIMIT_PAGES = 8;
 export const DEFAULT_ALERT_PAGES = 64;
@@ -137,4 +143,19 @@ export function assertFootprintFits(config: Config, estimates: Partial<Footprint
   const footprint = computeFootprint(footprintInputOf(config, estimates));
   if (!footprint.fits) throw new NotionFootprintError(footprint);
   return footprint;
+}
+
+/**
+ * The live pages each dataset may hold, so that what the footprint counts is
+ * what the sync does: on a Free workspace the rollup databases keep the newest
+ * `rollupDays` days' worth of pages and Cost Alerts the newest alerts; older rows
+ * give their pages to newer ones (written over in place, no new block). A paid
+ * workspace has no caps. The raw-log ring has its own (TOKEN_LOG_PAGE_BUDGET).
+ */
+export function pageBudgetsOf(config: Config): Partial<Record<Dataset, number>> {
+  if (config.notion.workspacePlan !== 'free') return {};
+  const { rollupDays, alertPages } = footprintInputOf(config);
+  const budgets: Partial<Record<Dataset, number>> = { cost_alerts: alertPages };
+  for (const [dataset, perDay] of Object.entries(ROLLUP_PAGES_PER_DAY) as [Dataset, number][]) budgets[dataset] = rollupDays * perDay;
+  return budgets;
 }

@@ -4,6 +4,7 @@ import { DATASETS, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
 import { createNotionClient } from '../notion/client.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
+import { pageBudgetsOf } from '../notion/footprint.js';
 import { createCreationGate } from './creation.js';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from './engine.js';
 import type { RequestLimiter } from './limiter.js';
@@ -58,6 +59,7 @@ export function openSyncEngine(
     },
     settleMs: config.sync.settleMs,
     leaseTtlMs: config.sync.leaseTtlMs,
+    pageBudgets: pageBudgetsOf(config),
     creation: createCreationGate({ transport, logger: options.logger, retryMs: config.notion.blockLimitRetryMs }),
     ...options.engine,
   });

@@ -45,7 +45,7 @@ export const DEAD_LETTER_JOB_OPTIONS = {
 export const schedulerId = (dataset: string) => `sync-${dataset}`;
 
 /** One job = one run of a reporting task: rollups, budget alerts, the report page, edits from Notion. */
-export const REPORTING_TASKS = ['rollups', 'budgets', 'report', 'notion-edits'] as const;
+export const REPORTING_TASKS = ['rollups', 'budgets', 'report', 'notion-edits', 'retention'] as const;
 export type ReportingTask = (typeof REPORTING_TASKS)[number];
 
 /**
@@ -63,6 +63,8 @@ export const QUEUE_OF_TASK: Readonly<Record<ReportingTask, TaskQueueName>> = {
   'notion-edits': EDITS_QUEUE,
   rollups: REPORTING_QUEUE,
   report: REPORTING_QUEUE,
+  // Daily and Postgres only; it shares the rollups' queue, never the budgets'.
+  retention: REPORTING_QUEUE,
 };
 /** The lane of a task's Notion requests: budget edits are budget changes; the report is drawn from rollups. */
 export const LANE_OF_TASK: Readonly<Record<ReportingTask, Lane>> = {
@@ -70,6 +72,7 @@ export const LANE_OF_TASK: Readonly<Record<ReportingTask, Lane>> = {
   'notion-edits': 'alerts',
   rollups: 'rollups',
   report: 'rollups',
+  retention: 'rollups',
 };
 
 /** Each run recomputes from scratch, so a failed one is simply retried a few times. */

@@ -14,6 +14,7 @@ import { decideNotionWebhook } from '../inbound/notion-webhook.js';
 import { moveMonthViews } from '../notion/month-views.js';
 import { upsertEnvFile } from '../notion/provision/env-file.js';
 import { monthStartIn } from '../notion/provision/provision.js';
+import { runRetentionJob } from '../jobs/retention.js';
 import { runBudgetJob, runReportJob, runRollupJob } from '../jobs/reporting.js';
 import type { Logger } from '../logging/logger.js';
 import type { SupabaseSource } from '../supabase/source.js';
@@ -50,9 +51,12 @@ export interface ReportingDeps {
   creation?: CreationGate;
 }
 
+/** Retention deletes whole local days: once a day is enough. */
+const RETENTION_INTERVAL_MS = 86_400_000;
+
 function intervalOf(config: Config, task: ReportingTask): number {
   const r = config.reporting;
-  return { rollups: r.rollupIntervalMs, budgets: r.budgetIntervalMs, report: r.reportIntervalMs, 'notion-edits': r.notionEditsIntervalMs }[task];
+  return { rollups: r.rollupIntervalMs, budgets: r.budgetIntervalMs, report: r.reportIntervalMs, 'notion-edits': r.notionEditsIntervalMs, retention: RETENTION_INTERVAL_MS }[task];
 }
 
 /** Why a task cannot run with this configuration, or undefined when it can. */
@@ -123,6 +127,8 @@ export function reportingProcessor(deps: ReportingDeps) {
         if (result.written) await redis.set(hashKey, result.hash);
         return { ...result, ...(monthViews ? { monthViews } : {}) };
       }
+      case 'retention':
+        return runRetentionJob(source, { retentionDays: config.reporting.logRetentionDays, timezone });
       case 'notion-edits':
         return pollNotionEdits(source, {
           client: notion,

@@ -78,7 +78,7 @@ it('schedules the reporting tasks: rollups, an alert posted to the webhook, and 
   expect(schedulers).toEqual({
     budgets: ['reporting-budgets'],
     'notion-edits': ['reporting-notion-edits'],
-    reporting: ['reporting-report', 'reporting-rollups'],
+    reporting: ['reporting-report', 'reporting-retention', 'reporting-rollups'],
   });
 
   await vi.waitFor(async () => {
