@@ -111,6 +111,7 @@ export async function readBacklog(source: SupabaseSource, options: BacklogOption
   const asOf = Date.parse(report.asOf);
   const datasets = report.datasets.map((row) => fromRow(row, asOf));
   if (wanted.includes('token_usage_logs')) datasets.push(await logWindowBacklog(source, options.tokenLogWindowDays, asOf));
+  datasets.sort((a, b) => wanted.indexOf(a.dataset) - wanted.indexOf(b.dataset));
   return { countedAt: started, datasets };
 }
 
