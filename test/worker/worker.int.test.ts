@@ -90,7 +90,7 @@ describe('npm run worker', () => {
     const schedulers = await Promise.all(LANES.map(async (lane) => [lane, (await worker.syncQueues[lane].getJobSchedulers()).map((s) => s.key).sort()]));
     expect(Object.fromEntries(schedulers)).toEqual({
       alerts: ['sync-budget_limits', 'sync-cost_alerts'],
-      rollups: ['sync-service_performance_metrics', 'sync-workflow_analytics'],
+      rollups: ['sync-daily_cost_breakdown', 'sync-service_performance_metrics', 'sync-workflow_analytics'],
       logs: ['sync-token_usage_logs'],
     });
   });
