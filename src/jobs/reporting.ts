@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import { NotionBlockLimitError } from '../notion/client.js';
 import { publishReport } from '../report/publish.js';
 import type { CreationGate, CreationStatus } from '../sync/creation.js';
+import { leftOutSentence } from '../sync/log-window/sentence.js';
 import type { RollupResult, SupabaseSource } from '../supabase/source.js';
 import { notifyAlerts, type WebhookOptions } from './alert-webhook.js';
 
@@ -80,6 +81,8 @@ export interface ReportJobOptions {
   previousHash?: string | undefined;
   /** Whether Notion still creates blocks; while it does not, the report says so and fits into its blocks. */
   creation?: CreationGate | undefined;
+  /** The raw-log window (TOKEN_LOG_WINDOW_DAYS): calls it left out are said on the report, never a silent gap. */
+  tokenLogWindowDays?: number;
 }
 
 /** The report's line while Notion refuses new blocks. */
@@ -90,13 +93,16 @@ export function blockLimitNotice(status: Pick<CreationStatus, 'stoppedAt'>): str
 
 export async function runReportJob(source: SupabaseSource, options: ReportJobOptions) {
   const figures = await source.reportFigures({ timezone: options.timezone, ...(options.now ? { at: options.now } : {}) });
+  const leftOut = options.tokenLogWindowDays === undefined
+    ? null
+    : leftOutSentence(await source.logWindowStatus({ windowDays: options.tokenLogWindowDays, timezone: options.timezone, ...(options.now ? { at: options.now } : {}) }));
   const publish = (status: CreationStatus | undefined, previousHash: string | undefined) =>
     publishReport({
       client: options.client,
       parentPageId: options.parentPageId,
       figures,
       previousHash,
-      notices: status?.stopped ? [blockLimitNotice(status)] : [],
+      notices: [...(status?.stopped ? [blockLimitNotice(status)] : []), ...(leftOut ? [leftOut] : [])],
       canCreate: !status?.stopped,
     });
   const status = await options.creation?.status();

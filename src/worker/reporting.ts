@@ -123,7 +123,7 @@ export function reportingProcessor(deps: ReportingDeps) {
       case 'report': {
         const monthViews = await keepMonthViewsCurrent();
         const previousHash = (await redis.get(hashKey)) ?? undefined;
-        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash, creation: deps.creation });
+        const result = await runReportJob(source, { client: notion, parentPageId: config.notion.parentPageId!, timezone, previousHash, creation: deps.creation, tokenLogWindowDays: config.sync.tokenLogWindowDays });
         if (result.written) await redis.set(hashKey, result.hash);
         return { ...result, ...(monthViews ? { monthViews } : {}) };
       }

@@ -8,7 +8,19 @@ import type { SyncEngineOptions } from '../../src/sync/engine.js';
 import { leftOutSentence } from '../../src/sync/log-window/sentence.js';
 import type { LogWindowSettings } from '../../src/sync/log-window/window.js';
 import { insertLimits, insertLogs, type Row } from '../support/fixtures.js';
-import { pagesByKey, startSyncHarness, type SyncHarness } from './harness.js';
+import { runReportJob } from '../../src/jobs/reporting.js';
+import { createNotionClient } from '../../src/notion/client.js';
+import { PARENT, pagesByKey, startSyncHarness, type SyncHarness } from './harness.js';
+
+/** Every piece of text a page's blocks show, nested blocks included. */
+function textOf(x: SyncHarness, blockId: string): string {
+  return (x.fake.state.blocks(blockId) as Record<string, any>[])
+    .map((block) => {
+      const rich = (block[block.type]?.rich_text ?? []) as { plain_text: string }[];
+      return rich.map((t) => t.plain_text).join('') + '\n' + (block.has_children ? textOf(x, block.id) : '');
+    })
+    .join('\n');
+}
 
 let h: SyncHarness | undefined;
 afterEach(async () => {
@@ -83,6 +95,17 @@ describe('the Token Usage Logs window', () => {
     h.fake.resetStats();
     expect(await engine.runPass('token_usage_logs')).toMatchObject({ created: 0, updated: 0, trashed: 0 });
     expect(h.fake.stats().total).toBe(0);
+  });
+
+  it('says on the report page how many calls were left out, never a silent gap', async () => {
+    h = await startSyncHarness();
+    const engine = h.engine({ logWindow: windowOf(10, 10) });
+    await insertLogs(h.db.pool, Array.from({ length: 25 }, () => ({})));
+    expect(await engine.runPass('token_usage_logs')).toMatchObject({ leftOut: 15 });
+
+    const client = createNotionClient({ token: h.fake.token, baseUrl: h.fake.url });
+    const report = await runReportJob(h.source, { client, parentPageId: PARENT, timezone: 'UTC', tokenLogWindowDays: 30 });
+    expect(textOf(h, report.pageId!)).toContain('15 calls not mirrored to Token Usage Logs today');
   });
 
   it('trims slots whose call left the window or was deleted, and reuses them by restoring in the same update', async () => {
