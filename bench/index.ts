@@ -23,8 +23,9 @@ import { steadyBenchmark } from './steady.js';
 import { syncBenchmark } from './sync.js';
 import { throughputBenchmark } from './throughput.js';
 import { trackerBenchmark } from './tracker.js';
+import { DEFAULT_HISTORY_ROWS, DEFAULT_LOAD_SECONDS, volumeBenchmark } from './volume.js';
 
-const BENCHMARKS: readonly Benchmark[] = [steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark, volumeBenchmark];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -34,6 +35,8 @@ with the machine, commit and command.
 
 Options:
   --only ID     run one benchmark (${BENCHMARKS.map((b) => b.id).join(', ')})
+  --history N   volume: rows of history generated first (default ${DEFAULT_HISTORY_ROWS.toLocaleString('en-US')})
+  --seconds N   volume: seconds of 1M-calls/day load (default ${DEFAULT_LOAD_SECONDS})
   -h, --help    show this help
 
 Environment:
@@ -48,7 +51,7 @@ takes about ten minutes (most of it at Notion's real 3 requests/s).
 await runCommand({
   name: 'bench',
   help: HELP,
-  options: { only: { type: 'string' } },
+  options: { only: { type: 'string' }, history: { type: 'string' }, seconds: { type: 'string' } },
   async run(values) {
     const chosen = values.only ? BENCHMARKS.filter((b) => b.id === values.only) : BENCHMARKS;
     if (chosen.length === 0) {
@@ -59,7 +62,15 @@ await runCommand({
     registerSecrets(config.secrets);
     const adminUrl = requireDatabaseUrl(config, 'npm run bench');
     await assertRedisAnswers(config.redisUrl);
-    const command = `npm run bench${values.only ? ` -- --only ${values.only}` : ''}`;
+    const historyRows = values.history === undefined ? undefined : positiveInteger(values.history);
+    const loadSeconds = values.seconds === undefined ? undefined : positiveInteger(values.seconds);
+    if (historyRows === null || loadSeconds === null) {
+      process.stderr.write('bench: --history and --seconds take a positive whole number, e.g. --seconds 120\n');
+      return EXIT_USAGE;
+    }
+    const scale = { ...(historyRows ? { historyRows } : {}), ...(loadSeconds ? { loadSeconds } : {}) };
+    const flags = [values.only && `--only ${values.only}`, values.history && `--history ${values.history}`, values.seconds && `--seconds ${values.seconds}`].filter(Boolean);
+    const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
     const done: { benchmark: Benchmark; result: BenchResult; markdown: string }[] = [];
     let about: Awaited<ReturnType<typeof describeRun>> & { command: string } = { machine: '', commit: '', date: '', command };
     for (const benchmark of chosen) {
@@ -67,7 +78,7 @@ await runCommand({
       const database = await throwawayDatabase(adminUrl);
       try {
         about = { ...(await describeRun(database.url)), command };
-        const result = await benchmark.run({ databaseUrl: database.url, redisUrl: config.redisUrl });
+        const result = await benchmark.run({ databaseUrl: database.url, redisUrl: config.redisUrl, scale });
         const markdown = renderSection(benchmark, result, about);
         done.push({ benchmark, result, markdown });
         if (values.only) await writeSection(benchmark.id, markdown);
@@ -84,3 +95,9 @@ await runCommand({
     return EXIT_OK;
   },
 });
+
+/** The number, or null when it is not a positive whole number. */
+function positiveInteger(value: string): number | null {
+  const n = Number(value.replaceAll('_', ''));
+  return Number.isInteger(n) && n > 0 ? n : null;
+}

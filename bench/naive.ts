@@ -24,6 +24,8 @@ export interface NaiveOptions {
   /** 0: no limit. */
   requestsPerSecond: number;
   concurrency?: number;
+  /** Rows updated after this are the first change set (default: every row). */
+  since?: string;
 }
 
 export interface NaivePass {
@@ -56,7 +58,7 @@ export function createNaiveSync(options: NaiveOptions): NaiveSync {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, options: '-c TimeZone=UTC' });
   const client = createNotionClient({ token: options.notion.token, baseUrl: options.notion.url, fetch: throttledFetch(options.requestsPerSecond) });
   const definition = DATASET_DEFINITIONS.token_usage_logs;
-  let since = '-infinity';
+  let since = options.since ?? '-infinity';
   let ids: Map<string, string> | undefined;
 
   async function syncRow(raw: Record<string, unknown>, totals: NaivePass): Promise<void> {

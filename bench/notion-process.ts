@@ -11,7 +11,8 @@ export type NotionRequest =
   | { op: 'reset' }
   | { op: 'setRateLimit'; limit: RateLimitOptions | false }
   | { op: 'livePages'; dataSourceId: string }
-  | { op: 'createdAt'; dataSourceId: string; property: string; value: string };
+  | { op: 'createdAt'; dataSourceId: string; property: string; value: string }
+  | { op: 'sumNumber'; dataSourceId: string; property: string };
 
 export interface StartMessage {
   op: 'start';
@@ -62,7 +63,23 @@ function answer(request: NotionRequest): unknown {
       const page = id ? fake.state.page(id) : undefined;
       return page ? Date.parse(String(page.created_time)) : null;
     }
+    case 'sumNumber':
+      return sumNumber(fake, request.dataSourceId, request.property);
   }
+}
+
+/**
+ * The sum of a number property over a data source's live pages, as a chart's
+ * `sum` would show it; returned as a string of micro-dollars so no float rounding
+ * stands between it and SQL.
+ */
+function sumNumber(notion: NotionFake, dataSourceId: string, property: string): string {
+  let micros = 0n;
+  for (const page of notion.state.pages(dataSourceId)) {
+    const value = (page.properties as Record<string, { number?: number | null }>)[property]?.number;
+    if (typeof value === 'number') micros += BigInt(Math.round(value * 1_000_000));
+  }
+  return micros.toString();
 }
 
 process.on('message', (message: { id: number; body: StartMessage | NotionRequest }) => {

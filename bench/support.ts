@@ -18,6 +18,8 @@ export interface BenchContext {
   databaseUrl: string;
   /** Redis for worker processes; each benchmark uses a queue prefix of its own and removes it. */
   redisUrl: string;
+  /** Smaller runs of the volume benchmark (`--history`, `--seconds`); the bars are set for the defaults. */
+  scale?: { historyRows?: number; loadSeconds?: number };
 }
 
 /** One row of a section's table: tokensync's figure, the naive baseline's, and the bar. */
