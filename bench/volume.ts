@@ -33,7 +33,7 @@ const SAMPLE_EVERY_MS = 5_000;
 const NAIVE_ROWS = 300;
 
 const LOG_COLUMNS = `request_id, created_at, organization_id, user_id, session_id, tier, service_type, agent_id, workflow_id, workflow_step,
-  provider, model, prompt_tokens, completion_tokens, input_cost, output_cost, latency_ms, success`;
+  provider, model, prompt_tokens, completion_tokens, total_tokens, input_cost, output_cost, total_cost, latency_ms, success`;
 
 /**
  * Generated calls: $1 request-id prefix, $2 the newest created_at, $3 how many minutes
@@ -47,7 +47,8 @@ const GENERATED_CALLS = `
          case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
          (array['openai','openai','anthropic','openai','anthropic','google'])[1 + g % 6],
          (array['gpt-4o','gpt-4o-mini','claude-sonnet-4','o3','claude-haiku-3.5','gemini-2.5-pro'])[1 + g % 6],
-         200 + g % 4000, 50 + g % 900, (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001,
+         200 + g % 4000, 50 + g % 900, 250 + g % 4000 + g % 900,
+         (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001, (200 + g % 4000) * 0.0000025 + (50 + g % 900) * 0.00001,
          100 + (g * 7919) % 5000, g % 33 <> 0
     from generate_series($4::bigint + 1, $4::bigint + $5) g`;
 
@@ -81,7 +82,7 @@ async function streamCalls(client: pg.Client, seconds: number, onTick?: (second:
     owed += CALLS_PER_SECOND;
     const count = Math.floor(owed);
     owed -= count;
-    await insertCalls(client, `load-${second}-`, new Date(), 1, 0, count);
+    await insertCalls(client, 'load-', new Date(), 1, inserted, count);
     inserted += count;
     await onTick?.(second);
     await new Promise((r) => setTimeout(r, Math.max(0, started + (second + 1) * 1000 - Date.now())));
@@ -206,7 +207,7 @@ export const volumeBenchmark: Benchmark = {
         let nextSample = Date.now();
         calls = await streamCalls(client, loadSeconds, async (second) => {
           const index = second >= 20 ? (second - 20) / breachEvery : -1;
-          if (Number.isInteger(index) && index < loadAgents.length) loaded.set(loadAgents[index]!, await breach(client, loadAgents[index]!));
+          if (index >= 0 && Number.isInteger(index) && index < loadAgents.length) loaded.set(loadAgents[index]!, await breach(client, loadAgents[index]!));
           if (Date.now() >= nextSample) {
             nextSample = Date.now() + SAMPLE_EVERY_MS;
             const ages = await laneAges(port).catch(() => undefined);
