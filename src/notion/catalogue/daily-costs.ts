@@ -1,10 +1,9 @@
 import {
-  count, date, money, select, SERVICE_OPTIONS, PROVIDER_OPTIONS, supabaseId, title, sortedTable,
-  type DatabaseSpec, type PropertyIdOf,
+  count, date, money, select, SERVICE_OPTIONS, PROVIDER_OPTIONS, supabaseId, title, sortedTable, costCharts,
+  type DatabaseSpec,
 } from './types.js';
 
-const byDay = (id: PropertyIdOf) => ({ type: 'date', property_id: id('metric_date'), group_by: 'day', sort: { type: 'ascending' } });
-const sumOfCost = (id: PropertyIdOf) => ({ aggregator: 'sum', property_id: id('total_cost') });
+const [dailyCostByService, costByModel, monthToDateCost] = costCharts('metric_date');
 
 /**
  * Every cost chart is drawn from here: one page per day, service, provider and
@@ -37,37 +36,10 @@ export const dailyCosts: DatabaseSpec = {
   ],
   views: [
     sortedTable('Latest days', 'metric_date'),
-    {
-      name: 'Daily cost by service',
-      type: 'chart',
-      configuration: (id) => ({
-        type: 'chart',
-        chart_type: 'column',
-        x_axis: byDay(id),
-        y_axis: sumOfCost(id),
-        stack_by: { type: 'select', property_id: id('service_type'), sort: { type: 'ascending' } },
-        legend_position: 'bottom',
-      }),
-    },
-    {
-      name: 'Cost by model',
-      type: 'chart',
-      configuration: (id) => ({
-        type: 'chart',
-        chart_type: 'donut',
-        x_axis: { type: 'select', property_id: id('model'), sort: { type: 'descending' } },
-        y_axis: sumOfCost(id),
-        donut_labels: 'name_and_value',
-      }),
-    },
-    {
-      name: 'Month-to-date cost',
-      type: 'chart',
-      configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
-      filter: (id, context) => ({ property: id('metric_date'), date: { on_or_after: context.monthStart } }),
-      // Notion's relative dates stop at "one month ago": the worker moves the first day when the month turns.
-      movesWithMonth: true,
-    },
+    dailyCostByService,
+    costByModel,
+    // Notion's relative dates stop at "one month ago": the worker moves the first day when the month turns.
+    { ...monthToDateCost, movesWithMonth: true },
   ],
   dashboard: { name: 'Cost dashboard', widgets: ['Daily cost by service', 'Cost by model', 'Month-to-date cost'] },
 };

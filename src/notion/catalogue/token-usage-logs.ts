@@ -1,43 +1,11 @@
 import {
   checkbox, count, date, formula, money, select, PROVIDER_OPTIONS, SERVICE_OPTIONS, supabaseId, text, title, decimal,
-  sortedTable, type DatabaseSpec, type PropertyIdOf, type ViewSpec,
+  sortedTable, costCharts, type DatabaseSpec, type ViewSpec,
 } from './types.js';
 
-const byDay = (id: PropertyIdOf) => ({ type: 'date', property_id: id('created_at'), group_by: 'day', sort: { type: 'ascending' } });
-const sumOfCost = (id: PropertyIdOf) => ({ aggregator: 'sum', property_id: id('total_cost') });
 
 /** The cost charts this database carried before Daily Costs; setup:notion removes them from existing installations. */
-const RETIRED_CHARTS: readonly ViewSpec[] = [
-  {
-    name: 'Daily cost by service',
-    type: 'chart',
-    configuration: (id) => ({
-      type: 'chart',
-      chart_type: 'column',
-      x_axis: byDay(id),
-      y_axis: sumOfCost(id),
-      stack_by: { type: 'select', property_id: id('service_type'), sort: { type: 'ascending' } },
-      legend_position: 'bottom',
-    }),
-  },
-  {
-    name: 'Cost by model',
-    type: 'chart',
-    configuration: (id) => ({
-      type: 'chart',
-      chart_type: 'donut',
-      x_axis: { type: 'select', property_id: id('model'), sort: { type: 'descending' } },
-      y_axis: sumOfCost(id),
-      donut_labels: 'name_and_value',
-    }),
-  },
-  {
-    name: 'Month-to-date cost',
-    type: 'chart',
-    configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
-    filter: (id, context) => ({ property: id('created_at'), date: { on_or_after: context.monthStart } }),
-  },
-];
+const RETIRED_CHARTS: readonly ViewSpec[] = costCharts('created_at');
 
 export const tokenUsageLogs: DatabaseSpec = {
   dataset: 'token_usage_logs',

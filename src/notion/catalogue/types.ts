@@ -150,3 +150,44 @@ export const SERVICE_OPTIONS: readonly SelectOption[] = [
   { name: 'workflow', color: 'green' },
   { name: 'solution_builder', color: 'orange' },
 ];
+
+/**
+ * The three cost charts over rows dated by `dateKey` and costed by total_cost:
+ * daily cost stacked by service, cost by model, month-to-date. Daily Costs draws
+ * them; Token Usage Logs drew them before (setup:notion recognises them there).
+ */
+export function costCharts(dateKey: string): [ViewSpec, ViewSpec, ViewSpec] {
+  const byDay = (id: PropertyIdOf) => ({ type: 'date', property_id: id(dateKey), group_by: 'day', sort: { type: 'ascending' } });
+  const sumOfCost = (id: PropertyIdOf) => ({ aggregator: 'sum', property_id: id('total_cost') });
+  return [
+    {
+      name: 'Daily cost by service',
+      type: 'chart',
+      configuration: (id) => ({
+        type: 'chart',
+        chart_type: 'column',
+        x_axis: byDay(id),
+        y_axis: sumOfCost(id),
+        stack_by: { type: 'select', property_id: id('service_type'), sort: { type: 'ascending' } },
+        legend_position: 'bottom',
+      }),
+    },
+    {
+      name: 'Cost by model',
+      type: 'chart',
+      configuration: (id) => ({
+        type: 'chart',
+        chart_type: 'donut',
+        x_axis: { type: 'select', property_id: id('model'), sort: { type: 'descending' } },
+        y_axis: sumOfCost(id),
+        donut_labels: 'name_and_value',
+      }),
+    },
+    {
+      name: 'Month-to-date cost',
+      type: 'chart',
+      configuration: (id) => ({ type: 'chart', chart_type: 'line', x_axis: byDay(id), y_axis: sumOfCost(id), cumulative: true }),
+      filter: (id, context) => ({ property: id(dateKey), date: { on_or_after: context.monthStart } }),
+    },
+  ];
+}
