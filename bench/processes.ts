@@ -139,6 +139,15 @@ export async function until(what: string, check: () => Promise<boolean>, timeout
   }
 }
 
+/** Resolves once the fake has answered no request for `quietMs`: a worker's start-up runs are done. */
+export async function untilNotionQuiet(notion: RemoteNotion, timeoutMs = 60_000, quietMs = 2_000): Promise<void> {
+  await until('the start-up passes to finish', async () => {
+    const before = (await notion.stats()).total;
+    await new Promise((r) => setTimeout(r, quietMs));
+    return (await notion.stats()).total === before;
+  }, timeoutMs, 0);
+}
+
 /** A port nobody listens on right now (for a child's health server). */
 export async function freePort(): Promise<number> {
   const server = createServer();

@@ -29,6 +29,17 @@ export interface TokenBucketOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Reports every request `limiter` lets through, with its lane (for per-lane request metrics). */
+export function countingLimiter(limiter: RequestLimiter, onSent: (lane: Lane) => void): RequestLimiter {
+  return {
+    async acquire(lane = currentLane()) {
+      await limiter.acquire(lane);
+      onSent(lane);
+    },
+    pauseFor: (ms) => limiter.pauseFor(ms),
+  };
+}
+
 /** Lanes from the first served to the last. */
 export const LANES_BY_PRIORITY: readonly Lane[] = [...LANES].sort((a, b) => LANE_PRIORITY[a] - LANE_PRIORITY[b]);
 

@@ -2,12 +2,15 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { PASS_COUNTS, type PassSummary } from '../sync/engine.js';
 import type { RequestOutcome } from '../sync/notion-gateway.js';
+import type { Lane } from '../sync/lanes.js';
 import type { BacklogView } from './backlog-monitor.js';
 
 export interface WorkerMetrics {
   registry: Registry;
   recordPass(summary: PassSummary, startedAt: number): void;
   recordRequest(outcome: RequestOutcome): void;
+  /** One Notion request left the rate limiter in `lane` (sync, report, edits polling alike). */
+  recordLaneRequest(lane: Lane): void;
   recordFailedJob(queue: string): void;
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
   setCollector(collect: () => Promise<void>): void;
@@ -86,6 +89,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['status'] as const,
     registers: [registry],
   });
+  const laneRequests = new Counter({
+    name: 'tokensync_notion_requests_by_lane_total',
+    help: 'Notion requests this process sent, by lane (alerts, rollups, logs): where the rate limit goes.',
+    labelNames: ['lane'] as const,
+    registers: [registry],
+  });
   const rateLimited = new Counter({
     name: 'tokensync_notion_rate_limited_total',
     help: 'Notion answers 429 rate_limited.',
@@ -162,6 +171,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     recordRequest(outcome) {
       requests.inc({ status: String(outcome) });
       if (outcome === 429) rateLimited.inc();
+    },
+    recordLaneRequest(lane) {
+      laneRequests.inc({ lane });
     },
     recordFailedJob(queue) {
       failedJobs.inc({ queue });

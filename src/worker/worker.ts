@@ -18,6 +18,8 @@ import type { Logger } from '../logging/logger.js';
 import { LANES, laneOf, type Lane } from '../sync/lanes.js';
 import { createCreationGate } from '../sync/creation.js';
 import { openSyncEngine } from '../sync/open.js';
+import { resolveSettleTime } from '../sync/settle.js';
+import { countingLimiter } from '../sync/limiter.js';
 import { startChangeListener, type ChangeListener } from './change-listener.js';
 import { startHealthServer, type HealthServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -92,22 +94,29 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   connected = true;
 
   const metrics = createWorkerMetrics();
-  const limiter = createRedisLimiter({ redis: limiterConnection, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond });
+  const limiter = countingLimiter(
+    createRedisLimiter({ redis: limiterConnection, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond }),
+    (lane) => metrics.recordLaneRequest(lane),
+  );
+  // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
+  const reportingTransport = openTransport(config);
+  const { settleMs } = await resolveSettleTime(reportingTransport, config.sync.settleMs).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not tell whether the database shows writing transactions; sync reads stay SYNC_SETTLE_MS behind');
+    return { settleMs: config.sync.settleMs, seesWriters: false };
+  });
   // Aborted on stop, so a pass through a long backlog ends within the shutdown timeout.
   const stopping = new AbortController();
   const opened = openSyncEngine(config, {
     limiter,
     logger,
     onRequest: (outcome) => metrics.recordRequest(outcome),
-    engine: { signal: stopping.signal },
+    engine: { signal: stopping.signal, settleMs },
   });
 
   const syncQueues = Object.fromEntries(LANES.map((lane) => [lane, new Queue(syncQueueName(lane), { connection: producer, prefix })])) as Record<Lane, Queue>;
   const deadLetters = new Queue(DEAD_LETTER_QUEUE, { connection: producer, prefix });
   const synced = await scheduleSync(syncQueues, producer, config, log);
 
-  // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
-  const reportingTransport = openTransport(config);
   const creation = createCreationGate({ transport: reportingTransport, logger: log, retryMs: config.notion.blockLimitRetryMs });
   const reportingSource = createSupabaseSource(reportingTransport, { timezone: config.reportTimezone });
   const taskQueues = Object.fromEntries(TASK_QUEUES.map((name) => [name, new Queue(name, { connection: producer, prefix })])) as Record<TaskQueueName, Queue>;
@@ -117,7 +126,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     {
       budgetsMs: config.wake.budgetsWindowMs,
       syncMs: { alerts: ALERTS_WINDOW_MS, rollups: config.wake.rollupsWindowMs, logs: config.wake.logsWindowMs },
-      settleMs: config.sync.settleMs,
+      settleMs,
     },
     log,
   );
@@ -228,7 +237,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     await reportingTransport.close();
     throw error;
   }
-  log.info({ port: http.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs }, 'worker started');
+  log.info({ port: http.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs, settleMs }, 'worker started');
 
   let stopped: Promise<void> | undefined;
   const stop = () =>

@@ -2,6 +2,7 @@
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import { createRpcTransport } from '../../src/supabase/rpc-transport.js';
 import { createSupabaseSource, type SupabaseSource } from '../../src/supabase/source.js';
+import type { SqlFunctionTransport } from '../../src/supabase/transport.js';
 import type { TestDatabase } from './database.js';
 import { createPostgrestFetch } from './postgrest-shim.js';
 
@@ -14,15 +15,12 @@ export function postgrestFetch(db: TestDatabase): typeof fetch {
   return createPostgrestFetch({ pool: db.pool, serviceRoleKey: TEST_SERVICE_ROLE_KEY, anonKey: TEST_ANON_KEY });
 }
 
+/** The SQL function transport of `transport` over the test database. */
+export function openTransportFor(db: TestDatabase, transport: TransportName, options: { key?: string } = {}): SqlFunctionTransport {
+  if (transport === 'postgres') return createPostgresTransport({ databaseUrl: db.url });
+  return createRpcTransport({ supabaseUrl: 'http://supabase.test', serviceRoleKey: options.key ?? TEST_SERVICE_ROLE_KEY, fetch: postgrestFetch(db) });
+}
+
 export function openSource(db: TestDatabase, transport: TransportName, options: { key?: string } = {}): SupabaseSource {
-  const defaults = { timezone: 'UTC' };
-  if (transport === 'postgres') return createSupabaseSource(createPostgresTransport({ databaseUrl: db.url }), defaults);
-  return createSupabaseSource(
-    createRpcTransport({
-      supabaseUrl: 'http://supabase.test',
-      serviceRoleKey: options.key ?? TEST_SERVICE_ROLE_KEY,
-      fetch: postgrestFetch(db),
-    }),
-    defaults,
-  );
+  return createSupabaseSource(openTransportFor(db, transport, options), { timezone: 'UTC' });
 }
