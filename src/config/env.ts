@@ -175,7 +175,7 @@ const envSchema = z.object({
     .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'must be a fraction between 0 and 1, e.g. 0.1')
     .transform(Number)
     .refine((v) => v > 0, 'must be more than 0, e.g. 0.1')
-    .default(0.1),
+    .default(0.05),
   ...recordedNotionIds,
 });
 

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
         recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
       },
       sync: {
-        notionRequestsPerSecond: 3, tokenLogWindowDays: 30, tokenLogPageBudget: 500, tokenLogRequestShare: 0.1,
+        notionRequestsPerSecond: 3, tokenLogWindowDays: 30, tokenLogPageBudget: 500, tokenLogRequestShare: 0.05,
         settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000,
         laneMaxLagMs: { alerts: 60_000, rollups: 300_000, logs: 900_000 },
       },

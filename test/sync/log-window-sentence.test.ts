@@ -15,11 +15,14 @@ describe('the raw-log window, in words and numbers', () => {
     expect(leftOutSentence({ leftOutToday: 0, leftOutTotal: 7 })).toMatch(/^0 calls .*; 7 in all/);
   });
 
-  it('keeps the default share of the rate limit small: 0.3 requests/s at 3/s, a minute of burst', () => {
+  it('keeps the default share of the rate limit small: 0.15 requests/s at 3/s, a minute of burst', () => {
     const bucket = bucketOf(DEFAULT_LOG_WINDOW_SETTINGS);
-    expect(bucket.capacity).toBe(18);
-    expect(bucket.ratePerSecond).toBeCloseTo(0.3, 10);
-    // 1M calls a day is 11.6/s: the window costs at most 0.3 / 11.6 ≈ 0.026 requests per call.
-    expect(bucket.ratePerSecond / (1_000_000 / 86_400)).toBeLessThan(0.05);
+    expect(bucket.capacity).toBe(9);
+    expect(bucket.ratePerSecond).toBeCloseTo(0.15, 10);
+    // 1M calls a day is 11.6/s: the window costs at most 0.15 / 11.6 ≈ 0.013 requests per call,
+    // leaving most of the 0.05 bar to alerts, rollups and the report.
+    expect(bucket.ratePerSecond / (1_000_000 / 86_400)).toBeLessThan(0.05 / 3);
+    // 5k calls a day (one every 17 s) all fit: every call is mirrored.
+    expect(bucket.ratePerSecond).toBeGreaterThan(5_000 / 86_400);
   });
 });
