@@ -117,7 +117,9 @@ export function reportingProcessor(deps: ReportingDeps) {
         // New alerts and changed spend go to Notion now, not at the next sync interval (whatever the transport).
         if (summary.raised > 0) await deps.wakeSync?.('cost_alerts');
         // Both travel in the alerts lane; the new alerts ask first, the spend figures right after.
-        if (summary.spendChanged > 0) await deps.wakeSync?.('budget_limits', summary.raised > 0 ? SPEND_AFTER_ALERTS_MS : 0);
+        // Spend alone changes with every call: under load, waking for it would rewrite the Budget Limits pages
+        // several times a second. It travels with an alert, and otherwise on the sync interval.
+        if (summary.raised > 0 && summary.spendChanged > 0) await deps.wakeSync?.('budget_limits', SPEND_AFTER_ALERTS_MS);
         return summary;
       }
       case 'report': {
