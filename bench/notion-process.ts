@@ -12,6 +12,7 @@ export type NotionRequest =
   | { op: 'setRateLimit'; limit: RateLimitOptions | false }
   | { op: 'livePages'; dataSourceId: string }
   | { op: 'createdAt'; dataSourceId: string; property: string; value: string }
+  | { op: 'writtenAt'; dataSourceId: string; property: string; value: string }
   | { op: 'sumNumber'; dataSourceId: string; property: string };
 
 export interface StartMessage {
@@ -62,6 +63,11 @@ function answer(request: NotionRequest): unknown {
       const [id] = fake.state.findPages(request.dataSourceId, request.property, request.value);
       const page = id ? fake.state.page(id) : undefined;
       return page ? Date.parse(String(page.created_time)) : null;
+    }
+    case 'writtenAt': {
+      const [id] = fake.state.findPages(request.dataSourceId, request.property, request.value);
+      const page = id ? fake.state.page(id) : undefined;
+      return page ? Date.parse(String(page.last_edited_time)) : null;
     }
     case 'sumNumber':
       return sumNumber(fake, request.dataSourceId, request.property);

@@ -28,6 +28,8 @@ export interface RemoteNotion {
   livePages(dataSourceId: string): Promise<number>;
   /** When the page whose `property` reads `value` was created (ms), or null while there is none. */
   createdAt(dataSourceId: string, property: string, value: string): Promise<number | null>;
+  /** When the page whose `property` reads `value` was last written (ms): a ring slot overwritten in place keeps an older created_time. */
+  writtenAt(dataSourceId: string, property: string, value: string): Promise<number | null>;
   /** Sum of a number property over the live pages, in micro-units (as a decimal string). */
   sumNumber(dataSourceId: string, property: string): Promise<string>;
   close(): Promise<void>;
@@ -63,6 +65,7 @@ export async function startRemoteNotion(options: { rateLimit: RateLimitOptions |
     setRateLimit: (limit) => ask({ op: 'setRateLimit', limit }),
     livePages: (dataSourceId) => ask({ op: 'livePages', dataSourceId }),
     createdAt: (dataSourceId, property, value) => ask({ op: 'createdAt', dataSourceId, property, value }),
+    writtenAt: (dataSourceId, property, value) => ask({ op: 'writtenAt', dataSourceId, property, value }),
     sumNumber: (dataSourceId, property) => ask({ op: 'sumNumber', dataSourceId, property }),
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -14,7 +14,7 @@ import { dropPrefix } from '../src/worker/redis-tools.js';
 import { benchEngine, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
 import type { TimedRequest } from './notion-process.js';
-import { freePort, startRemoteNotion, until, type RemoteNotion } from './processes.js';
+import { freePort, scrapeMetrics, startRemoteNotion, until, untilNotionQuiet, type RemoteNotion } from './processes.js';
 import { figure, format, median, type Benchmark, type BenchContext } from './support.js';
 
 const RATE_LIMIT = { requestsPerSecond: 3, burst: 10 };
@@ -28,9 +28,13 @@ const HISTORY_FROM_DAYS = 31;
 const HISTORY_SPAN_DAYS = 29;
 const BREACHES_UNDER_LOAD = 12;
 const BREACHES_QUIET = 10;
-const ROLLUP_INTERVAL_MS = 60_000;
+/** The worker's default ROLLUP_INTERVAL_MS: how often today's rollup rows change, so how often they are written. */
+const ROLLUP_INTERVAL_MS = 300_000;
 const SAMPLE_EVERY_MS = 5_000;
 const NAIVE_ROWS = 300;
+/** 5,000 calls a day: one every 17.28 s. */
+const LOW_VOLUME_EVERY_MS = 86_400_000 / 5_000;
+const LOW_VOLUME_CALLS = 8;
 
 const LOG_COLUMNS = `request_id, created_at, organization_id, user_id, session_id, tier, service_type, agent_id, workflow_id, workflow_step,
   provider, model, prompt_tokens, completion_tokens, total_tokens, input_cost, output_cost, total_cost, latency_ms, success`;
@@ -90,6 +94,15 @@ async function streamCalls(client: pg.Client, seconds: number, onTick?: (second:
   return inserted;
 }
 
+/** A budget per service, as a team keeps them, never reached: their spend moves with every call of the load. */
+async function addServiceBudgets(client: pg.Client): Promise<void> {
+  await client.query(
+    `insert into public.budget_limits (entity_type, entity_id, daily_limit, monthly_limit, breach_action)
+     select 'service', s, 100000.00, 1000000.00, 'alert'
+       from unnest(array['1:1_conversation','virtual_panel','workflow','solution_builder']) s`,
+  );
+}
+
 /** Budgets of $1.00 a day for agents that have spent nothing yet; one call of $0.95 then crosses 50, 75 and 90 %. */
 async function addAgentBudgets(client: pg.Client, tag: string, count: number): Promise<string[]> {
   const agents = Array.from({ length: count }, (_, i) => `${tag}-agent-${i}`);
@@ -122,6 +135,21 @@ async function alertDelays(notion: RemoteNotion, alertsSource: string, committed
   return delays;
 }
 
+/** Seconds from each call's commit to its Token Usage Logs page being written, one call at a time at 5k calls/day. */
+async function lowVolumeDelays(client: pg.Client, notion: RemoteNotion, logsSource: string): Promise<number[]> {
+  const delays: number[] = [];
+  for (let i = 0; i < LOW_VOLUME_CALLS; i++) {
+    const started = Date.now();
+    await insertCalls(client, 'low-', new Date(), 1, i, 1);
+    const committed = Date.now();
+    let written: number | null = null;
+    await until(`call low-${i + 1} in Token Usage Logs`, async () => (written = await notion.writtenAt(logsSource, 'Request ID', `low-${i + 1}`)) !== null, 120_000, 50);
+    delays.push((written! - committed) / 1000);
+    await new Promise((r) => setTimeout(r, Math.max(0, started + LOW_VOLUME_EVERY_MS - Date.now())));
+  }
+  return delays;
+}
+
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -137,6 +165,18 @@ async function laneAges(port: number): Promise<Record<string, number> | undefine
   return Object.keys(ages).length > 0 ? ages : undefined;
 }
 
+/** Where the worker's Notion requests went: per lane, and the pages each dataset created, updated or trashed. */
+async function requestBreakdown(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const lanes = [...text.matchAll(/^tokensync_notion_requests_by_lane_total\{lane="([a-z]+)"\} ([0-9.eE+-]+)$/gm)].map((m) => `${m[1]} ${format(Number(m[2]))}`);
+  const writes = new Map<string, number>();
+  for (const m of text.matchAll(/^tokensync_sync_rows_total\{dataset="([a-z_]+)",outcome="(created|updated|trashed)"\} ([0-9.eE+-]+)$/gm)) {
+    writes.set(m[1]!, (writes.get(m[1]!) ?? 0) + Number(m[3]));
+  }
+  const datasets = [...writes].filter(([, n]) => n > 0).map(([d, n]) => `${d} ${format(n)}`);
+  return `by lane: ${lanes.join(', ') || 'none reported'}; pages written by dataset: ${datasets.join(', ') || 'none'}`;
+}
+
 /** Sum of total_cost in Postgres, in micro-dollars, and Daily Costs' Total Cost in Notion. */
 async function totals(client: pg.Client, notion: RemoteNotion, dailyCosts: string): Promise<{ sql: bigint; notion: bigint }> {
   const { rows } = await client.query<{ micros: string }>(`select (coalesce(sum(total_cost), 0) * 1000000)::bigint::text as micros from public.daily_cost_breakdown`);
@@ -147,7 +187,10 @@ async function totals(client: pg.Client, notion: RemoteNotion, dailyCosts: strin
 
 function rates(timeline: TimedRequest[], from: number, to: number) {
   const inside = timeline.filter((r) => r.at >= from && r.at < to);
-  return { requests: inside.length, throttled: inside.filter((r) => r.status === 429).length };
+  const byRoute = new Map<string, number>();
+  for (const r of inside) byRoute.set(`${r.method} ${r.route}`, (byRoute.get(`${r.method} ${r.route}`) ?? 0) + 1);
+  const routes = [...byRoute].sort((a, b) => b[1] - a[1]).map(([route, n]) => `${route} ${format(n)}`).join(', ');
+  return { requests: inside.length, throttled: inside.filter((r) => r.status === 429).length, routes };
 }
 
 export const volumeBenchmark: Benchmark = {
@@ -172,6 +215,7 @@ export const volumeBenchmark: Benchmark = {
       } finally {
         await close();
       }
+      await addServiceBudgets(client);
       const quietAgents = await addAgentBudgets(client, 'quiet', BREACHES_QUIET);
       const loadAgents = await addAgentBudgets(client, 'load', BREACHES_UNDER_LOAD);
       await notion.setRateLimit(RATE_LIMIT);
@@ -183,7 +227,6 @@ export const volumeBenchmark: Benchmark = {
         queuePrefix: prefix,
         env: {
           NOTION_REQUESTS_PER_SECOND: String(RATE_LIMIT.requestsPerSecond),
-          ROLLUP_INTERVAL_MS: String(ROLLUP_INTERVAL_MS),
           WORKER_HTTP_PORT: String(port),
         },
       });
@@ -194,14 +237,19 @@ export const volumeBenchmark: Benchmark = {
       let loadTo = 0;
       const worstAge: Record<string, number> = {};
       let agesSeen = false;
+      let breakdown = '';
+      let lowVolume: number[] = [];
       try {
-        await until('the worker to answer', async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.ok === true, 60_000);
+        await until('the worker to listen for changes', async () => (await scrapeMetrics(port).catch(() => undefined))?.('tokensync_change_listener_up') === 1, 60_000);
+        // The schedulers' first runs (at start) are left to finish: the quiet breaches meet an idle worker.
+        await untilNotionQuiet(notion, 120_000);
         // With no load: one breach at a time, each once the previous one is in Notion.
         for (const agent of quietAgents) {
           const at = await breach(client, agent);
           quiet.set(agent, at);
           await alertDelays(notion, dataSources.cost_alerts, new Map([[agent, at]]));
         }
+        lowVolume = await lowVolumeDelays(client, notion, dataSources.token_usage_logs);
         loadFrom = Date.now();
         const breachEvery = Math.max(1, Math.floor((loadSeconds - 30) / BREACHES_UNDER_LOAD));
         let nextSample = Date.now();
@@ -216,6 +264,7 @@ export const volumeBenchmark: Benchmark = {
           }
         });
         loadTo = Date.now();
+        breakdown = await requestBreakdown(port).catch((error: unknown) => `no breakdown: ${String(error)}`);
         await alertDelays(notion, dataSources.cost_alerts, loaded);
         // Daily Costs catch up within a rollup interval and a sync pass.
         await until('Daily Costs to equal Postgres', async () => {
@@ -257,8 +306,9 @@ export const volumeBenchmark: Benchmark = {
       return {
         method:
           `${format(historyRows)} rows of history (days ${HISTORY_FROM_DAYS}–${HISTORY_FROM_DAYS + HISTORY_SPAN_DAYS} back) rolled up and synced first with the rate limit off; ` +
-          `then one \`npm run worker\` against the fake at ${RATE_LIMIT.requestsPerSecond} requests/s (burst ${RATE_LIMIT.burst}), defaults except ROLLUP_INTERVAL_MS=${ROLLUP_INTERVAL_MS} ` +
-          `(more rollup writes than the default 300000, not fewer). ${BREACHES_QUIET} breaches with no load (agents with a $1.00 daily budget, one $0.95 call each, one at a time), ` +
+          `then one \`npm run worker\` against the fake at ${RATE_LIMIT.requestsPerSecond} requests/s (burst ${RATE_LIMIT.burst}), every setting at its default ` +
+          `(ROLLUP_INTERVAL_MS ${ROLLUP_INTERVAL_MS / 1000} s: today's rollup rows change, and are written, once per rollup run, whatever the call rate). A budget per service (never reached; its spend moves with every call). ${BREACHES_QUIET} breaches with no load (agents with a $1.00 daily budget, one $0.95 call each, one at a time), ` +
+          `then ${LOW_VOLUME_CALLS} calls at 5k calls/day (one every ${(LOW_VOLUME_EVERY_MS / 1000).toFixed(2)} s), each timed from its commit to its Token Usage Logs page's last_edited_time (a ring slot is overwritten in place), ` +
           `then ${format(loadSeconds)} s of ${CALLS_PER_SECOND.toFixed(2)} calls/s (1M calls/day, one insert statement a second) with ${BREACHES_UNDER_LOAD} breaches spread over it. ` +
           `Delay: from the breach's commit to the created_time of the first Cost Alerts page of its agent. Lane ages: the worker's own gauge, sampled every ${SAMPLE_EVERY_MS / 1000} s. ` +
           `Totals: sum of Daily Costs' Total Cost over every live page vs sum(total_cost) of every usage row, in micro-dollars. ` +
@@ -268,7 +318,7 @@ export const volumeBenchmark: Benchmark = {
             bar: '≤ 0.05',
             pass: perCall <= 0.05,
             digits: 3,
-            note: `${format(during.requests)} requests for ${format(calls)} calls in ${format(seconds)} s`,
+            note: `${format(during.requests)} requests for ${format(calls)} calls in ${format(seconds)} s: ${during.routes}; worker, from its start: ${breakdown}`,
           }),
           figure('requests/s under load', rate, undefined, { bar: `≤ ${RATE_LIMIT.requestsPerSecond}`, pass: rate <= RATE_LIMIT.requestsPerSecond }),
           figure('429 share under load', throttled, undefined, { bar: '≤ 0.01', pass: throttled <= 0.01, digits: 3 }),
@@ -282,6 +332,11 @@ export const volumeBenchmark: Benchmark = {
             bar: '≤ 2',
             pass: percentile(quietDelays, 95) <= 2,
             note: `${quietDelays.length} breaches, median ${median(quietDelays).toFixed(2)} s`,
+          }),
+          figure('at 5k calls/day: commit → call in Token Usage Logs, worst (s)', Math.max(...lowVolume), undefined, {
+            bar: '≤ 5',
+            pass: lowVolume.length === LOW_VOLUME_CALLS && Math.max(...lowVolume) <= 5,
+            note: `${lowVolume.length} calls ${(LOW_VOLUME_EVERY_MS / 1000).toFixed(2)} s apart, median ${median(lowVolume).toFixed(2)} s`,
           }),
           figure('Daily Costs total − SQL total (micro-dollars)', Number(final.notion - final.sql), undefined, {
             bar: '0',
