@@ -149,6 +149,7 @@ const envSchema = z.object({
   BUDGET_WAKE_WINDOW_MS: milliseconds('e.g. 250').refine((v) => v >= 10, 'must be at least 10, e.g. 250').default(250),
   LOG_WAKE_WINDOW_MS: milliseconds('e.g. 1000').refine((v) => v >= 10, 'must be at least 10, e.g. 1000').default(1000),
   ROLLUP_WAKE_WINDOW_MS: milliseconds('e.g. 15000').refine((v) => v >= 10, 'must be at least 10, e.g. 15000').default(15_000),
+  SPEND_WAKE_WINDOW_MS: milliseconds('e.g. 30000').refine((v) => v >= 10, 'must be at least 10, e.g. 30000').default(30_000),
   TOKEN_LOG_WINDOW_DAYS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')
@@ -275,6 +276,12 @@ export interface WakeConfig {
   logsWindowMs: number;
   /** Changes within one window wake one pass per rollup dataset, so a busy row is written a bounded number of times. */
   rollupsWindowMs: number;
+  /**
+   * Spend that changed without raising an alert wakes one Budget Limits pass per
+   * window: under load spend moves with every call, and each budget's page is one
+   * write per window, whatever the call rate.
+   */
+  spendWindowMs: number;
 }
 
 export interface Config {
@@ -434,6 +441,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       budgetsWindowMs: e.BUDGET_WAKE_WINDOW_MS,
       logsWindowMs: e.LOG_WAKE_WINDOW_MS,
       rollupsWindowMs: e.ROLLUP_WAKE_WINDOW_MS,
+      spendWindowMs: e.SPEND_WAKE_WINDOW_MS,
     },
     worker: {
       queuePrefix: e.QUEUE_PREFIX,

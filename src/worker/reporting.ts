@@ -46,7 +46,7 @@ export interface ReportingDeps {
   redis: Redis;
   logger: Logger;
   /** Queues a woken sync pass: the alerts the budgets task raises, the spend it changes, reach Notion at once. */
-  wakeSync?: (dataset: Dataset, afterMs?: number) => Promise<void>;
+  wakeSync?: (dataset: Dataset, afterMs?: number, windowMs?: number) => Promise<void>;
   /** Whether Notion still creates blocks (the workspace block limit), shared with the sync. */
   creation?: CreationGate;
 }
@@ -117,9 +117,13 @@ export function reportingProcessor(deps: ReportingDeps) {
         // New alerts and changed spend go to Notion now, not at the next sync interval (whatever the transport).
         if (summary.raised > 0) await deps.wakeSync?.('cost_alerts');
         // Both travel in the alerts lane; the new alerts ask first, the spend figures right after.
-        // Spend alone changes with every call: under load, waking for it would rewrite the Budget Limits pages
-        // several times a second. It travels with an alert, and otherwise on the sync interval.
-        if (summary.raised > 0 && summary.spendChanged > 0) await deps.wakeSync?.('budget_limits', SPEND_AFTER_ALERTS_MS);
+        // Spend alone changes with every call: under load, waking for it at once would rewrite the Budget
+        // Limits pages several times a second, so it wakes one pass per spend window.
+        if (summary.spendChanged > 0) {
+          await (summary.raised > 0
+            ? deps.wakeSync?.('budget_limits', SPEND_AFTER_ALERTS_MS)
+            : deps.wakeSync?.('budget_limits', 0, config.wake.spendWindowMs));
+        }
         return summary;
       }
       case 'report': {

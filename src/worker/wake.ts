@@ -49,8 +49,11 @@ export interface Waker {
   /** A committed change to one of the notifying tables. */
   tableChanged(table: NotifyingTable): Promise<void>;
   budgets(): Promise<void>;
-  /** Wakes a pass of `dataset`, for changes committed by now; `afterMs` lets another pass of the lane ask first. */
-  sync(dataset: Dataset, afterMs?: number): Promise<void>;
+  /**
+   * Wakes a pass of `dataset`, for changes committed by now; `afterMs` lets another
+   * pass of the lane ask first; `windowMs` (default: the lane's) coalesces more widely.
+   */
+  sync(dataset: Dataset, afterMs?: number, windowMs?: number): Promise<void>;
 }
 
 /** What each table's change wakes. */
@@ -84,16 +87,18 @@ export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: 
       .then(() => undefined, failed('budgets'));
   };
 
-  // The window each dataset's last job was queued for by this process: a busy table notifies many times a window.
-  const queuedSlot = new Map<Dataset, number>();
-  const sync = async (dataset: Dataset, afterMs = 0) => {
+  // The window each dataset's last job was queued for by this process, per window length: a busy table notifies many times a window.
+  const queuedSlot = new Map<string, number>();
+  const sync = async (dataset: Dataset, afterMs = 0, windowMs?: number) => {
     if (!targets.datasets.has(dataset)) return;
     const lane = laneOf(dataset);
-    const { slot, untilEndMs } = windowOf(now() + afterMs, Math.max(1, windows.syncMs[lane]));
-    if (queuedSlot.get(dataset) === slot) return;
-    queuedSlot.set(dataset, slot);
+    const length = Math.max(1, windowMs ?? windows.syncMs[lane]);
+    const { slot, untilEndMs } = windowOf(now() + afterMs, length);
+    const queued = `${dataset}:${length}`;
+    if (queuedSlot.get(queued) === slot) return;
+    queuedSlot.set(queued, slot);
     await targets.syncQueues[lane]
-      .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, jobId: `wake-${dataset}-${slot}`, delay: afterMs + untilEndMs + windows.settleMs + SETTLE_MARGIN_MS })
+      .add('wake', { dataset }, { ...SYNC_JOB_OPTIONS, jobId: `wake-${dataset}-${length}-${slot}`, delay: afterMs + untilEndMs + windows.settleMs + SETTLE_MARGIN_MS })
       .then(() => undefined, failed(dataset));
   };
 
@@ -102,7 +107,7 @@ export function createWaker(targets: WakeTargets, windows: WakeWindows, logger: 
     sync,
     async tableChanged(table) {
       const wakes = WAKES_OF_TABLE[table];
-      await Promise.all([wakes.budgets ? budgets() : undefined, ...wakes.datasets.map(sync)]);
+      await Promise.all([wakes.budgets ? budgets() : undefined, ...wakes.datasets.map((dataset) => sync(dataset))]);
     },
   };
 }

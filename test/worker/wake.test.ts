@@ -27,7 +27,7 @@ describe('wake-ups', () => {
     expect(budgets.opts).toMatchObject({ delay: 250, deduplication: { id: 'wake-budgets', keepLastIfActive: true } });
     const logs = added.find((a) => a.queue === 'sync-logs')!;
     const { slot, untilEndMs } = windowOf(now, 1_000);
-    expect(logs).toMatchObject({ name: 'wake', data: { dataset: 'token_usage_logs' }, opts: { jobId: `wake-token_usage_logs-${slot}`, delay: untilEndMs + 1_000 + SETTLE_MARGIN_MS } });
+    expect(logs).toMatchObject({ name: 'wake', data: { dataset: 'token_usage_logs' }, opts: { jobId: `wake-token_usage_logs-1000-${slot}`, delay: untilEndMs + 1_000 + SETTLE_MARGIN_MS } });
     expect(added.filter((a) => a.queue === 'sync-rollups').map((a) => (a.data as { dataset: string }).dataset).sort()).toEqual(
       DATASETS.filter((d) => laneOf(d) === 'rollups').sort(),
     );
@@ -58,5 +58,23 @@ describe('wake-ups', () => {
     now += 15_000;
     await one.sync('workflow_analytics');
     expect(new Set(added.map((a) => a.opts.jobId)).size).toBe(2);
+  });
+
+  it('a wider window (spend without an alert) coalesces apart from the lane\'s own: an alert still wakes at once', async () => {
+    const { added, syncQueues, budgetsQueue } = recordingQueues();
+    let now = 30_000 * 1_000 + 500;
+    const waker = createWaker({ syncQueues, budgetsQueue, datasets: new Set(DATASETS) }, windows, logger, () => now);
+    for (let i = 0; i < 80; i++) {
+      now += 250; // a budget evaluation every 250 ms for 20 s, each changing spend
+      await waker.sync('budget_limits', 0, 30_000);
+    }
+    const spend = added.filter((a) => a.queue === 'sync-alerts');
+    expect(spend).toHaveLength(1);
+    // It runs after the end of its window (and the settle time), covering every change in it.
+    expect(spend[0]!.opts.delay).toBe(windowOf(30_000 * 1_000 + 750, 30_000).untilEndMs + 1_000 + SETTLE_MARGIN_MS);
+
+    await waker.sync('budget_limits');
+    const [, alert] = added.filter((a) => a.queue === 'sync-alerts');
+    expect(alert!.opts.delay).toBeLessThan(50 + 1_000 + SETTLE_MARGIN_MS + 1);
   });
 });
