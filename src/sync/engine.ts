@@ -286,6 +286,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           writeConcurrency: concurrency,
           now,
           ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.creation ? { creation: options.creation } : {}),
         },
         this,
       );

@@ -46,6 +46,8 @@ export interface PlanRequest {
   pageBudget: number;
   scanLimit: number;
   settleMs: number;
+  /** False while Notion refuses to create blocks: calls go only to slots that have a page. */
+  mayCreate: boolean;
 }
 
 export interface RecordedWrite {
@@ -144,6 +146,7 @@ export function createLogWindowState(transport: SqlFunctionTransport): LogWindow
           p_budget: request.pageBudget,
           p_scan_limit: request.scanLimit,
           p_settle_ms: request.settleMs,
+          p_may_create: request.mayCreate,
         },
         planResult,
       );

@@ -15,13 +15,22 @@
  * 4. A chosen call goes to its slot: a create only while the ring is not full,
  *    otherwise one in-place update (restoring a trashed page in the same request).
  *
+ * While Notion refuses to create blocks (the creation gate, ../creation.ts), plans
+ * assign calls only to slots that have a page, so the window never sends a
+ * create: a ring the block limit stopped short of its budget is the ring, and
+ * what it cannot take is left out and counted. A create refused for the block
+ * limit stops creation everywhere, the pass's updates go on, and the range is
+ * planned again without creates. When creation resumes the ring grows back to
+ * its budget.
+ *
  * A write that fails transiently keeps the cursor where it was: the next pass
  * plans the same range again (calls written meanwhile are unchanged and cost
  * nothing) and counts what it leaves out then, so the counts stay exact.
  */
 import type { Logger } from '../../logging/logger.js';
-import { NotionRequestError } from '../../notion/client.js';
+import { NotionBlockLimitError, NotionRequestError } from '../../notion/client.js';
 import { TokensyncError } from '../../errors.js';
+import type { CreationGate } from '../creation.js';
 import type { DatasetDefinition } from '../datasets/index.js';
 import type { NotionGateway } from '../notion-gateway.js';
 import { prepareRow } from '../prepare.js';
@@ -88,7 +97,12 @@ export interface LogWindowOptions {
   writeConcurrency: number;
   now: () => Date;
   signal?: AbortSignal;
+  /** Whether Notion still creates blocks; without it a refused create fails its call like any other refusal. */
+  creation?: CreationGate;
 }
+
+/** How a plan's writes went: all sent, one failed transiently (or was not sent), or creation stopped under them. */
+type WriteOutcome = 'done' | 'incomplete' | 'replan';
 
 const retryableOf = (error: unknown) => (error instanceof TokensyncError ? error.retryable : true);
 const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -117,6 +131,10 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
   const bucket = bucketOf(settings);
   const windowStart = () => new Date(options.now().getTime() - options.tokenLogWindowDays * DAY_MS);
   const aborted = () => options.signal?.aborted === true;
+  /** Notion refuses creates (the workspace block limit): plans use only the pages the ring has. */
+  let creationStopped = options.creation ? !(await options.creation.mayCreate('token_usage_logs')) : false;
+  /** Calls of the current plan that needed a create while creation was stopped: left out. */
+  let notCreated = 0;
 
   async function resolveLostCreates(): Promise<void> {
     const pending = await state.pending();
@@ -176,13 +194,19 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
     rewriteDue = true;
   }
 
-  /** Writes one plan's writes; false when one failed transiently or was not sent. */
-  async function writeAll(writes: SlotWrite[]): Promise<boolean> {
+  /**
+   * Writes one plan's writes. 'replan' when Notion refused a create for the
+   * block limit meanwhile: the updates went on, the calls that needed a page
+   * gave their slots back, and the same range is planned again without creates.
+   */
+  async function writeAll(writes: SlotWrite[]): Promise<WriteOutcome> {
     let ids = await ctx.writingIds();
     await forgetIfIdsChanged();
     let clean = true;
+    let stoppedHere = false;
+    notCreated = 0;
     for (let start = 0; start < writes.length; start += TRIM_EVERY_WRITES) {
-      if (aborted() || ctx.isLeaseLost()) return false;
+      if (aborted() || ctx.isLeaseLost()) return 'incomplete';
       const batch = writes.slice(start, start + TRIM_EVERY_WRITES);
       const recorded: RecordedWrite[] = [];
       const released: number[] = [];
@@ -203,6 +227,12 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
           ctx.summary.warnings += row.warnings.length;
           ctx.log.warn({ key: row.key, warnings: row.warnings }, 'row sanitised to fit Notion');
         }
+        if (!write.pageId && creationStopped) {
+          // No create while Notion refuses new blocks: the slot is given back, the call left out.
+          released.push(write.slot);
+          notCreated += 1;
+          return;
+        }
         try {
           let pageId: string;
           try {
@@ -219,7 +249,16 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
           }
           recorded.push({ slot: write.slot, key: row.key, pageId, hash: write.hash });
           ctx.summary[write.pageId ? 'updated' : 'created'] += 1;
+          if (!write.pageId) await options.creation?.created();
         } catch (error) {
+          if (error instanceof NotionBlockLimitError && options.creation && !write.pageId) {
+            // Not this call's fault and not worth retrying: every process stops creating.
+            if (!creationStopped) stoppedHere = true;
+            creationStopped = true;
+            released.push(write.slot);
+            await options.creation.stopped(error);
+            return;
+          }
           const retryable = retryableOf(error);
           ctx.fail({ key, reason: reasonOf(error), retryable });
           if (retryable) clean = false;
@@ -235,7 +274,8 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
       await state.release(released, gone);
       await trimBatch();
     }
-    return clean;
+    if (stoppedHere) return 'replan';
+    return clean ? 'done' : 'incomplete';
   }
 
   await resolveLostCreates();
@@ -254,19 +294,28 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
       pageBudget: settings.pageBudget,
       scanLimit: settings.scanLimit ?? DEFAULT_WINDOW_SCAN_LIMIT,
       settleMs: options.settleMs,
+      mayCreate: !creationStopped,
     });
     // Requests granted and not needed go back to the bucket.
     if (granted > plan.writes.length) await state.take({ ...bucket, count: plan.writes.length - granted, force: true, at: options.now() });
+    const outcome = await writeAll(plan.writes);
+    if (outcome === 'replan') {
+      // What was written is unchanged now and costs nothing; the rest is planned again, into existing pages.
+      ctx.log.warn('Notion refuses to create blocks: Token Usage Logs keeps the pages it has and overwrites them in place');
+      continue;
+    }
     ctx.summary.read += plan.scanned;
     ctx.summary.skipped += plan.expired;
     ctx.summary.unchanged += plan.unchanged;
-    if (!(await writeAll(plan.writes))) {
+    if (outcome === 'incomplete') {
       ctx.summary.complete = false;
       return;
     }
-    if (plan.nextCursor || plan.leftOut > 0) await state.commit(plan.nextCursor, plan.leftOut, { timezone: settings.timezone, at: options.now() });
-    ctx.summary.leftOut += plan.leftOut;
+    const leftOut = plan.leftOut + notCreated;
+    if (plan.nextCursor || leftOut > 0) await state.commit(plan.nextCursor, leftOut, { timezone: settings.timezone, at: options.now() });
+    ctx.summary.leftOut += leftOut;
     if (plan.leftOut > 0) ctx.log.info({ leftOut: plan.leftOut, written: plan.writes.length }, 'calls left out of Token Usage Logs (over the logs lane share)');
+    if (notCreated > 0) ctx.log.info({ leftOut: notCreated }, 'calls left out of Token Usage Logs (Notion creates no more blocks)');
     if (!plan.hasMore && !rewriteDue) break;
     rewriteDue = false;
   }
