@@ -441,6 +441,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         this.dataset,
         creates.map((w) => ({ key: w.row.key, sourceCreatedAt: w.row.createdAt, hash: w.change.hash })),
         budget,
+        { wholeDays: this.definition.byDay },
       );
       for (const write of creates) write.pageId = claimed.pages.get(write.row.key) ?? null;
       if (claimed.leftOut.size > 0) {

@@ -79,9 +79,11 @@ export interface SyncState {
    * Pages that exist already for rows about to be created: pages we trashed, then,
    * past `pageBudget` live pages (0: no cap), those of the oldest rows, which are
    * evicted. Rows beyond the budget are recorded as left out (with their hash:
-   * they stay out until they change). See tokensync_sync_claim_pages.
+   * they stay out until they change). `wholeDays`: rows with the same
+   * sourceCreatedAt (a rollup's day) keep or give up their pages together, and
+   * a day that gave them up stays out. See tokensync_sync_claim_pages.
    */
-  claimPages(dataset: Dataset, rows: readonly ClaimRequest[], pageBudget: number): Promise<ClaimedPages>;
+  claimPages(dataset: Dataset, rows: readonly ClaimRequest[], pageBudget: number, options?: { wholeDays?: boolean }): Promise<ClaimedPages>;
   /** Forgets hashes and the checkpoint, so the next pass rewrites every row (pages are kept). */
   reset(dataset: Dataset): Promise<void>;
   /**
@@ -153,11 +155,15 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
       await call('tokensync_sync_mark_trashed', { p_dataset: dataset, p_keys: [...keys] }, z.number());
     },
 
-    async claimPages(dataset, rows, pageBudget) {
+    async claimPages(dataset, rows, pageBudget, options = {}) {
       const result: ClaimedPages = { pages: new Map(), leftOut: new Set() };
       if (rows.length === 0) return result;
       const payload = rows.map((r) => ({ key: r.key, source_created_at: r.sourceCreatedAt, hash: r.hash }));
-      const got = await call('tokensync_sync_claim_pages', { p_dataset: dataset, p_rows: payload, p_page_budget: pageBudget }, claimed);
+      const got = await call(
+        'tokensync_sync_claim_pages',
+        { p_dataset: dataset, p_rows: payload, p_page_budget: pageBudget, p_whole_days: options.wholeDays ?? false },
+        claimed,
+      );
       for (const row of got) {
         if ('page_id' in row) result.pages.set(row.key, row.page_id);
         else result.leftOut.add(row.key);

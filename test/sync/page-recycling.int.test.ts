@@ -101,6 +101,42 @@ describe('page recycling', () => {
     expect(plainOf(page.properties['Total Cost'])).toBe(3);
   });
 
+  it('keeps whole days under a page budget, so no chart in Notion sums part of a day', async () => {
+    const engine = () => h.engine({ pageBudgets: { [DATASET]: 5 } });
+    const [a, b, c] = ['a', 'b', 'c'].map((s) => `svc-${s}-${randomUUID().slice(0, 6)}`) as [string, string, string];
+    const daysShown = () => [...liveDays().values()].sort();
+    const old = await metrics(a, [-4, -3, -2, -1]);
+    await metrics(b, [-4, -3, -2, -1]);
+
+    // Five pages hold two days of two services, not two and a half.
+    const first = await engine().runPass(DATASET);
+    expect(first).toMatchObject({ skipped: 4, failed: [] });
+    expect(daysShown()).toEqual([day(-2), day(-2), day(-1), day(-1)]);
+
+    // A new day takes the oldest day's pages, both of them, in place.
+    h.fake.resetStats();
+    await metrics(a, [0]);
+    await metrics(b, [0]);
+    expect(await engine().runPass(DATASET)).toMatchObject({ skipped: 0, failed: [] });
+    expect(creates()).toBe(0);
+    expect(updates()).toBe(2);
+    expect(daysShown()).toEqual([day(-1), day(-1), day(0), day(0)]);
+
+    // A day that gave its pages up stays out, even where a page would fit: a row
+    // that appears for it, or one of its rows that changes, is left out.
+    h.fake.resetStats();
+    await metrics(c, [-2]);
+    await h.db.pool.query('update public.service_performance_metrics set total_cost = 9 where id = $1', [old[2]!.id]);
+    expect(await engine().runPass(DATASET)).toMatchObject({ skipped: 2, failed: [] });
+    expect(creates() + updates()).toBe(0);
+    expect(daysShown()).toEqual([day(-1), day(-1), day(0), day(0)]);
+
+    // A newer day with room to spare is written in full.
+    await metrics(c, [0]);
+    expect(await engine().runPass(DATASET)).toMatchObject({ skipped: 0, failed: [] });
+    expect(daysShown()).toEqual([day(-1), day(-1), day(0), day(0), day(0)]);
+  });
+
   it('finds the page again when the one on record is gone for good', async () => {
     const [row] = await metrics(`svc-${randomUUID().slice(0, 6)}`, [-1]);
     await h.engine().runPass(DATASET);

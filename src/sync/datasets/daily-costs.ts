@@ -3,6 +3,9 @@ import { dailyCosts } from '../../notion/catalogue/daily-costs.js';
 import { baseRow, defineDataset, nonNegative } from './types.js';
 
 export const dailyCostsDataset = defineDataset({
+  // Dated by the day it describes: the page budget gives up the oldest days first, whole.
+  ageColumn: 'metric_date',
+  byDay: true,
   spec: dailyCosts,
   schema: z.object({
     ...baseRow,

@@ -4,6 +4,7 @@ import { baseRow, defineDataset, nonNegative, numeric } from './types.js';
 
 export const servicePerformanceMetricsDataset = defineDataset({
   ageColumn: 'metric_date',
+  byDay: true,
   spec: servicePerformanceMetrics,
   schema: z.object({
     ...baseRow,

@@ -27,6 +27,11 @@ export interface DatasetDefinition<Row extends SourceRow = SourceRow> {
    * Rollups are dated by the day they describe, not by when they were computed.
    */
   ageColumn: string;
+  /**
+   * Rows describe whole days (the rollups): a page budget keeps or gives up a
+   * day's pages together, so no chart in Notion sums part of a day.
+   */
+  byDay: boolean;
 }
 
 export interface SourceRow {
@@ -68,6 +73,7 @@ export function defineDataset<S extends z.ZodObject>(definition: {
   values?: (row: z.output<S>) => Record<string, unknown>;
   windowed?: boolean;
   ageColumn?: keyof z.output<S> & string;
+  byDay?: boolean;
 }): DatasetDefinition {
   const values = definition.values ?? ((row: z.output<S>) => ({ ...row }));
   return {
@@ -79,5 +85,6 @@ export function defineDataset<S extends z.ZodObject>(definition: {
     columns: contentColumns(definition.schema, definition.spec),
     salt: mappingSalt(definition.spec),
     ageColumn: definition.ageColumn ?? 'created_at',
+    byDay: definition.byDay ?? false,
   };
 }

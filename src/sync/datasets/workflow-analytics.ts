@@ -4,6 +4,7 @@ import { baseRow, defineDataset, nonNegative, numeric } from './types.js';
 
 export const workflowAnalyticsDataset = defineDataset({
   ageColumn: 'metric_date',
+  byDay: true,
   spec: workflowAnalytics,
   schema: z.object({
     ...baseRow,
