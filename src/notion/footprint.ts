@@ -5,8 +5,13 @@
  * blocks (deleting gives none back), so on `NOTION_WORKSPACE_PLAN=free` the
  * footprint must fit, setup included; setup:notion prints it and refuses
  * budgets that do not fit. In steady state nothing here grows: the raw-log
- * window is a ring of pages, rollups cover a fixed window, the report is
- * edited in place.
+ * window is a ring of pages, rollups cover a fixed number of whole days, the
+ * report is edited in place.
+ *
+ * On a Free workspace Daily Costs keeps 31 days: every cost chart is drawn from
+ * it, and the month-to-date chart sums every day of the current month (31 on
+ * the last day of a long month), so fewer days would leave days of the month
+ * out of a chart that claims them. The other rollups keep 14.
  *
  * Pure: no I/O, so it is the same in setup, verify and tests.
  */
@@ -25,23 +30,31 @@ export const FREE_PLAN_HEADROOM_BLOCKS = 50;
 export const DEFAULT_TOKEN_LOG_PAGE_BUDGET = PAID_TOKEN_LOG_PAGE_BUDGET;
 /** Report sections (render.ts): one heading and one paragraph each. */
 export const REPORT_SECTIONS = 7;
+export type RollupDataset = 'daily_cost_breakdown' | 'service_performance_metrics' | 'workflow_analytics';
 /**
- * Rollup pages one day adds across the rollup databases when the real count is
- * not given: ~4 services (Service Performance Metrics), ~4 workflow steps
- * (Workflow Analytics), ~8 service × model pairs (daily cost breakdown).
+ * Pages one day adds to each rollup database, when the real counts are not
+ * given: service × provider × model pairs called that day (Daily Costs, ~12 for
+ * four services over six models), services (Service Performance Metrics, ~4),
+ * workflow steps (Workflow Analytics, ~5 workflows of 3 steps). A day with more
+ * pages than this leaves fewer whole days in Notion, never more blocks.
  */
-export const DEFAULT_ROLLUP_PAGES_PER_DAY = 16;
+export const DEFAULT_ROLLUP_PAGES_PER_DAY: Readonly<Record<RollupDataset, number>> = {
+  daily_cost_breakdown: 12,
+  service_performance_metrics: 4,
+  workflow_analytics: 15,
+};
+/** The longest month: on its last day the month-to-date chart sums this many days of Daily Costs. */
+export const MONTH_TO_DATE_DAYS = 31;
 /**
  * On a Free workspace, the budgets used when none is configured: they fit
- * 1,000 lifetime blocks with the estimates below (see computeFootprint).
+ * 1,000 lifetime blocks with the estimates above (see computeFootprint). Daily
+ * Costs keeps the whole current month, whatever the day.
  */
-export const FREE_PLAN_DEFAULTS = { tokenLogPageBudget: FREE_TOKEN_LOG_PAGE_BUDGET, rollupWindowDays: 14 } as const;
-/** How DEFAULT_ROLLUP_PAGES_PER_DAY splits over the rollup databases: each gets that many pages per day of the window. */
-const ROLLUP_PAGES_PER_DAY: Readonly<Partial<Record<Dataset, number>>> = {
-  daily_cost_breakdown: 8,
-  service_performance_metrics: 4,
-  workflow_analytics: 4,
-};
+export const FREE_PLAN_DEFAULTS = {
+  tokenLogPageBudget: FREE_TOKEN_LOG_PAGE_BUDGET,
+  rollupWindowDays: 14,
+  dailyCostDays: MONTH_TO_DATE_DAYS,
+} as const;
 /** Budget Limits rows (the seed's eight) and open Cost Alerts pages, when not given. */
 export const DEFAULT_BUDGET_LIMIT_PAGES = 8;
 export const DEFAULT_ALERT_PAGES = 64;
@@ -52,9 +65,12 @@ export interface FootprintInput {
   databases: number;
   /** Raw-log pages: the ring's size. */
   tokenLogPageBudget: number;
-  /** Days of rollups kept in Notion, and rollup pages per day. */
+  /** Days of Service Performance Metrics and Workflow Analytics kept in Notion. */
   rollupDays: number;
-  rollupPagesPerDay: number;
+  /** Days of Daily Costs kept in Notion: the cost charts, month-to-date included, are drawn from it. */
+  dailyCostDays: number;
+  /** Pages one day adds to each rollup database. */
+  rollupPagesPerDay: Readonly<Record<RollupDataset, number>>;
   budgetLimitPages: number;
   alertPages: number;
 }
@@ -76,13 +92,29 @@ export interface Footprint {
   fix: string | undefined;
 }
 
+/** Days each rollup database keeps in Notion. */
+function rollupDaysOf(input: FootprintInput): Record<RollupDataset, number> {
+  return { daily_cost_breakdown: input.dailyCostDays, service_performance_metrics: input.rollupDays, workflow_analytics: input.rollupDays };
+}
+
+const ROLLUP_ITEMS: readonly { dataset: RollupDataset; what: string; per: string }[] = [
+  { dataset: 'daily_cost_breakdown', what: 'daily costs', per: 'service × model pages a day; every cost chart, month-to-date included, is drawn from these days' },
+  { dataset: 'service_performance_metrics', what: 'service metrics', per: 'service pages a day' },
+  { dataset: 'workflow_analytics', what: 'workflow analytics', per: 'workflow step pages a day' },
+];
+
 export function computeFootprint(input: FootprintInput): Footprint {
   const reportBlocks = 1 + REPORT_BASE_BLOCKS(REPORT_SECTIONS);
+  const days = rollupDaysOf(input);
   const items: FootprintItem[] = [
     { what: 'databases', blocks: input.databases, how: `${input.databases} databases, one block each (views and data sources are not blocks)` },
     { what: 'report page', blocks: reportBlocks, how: `the page, a header, a heading and a paragraph per section, a divider; edited in place (one more block per 100 lines a section outgrows)` },
     { what: 'raw logs', blocks: input.tokenLogPageBudget, how: `TOKEN_LOG_PAGE_BUDGET pages, overwritten oldest first` },
-    { what: 'rollups', blocks: input.rollupDays * input.rollupPagesPerDay, how: `${input.rollupDays} days × ~${input.rollupPagesPerDay} pages a day` },
+    ...ROLLUP_ITEMS.map(({ dataset, what, per }) => ({
+      what,
+      blocks: days[dataset] * input.rollupPagesPerDay[dataset],
+      how: `${days[dataset]} days × ~${input.rollupPagesPerDay[dataset]} ${per}; the oldest whole day's pages go to the newest`,
+    })),
     { what: 'budget limits', blocks: input.budgetLimitPages, how: 'one page per budget limit' },
     { what: 'cost alerts', blocks: input.alertPages, how: 'one page per alert kept in Notion' },
   ];
@@ -106,11 +138,14 @@ type OptionalSync = { tokenLogPageBudget?: number; rollupWindowDays?: number };
 export function footprintInputOf(config: Config, estimates: Partial<FootprintInput> = {}): FootprintInput {
   const sync = config.sync as Config['sync'] & OptionalSync;
   const free = config.notion.workspacePlan === 'free';
+  const rollupDays = sync.rollupWindowDays ?? (free ? FREE_PLAN_DEFAULTS.rollupWindowDays : sync.tokenLogWindowDays);
   return {
     plan: config.notion.workspacePlan,
     databases: DATASETS.length,
     tokenLogPageBudget: sync.tokenLogPageBudget ?? (free ? FREE_PLAN_DEFAULTS.tokenLogPageBudget : DEFAULT_TOKEN_LOG_PAGE_BUDGET),
-    rollupDays: sync.rollupWindowDays ?? (free ? FREE_PLAN_DEFAULTS.rollupWindowDays : sync.tokenLogWindowDays),
+    rollupDays,
+    // Never fewer days than the month-to-date chart sums.
+    dailyCostDays: free ? Math.max(FREE_PLAN_DEFAULTS.dailyCostDays, rollupDays) : rollupDays,
     rollupPagesPerDay: DEFAULT_ROLLUP_PAGES_PER_DAY,
     budgetLimitPages: DEFAULT_BUDGET_LIMIT_PAGES,
     alertPages: DEFAULT_ALERT_PAGES,
@@ -147,15 +182,17 @@ export function assertFootprintFits(config: Config, estimates: Partial<Footprint
 
 /**
  * The live pages each dataset may hold, so that what the footprint counts is
- * what the sync does: on a Free workspace the rollup databases keep the newest
- * `rollupDays` days' worth of pages and Cost Alerts the newest alerts; older rows
- * give their pages to newer ones (written over in place, no new block). A paid
- * workspace has no caps. The raw-log ring has its own (TOKEN_LOG_PAGE_BUDGET).
+ * what the sync does: on a Free workspace each rollup database keeps its days'
+ * worth of pages (whole days: the oldest day's pages go to the newest together)
+ * and Cost Alerts the newest alerts; older rows give their pages to newer ones
+ * (written over in place, no new block). A paid workspace has no caps. The
+ * raw-log ring has its own (TOKEN_LOG_PAGE_BUDGET).
  */
 export function pageBudgetsOf(config: Config): Partial<Record<Dataset, number>> {
   if (config.notion.workspacePlan !== 'free') return {};
-  const { rollupDays, alertPages } = footprintInputOf(config);
-  const budgets: Partial<Record<Dataset, number>> = { cost_alerts: alertPages };
-  for (const [dataset, perDay] of Object.entries(ROLLUP_PAGES_PER_DAY) as [Dataset, number][]) budgets[dataset] = rollupDays * perDay;
+  const input = footprintInputOf(config);
+  const days = rollupDaysOf(input);
+  const budgets: Partial<Record<Dataset, number>> = { cost_alerts: input.alertPages };
+  for (const { dataset } of ROLLUP_ITEMS) budgets[dataset] = days[dataset] * input.rollupPagesPerDay[dataset];
   return budgets;
 }

@@ -2,26 +2,30 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
 import { DATASETS } from '../../src/datasets.js';
 import {
-  DEFAULT_TOKEN_LOG_PAGE_BUDGET, FREE_PLAN_DEFAULTS, NotionFootprintError, assertFootprintFits, FREE_PLAN_HEADROOM_BLOCKS, FREE_PLAN_LIFETIME_BLOCKS, computeFootprint, describeFootprint,
-  footprintInputOf, type FootprintInput,
+  DEFAULT_ROLLUP_PAGES_PER_DAY, DEFAULT_TOKEN_LOG_PAGE_BUDGET, FREE_PLAN_DEFAULTS, MONTH_TO_DATE_DAYS, NotionFootprintError, assertFootprintFits, FREE_PLAN_HEADROOM_BLOCKS,
+  FREE_PLAN_LIFETIME_BLOCKS, computeFootprint, describeFootprint, footprintInputOf, pageBudgetsOf, type FootprintInput,
 } from '../../src/notion/footprint.js';
 
+const PER_DAY = { daily_cost_breakdown: 12, service_performance_metrics: 4, workflow_analytics: 15 };
 const input = (overrides: Partial<FootprintInput> = {}): FootprintInput => ({
-  plan: 'free', databases: 6, tokenLogPageBudget: 200, rollupDays: 14, rollupPagesPerDay: 16, budgetLimitPages: 8, alertPages: 64, ...overrides,
+  plan: 'free', databases: 6, tokenLogPageBudget: 200, rollupDays: 14, dailyCostDays: 31, rollupPagesPerDay: PER_DAY, budgetLimitPages: 8, alertPages: 64,
+  ...overrides,
 });
 
 describe('the Notion block footprint', () => {
-  it('adds up databases, the report page, the raw-log ring, rollups, budgets and alerts', () => {
+  it('adds up databases, the report page, the raw-log ring, each rollup, budgets and alerts', () => {
     const footprint = computeFootprint(input());
     expect(Object.fromEntries(footprint.items.map((i) => [i.what, i.blocks]))).toEqual({
       databases: 6,
       'report page': 1 + 1 + 7 * 2 + 1,
       'raw logs': 200,
-      rollups: 14 * 16,
+      'daily costs': 31 * 12,
+      'service metrics': 14 * 4,
+      'workflow analytics': 14 * 15,
       'budget limits': 8,
       'cost alerts': 64,
     });
-    expect(footprint.total).toBe(6 + 17 + 200 + 224 + 8 + 64);
+    expect(footprint.total).toBe(6 + 17 + 200 + 372 + 56 + 210 + 8 + 64);
     expect(footprint).toMatchObject({ allowance: FREE_PLAN_LIFETIME_BLOCKS - FREE_PLAN_HEADROOM_BLOCKS, fits: true, fix: undefined });
   });
 
@@ -42,9 +46,12 @@ describe('the Notion block footprint', () => {
 
   it('reads the plan and budgets from the configuration, with defaults that fit a Free workspace', () => {
     const paid = footprintInputOf(loadConfig({}));
-    expect(paid).toMatchObject({ plan: 'paid', databases: DATASETS.length, tokenLogPageBudget: DEFAULT_TOKEN_LOG_PAGE_BUDGET, rollupDays: 30 });
+    expect(paid).toMatchObject({ plan: 'paid', databases: DATASETS.length, tokenLogPageBudget: DEFAULT_TOKEN_LOG_PAGE_BUDGET, rollupDays: 30, dailyCostDays: 30 });
     const free = footprintInputOf(loadConfig({ NOTION_WORKSPACE_PLAN: 'free' }));
-    expect(free).toMatchObject({ plan: 'free', tokenLogPageBudget: FREE_PLAN_DEFAULTS.tokenLogPageBudget, rollupDays: FREE_PLAN_DEFAULTS.rollupWindowDays });
+    expect(free).toMatchObject({
+      plan: 'free', tokenLogPageBudget: FREE_PLAN_DEFAULTS.tokenLogPageBudget, rollupDays: FREE_PLAN_DEFAULTS.rollupWindowDays, dailyCostDays: MONTH_TO_DATE_DAYS,
+      rollupPagesPerDay: DEFAULT_ROLLUP_PAGES_PER_DAY,
+    });
     expect(computeFootprint(free).fits).toBe(true);
     // With the paid defaults a Free workspace would not fit: that is why the plan is configured.
     expect(computeFootprint({ ...paid, plan: 'free' }).fits).toBe(false);
@@ -54,5 +61,28 @@ describe('the Notion block footprint', () => {
     expect(computeFootprint(footprintInputOf(config)).fits).toBe(false);
     expect(() => assertFootprintFits(config)).toThrow(NotionFootprintError);
     expect(() => assertFootprintFits(config)).toThrow(/does not fit a Free workspace: needs \d+ blocks, \d+ more than the 950 .* lower TOKEN_LOG_PAGE_BUDGET \(now 900\)/);
+  });
+
+  it('on a Free workspace, gives Daily Costs the whole current month: the month-to-date chart sums every day of it', () => {
+    const config = loadConfig({ NOTION_WORKSPACE_PLAN: 'free' });
+    const budgets = pageBudgetsOf(config);
+    expect(budgets).toEqual({
+      daily_cost_breakdown: MONTH_TO_DATE_DAYS * DEFAULT_ROLLUP_PAGES_PER_DAY.daily_cost_breakdown,
+      service_performance_metrics: FREE_PLAN_DEFAULTS.rollupWindowDays * DEFAULT_ROLLUP_PAGES_PER_DAY.service_performance_metrics,
+      workflow_analytics: FREE_PLAN_DEFAULTS.rollupWindowDays * DEFAULT_ROLLUP_PAGES_PER_DAY.workflow_analytics,
+      cost_alerts: 64,
+    });
+    // What the sync may hold is what setup prints.
+    const footprint = computeFootprint(footprintInputOf(config));
+    const blocks = (what: string) => footprint.items.find((i) => i.what === what)!.blocks;
+    expect(blocks('daily costs')).toBe(budgets.daily_cost_breakdown);
+    expect(blocks('service metrics')).toBe(budgets.service_performance_metrics);
+    expect(blocks('workflow analytics')).toBe(budgets.workflow_analytics);
+    expect(blocks('cost alerts')).toBe(budgets.cost_alerts);
+    expect(describeFootprint(footprint).join('\n')).toContain('31 days × ~12 service × model pages a day; every cost chart, month-to-date included');
+    // A shorter rollup window configured elsewhere never shortens the month.
+    (config.sync as { rollupWindowDays?: number }).rollupWindowDays = 7;
+    expect(footprintInputOf(config)).toMatchObject({ rollupDays: 7, dailyCostDays: MONTH_TO_DATE_DAYS });
+    expect(pageBudgetsOf(loadConfig({}))).toEqual({});
   });
 });
