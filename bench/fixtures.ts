@@ -42,6 +42,32 @@ const INSERT_LOGS = `
          100 + (g * 7919) % 5000, g % 33 <> 0, jsonb_build_object('feature', 'bench', 'n', g % 7)
     from generate_series($1::bigint, $1::bigint + $5 - 1) g`;
 
+const GENERATED_COLUMNS = `request_id, created_at, organization_id, user_id, session_id, tier, service_type, agent_id, workflow_id, workflow_step,
+  provider, model, prompt_tokens, completion_tokens, total_tokens, input_cost, output_cost, total_cost, latency_ms, success`;
+
+/**
+ * Calls as the 1M-calls/day load makes them: 4 services × 6 provider/models, 5
+ * workflows of 3 steps, 5,000 users, ~3% failures. $1 request-id prefix, $2 the
+ * newest created_at, $3 how many minutes back they spread, $4 and $5 the first
+ * number and how many.
+ */
+const GENERATED_CALLS = `
+  select $1 || g, $2::timestamptz - (g % greatest($3::int, 1)) * interval '1 minute',
+         'acme', 'user-' || (g % 5000), 'session-' || (g % 90000), 'tier_' || (1 + g % 3),
+         (array['1:1_conversation','virtual_panel','workflow','solution_builder'])[1 + g % 4], null,
+         case when g % 4 = 2 then 'wf-' || (g % 5) end,
+         case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
+         (array['openai','openai','anthropic','openai','anthropic','google'])[1 + g % 6],
+         (array['gpt-4o','gpt-4o-mini','claude-sonnet-4','o3','claude-haiku-3.5','gemini-2.5-pro'])[1 + g % 6],
+         200 + g % 4000, 50 + g % 900, 250 + g % 4000 + g % 900,
+         (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001, (200 + g % 4000) * 0.0000025 + (50 + g % 900) * 0.00001,
+         100 + (g * 7919) % 5000, g % 33 <> 0
+    from generate_series($4::bigint + 1, $4::bigint + $5) g`;
+
+/** Inserts `count` generated calls numbered from `first` + 1, created over the `spreadMinutes` up to `newest`. */
+export const insertGeneratedCalls = (client: pg.ClientBase | pg.Pool, prefix: string, newest: Date, spreadMinutes: number, first: number, count: number) =>
+  client.query(`insert into public.token_usage_logs (${GENERATED_COLUMNS}) ${GENERATED_CALLS}`, [prefix, newest.toISOString(), spreadMinutes, first, count]);
+
 export interface InsertLogsOptions {
   /** Created over this many days up to `end` (default 29)… */
   days?: number;

@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { DATASETS } from '../src/datasets.js';
 import { dropPrefix } from '../src/worker/redis-tools.js';
-import { benchEngine, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
+import { benchEngine, insertGeneratedCalls as insertCalls, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
 import type { TimedRequest } from './notion-process.js';
 import { freePort, scrapeMetrics, startRemoteNotion, until, untilNotionQuiet, type RemoteNotion } from './processes.js';
@@ -35,29 +35,6 @@ const NAIVE_ROWS = 300;
 /** 5,000 calls a day: one every 17.28 s. */
 const LOW_VOLUME_EVERY_MS = 86_400_000 / 5_000;
 const LOW_VOLUME_CALLS = 8;
-
-const LOG_COLUMNS = `request_id, created_at, organization_id, user_id, session_id, tier, service_type, agent_id, workflow_id, workflow_step,
-  provider, model, prompt_tokens, completion_tokens, total_tokens, input_cost, output_cost, total_cost, latency_ms, success`;
-
-/**
- * Generated calls: $1 request-id prefix, $2 the newest created_at, $3 how many minutes
- * back they spread, $4 and $5 the first number and how many.
- */
-const GENERATED_CALLS = `
-  select $1 || g, $2::timestamptz - (g % greatest($3::int, 1)) * interval '1 minute',
-         'acme', 'user-' || (g % 5000), 'session-' || (g % 90000), 'tier_' || (1 + g % 3),
-         (array['1:1_conversation','virtual_panel','workflow','solution_builder'])[1 + g % 4], null,
-         case when g % 4 = 2 then 'wf-' || (g % 5) end,
-         case when g % 4 = 2 then (array['plan','draft','review'])[1 + g % 3] end,
-         (array['openai','openai','anthropic','openai','anthropic','google'])[1 + g % 6],
-         (array['gpt-4o','gpt-4o-mini','claude-sonnet-4','o3','claude-haiku-3.5','gemini-2.5-pro'])[1 + g % 6],
-         200 + g % 4000, 50 + g % 900, 250 + g % 4000 + g % 900,
-         (200 + g % 4000) * 0.0000025, (50 + g % 900) * 0.00001, (200 + g % 4000) * 0.0000025 + (50 + g % 900) * 0.00001,
-         100 + (g * 7919) % 5000, g % 33 <> 0
-    from generate_series($4::bigint + 1, $4::bigint + $5) g`;
-
-const insertCalls = (client: pg.Client, prefix: string, newest: Date, spreadMinutes: number, first: number, count: number) =>
-  client.query(`insert into public.token_usage_logs (${LOG_COLUMNS}) ${GENERATED_CALLS}`, [prefix, newest.toISOString(), spreadMinutes, first, count]);
 
 /**
  * History as a long-running installation has it: loaded with the triggers off
