@@ -18,6 +18,7 @@ import {
   type BenchResult,
 } from './support.js';
 import { breachBenchmark } from './breach.js';
+import { DEFAULT_CALLS_PER_DAY, freeWorkspaceBenchmark } from './free-workspace.js';
 import { rollupsBenchmark } from './rollups.js';
 import { steadyBenchmark } from './steady.js';
 import { syncBenchmark } from './sync.js';
@@ -25,7 +26,9 @@ import { throughputBenchmark } from './throughput.js';
 import { trackerBenchmark } from './tracker.js';
 import { DEFAULT_HISTORY_ROWS, DEFAULT_LOAD_SECONDS, volumeBenchmark } from './volume.js';
 
-const BENCHMARKS: readonly Benchmark[] = [steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark, volumeBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark,
+];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -37,6 +40,10 @@ Options:
   --only ID     run one benchmark (${BENCHMARKS.map((b) => b.id).join(', ')})
   --history N   volume: rows of history generated first (default ${DEFAULT_HISTORY_ROWS.toLocaleString('en-US')})
   --seconds N   volume: seconds of 1M-calls/day load (default ${DEFAULT_LOAD_SECONDS})
+  --calls-per-day N
+                free-workspace: calls in each simulated day (default ${DEFAULT_CALLS_PER_DAY.toLocaleString('en-US')})
+  --end YYYY-MM-DD
+                free-workspace: the last simulated day (default today)
   -h, --help    show this help
 
 Environment:
@@ -44,14 +51,22 @@ Environment:
   REDIS_URL     Redis for the worker processes (default redis://127.0.0.1:6379); each
                 benchmark uses a queue prefix of its own and removes it afterwards
 
-Worker processes and the Notion fake run as child processes; the whole run
-takes about ten minutes (most of it at Notion's real 3 requests/s).
+Worker processes and the Notion fake run as child processes (free-workspace
+runs the fake and the worker's own functions in this process, on a simulated
+clock); the whole run takes about ten minutes (most of it at Notion's real 3
+requests/s).
 `;
 
 await runCommand({
   name: 'bench',
   help: HELP,
-  options: { only: { type: 'string' }, history: { type: 'string' }, seconds: { type: 'string' } },
+  options: {
+    only: { type: 'string' },
+    history: { type: 'string' },
+    seconds: { type: 'string' },
+    'calls-per-day': { type: 'string' },
+    end: { type: 'string' },
+  },
   async run(values) {
     const chosen = values.only ? BENCHMARKS.filter((b) => b.id === values.only) : BENCHMARKS;
     if (chosen.length === 0) {
@@ -64,12 +79,28 @@ await runCommand({
     await assertRedisAnswers(config.redisUrl);
     const historyRows = values.history === undefined ? undefined : positiveInteger(values.history);
     const loadSeconds = values.seconds === undefined ? undefined : positiveInteger(values.seconds);
-    if (historyRows === null || loadSeconds === null) {
-      process.stderr.write('bench: --history and --seconds take a positive whole number, e.g. --seconds 120\n');
+    const callsPerDay = values['calls-per-day'] === undefined ? undefined : positiveInteger(values['calls-per-day']);
+    if (historyRows === null || loadSeconds === null || callsPerDay === null) {
+      process.stderr.write('bench: --history, --seconds and --calls-per-day take a positive whole number, e.g. --seconds 120\n');
       return EXIT_USAGE;
     }
-    const scale = { ...(historyRows ? { historyRows } : {}), ...(loadSeconds ? { loadSeconds } : {}) };
-    const flags = [values.only && `--only ${values.only}`, values.history && `--history ${values.history}`, values.seconds && `--seconds ${values.seconds}`].filter(Boolean);
+    if (values.end !== undefined && !isPastOrToday(values.end)) {
+      process.stderr.write('bench: --end takes a day that has begun, as YYYY-MM-DD, e.g. --end 2026-10-31\n');
+      return EXIT_USAGE;
+    }
+    const scale = {
+      ...(historyRows ? { historyRows } : {}),
+      ...(loadSeconds ? { loadSeconds } : {}),
+      ...(callsPerDay ? { callsPerDay } : {}),
+      ...(values.end ? { end: values.end } : {}),
+    };
+    const flags = [
+      values.only && `--only ${values.only}`,
+      values.history && `--history ${values.history}`,
+      values.seconds && `--seconds ${values.seconds}`,
+      values['calls-per-day'] && `--calls-per-day ${values['calls-per-day']}`,
+      values.end && `--end ${values.end}`,
+    ].filter(Boolean);
     const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
     const done: { benchmark: Benchmark; result: BenchResult; markdown: string }[] = [];
     let about: Awaited<ReturnType<typeof describeRun>> & { command: string } = { machine: '', commit: '', date: '', command };
@@ -95,6 +126,12 @@ await runCommand({
     return EXIT_OK;
   },
 });
+
+/** A calendar day (YYYY-MM-DD, UTC) that is today or before. */
+function isPastOrToday(value: string): boolean {
+  const at = Date.parse(`${value}T00:00:00Z`);
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) && Number.isFinite(at) && new Date(at).toISOString().startsWith(value) && at <= Date.now();
+}
 
 /** The number, or null when it is not a positive whole number. */
 function positiveInteger(value: string): number | null {

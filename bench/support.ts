@@ -18,8 +18,11 @@ export interface BenchContext {
   databaseUrl: string;
   /** Redis for worker processes; each benchmark uses a queue prefix of its own and removes it. */
   redisUrl: string;
-  /** Smaller runs of the volume benchmark (`--history`, `--seconds`); the bars are set for the defaults. */
-  scale?: { historyRows?: number; loadSeconds?: number };
+  /**
+   * Smaller runs of the volume benchmark (`--history`, `--seconds`); the bars are set for the defaults.
+   * The free-workspace benchmark's calls per simulated day (`--calls-per-day`) and last day (`--end`).
+   */
+  scale?: { historyRows?: number; loadSeconds?: number; callsPerDay?: number; end?: string };
 }
 
 /** One row of a section's table: tokensync's figure, the naive baseline's, and the bar. */
