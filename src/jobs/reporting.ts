@@ -5,6 +5,7 @@
 import type { Client } from '@notionhq/client';
 import type { Logger } from '../logging/logger.js';
 import { NotionBlockLimitError } from '../notion/client.js';
+import { monthStartIn } from '../notion/provision/provision.js';
 import { publishReport } from '../report/publish.js';
 import type { CreationGate, CreationStatus } from '../sync/creation.js';
 import { leftOutSentence } from '../sync/log-window/sentence.js';
@@ -91,8 +92,20 @@ export function blockLimitNotice(status: Pick<CreationStatus, 'stoppedAt'>): str
   return `Notion can create no more blocks in this workspace (its block limit)${since}: new calls and alerts that need a new page are held, existing pages are still kept up to date. Fix: upgrade the Notion plan, or lower TOKEN_LOG_PAGE_BUDGET and the rollup window.`;
 }
 
+/**
+ * The report's line when Daily Costs' page budget (a Free workspace) gave up
+ * days of the current month: the month-to-date chart then sums fewer days
+ * than it claims. `evictedThrough`: the newest such day; `monthStart`: YYYY-MM-DD.
+ */
+export function monthToDateGapNotice(evictedThrough: string | null, monthStart: string): string | null {
+  if (evictedThrough === null || evictedThrough < monthStart) return null;
+  const days = Math.round((Date.parse(evictedThrough) - Date.parse(monthStart)) / 86_400_000) + 1;
+  return `Daily Costs in Notion has room for fewer days than this month has had (its page budget on a Free workspace): the month-to-date chart and the Cost dashboard leave out ${monthStart} – ${evictedThrough} (${days} ${days === 1 ? 'day' : 'days'}). The figures on this page and in Supabase are whole. Fix: upgrade the Notion plan and set NOTION_WORKSPACE_PLAN=paid.`;
+}
+
 export async function runReportJob(source: SupabaseSource, options: ReportJobOptions) {
   const figures = await source.reportFigures({ timezone: options.timezone, ...(options.now ? { at: options.now } : {}) });
+  const monthGap = monthToDateGapNotice(await source.evictedThrough('daily_cost_breakdown'), monthStartIn(options.now ?? new Date(), options.timezone));
   const leftOut = options.tokenLogWindowDays === undefined
     ? null
     : leftOutSentence(await source.logWindowStatus({ windowDays: options.tokenLogWindowDays, timezone: options.timezone, ...(options.now ? { at: options.now } : {}) }));
@@ -102,7 +115,7 @@ export async function runReportJob(source: SupabaseSource, options: ReportJobOpt
       parentPageId: options.parentPageId,
       figures,
       previousHash,
-      notices: [...(status?.stopped ? [blockLimitNotice(status)] : []), ...(leftOut ? [leftOut] : [])],
+      notices: [...(status?.stopped ? [blockLimitNotice(status)] : []), ...(monthGap ? [monthGap] : []), ...(leftOut ? [leftOut] : [])],
       canCreate: !status?.stopped,
     });
   const status = await options.creation?.status();

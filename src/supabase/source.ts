@@ -259,6 +259,8 @@ export interface SupabaseSource {
    * has covered yet (count, and the updated_at of the oldest).
    */
   logWindowStatus(options: { pageBudget?: number; windowDays: number; at?: Date | string; timezone?: string }): Promise<LogWindowStatus>;
+  /** The newest day (YYYY-MM-DD) whose pages a dataset's page budget gave up, or null: Notion shows none up to it. */
+  evictedThrough(dataset: SyncDataset): Promise<string | null>;
   close(): Promise<void>;
 }
 
@@ -489,6 +491,8 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
     },
 
     schemaStatus: () => call('tokensync_schema_status', {}, schemaStatus),
+
+    evictedThrough: (dataset) => call('tokensync_sync_evicted_through', { p_dataset: dataset }, z.string().nullable()),
 
     logWindowStatus: (options) => {
       const at = options.at === undefined ? new Date() : new Date(options.at);

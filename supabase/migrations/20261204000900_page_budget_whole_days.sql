@@ -12,6 +12,10 @@
 -- what fits, as before). A day that gave its pages up stays out: a row of it
 -- that changes later is left out too, so Notion never shows part of a day that
 -- was evicted. Cost Alerts (no p_whole_days) keep the newest N rows, as before.
+--
+-- tokensync_sync_evicted_through says up to which day a dataset gave its pages
+-- up: when that day falls in the current month, the report says that the
+-- month-to-date chart leaves days out, never a silent gap.
 
 drop function public.tokensync_sync_claim_pages(text, jsonb, integer);
 
@@ -141,3 +145,19 @@ $$;
 
 revoke all on function public.tokensync_sync_claim_pages(text, jsonb, integer, boolean) from public, anon, authenticated;
 grant execute on function public.tokensync_sync_claim_pages(text, jsonb, integer, boolean) to service_role;
+
+-- The newest day (UTC date of source_created_at, which for a rollup is the day
+-- it describes) whose pages the page budget gave up; null when none was.
+create or replace function public.tokensync_sync_evicted_through(p_dataset text)
+returns date
+language sql
+stable
+set search_path = ''
+as $$
+  select (max(s.source_created_at) at time zone 'UTC')::date
+    from tokensync.notion_sync_state s
+   where s.dataset = p_dataset and s.evicted_at is not null and s.page_id is null;
+$$;
+
+revoke all on function public.tokensync_sync_evicted_through(text) from public, anon, authenticated;
+grant execute on function public.tokensync_sync_evicted_through(text) to service_role;

@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runReportJob } from '../../src/jobs/reporting.js';
+import { createNotionClient } from '../../src/notion/client.js';
 import { insertRows, type Row } from '../support/fixtures.js';
-import { pagesByKey, plainOf, startSyncHarness, type SyncHarness } from './harness.js';
+import { PARENT, pagesByKey, plainOf, startSyncHarness, type SyncHarness } from './harness.js';
 
 let h: SyncHarness;
 beforeAll(async () => {
@@ -135,6 +137,27 @@ describe('page recycling', () => {
     await metrics(c, [0]);
     expect(await engine().runPass(DATASET)).toMatchObject({ skipped: 0, failed: [] });
     expect(daysShown()).toEqual([day(-1), day(-1), day(0), day(0), day(0)]);
+  });
+
+  it('says on the report page when Daily Costs gave up days of this month, which month-to-date then leaves out', async () => {
+    const costs = (metricDate: string, model: string) => ({
+      metric_date: metricDate, service_type: 'workflow', provider: 'openai', model, requests: 1, failed_requests: 0, unpriced_requests: 0,
+      prompt_tokens: 10, completion_tokens: 2, cached_tokens: 0, total_tokens: 12, input_cost: 0.5, output_cost: 0.25, total_cost: 0.75,
+    });
+    const days = ['2026-11-10', '2026-11-11', '2026-11-12', '2026-11-13', '2026-11-14'];
+    await insertRows(h.db.pool, 'daily_cost_breakdown', days.flatMap((d) => [costs(d, 'gpt-4o'), costs(d, 'o3')]));
+    // Six pages: the three newest days, whole; the 10th and 11th gave theirs up.
+    expect(await h.engine({ pageBudgets: { daily_cost_breakdown: 6 } }).runPass('daily_cost_breakdown')).toMatchObject({ skipped: 4, failed: [] });
+    expect(await h.source.evictedThrough('daily_cost_breakdown')).toBe('2026-11-11');
+
+    const client = createNotionClient({ token: h.fake.token, baseUrl: h.fake.url });
+    const textOf = (pageId: string) => (h.fake.state.blocks(pageId) as Record<string, any>[])
+      .map((b) => ((b[b.type]?.rich_text ?? []) as { plain_text: string }[]).map((t) => t.plain_text).join('')).join('\n');
+    const during = await runReportJob(h.source, { client, parentPageId: PARENT, timezone: 'UTC', now: new Date('2026-11-15T12:00:00Z') });
+    expect(textOf(during.pageId!)).toContain('the month-to-date chart and the Cost dashboard leave out 2026-11-01 – 2026-11-11 (11 days)');
+    // Next month, those days are no longer the month's: nothing to say.
+    const after = await runReportJob(h.source, { client, parentPageId: PARENT, timezone: 'UTC', now: new Date('2026-12-02T12:00:00Z') });
+    expect(textOf(after.pageId!)).not.toContain('month-to-date chart');
   });
 
   it('finds the page again when the one on record is gone for good', async () => {
