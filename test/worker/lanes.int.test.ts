@@ -44,6 +44,8 @@ beforeAll(async () => {
       NOTION_TOKEN: h.fake.token,
       NOTION_BASE_URL: h.fake.url,
       NOTION_REQUESTS_PER_SECOND: '3',
+      // The raw logs may take the whole rate limit: the backlog competes with the alerts for every request.
+      TOKEN_LOG_REQUEST_SHARE: '1',
       // Only the first scheduled pass (at start) and wake-ups run: the backlog is one long pass.
       SYNC_INTERVAL_MS: HOUR_MS,
       ROLLUP_INTERVAL_MS: HOUR_MS,
