@@ -120,11 +120,21 @@ async function lowVolumeDelays(client: pg.Client, notion: RemoteNotion, logsSour
     await insertCalls(client, 'low-', new Date(), 1, i, 1);
     const committed = Date.now();
     let written: number | null = null;
-    await until(`call low-${i + 1} in Token Usage Logs`, async () => (written = await notion.writtenAt(logsSource, 'Request ID', `low-${i + 1}`)) !== null, 120_000, 50);
-    delays.push((written! - committed) / 1000);
+    // A call that never arrives fails the bar (as infinitely late) instead of ending the run.
+    await until(`call low-${i + 1} in Token Usage Logs`, async () => (written = await notion.writtenAt(logsSource, 'Request ID', `low-${i + 1}`)) !== null, 60_000, 50).catch(() => undefined);
+    delays.push(written === null ? Number.POSITIVE_INFINITY : (written - committed) / 1000);
     await new Promise((r) => setTimeout(r, Math.max(0, started + LOW_VOLUME_EVERY_MS - Date.now())));
   }
   return delays;
+}
+
+/** Seconds from each breach's commit to its first alert row in Postgres: what the budget evaluation takes of the delay. */
+async function alertRowDelays(client: pg.Client, committed: Map<string, number>): Promise<number[]> {
+  const { rows } = await client.query<{ entity_id: string; first: Date }>(
+    `select entity_id, min(created_at) as first from public.cost_alerts where entity_id = any($1::text[]) group by entity_id`,
+    [[...committed.keys()]],
+  );
+  return rows.map((r) => (r.first.getTime() - committed.get(r.entity_id)!) / 1000);
 }
 
 const percentile = (values: number[], p: number) => {
@@ -220,13 +230,14 @@ export const volumeBenchmark: Benchmark = {
         await until('the worker to listen for changes', async () => (await scrapeMetrics(port).catch(() => undefined))?.('tokensync_change_listener_up') === 1, 60_000);
         // The schedulers' first runs (at start) are left to finish: the quiet breaches meet an idle worker.
         await untilNotionQuiet(notion, 120_000);
+        // At 5k calls/day first, while the raw-log window's share is not spent on the breaches' calls.
+        lowVolume = await lowVolumeDelays(client, notion, dataSources.token_usage_logs);
         // With no load: one breach at a time, each once the previous one is in Notion.
         for (const agent of quietAgents) {
           const at = await breach(client, agent);
           quiet.set(agent, at);
           await alertDelays(notion, dataSources.cost_alerts, new Map([[agent, at]]));
         }
-        lowVolume = await lowVolumeDelays(client, notion, dataSources.token_usage_logs);
         loadFrom = Date.now();
         const breachEvery = Math.max(1, Math.floor((loadSeconds - 30) / BREACHES_UNDER_LOAD));
         let nextSample = Date.now();
@@ -254,6 +265,7 @@ export const volumeBenchmark: Benchmark = {
       const final = await totals(client, notion, dataSources.daily_cost_breakdown);
       const during = rates(await notion.timeline(), loadFrom, loadTo);
       const quietDelays = await alertDelays(notion, dataSources.cost_alerts, quiet);
+      const quietRows = await alertRowDelays(client, quiet);
       const loadDelays = await alertDelays(notion, dataSources.cost_alerts, loaded);
 
       // The naive peer: every call looked up and created (and later trashed), whatever the volume.
@@ -284,8 +296,8 @@ export const volumeBenchmark: Benchmark = {
         method:
           `${format(historyRows)} rows of history (days ${HISTORY_FROM_DAYS}–${HISTORY_FROM_DAYS + HISTORY_SPAN_DAYS} back) rolled up and synced first with the rate limit off; ` +
           `then one \`npm run worker\` against the fake at ${RATE_LIMIT.requestsPerSecond} requests/s (burst ${RATE_LIMIT.burst}), every setting at its default ` +
-          `(ROLLUP_INTERVAL_MS ${ROLLUP_INTERVAL_MS / 1000} s: today's rollup rows change, and are written, once per rollup run, whatever the call rate). A budget per service (never reached; its spend moves with every call). ${BREACHES_QUIET} breaches with no load (agents with a $1.00 daily budget, one $0.95 call each, one at a time), ` +
-          `then ${LOW_VOLUME_CALLS} calls at 5k calls/day (one every ${(LOW_VOLUME_EVERY_MS / 1000).toFixed(2)} s), each timed from its commit to its Token Usage Logs page's last_edited_time (a ring slot is overwritten in place), ` +
+          `(ROLLUP_INTERVAL_MS ${ROLLUP_INTERVAL_MS / 1000} s: today's rollup rows change, and are written, once per rollup run, whatever the call rate). A budget per service (never reached; its spend moves with every call). Once the worker's start-up runs are done, ${LOW_VOLUME_CALLS} calls at 5k calls/day (one every ${(LOW_VOLUME_EVERY_MS / 1000).toFixed(2)} s), each timed from its commit to its Token Usage Logs page's last_edited_time (a ring slot is overwritten in place); ` +
+          `then ${BREACHES_QUIET} breaches with no load (agents with a $1.00 daily budget, one $0.95 call each, one at a time), ` +
           `then ${format(loadSeconds)} s of ${CALLS_PER_SECOND.toFixed(2)} calls/s (1M calls/day, one insert statement a second) with ${BREACHES_UNDER_LOAD} breaches spread over it. ` +
           `Delay: from the breach's commit to the created_time of the first Cost Alerts page of its agent. Lane ages: the worker's own gauge, sampled every ${SAMPLE_EVERY_MS / 1000} s. ` +
           `Totals: sum of Daily Costs' Total Cost over every live page vs sum(total_cost) of every usage row, in micro-dollars. ` +
@@ -308,7 +320,7 @@ export const volumeBenchmark: Benchmark = {
           figure('breach → Cost Alerts page with no load, p95 (s)', percentile(quietDelays, 95), undefined, {
             bar: '≤ 2',
             pass: percentile(quietDelays, 95) <= 2,
-            note: `${quietDelays.length} breaches, median ${median(quietDelays).toFixed(2)} s`,
+            note: `${quietDelays.length} breaches, median ${median(quietDelays).toFixed(2)} s; commit → alert row in Postgres median ${median(quietRows).toFixed(2)} s, worst ${Math.max(...quietRows).toFixed(2)} s`,
           }),
           figure('at 5k calls/day: commit → call in Token Usage Logs, worst (s)', Math.max(...lowVolume), undefined, {
             bar: '≤ 5',
