@@ -28,6 +28,8 @@ const HISTORY_FROM_DAYS = 31;
 const HISTORY_SPAN_DAYS = 29;
 const BREACHES_UNDER_LOAD = 12;
 const BREACHES_QUIET = 10;
+/** After each quiet breach's first alert page: longer than the rest of its writes take at 3 requests/s. */
+const QUIET_PAUSE_MS = 3_000;
 /** The worker's default ROLLUP_INTERVAL_MS: how often today's rollup rows change, so how often they are written. */
 const ROLLUP_INTERVAL_MS = 300_000;
 const SAMPLE_EVERY_MS = 5_000;
@@ -232,11 +234,13 @@ export const volumeBenchmark: Benchmark = {
         await untilNotionQuiet(notion, 120_000);
         // At 5k calls/day first, while the raw-log window's share is not spent on the breaches' calls.
         lowVolume = await lowVolumeDelays(client, notion, dataSources.token_usage_logs);
-        // With no load: one breach at a time, each once the previous one is in Notion.
+        // With no load: one breach at a time, once the previous one's writes (three alert pages, two
+        // Budget Limits pages, its raw log: six requests at 3/s) are done.
         for (const agent of quietAgents) {
           const at = await breach(client, agent);
           quiet.set(agent, at);
           await alertDelays(notion, dataSources.cost_alerts, new Map([[agent, at]]));
+          await new Promise((r) => setTimeout(r, QUIET_PAUSE_MS));
         }
         loadFrom = Date.now();
         const breachEvery = Math.max(1, Math.floor((loadSeconds - 30) / BREACHES_UNDER_LOAD));
@@ -297,7 +301,7 @@ export const volumeBenchmark: Benchmark = {
           `${format(historyRows)} rows of history (days ${HISTORY_FROM_DAYS}–${HISTORY_FROM_DAYS + HISTORY_SPAN_DAYS} back) rolled up and synced first with the rate limit off; ` +
           `then one \`npm run worker\` against the fake at ${RATE_LIMIT.requestsPerSecond} requests/s (burst ${RATE_LIMIT.burst}), every setting at its default ` +
           `(ROLLUP_INTERVAL_MS ${ROLLUP_INTERVAL_MS / 1000} s: today's rollup rows change, and are written, once per rollup run, whatever the call rate). A budget per service (never reached; its spend moves with every call). Once the worker's start-up runs are done, ${LOW_VOLUME_CALLS} calls at 5k calls/day (one every ${(LOW_VOLUME_EVERY_MS / 1000).toFixed(2)} s), each timed from its commit to its Token Usage Logs page's last_edited_time (a ring slot is overwritten in place); ` +
-          `then ${BREACHES_QUIET} breaches with no load (agents with a $1.00 daily budget, one $0.95 call each, one at a time), ` +
+          `then ${BREACHES_QUIET} breaches with no load (agents with a $1.00 daily budget, one $0.95 call each, one at a time, ${QUIET_PAUSE_MS / 1000} s after the previous one's first alert page), ` +
           `then ${format(loadSeconds)} s of ${CALLS_PER_SECOND.toFixed(2)} calls/s (1M calls/day, one insert statement a second) with ${BREACHES_UNDER_LOAD} breaches spread over it. ` +
           `Delay: from the breach's commit to the created_time of the first Cost Alerts page of its agent. Lane ages: the worker's own gauge, sampled every ${SAMPLE_EVERY_MS / 1000} s. ` +
           `Totals: sum of Daily Costs' Total Cost over every live page vs sum(total_cost) of every usage row, in micro-dollars. ` +
