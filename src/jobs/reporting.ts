@@ -59,6 +59,8 @@ export interface BudgetJobOptions {
   now?: Date;
   webhook?: Omit<WebhookOptions, 'logger'> | undefined;
   logger: Logger;
+  /** Budget Limits' spend figures move at most this often per limit (SPEND_WAKE_WINDOW_MS), unless a threshold is crossed. */
+  spendWindowMs?: number;
 }
 
 /**
@@ -67,7 +69,7 @@ export interface BudgetJobOptions {
  */
 export async function runBudgetJob(source: SupabaseSource, options: BudgetJobOptions) {
   const at = { timezone: options.timezone, ...(options.now ? { at: options.now } : {}) };
-  const spend = await source.refreshBudgetSpend(at);
+  const spend = await source.refreshBudgetSpend({ ...at, ...(options.spendWindowMs ? { minAgeMs: options.spendWindowMs } : {}) });
   const alerts = await source.evaluateAlerts(at);
   const delivery = options.webhook && alerts.length > 0 ? notifyAlerts(alerts, { ...options.webhook, logger: options.logger }) : undefined;
   return { spendChanged: spend.changed, raised: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length, delivery };

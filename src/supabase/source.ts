@@ -240,7 +240,11 @@ export interface SupabaseSource {
   budgetStatus(options?: { at?: Date | string; timezone?: string }): Promise<BudgetUsage[]>;
   checkUserBudget(request: BudgetCheckRequest): Promise<BudgetDecision>;
   /** Recomputes what every budget limit has spent today and this month (shown in Notion); how many changed. */
-  refreshBudgetSpend(options?: { at?: Date | string; timezone?: string }): Promise<{ changed: number }>;
+  /**
+   * Recomputes each limit's spend for Budget Limits; `minAgeMs` leaves figures younger
+   * than that as they are unless a limit changed or a threshold was crossed.
+   */
+  refreshBudgetSpend(options?: { at?: Date | string; timezone?: string; minAgeMs?: number }): Promise<{ changed: number }>;
   /** Raises the alerts due at `at` (thresholds crossed, monthly forecasts) and returns only the new ones. */
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
@@ -452,7 +456,11 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
     refreshBudgetSpend: (options = {}) =>
       call(
         'tokensync_refresh_budget_spend',
-        { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone },
+        {
+          ...atArg(options.at),
+          p_timezone: options.timezone ?? defaults.timezone,
+          ...(options.minAgeMs ? { p_min_age_ms: Math.round(options.minAgeMs) } : {}),
+        },
         z.object({ changed: z.number().int() }),
       ),
 

@@ -113,7 +113,7 @@ export function reportingProcessor(deps: ReportingDeps) {
         return runRollupJob(source, { timezone });
       case 'budgets': {
         const webhook = config.reporting.alertWebhookUrl ? { url: config.reporting.alertWebhookUrl } : undefined;
-        const { delivery, ...summary } = await runBudgetJob(source, { timezone, webhook, logger: deps.logger });
+        const { delivery, ...summary } = await runBudgetJob(source, { timezone, webhook, logger: deps.logger, spendWindowMs: config.wake.spendWindowMs });
         // New alerts and changed spend go to Notion now, not at the next sync interval (whatever the transport).
         if (summary.raised > 0) await deps.wakeSync?.('cost_alerts');
         // Both travel in the alerts lane; the new alerts ask first, the spend figures right after.

@@ -56,6 +56,41 @@ describe.each(TRANSPORTS)('budget spend through %s', (transport) => {
     ]);
   });
 
+  it('with a window, moves at most once per window, unless the limit changed or a threshold was crossed', async () => {
+    const window = { at: AT, timezone: TIMEZONE, minAgeMs: 60_000 };
+    const daily = async () => (await spendRows())[0]!.daily;
+    await insertLimits(db.pool, [{ entity_type: 'service', entity_id: 'workflow', daily_limit: 10, alert_thresholds: [50, 90] }]);
+    await insertLogs(db.pool, [{ service_type: 'workflow', total_cost: 1, created_at: '2026-11-20T08:00:00Z' }]);
+    // No figures yet: written at once.
+    expect(await source.refreshBudgetSpend(window)).toEqual({ changed: 1 });
+
+    // A dollar more inside the window: what Notion shows waits.
+    await insertLogs(db.pool, [{ service_type: 'workflow', total_cost: 1, created_at: '2026-11-20T08:10:00Z' }]);
+    expect(await source.refreshBudgetSpend(window)).toEqual({ changed: 0 });
+    expect(await daily()).toBe(1);
+
+    // Crossing 50 % moves it at once: an alert never sits beside the spend from before it.
+    await insertLogs(db.pool, [{ service_type: 'workflow', total_cost: 3.5, created_at: '2026-11-20T08:20:00Z' }]);
+    expect(await source.refreshBudgetSpend(window)).toEqual({ changed: 1 });
+    expect(await daily()).toBe(5.5);
+
+    // A changed limit shows its utilisation at once.
+    await db.pool.query(`update budget_limits set daily_limit = 20`);
+    await insertLogs(db.pool, [{ service_type: 'workflow', total_cost: 0.5, created_at: '2026-11-20T08:30:00Z' }]);
+    expect(await source.refreshBudgetSpend(window)).toEqual({ changed: 1 });
+    expect((await spendRows())[0]).toMatchObject({ daily: 6, daily_use: 0.3 });
+
+    // Once the figures are older than the window, the next change is written.
+    await insertLogs(db.pool, [{ service_type: 'workflow', total_cost: 1, created_at: '2026-11-20T08:40:00Z' }]);
+    expect(await source.refreshBudgetSpend(window)).toEqual({ changed: 0 });
+    await db.pool.query(`update tokensync.budget_spend set updated_at = updated_at - interval '61 seconds'`);
+    expect(await source.refreshBudgetSpend(window)).toEqual({ changed: 1 });
+    expect(await daily()).toBe(7);
+    // Without a window, every change is written.
+    await insertLogs(db.pool, [{ service_type: 'workflow', total_cost: 1, created_at: '2026-11-20T08:50:00Z' }]);
+    expect(await source.refreshBudgetSpend({ at: AT, timezone: TIMEZONE })).toEqual({ changed: 1 });
+  });
+
   it('rewrites only what changed, and never touches budget_limits.updated_at (edits in Notion are judged by it)', async () => {
     const [workflow, panel] = await insertLimits(db.pool, [
       { entity_type: 'service', entity_id: 'workflow', daily_limit: 10 },
