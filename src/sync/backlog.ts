@@ -11,10 +11,9 @@
  */
 import { DATASETS, type Dataset } from '../datasets.js';
 import type { SupabaseSource, SyncBacklog, SyncBacklogReport } from '../supabase/source.js';
-import { DATASET_DEFINITIONS } from './datasets/index.js';
+import { progressRequestOf } from './progress.js';
 import { LANES, laneOf, type Lane } from './lanes.js';
 
-const DAY_MS = 86_400_000;
 
 export interface DatasetBacklog {
   dataset: Dataset;
@@ -96,15 +95,7 @@ export async function readBacklog(source: SupabaseSource, options: BacklogOption
   const wanted = options.datasets ?? DATASETS;
   const report: SyncBacklogReport = await source.syncBacklog(
     // Token Usage Logs is a window with state of its own (src/sync/log-window): counted below.
-    wanted.filter((dataset) => dataset !== 'token_usage_logs').map((dataset) => {
-      const definition = DATASET_DEFINITIONS[dataset];
-      return {
-        dataset,
-        columns: definition.columns,
-        salt: definition.salt,
-        createdAfter: definition.windowed ? new Date(now - options.tokenLogWindowDays * DAY_MS) : null,
-      };
-    }),
+    wanted.filter((dataset) => dataset !== 'token_usage_logs').map((dataset) => progressRequestOf(dataset, now, options.tokenLogWindowDays)),
     options.limit === undefined ? {} : { limit: options.limit },
   );
   // Ages by the database clock, which also stamped updated_at.
