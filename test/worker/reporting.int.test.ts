@@ -147,7 +147,8 @@ it('moves the month-to-date filter, in the view and its dashboard widget, once t
     await redis.set(`${prefix}:month-views`, '2020-01-01');
 
     await vi.waitFor(() => expect(monthViews().map((v) => v.filter?.date.on_or_after)).toEqual([thisMonth, thisMonth]), { timeout: 20_000, interval: 200 });
-    expect(await redis.get(`${prefix}:month-views`)).toBe(thisMonth);
+    // The job records the month after its last view update: wait for it rather than read in between.
+    await vi.waitFor(async () => expect(await redis.get(`${prefix}:month-views`)).toBe(thisMonth), { timeout: 20_000, interval: 200 });
   } finally {
     redis.disconnect();
   }
