@@ -91,9 +91,10 @@ describe('the Token Usage Logs window', () => {
     expect(allPages(h)).toBe(10);
     expect(await status(h, 10)).toMatchObject({ pagesLive: 10, mirroredTotal: 24, leftOutTotal: 15, leftOutToday: 15, unmirrored: 0 });
 
-    // Nothing changed: a pass sends nothing.
+    // Nothing changed: a pass sends nothing, also from a fresh engine (a restarted worker, property ids not read yet).
     h.fake.resetStats();
     expect(await engine.runPass('token_usage_logs')).toMatchObject({ created: 0, updated: 0, trashed: 0 });
+    expect(await h.engine({ logWindow: windowOf(10, 1000) }).runPass('token_usage_logs')).toMatchObject({ created: 0, updated: 0, trashed: 0 });
     expect(h.fake.stats().total).toBe(0);
   });
 

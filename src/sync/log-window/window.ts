@@ -200,6 +200,8 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
    * gave their slots back, and the same range is planned again without creates.
    */
   async function writeAll(writes: SlotWrite[]): Promise<WriteOutcome> {
+    // Nothing to write needs no property ids: a pass over unchanged calls sends no request.
+    if (writes.length === 0) return 'done';
     let ids = await ctx.writingIds();
     await forgetIfIdsChanged();
     let clean = true;
