@@ -12,6 +12,7 @@ import { createSupabaseSource } from '../src/supabase/source.js';
 import { DATASET_DEFINITIONS } from '../src/sync/datasets/index.js';
 import { createSyncEngine, type SyncEngine } from '../src/sync/engine.js';
 import { createMemoryLimiter } from '../src/sync/limiter.js';
+import type { LogWindowSettings } from '../src/sync/log-window/window.js';
 import { createNotionGateway } from '../src/sync/notion-gateway.js';
 import { createSyncState } from '../src/sync/state.js';
 import { spawnScript, type BenchProcess } from './processes.js';
@@ -128,14 +129,38 @@ async function isSuperuser(client: pg.Client): Promise<boolean> {
   return rows[0]?.rolsuper === true;
 }
 
+/**
+ * Budget alerts as the evaluator writes them: 6 entity kinds, daily and monthly
+ * periods over the last 30 days, thresholds 50/75/90/100 % with their severity.
+ * Numbered from `first` + 1 (entity ids carry the number, so the unique key holds).
+ */
+const INSERT_ALERTS = `
+  insert into public.cost_alerts (entity_type, entity_id, period, period_start, threshold_pct, amount_spent, limit_amount, severity, message)
+  select (array['organization','service','tier','user','session','agent'])[1 + g % 6],
+         $3 || g,
+         (array['daily','monthly'])[1 + g % 2],
+         date_trunc('day', now()) - (g % 30) * interval '1 day',
+         (array[50, 75, 90, 100])[1 + g % 4],
+         (array[50, 75, 90, 100])[1 + g % 4] * (10 + g % 90) / 100.0,
+         10 + g % 90,
+         (array['info','warning','critical','critical'])[1 + g % 4],
+         $3 || g || ' reached ' || (array[50, 75, 90, 100])[1 + g % 4] || '% of its limit'
+    from generate_series($1::bigint + 1, $1::bigint + $2) g`;
+
+/** Inserts `count` cost alerts in chunks; reports progress on stdout past one chunk. */
+export async function insertAlerts(client: pg.Client, count: number, options: { prefix?: string; label?: string } = {}): Promise<void> {
+  for (let start = 0; start < count; start += CHUNK) {
+    const size = Math.min(CHUNK, count - start);
+    await client.query(INSERT_ALERTS, [start, size, options.prefix ?? 'bench-']);
+    if (count > CHUNK) process.stdout.write(`  ${options.label ?? 'bench'}: generated ${(start + size).toLocaleString('en-US')} alerts\r`);
+  }
+  if (count > CHUNK) process.stdout.write('\n');
+  await client.query('analyze public.cost_alerts');
+}
+
 /** Cost alerts and daily service metrics: a backlog in other datasets, so several workers write at once. */
 export async function insertOtherRows(client: pg.Client, count: number): Promise<void> {
-  await client.query(
-    `insert into public.cost_alerts (entity_type, entity_id, period, period_start, threshold_pct, amount_spent, limit_amount, severity, message)
-     select 'user', 'user-' || g, 'daily', date_trunc('day', now()), 90, 9, 10, 'critical', 'user-' || g || ' reached 90% of its daily limit'
-       from generate_series(1, $1::int) g`,
-    [count],
-  );
+  await insertAlerts(client, count, { prefix: 'user-' });
   await client.query(
     `insert into public.service_performance_metrics (metric_date, service_type, total_requests, successful_requests, failed_requests,
        success_rate, prompt_tokens, completion_tokens, total_tokens, total_cost, avg_cost_per_request, unique_users, unique_sessions)
@@ -179,8 +204,16 @@ export function spawnWorker(
   });
 }
 
-/** A sync engine in this process over the benchmark's database, with no rate limit of its own. */
-export function benchEngine(databaseUrl: string, notion: { url: string; token: string }, dataSources: Partial<Record<Dataset, string>>): { engine: SyncEngine; close: () => Promise<void> } {
+/**
+ * A sync engine in this process over the benchmark's database, with no rate
+ * limit of its own; Token Usage Logs as the worker keeps them unless `logWindow` says otherwise.
+ */
+export function benchEngine(
+  databaseUrl: string,
+  notion: { url: string; token: string },
+  dataSources: Partial<Record<Dataset, string>>,
+  logWindow?: LogWindowSettings,
+): { engine: SyncEngine; close: () => Promise<void> } {
   const transport = createPostgresTransport({ databaseUrl });
   const engine = createSyncEngine({
     source: createSupabaseSource(transport, { timezone: 'UTC' }),
@@ -192,25 +225,27 @@ export function benchEngine(databaseUrl: string, notion: { url: string; token: s
     dataSources,
     logger: createLogger({ level: 'silent' }),
     tokenLogWindowDays: 30,
+    ...(logWindow ? { logWindow } : {}),
     settleMs: 0,
   });
   return { engine, close: () => transport.close() };
 }
 
 /**
- * Records every usage log as synced with the content hash tokensync_sync_changes
- * computes, as if a long run had written them all. The expression must match the
- * function's; the read + diff benchmark fails loudly (rows come back changed) when not.
+ * Records every row of `dataset` as synced with the content hash
+ * tokensync_sync_changes computes, as if a long run had written them all. The
+ * expression must match the function's; the read + diff benchmark fails loudly
+ * (rows come back changed) when not.
  */
-export async function markAllSynced(client: pg.Client): Promise<void> {
-  const { columns, salt } = DATASET_DEFINITIONS.token_usage_logs;
+export async function markAllSynced(client: pg.Client, dataset: Dataset): Promise<void> {
+  const { columns, salt } = DATASET_DEFINITIONS[dataset];
   const content = `row(${columns.map((c) => `t."${c}"`).join(', ')})::text`;
   await client.query(`set "TimeZone" = 'UTC'; set "DateStyle" = 'ISO, YMD'; set "IntervalStyle" = 'iso_8601'; set extra_float_digits = 1`);
   await client.query(
     `insert into tokensync.notion_sync_state (dataset, key, page_id, hash, source_created_at, synced_at)
-     select 'token_usage_logs', t.id, gen_random_uuid(), md5($1 || ${content}), t.created_at, now()
-       from public.token_usage_logs t`,
-    [salt],
+     select $2, t.id, gen_random_uuid(), md5($1 || ${content}), t.created_at, now()
+       from public.${dataset} t`,
+    [salt, dataset],
   );
   await client.query('analyze tokensync.notion_sync_state');
 }

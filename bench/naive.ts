@@ -9,6 +9,7 @@
  */
 import type { Client } from '@notionhq/client';
 import pg from 'pg';
+import type { Dataset } from '../src/datasets.js';
 import { createNotionClient } from '../src/notion/client.js';
 import { DATASET_DEFINITIONS } from '../src/sync/datasets/index.js';
 import { createMemoryLimiter } from '../src/sync/limiter.js';
@@ -19,7 +20,8 @@ import { readLiveProperties } from '../src/notion/schema.js';
 export interface NaiveOptions {
   databaseUrl: string;
   notion: { url: string; token: string };
-  /** The Token Usage Logs data source. */
+  /** The table synced (default token_usage_logs), into `dataSourceId`. */
+  dataset?: Dataset;
   dataSourceId: string;
   /** 0: no limit. */
   requestsPerSecond: number;
@@ -49,15 +51,16 @@ function throttledFetch(requestsPerSecond: number): typeof fetch {
   };
 }
 
-async function propertyIds(client: Client, dataSourceId: string): Promise<Map<string, string>> {
+async function propertyIds(client: Client, dataset: Dataset, dataSourceId: string): Promise<Map<string, string>> {
   const source = (await client.dataSources.retrieve({ data_source_id: dataSourceId })) as { properties: Record<string, unknown> };
-  return planSchema(DATASET_DEFINITIONS.token_usage_logs.spec, readLiveProperties(source.properties)).ids;
+  return planSchema(DATASET_DEFINITIONS[dataset].spec, readLiveProperties(source.properties)).ids;
 }
 
 export function createNaiveSync(options: NaiveOptions): NaiveSync {
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, options: '-c TimeZone=UTC' });
   const client = createNotionClient({ token: options.notion.token, baseUrl: options.notion.url, fetch: throttledFetch(options.requestsPerSecond) });
-  const definition = DATASET_DEFINITIONS.token_usage_logs;
+  const dataset = options.dataset ?? 'token_usage_logs';
+  const definition = DATASET_DEFINITIONS[dataset];
   let since = options.since ?? '-infinity';
   let ids: Map<string, string> | undefined;
 
@@ -81,10 +84,10 @@ export function createNaiveSync(options: NaiveOptions): NaiveSync {
 
   return {
     async pass() {
-      ids ??= await propertyIds(client, options.dataSourceId);
+      ids ??= await propertyIds(client, dataset, options.dataSourceId);
       // The whole change set at once, as `select … where updated_at > $last` naturally reads.
       const { rows } = await pool.query(
-        `select to_jsonb(t) as row, t.updated_at::text as stamp from public.token_usage_logs t where t.updated_at > $1 order by t.updated_at`,
+        `select to_jsonb(t) as row, t.updated_at::text as stamp from public.${dataset} t where t.updated_at > $1 order by t.updated_at`,
         [since],
       );
       const totals: NaivePass = { rows: rows.length, created: 0, updated: 0 };
