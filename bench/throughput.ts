@@ -119,7 +119,7 @@ export const throughputBenchmark: Benchmark = {
       return {
         method:
           `Notion is the project's fake in a separate process, enforcing ${LIMIT} requests/s with a burst of ${RATE_LIMIT.burst} per token, as Notion documents. ` +
-          `Backlog: ${format(BACKLOG_LOGS)} logs, ${format(BACKLOG_OTHER)} cost alerts and ${format(BACKLOG_OTHER)} service metrics rows, none synced. ` +
+          `Backlog: ${format(BACKLOG_LOGS)} logs, ${format(BACKLOG_OTHER)} cost alerts and ${format(BACKLOG_OTHER)} service metrics rows, none synced; every setting at its default, so the logs take their 5 % share of the rate and the rest goes to the other datasets. ` +
           `\`npm run worker\` processes with NOTION_REQUESTS_PER_SECOND=${LIMIT} (two of them on one queue prefix share one limiter in Redis); ` +
           `every request Notion answered is counted over ${MEASURE_MS / 1000} s, starting ${WARMUP_MS / 1000} s after the first (start-up left out). ` +
           `Naive: its own ${LIMIT}/s limiter per process, the SDK's retries for 429s. Measured at the real 3/s, not a shortened window.`,
