@@ -26,6 +26,27 @@ export interface PollEditsOptions {
   /** Data source ids of the two editable databases. */
   dataSources: Record<EditableDataset, string>;
   logger: Logger;
+  /** What one poll learned that the next may reuse (createPollMemory); without it every poll reads afresh. */
+  memory?: PollMemory;
+}
+
+/** Editors' names are read again after this long: a renamed person shows the new name within the hour. */
+const EDITOR_NAME_TTL_MS = 3_600_000;
+
+/**
+ * Kept by the worker between polls, so a poll under load does not read each
+ * data source's schema and its own integration's name again every minute.
+ * Property ids are reused only while the pages read carry every one of them
+ * with the type the catalogue expects: a property deleted and re-created in
+ * Notion has a new id, and the schema is read again before any value is used.
+ */
+export interface PollMemory {
+  ids: Partial<Record<EditableDataset, Map<string, string>>>;
+  editors: Map<string, { name: Promise<string>; at: number }>;
+}
+
+export function createPollMemory(): PollMemory {
+  return { ids: {}, editors: new Map() };
 }
 
 export type EditCounts = Record<EditOutcome['outcome'], number>;
@@ -49,16 +70,43 @@ function valueOf(page: Page, propertyId: string | undefined): unknown {
   return value;
 }
 
-/** Reads names of editors once per poll; a person's name reads better than an id in Supabase. */
-function editorNames(client: Client) {
-  const names = new Map<string, Promise<string>>();
+/** Reads each editor's name once (per poll, or per hour with memory); a person's name reads better than an id in Supabase. */
+function editorNames(client: Client, memory: PollMemory['editors']) {
   return (userId: string | undefined): Promise<string | null> => {
     if (!userId) return Promise.resolve(null);
-    if (!names.has(userId)) {
-      names.set(userId, client.users.retrieve({ user_id: userId }).then((u) => u.name ?? userId, () => userId));
-    }
-    return names.get(userId)!;
+    const known = memory.get(userId);
+    if (known && Date.now() - known.at < EDITOR_NAME_TTL_MS) return known.name;
+    const name = client.users.retrieve({ user_id: userId }).then(
+      (u) => u.name ?? userId,
+      () => {
+        memory.delete(userId); // not kept: asked again next time
+        return userId;
+      },
+    );
+    memory.set(userId, { name, at: Date.now() });
+    return name;
   };
+}
+
+/** Whether every page carries each remembered property id with the type the catalogue gives its key. */
+function idsStillHold(dataset: EditableDataset, ids: Map<string, string>, pages: Page[]): boolean {
+  const types = new Map(specOf(dataset).properties.map((p) => [p.key, p.type]));
+  return pages.every((page) => {
+    const byId = new Map(Object.values(page.properties).map((p) => [p.id, p.type]));
+    return [...ids].every(([key, id]) => byId.get(id) === types.get(key));
+  });
+}
+
+/** Property ids for reading these pages: remembered ones while the pages prove them current, else the schema read now. */
+async function propertyIdsFor(client: Client, dataset: EditableDataset, dataSourceId: string, pages: Page[], memory: PollMemory['ids']): Promise<Map<string, string>> {
+  const remembered = memory[dataset];
+  if (remembered && idsStillHold(dataset, remembered, pages)) return remembered;
+  const spec = specOf(dataset);
+  const ids = planSchema(spec, await readLiveSchema(client, dataSourceId, spec.title)).ids;
+  // Only a complete set is kept: a property missing now is looked for again at the next poll.
+  if (ids.size === spec.properties.length) memory[dataset] = ids;
+  else delete memory[dataset];
+  return ids;
 }
 
 async function editedPages(client: Client, dataSourceId: string, after: string | null): Promise<Page[]> {
@@ -112,13 +160,17 @@ async function applyPages(dataset: EditableDataset, pages: { page: Page; edit: N
 
 export async function pollNotionEdits(source: SupabaseSource, options: PollEditsOptions): Promise<Record<EditableDataset, EditCounts>> {
   const { client, logger } = options;
-  const editor = editorNames(client);
+  const memory = options.memory ?? createPollMemory();
+  const editor = editorNames(client, memory.editors);
   const result = {} as Record<EditableDataset, EditCounts>;
   for (const dataset of ['cost_alerts', 'budget_limits'] as const) {
     const counts: EditCounts = { unchanged: 0, applied: 0, superseded: 0, rejected: 0, gone: 0 };
-    const spec = specOf(dataset);
-    const ids = planSchema(spec, await readLiveSchema(client, options.dataSources[dataset], spec.title)).ids;
     const pages = await editedPages(client, options.dataSources[dataset], await source.editCursor(dataset));
+    if (pages.length === 0) {
+      result[dataset] = counts;
+      continue;
+    }
+    const ids = await propertyIdsFor(client, dataset, options.dataSources[dataset], pages, memory.ids);
     const ours: { page: Page; edit: NotionEdit }[] = [];
     for (const page of pages) {
       const rowId = String(valueOf(page, ids.get('id')) ?? '');

@@ -9,7 +9,7 @@ import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import { TokensyncError } from '../errors.js';
-import { pollNotionEdits } from '../inbound/notion-edits.js';
+import { createPollMemory, pollNotionEdits } from '../inbound/notion-edits.js';
 import { decideNotionWebhook } from '../inbound/notion-webhook.js';
 import { moveMonthViews } from '../notion/month-views.js';
 import { upsertEnvFile } from '../notion/provision/env-file.js';
@@ -96,6 +96,8 @@ export function reportingProcessor(deps: ReportingDeps) {
   const timezone = config.reportTimezone;
   const hashKey = `${config.worker.queuePrefix}:report-hash`;
   const monthKey = `${config.worker.queuePrefix}:month-views`;
+  /** Property ids and editors' names the edits poll reuses while they hold. */
+  const editsMemory = createPollMemory();
 
   /** Month-to-date views name the month's first day: moved once when the month turns, for every process. */
   const keepMonthViewsCurrent = async () => {
@@ -138,6 +140,7 @@ export function reportingProcessor(deps: ReportingDeps) {
       case 'notion-edits':
         return pollNotionEdits(source, {
           client: notion,
+          memory: editsMemory,
           dataSources: { cost_alerts: config.notion.recorded.cost_alerts.dataSourceId!, budget_limits: config.notion.recorded.budget_limits.dataSourceId! },
           logger: deps.logger,
         });

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS } from '../../src/datasets.js';
-import { pollNotionEdits } from '../../src/inbound/notion-edits.js';
+import { createPollMemory, pollNotionEdits } from '../../src/inbound/notion-edits.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
@@ -115,6 +115,34 @@ describe('edits made in Notion', () => {
     const { rows } = await db.pool.query(`select applied->>'daily_limit' as lost from tokensync.notion_edit_log where outcome = 'superseded'`);
     expect(rows).toEqual([{ lost: '40' }]);
   });
+});
+
+it('with memory, reads each schema and each editor once while the pages carry the same ids; a property re-created in Notion is read again', async () => {
+  const memory = createPollMemory();
+  const reads = () => ({
+    schemas: fake.count({ method: 'GET', route: '/v1/data_sources/:data_source_id' }),
+    users: fake.count({ method: 'GET', route: '/v1/users/:user_id' }),
+  });
+  const pollEverything = async () => {
+    // Read every page again, as after a sync that rewrote them all.
+    await db.pool.query('truncate tokensync.notion_edit_cursors');
+    return pollNotionEdits(source, { client: notion(), dataSources, logger, memory });
+  };
+  fake.resetStats();
+  await pollEverything();
+  expect(reads()).toEqual({ schemas: 2, users: 1 });
+  fake.resetStats();
+  await pollEverything();
+  expect(reads()).toEqual({ schemas: 0, users: 0 });
+
+  // Daily Limit deleted and made again by hand: a new id, which the remembered one must not read.
+  await notion().dataSources.update({ data_source_id: dataSources.budget_limits, properties: { 'Daily Limit': null } as never });
+  await notion().dataSources.update({ data_source_id: dataSources.budget_limits, properties: { 'Daily Limit': { number: {} } } as never });
+  await notion().pages.update({ page_id: limitPage, properties: { 'Daily Limit': { number: 55 } } as never });
+  fake.resetStats();
+  expect((await pollNotionEdits(source, { client: notion(), dataSources, logger, memory })).budget_limits.applied).toBe(1);
+  expect(reads().schemas).toBe(1);
+  expect(Number((await row('budget_limits', limitId)).daily_limit)).toBe(55);
 });
 
 it('applies all the pages of a poll in one database call per dataset', async () => {
