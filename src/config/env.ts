@@ -149,7 +149,7 @@ const envSchema = z.object({
   BUDGET_WAKE_WINDOW_MS: milliseconds('e.g. 250').refine((v) => v >= 10, 'must be at least 10, e.g. 250').default(250),
   LOG_WAKE_WINDOW_MS: milliseconds('e.g. 1000').refine((v) => v >= 10, 'must be at least 10, e.g. 1000').default(1000),
   ROLLUP_WAKE_WINDOW_MS: milliseconds('e.g. 15000').refine((v) => v >= 10, 'must be at least 10, e.g. 15000').default(15_000),
-  SPEND_WAKE_WINDOW_MS: milliseconds('e.g. 30000').refine((v) => v >= 10, 'must be at least 10, e.g. 30000').default(30_000),
+  SPEND_WAKE_WINDOW_MS: milliseconds('e.g. 60000').refine((v) => v >= 10, 'must be at least 10, e.g. 60000').default(60_000),
   TOKEN_LOG_WINDOW_DAYS: z
     .string()
     .regex(/^\d+$/, 'must be a whole number of days, e.g. 30')

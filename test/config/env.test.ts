@@ -45,7 +45,7 @@ describe('loadConfig', () => {
       worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000 },
       reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined, logRetentionDays: 90 },
       // No DATABASE_URL: nothing to LISTEN on, the intervals alone wake the worker.
-      wake: { listen: false, budgetsWindowMs: 250, logsWindowMs: 1000, rollupsWindowMs: 15_000, spendWindowMs: 30_000 },
+      wake: { listen: false, budgetsWindowMs: 250, logsWindowMs: 1000, rollupsWindowMs: 15_000, spendWindowMs: 60_000 },
       secrets: [],
     });
   });
