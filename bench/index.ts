@@ -10,6 +10,7 @@ import {
   BENCHMARKS_FILE,
   describeRun,
   renderSection,
+  refreshSummary,
   renderSummary,
   throwawayDatabase,
   writeAll,
@@ -112,7 +113,10 @@ await runCommand({
         const result = await benchmark.run({ databaseUrl: database.url, redisUrl: config.redisUrl, scale });
         const markdown = renderSection(benchmark, result, about);
         done.push({ benchmark, result, markdown });
-        if (values.only) await writeSection(benchmark.id, markdown);
+        if (values.only) {
+          await writeSection(benchmark.id, markdown);
+          await refreshSummary(benchmark.id);
+        }
         for (const f of result.figures) {
           const against = f.naive === '—' ? '' : ` (naive ${f.naive}, ${f.ratio})`;
           process.stdout.write(`  ${f.what}: ${f.value}${against}${f.bar ? ` — bar ${f.bar}: ${f.verdict}` : ''}\n`);

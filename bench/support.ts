@@ -140,23 +140,74 @@ export async function writeAll(sections: { id: string; markdown: string }[], sum
   await writeFile(BENCHMARKS_FILE, `${body}\n`);
 }
 
+const summaryRows = (benchmark: Benchmark, result: BenchResult) =>
+  result.figures.filter((f) => f.bar).map((f) => `| ${benchmark.title} | ${f.what} | ${f.value} | ${f.naive} | ${f.bar} | ${f.verdict} |`);
+const verdictLine = (rows: string[]) => {
+  const missed = rows.filter((row) => row.endsWith('| FAIL |')).length;
+  return `- ${missed === 0 ? 'every bar met' : `${missed} bar(s) missed`}; each section below says how its figures were measured`;
+};
+const RERUN_PREFIX = '- sections rerun since, with `--only`: ';
+
 /** Every figure held to a bar, from every section of one run. */
 export function renderSummary(results: { benchmark: Benchmark; result: BenchResult }[], about: { machine: string; commit: string; date: string; command: string }): string {
-  const rows = results.flatMap(({ benchmark, result }) =>
-    result.figures.filter((f) => f.bar).map((f) => `| ${benchmark.title} | ${f.what} | ${f.value} | ${f.naive} | ${f.bar} | ${f.verdict} |`),
-  );
-  const missed = results.flatMap(({ result }) => result.figures).filter((f) => f.verdict === 'FAIL').length;
+  const rows = results.flatMap(({ benchmark, result }) => summaryRows(benchmark, result));
   return [
     '## Every bar of DESIGN §5, one run',
     '',
     `- machine: ${about.machine}`,
     `- commit: ${about.commit} (${about.date}); command: \`${about.command}\``,
-    `- ${missed === 0 ? 'every bar met' : `${missed} bar(s) missed`}; each section below says how its figures were measured`,
+    verdictLine(rows),
     '',
     '| section | figure | tokensync | naive baseline | bar | |',
     '|---|---|---:|---:|---|---|',
     ...rows,
   ].join('\n');
+}
+
+/** The text between a block's markers in BENCHMARKS.md, or undefined. */
+function blockOf(file: string, id: string): { from: number; to: number; body: string } | undefined {
+  const start = `<!-- bench:${id}:start -->`;
+  const from = file.indexOf(start);
+  const to = file.indexOf(`<!-- bench:${id}:end -->`);
+  return from >= 0 && to > from ? { from: from + start.length, to, body: file.slice(from + start.length, to).trim() } : undefined;
+}
+
+/** A table row's cells (a pipe inside a cell is written "\\|", so never follows a space). */
+const cellsOf = (row: string) => row.slice(2, -2).split(/ \| /);
+
+/**
+ * After `--only ID`: the summary's rows for that section take the figures now on
+ * file for it, and the summary says which sections were rerun since the full
+ * run, at which commit. A section's row is found by its figure's name (the
+ * section adds a note in parentheses after it).
+ */
+export async function refreshSummary(id: string): Promise<void> {
+  if (!existsSync(BENCHMARKS_FILE)) return;
+  const file = await readFile(BENCHMARKS_FILE, 'utf8');
+  const summary = blockOf(file, 'summary');
+  const section = blockOf(file, id);
+  if (!summary || !section) return;
+  const sectionLines = section.body.split('\n');
+  const title = sectionLines[0]!.replace(/^## /, '');
+  const commit = sectionLines.find((line) => line.startsWith('- commit: '))?.slice('- commit: '.length) ?? 'unknown';
+  const figures = sectionLines.filter((line) => line.startsWith('| ') && !line.startsWith('| figure |')).map(cellsOf);
+
+  let lines = summary.body.split('\n').map((line) => {
+    if (!line.startsWith(`| ${title} |`)) return line;
+    const [, what, , naive, bar] = cellsOf(line);
+    const now = figures.find(([name]) => name === what || name!.startsWith(`${what} (`));
+    return now ? `| ${title} | ${what} | ${now[1]} | ${naive === '—' ? '—' : now[2]} | ${bar} | ${now[5]} |` : line;
+  });
+  const reruns = new Map(
+    (lines.find((line) => line.startsWith(RERUN_PREFIX))?.slice(RERUN_PREFIX.length).split('; ') ?? []).map((entry) => [entry.split(' ')[0]!, entry]),
+  );
+  reruns.set(id, `${id} at ${commit}`);
+  const rows = lines.filter((line) => line.startsWith('| ') && !line.startsWith('| section |') && !line.startsWith('|---'));
+  lines = lines
+    .filter((line) => !line.startsWith(RERUN_PREFIX))
+    .map((line) => (line.startsWith('## Every bar') ? '## Every bar of DESIGN §5' : line.startsWith('- every bar met') || / bar\(s\) missed; /.test(line) ? verdictLine(rows) : line));
+  lines.splice(lines.findIndex((line) => line.startsWith('- commit: ')) + 1, 0, `${RERUN_PREFIX}${[...reruns.values()].join('; ')}`);
+  await writeFile(BENCHMARKS_FILE, `${file.slice(0, summary.from)}\n${lines.join('\n')}\n${file.slice(summary.to)}`);
 }
 
 /** Replaces (or appends) the section between this benchmark's markers. */
