@@ -141,27 +141,31 @@ await runCommand({
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: config.logFormat, secrets: config.secrets, destination: process.stderr });
     const limit = await openLimiter(config);
-    const { engine, close } = openSyncEngine(config, {
-      limiter: limit.limiter,
-      logger,
-      engine: {
-        onProgress: (s) => process.stderr.write(`  ${s.dataset}: ${s.read} read, ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged\n`),
-      },
-    });
+    // Closed whatever happens next: an open Redis connection would keep the process alive after a refusal.
     try {
-      const totals = await syncOnce({
-        engine,
-        datasets,
-        backfill: values.backfill,
-        onAttempt: (pass, attempt) => {
-          if (!pass.complete) process.stderr.write(`  ${pass.dataset}: attempt ${attempt} stopped by a transient failure; retrying\n`);
+      const { engine, close } = openSyncEngine(config, {
+        limiter: limit.limiter,
+        logger,
+        engine: {
+          onProgress: (s) => process.stderr.write(`  ${s.dataset}: ${s.read} read, ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged\n`),
         },
       });
-      process.stdout.write(summary(totals));
-      return totals.some((t) => t.failed.length > 0) ? EXIT_FAILURE : EXIT_OK;
+      try {
+        const totals = await syncOnce({
+          engine,
+          datasets,
+          backfill: values.backfill,
+          onAttempt: (pass, attempt) => {
+            if (!pass.complete) process.stderr.write(`  ${pass.dataset}: attempt ${attempt} stopped by a transient failure; retrying\n`);
+          },
+        });
+        process.stdout.write(summary(totals));
+        return totals.some((t) => t.failed.length > 0) ? EXIT_FAILURE : EXIT_OK;
+      } finally {
+        await close();
+      }
     } finally {
       limit.close();
-      await close();
     }
   },
 });

@@ -34,7 +34,8 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
   };
 }
 const cli = (args: string[], overrides: Record<string, string> = {}) =>
-  run(process.execPath, ['--import', 'tsx', 'scripts/sync.ts', ...args], { env: env(overrides) }).then(
+  // The timeout only keeps a process that never exits from hanging the suite: it then fails with code null.
+  run(process.execPath, ['--import', 'tsx', 'scripts/sync.ts', ...args], { env: env(overrides), timeout: 60_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
@@ -44,6 +45,10 @@ describe('npm run sync', () => {
     expect((await cli(['--help'])).stdout).toMatch(/Usage: npm run sync -- --once/);
     expect(await cli([])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--once is required/) });
     expect(await cli(['--once', '--dataset', 'nope'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown dataset nope/) });
+  });
+
+  it('without a Notion token says so and exits 2, with Redis up (its connection does not keep the process alive)', async () => {
+    expect(await cli(['--once'], { NOTION_TOKEN: '' })).toMatchObject({ code: 2, stderr: expect.stringMatching(/NOTION_TOKEN: is required for sync/) });
   });
 
   it('runs one pass, prints a summary, and exits 0; a second pass finds nothing to write', async () => {
