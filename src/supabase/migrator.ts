@@ -10,7 +10,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import { isConnectionFailure, unreachableDatabase } from './postgres-transport.js';
+import { connectError } from './postgres-transport.js';
 import { MigrationError } from '../errors.js';
 
 export const DEFAULT_MIGRATIONS_DIR = 'supabase/migrations';
@@ -131,7 +131,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const emit = options.onEvent ?? (() => undefined);
   const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'tokensync-migrate' });
   await client.connect().catch((error: unknown) => {
-    throw isConnectionFailure(error) ? unreachableDatabase(options.databaseUrl, error) : error;
+    throw connectError(options.databaseUrl, error);
   });
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -81,10 +81,37 @@ export function unreachableDatabase(databaseUrl: string, error: unknown, what = 
   );
 }
 
+/** What to do when the server answered and refused the connection, by SQLSTATE. */
+const CONNECT_REMEDIES: Record<string, (url: URL) => string> = {
+  '3D000': (url) => `create it (createdb ${decodeURIComponent(url.pathname.slice(1)) || 'NAME'}) or fix the database name in DATABASE_URL`,
+  '28P01': () => 'check the user and password in DATABASE_URL',
+  '28000': () => 'check the user in DATABASE_URL and that pg_hba.conf lets it connect from here',
+};
+
+/**
+ * Why a connection could not be opened, in one line that names the server and
+ * the fix (never the password): not answering, or answering with a refusal.
+ */
+export function connectError(databaseUrl: string, error: unknown): DatabaseError {
+  if (isConnectionFailure(error)) return unreachableDatabase(databaseUrl, error);
+  const url = new URL(databaseUrl);
+  const pgError = error as { code?: string; message?: string };
+  const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+  const remedy = sqlState ? CONNECT_REMEDIES[sqlState]?.(url) : undefined;
+  return new DatabaseError(`connect: PostgreSQL at ${url.host} refused the connection: ${pgError.message ?? String(error)}${remedy ? `; ${remedy}` : ''}`, {
+    cause: error,
+    sqlState,
+    retryable: false,
+    context: { host: url.host, step: 'connect', transport: 'postgres', sqlState },
+  });
+}
+
 function toDatabaseError(fn: string, error: unknown, databaseUrl: string): DatabaseError {
   const pgError = error as Partial<pg.DatabaseError> & { code?: string; message?: string };
   const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
   if (isConnectionFailure(error)) return unreachableDatabase(databaseUrl, error, fn);
+  // The pool connects on the first call: a refused connection is said as such, with its fix.
+  if (sqlState && sqlState in CONNECT_REMEDIES) return connectError(databaseUrl, error);
   return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}${remedyFor(sqlState)}`, {
     cause: error,
     sqlState,

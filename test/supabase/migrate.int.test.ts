@@ -157,6 +157,27 @@ describe('npm run db:migrate', () => {
     expect(down.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('exits 1 with one line and the fix when the server refuses: a database that does not exist, a wrong password', async () => {
+    const server = new URL(db.url);
+    const missing = new URL(server);
+    missing.pathname = '/tokensync_no_such_db';
+    const noDatabase = await runMigrateCli([], { DATABASE_URL: missing.toString() });
+    expect(noDatabase.code).toBe(1);
+    expect(noDatabase.stderr).toMatch(
+      /^error: connect: PostgreSQL at [^ ]+ refused the connection: database "tokensync_no_such_db" does not exist; create it \(createdb tokensync_no_such_db\) or fix the database name in DATABASE_URL$/m,
+    );
+    expect(noDatabase.stderr).not.toMatch(/\n\s+at /);
+
+    const noRole = new URL(server);
+    noRole.username = 'tokensync_no_such_role';
+    noRole.password = 'hunter2-secret';
+    const refused = await runMigrateCli([], { DATABASE_URL: noRole.toString() });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error: connect: PostgreSQL at [^ ]+ refused the connection: .*tokensync_no_such_role.*; check the user/m);
+    expect(refused.stderr).not.toContain('hunter2-secret');
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('exits 2 on an unknown option and prints help on --help', async () => {
     expect((await runMigrateCli(['--sed'], {})).code).toBe(2);
     const help = await runMigrateCli(['--help'], {});
