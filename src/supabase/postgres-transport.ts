@@ -59,13 +59,19 @@ function asParameter(value: JsonValue): string | number | boolean | null {
   return value !== null && typeof value === 'object' ? JSON.stringify(value) : value;
 }
 
+/** The SQLSTATE of an error the server sent; undefined for socket errors (whose codes are ECONNREFUSED and such). */
+function sqlStateOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 /** node-postgres reports a socket closed mid-query by message only, without a code. */
 const LOST_CONNECTION_MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect/i;
 
 /** Whether `error` says the server could not be reached (or the connection was lost), not that SQL failed. */
 export function isConnectionFailure(error: unknown): boolean {
   const pgError = error as { code?: string; message?: string };
-  const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+  const sqlState = sqlStateOf(error);
   return (
     (pgError.code !== undefined && TRANSIENT_NETWORK_CODES.has(pgError.code)) ||
     (sqlState === undefined && LOST_CONNECTION_MESSAGE.test(pgError.message ?? ''))
@@ -96,7 +102,7 @@ export function connectError(databaseUrl: string, error: unknown): DatabaseError
   if (isConnectionFailure(error)) return unreachableDatabase(databaseUrl, error);
   const url = new URL(databaseUrl);
   const pgError = error as { code?: string; message?: string };
-  const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+  const sqlState = sqlStateOf(error);
   const remedy = sqlState ? CONNECT_REMEDIES[sqlState]?.(url) : undefined;
   return new DatabaseError(`connect: PostgreSQL at ${url.host} refused the connection: ${pgError.message ?? String(error)}${remedy ? `; ${remedy}` : ''}`, {
     cause: error,
@@ -108,7 +114,7 @@ export function connectError(databaseUrl: string, error: unknown): DatabaseError
 
 function toDatabaseError(fn: string, error: unknown, databaseUrl: string): DatabaseError {
   const pgError = error as Partial<pg.DatabaseError> & { code?: string; message?: string };
-  const sqlState = pgError.code && /^[0-9A-Z]{5}$/.test(pgError.code) ? pgError.code : undefined;
+  const sqlState = sqlStateOf(error);
   if (isConnectionFailure(error)) return unreachableDatabase(databaseUrl, error, fn);
   // The pool connects on the first call: a refused connection is said as such, with its fix.
   if (sqlState && sqlState in CONNECT_REMEDIES) return connectError(databaseUrl, error);
