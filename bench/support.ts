@@ -133,9 +133,11 @@ content hash, no shared rate limit (\`bench/naive.ts\`). Figures depend on the m
 compare runs on the same one.
 `;
 
+/** A section between its markers. */
+const block = (id: string, markdown: string) => `<!-- bench:${id}:start -->\n${markdown.trim()}\n<!-- bench:${id}:end -->`;
+
 /** A full run writes the file anew: the header, every bar of the run at a glance, then each section. */
 export async function writeAll(sections: { id: string; markdown: string }[], summary: string): Promise<void> {
-  const block = (id: string, markdown: string) => `<!-- bench:${id}:start -->\n${markdown.trim()}\n<!-- bench:${id}:end -->`;
   const body = [HEADER.trimEnd(), block('summary', summary), ...sections.map((s) => block(s.id, s.markdown))].join('\n\n');
   await writeFile(BENCHMARKS_FILE, `${body}\n`);
 }
@@ -212,13 +214,11 @@ export async function refreshSummary(id: string): Promise<void> {
 
 /** Replaces (or appends) the section between this benchmark's markers. */
 export async function writeSection(id: string, markdown: string): Promise<void> {
-  const start = `<!-- bench:${id}:start -->`;
-  const end = `<!-- bench:${id}:end -->`;
   const current = existsSync(BENCHMARKS_FILE) ? await readFile(BENCHMARKS_FILE, 'utf8') : HEADER;
-  const block = `${start}\n${markdown.trim()}\n${end}`;
-  const from = current.indexOf(start);
-  const to = current.indexOf(end);
-  const next = from >= 0 && to > from ? `${current.slice(0, from)}${block}${current.slice(to + end.length)}` : `${current.trimEnd()}\n\n${block}\n`;
+  const existing = blockOf(current, id);
+  const next = existing
+    ? `${current.slice(0, existing.from)}\n${markdown.trim()}\n${current.slice(existing.to)}`
+    : `${current.trimEnd()}\n\n${block(id, markdown)}\n`;
   await writeFile(BENCHMARKS_FILE, next);
 }
 
