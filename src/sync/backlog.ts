@@ -14,7 +14,6 @@ import type { SupabaseSource, SyncBacklog, SyncBacklogReport } from '../supabase
 import { progressRequestOf } from './progress.js';
 import { LANES, laneOf, type Lane } from './lanes.js';
 
-
 export interface DatasetBacklog {
   dataset: Dataset;
   lane: Lane;
