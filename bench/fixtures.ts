@@ -89,6 +89,16 @@ export interface InsertLogsOptions {
   bulk?: boolean;
 }
 
+/** Runs `insert` over `count` rows a CHUNK at a time, with a progress line on stdout when there is more than one chunk. */
+async function inChunks(count: number, progress: string, noun: string, insert: (start: number, size: number) => Promise<unknown>): Promise<void> {
+  for (let start = 0; start < count; start += CHUNK) {
+    const size = Math.min(CHUNK, count - start);
+    await insert(start, size);
+    if (count > CHUNK) process.stdout.write(`  ${progress} ${(start + size).toLocaleString('en-US')} ${noun}\r`);
+  }
+  if (count > CHUNK) process.stdout.write('\n');
+}
+
 /** Inserts `count` usage logs created over the `days` (or `minutes`) before `end`, in chunks; reports progress on stdout. */
 export async function insertLogs(client: pg.Client, count: number, options: InsertLogsOptions = {}): Promise<void> {
   const end = (options.end ?? new Date()).toISOString();
@@ -98,17 +108,14 @@ export async function insertLogs(client: pg.Client, count: number, options: Inse
   // Memory to sort in when the indexes are built again.
   if (bulk) await client.query(`set session_replication_role = replica; set maintenance_work_mem = '512MB'`);
   try {
-    for (let start = 0; start < count; start += CHUNK) {
-      const size = Math.min(CHUNK, count - start);
-      await client.query(INSERT_LOGS, [start, end, spanMinutes, options.prefix ?? 'bench-', size]);
-      if (count > CHUNK) process.stdout.write(`  ${options.label ?? 'bench'}: generated ${(start + size).toLocaleString('en-US')} logs\r`);
-    }
+    await inChunks(count, `${options.label ?? 'bench'}: generated`, 'logs', (start, size) =>
+      client.query(INSERT_LOGS, [start, end, spanMinutes, options.prefix ?? 'bench-', size]),
+    );
   } finally {
     if (bulk) await client.query(`reset session_replication_role`);
     for (const definition of rebuild) await client.query(definition);
     if (bulk) await client.query(`reset maintenance_work_mem`);
   }
-  if (count > CHUNK) process.stdout.write('\n');
   await client.query('analyze public.token_usage_logs');
 }
 
@@ -149,12 +156,9 @@ const INSERT_ALERTS = `
 
 /** Inserts `count` cost alerts in chunks; reports progress on stdout past one chunk. */
 export async function insertAlerts(client: pg.Client, count: number, options: { prefix?: string; label?: string } = {}): Promise<void> {
-  for (let start = 0; start < count; start += CHUNK) {
-    const size = Math.min(CHUNK, count - start);
-    await client.query(INSERT_ALERTS, [start, size, options.prefix ?? 'bench-']);
-    if (count > CHUNK) process.stdout.write(`  ${options.label ?? 'bench'}: generated ${(start + size).toLocaleString('en-US')} alerts\r`);
-  }
-  if (count > CHUNK) process.stdout.write('\n');
+  await inChunks(count, `${options.label ?? 'bench'}: generated`, 'alerts', (start, size) =>
+    client.query(INSERT_ALERTS, [start, size, options.prefix ?? 'bench-']),
+  );
   await client.query('analyze public.cost_alerts');
 }
 
