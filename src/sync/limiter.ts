@@ -87,7 +87,11 @@ export function createMemoryLimiter(options: TokenBucketOptions): RequestLimiter
 
   return {
     acquire(lane = currentLane()) {
-      if (rate <= 0) return Promise.resolve();
+      // No limit of our own, but a pause Notion asked for (Retry-After) still holds.
+      if (rate <= 0) {
+        const paused = pausedUntil - now();
+        return paused > 0 ? sleep(paused) : Promise.resolve();
+      }
       return new Promise<void>((resolve) => {
         waiting[lane].push(resolve);
         void serve();

@@ -187,15 +187,19 @@ describe('a sync pass', () => {
 describe('faults at Notion', () => {
   /** Runs passes until one completes, as the job layer would. */
   async function converge(dataset: Dataset, engine = h.engine()) {
+    let lastFailures: string[] = [];
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
-        if ((await engine.runPass(dataset)).complete) return;
+        const pass = await engine.runPass(dataset);
+        if (pass.complete) return attempt + 1;
+        lastFailures = pass.failed.map((f) => f.reason);
       } catch (error) {
         // A failed read ends the pass; the job layer would retry it.
         if (!(error instanceof TokensyncError && error.retryable)) throw error;
+        lastFailures = [error.message];
       }
     }
-    throw new Error(`${dataset} did not converge`);
+    throw new Error(`${dataset} did not converge in 20 passes; the last failed with: ${lastFailures.join(' | ')}`);
   }
   afterEach(() => h.fake.faults.clear());
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inLane } from '../../src/sync/lane-context.js';
 import type { Lane } from '../../src/sync/lanes.js';
 import { createMemoryLimiter } from '../../src/sync/limiter.js';
@@ -21,5 +21,25 @@ describe('the in-memory rate limit', () => {
     const take = (lane: Lane) => inLane(lane, () => limiter.acquire().then(() => void served.push(lane)));
     await Promise.all([take('logs'), take('logs'), take('rollups'), take('alerts')]);
     expect(served).toEqual(['logs', 'alerts', 'rollups', 'logs']);
+  });
+
+  describe('with no limit of its own', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('lets requests through at once, and holds them while Notion asked for a pause', async () => {
+      vi.useFakeTimers();
+      const limiter = createMemoryLimiter({ requestsPerSecond: 0, now: () => Date.now() });
+      let served = 0;
+      await Promise.all([1, 2, 3].map(() => limiter.acquire('logs').then(() => void served++)));
+      expect(served).toBe(3);
+
+      await limiter.pauseFor(1000);
+      const held = limiter.acquire('alerts').then(() => void served++);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(served).toBe(3);
+      await vi.advanceTimersByTimeAsync(1);
+      await held;
+      expect(served).toBe(4);
+    });
   });
 });
