@@ -1,4 +1,5 @@
 import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
+import { resolve } from 'node:path';
 import { loadConfig, requireNotion } from '../src/config/env.js';
 import { createNotionClient } from '../src/notion/client.js';
 import { NotionFootprintError, computeFootprint, describeFootprint, footprintInputOf } from '../src/notion/footprint.js';
@@ -9,7 +10,9 @@ const HELP = `Usage: npm run setup:notion -- [options]
 Provisions the six tokensync databases (Token Usage Logs, Budget Limits, Cost
 Alerts, Service Performance Metrics, Workflow Analytics, Daily Costs) under
 NOTION_PARENT_PAGE_ID, with their views and a cost dashboard, and records their
-ids in NOTION_ENV_FILE.
+ids in NOTION_ENV_FILE (default .env.local). Every command (worker, sync,
+verify, job, recost, demo) reads that file back, after the process environment
+and before .env.local and .env, so the ids recorded here are the ids they use.
 
 Safe to run again: databases are found by their recorded ids or their title under
 the parent page (never created twice); missing properties, options and views are
@@ -22,7 +25,8 @@ Token Usage Logs (its tables stay); --dry-run lists both.
 
 Options:
   --dry-run        print what would change; write nothing
-  --env-file FILE  where to record the ids (default NOTION_ENV_FILE, .env.local)
+  --env-file FILE  where to record the ids (default NOTION_ENV_FILE, .env.local);
+                   other commands read ids from NOTION_ENV_FILE only, so set it to FILE
   -h, --help       show this help
 
 Environment:
@@ -72,13 +76,14 @@ await runCommand({
     process.stdout.write(`${describeFootprint(footprint).join('\n')}\n`);
     if (!footprint.fits) throw new NotionFootprintError(footprint);
 
+    const envFile = values['env-file'] ?? config.notion.envFile;
     const print = printer();
     try {
       const result = await provisionNotion({
         client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 5 }),
         parentPageId,
         recorded: config.notion.recorded,
-        envFile: values['env-file'] ?? config.notion.envFile,
+        envFile,
         timezone: config.reportTimezone,
         dryRun,
         onEvent: print,
@@ -88,6 +93,9 @@ await runCommand({
           ? 'nothing to change: the workspace matches the catalogue'
           : `${result.changes} ${dryRun ? 'changes planned' : 'changes made'}`;
       process.stdout.write(`done: ${summary}\n`);
+      if (!dryRun && resolve(envFile) !== resolve(config.notion.envFile)) {
+        process.stdout.write(`note: the ids are in ${envFile}, but commands read them from NOTION_ENV_FILE (${config.notion.envFile}): set NOTION_ENV_FILE=${envFile}\n`);
+      }
       return EXIT_OK;
     } catch (error) {
       process.stdout.write('stopped before the end; what is listed above was done and recorded. Run npm run setup:notion again to finish.\n');

@@ -1,5 +1,5 @@
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
-import { loadConfig, readEnvironment } from '../src/config/env.js';
+import { loadConfig, readEnvironmentLayers } from '../src/config/env.js';
 import { ConfigError } from '../src/errors.js';
 import { CHECK_GROUPS, type CheckGroup, type CheckResult } from '../src/verify/check.js';
 import { runChecks } from '../src/verify/run-checks.js';
@@ -7,7 +7,8 @@ import { runChecks } from '../src/verify/run-checks.js';
 const HELP = `Usage: npm run verify -- [--json] [--only GROUPS] [--env-file PATH]
 
 Read-only checks for CI and operations, one line each (✓ or ✗, with the fix):
-  config    every environment variable valid
+  config    every environment variable valid; which file the Notion ids are read
+            from (NOTION_ENV_FILE, where setup:notion records them)
   supabase  reachable; every migration applied; functions present; RLS on every table
   redis     reachable; version 6.2+; maxmemory-policy noeviction
   notion    token; parent page shared; each database, property type and view
@@ -61,13 +62,14 @@ await runCommand({
       process.stderr.write(`verify: --only takes a comma-separated subset of supabase,redis,notion,sync, got "${values.only}"\n`);
       return EXIT_USAGE;
     }
-    const env = readEnvironment(process.cwd(), process.env, values['env-file']);
+    const layers = readEnvironmentLayers(process.cwd(), process.env, values['env-file']);
+    const env = layers.values;
     try {
       registerSecrets(loadConfig(env).secrets);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error; // reported as failed checks below
     }
-    const results = await runChecks({ groups, env });
+    const results = await runChecks({ groups, env, layers });
     if (values.json) process.stdout.write(`${JSON.stringify({ ok: results.every((r) => r.ok), checks: results }, null, 2)}\n`);
     else printLines(results);
     return results.every((r) => r.ok) ? EXIT_OK : EXIT_FAILURE;

@@ -1,15 +1,14 @@
 /**
  * The whole environment, validated once at start. Nothing else reads process.env.
  *
- * Values come from the process environment, then `.env.local`, then `.env`
- * (the first that sets a variable wins; an empty value counts as unset).
+ * Values come from the one loader in sources.ts: the process environment over
+ * NOTION_ENV_FILE (the ids setup:notion records) over `.env.local` over `.env`
+ * (an empty value counts as unset).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse as parseDotenv } from 'dotenv';
 import { z } from 'zod';
 import { DATASETS, notionIdVariables, type Dataset } from '../datasets.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { DEFAULT_NOTION_ENV_FILE, readEnvironment, type RawEnvironment } from './sources.js';
 import { parseNotionId } from '../notion/ids.js';
 import type { Lane } from '../sync/lanes.js';
 
@@ -102,7 +101,7 @@ const envSchema = z.object({
     .string()
     .refine((v) => hasProtocol(v, ['http:', 'https:']), 'must be an http(s) URL, e.g. https://api.notion.com')
     .default('https://api.notion.com'),
-  NOTION_ENV_FILE: z.string().default('.env.local'),
+  NOTION_ENV_FILE: z.string().default(DEFAULT_NOTION_ENV_FILE),
   NOTION_WORKSPACE_PLAN: z.enum(['free', 'paid']).default('paid'),
   NOTION_BLOCK_LIMIT_RETRY_MS: milliseconds('e.g. 3600000')
     .refine((v) => v >= 60_000, 'must be at least 60000, e.g. 3600000')
@@ -305,30 +304,7 @@ export interface Config {
   secrets: readonly string[];
 }
 
-export type RawEnvironment = Readonly<Record<string, string | undefined>>;
-
-/**
- * The process environment over `.env.local` over `.env`, from `cwd`. An
- * `envFile` named on a command line (e.g. `verify --env-file .env.demo`) is
- * the caller's explicit choice: it wins over all three.
- */
-export function readEnvironment(cwd: string = process.cwd(), env: RawEnvironment = process.env, envFile?: string): RawEnvironment {
-  const fromFile = (name: string): Record<string, string> => {
-    const path = join(cwd, name);
-    return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
-  };
-  const merged: Record<string, string | undefined> = { ...fromFile('.env'), ...fromFile('.env.local') };
-  for (const [key, value] of Object.entries(env)) {
-    if (value !== undefined && value.trim() !== '') merged[key] = value;
-  }
-  if (envFile !== undefined) {
-    if (!existsSync(join(cwd, envFile))) {
-      throw new ConfigError([{ variable: '--env-file', problem: `${envFile} does not exist (npm run demo writes .env.demo)` }]);
-    }
-    Object.assign(merged, fromFile(envFile));
-  }
-  return merged;
-}
+export { readEnvironment, readEnvironmentLayers, DEFAULT_NOTION_ENV_FILE, type RawEnvironment, type LayeredEnvironment } from './sources.js';
 
 function withoutEmptyValues(env: RawEnvironment): Record<string, string> {
   const result: Record<string, string> = {};

@@ -4,7 +4,7 @@
  * opened here and always closed.
  */
 import type { Redis } from 'ioredis';
-import { loadConfig, type Config, type RawEnvironment } from '../config/env.js';
+import { loadConfig, type Config, type LayeredEnvironment, type RawEnvironment } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { createNotionClient } from '../notion/client.js';
 import { openSupabaseSource, openTransport, type SourceOverrides } from '../supabase/source.js';
@@ -16,10 +16,13 @@ import { checkRedis } from './redis.js';
 import { connectOnce } from '../worker/redis-tools.js';
 import { checkSupabase, expectedSchema } from './supabase.js';
 import { checkSync } from './sync.js';
+import { checkRecordedIds } from './ids.js';
 
 export interface RunChecksOptions {
   groups: readonly CheckGroup[];
   env?: RawEnvironment;
+  /** Where each value of `env` came from, to say which file holds the Notion ids. */
+  layers?: LayeredEnvironment;
   /** For tests: how the rpc transport reaches PostgREST. */
   sourceOverrides?: SourceOverrides;
   /** Seconds to wait for Redis before failing. */
@@ -28,10 +31,10 @@ export interface RunChecksOptions {
 
 const REDIS_TIMEOUT_MS = 3_000;
 
-function configChecks(env: RawEnvironment | undefined): { config?: Config; results: CheckResult[] } {
+function configChecks(env: RawEnvironment | undefined, layers: LayeredEnvironment | undefined): { config?: Config; results: CheckResult[] } {
   try {
     const config = env ? loadConfig(env) : loadConfig();
-    return { config, results: [pass('config', 'environment', 'every variable is valid')] };
+    return { config, results: [pass('config', 'environment', 'every variable is valid'), checkRecordedIds(config, layers)] };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return { results: error.issues.map((i) => fail('config', i.variable, i.problem, 'fix the variable; see .env.example')) };
@@ -103,7 +106,7 @@ async function notionGroup(config: Config, overrides: SourceOverrides | undefine
 }
 
 export async function runChecks(options: RunChecksOptions): Promise<CheckResult[]> {
-  const { config, results } = configChecks(options.env);
+  const { config, results } = configChecks(options.env, options.layers);
   if (!config) return results;
   if (options.groups.includes('supabase')) results.push(...(await supabaseGroup(config, options.sourceOverrides)));
   if (options.groups.includes('redis')) results.push(...(await redisGroup(config, options.redisTimeoutMs ?? REDIS_TIMEOUT_MS)));

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ENV_VARIABLES, loadConfig, readEnvironment, requireDatabaseUrl, requireNotion } from '../../src/config/env.js';
+import { ENV_VARIABLES, loadConfig, readEnvironment, readEnvironmentLayers, requireDatabaseUrl, requireNotion } from '../../src/config/env.js';
 import { ConfigError } from '../../src/errors.js';
 
 function configError(env: Record<string, string>): ConfigError {
@@ -198,6 +198,45 @@ describe('readEnvironment', () => {
       const env = readEnvironment(dir, { REDIS_URL: 'redis://from-process:6379' }, '.env.demo');
       expect(loadConfig(env)).toMatchObject({ logLevel: 'debug', reportTimezone: 'Europe/Oslo', redisUrl: 'redis://from-demo:6379' });
       expect(() => readEnvironment(dir, {}, '.env.nowhere')).toThrow(/--env-file: \.env\.nowhere does not exist/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the ids file (NOTION_ENV_FILE)', () => {
+  const ID = (n: number) => `${String(n).repeat(8)}-0000-4000-8000-000000000000`;
+  const VARIABLE = 'NOTION_COST_ALERTS_DATA_SOURCE_ID';
+
+  it('is read by every command, over .env.local and .env, under the process environment', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokensync-env-'));
+    const elsewhere = await mkdtemp(join(tmpdir(), 'tokensync-ids-'));
+    try {
+      const idsFile = join(elsewhere, 'notion.env');
+      await writeFile(join(dir, '.env'), `NOTION_ENV_FILE=${idsFile}\n${VARIABLE}=${ID(1)}\n`);
+      await writeFile(join(dir, '.env.local'), `${VARIABLE}=${ID(2)}\nREPORT_TIMEZONE=Asia/Tokyo\n`);
+      await writeFile(idsFile, `${VARIABLE}=${ID(3)}\nREPORT_TIMEZONE=\n`);
+      const layers = readEnvironmentLayers(dir, {});
+      expect(loadConfig(layers.values).notion.recorded.cost_alerts.dataSourceId).toBe(ID(3));
+      expect(layers.origins[VARIABLE]).toBe(idsFile);
+      expect(layers.notionEnvFile).toMatchObject({ path: idsFile, exists: true });
+      // An empty value in a file leaves the one below it in place.
+      expect(layers.values.REPORT_TIMEZONE).toBe('Asia/Tokyo');
+      expect(loadConfig(readEnvironment(dir, { [VARIABLE]: ID(4) })).notion.recorded.cost_alerts.dataSourceId).toBe(ID(4));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('is .env.local by default, and a relative NOTION_ENV_FILE is found from the working directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tokensync-env-'));
+    try {
+      expect(readEnvironmentLayers(dir, {}).notionEnvFile).toMatchObject({ path: join(dir, '.env.local'), exists: false });
+      await writeFile(join(dir, 'ids.env'), `${VARIABLE}=${ID(5)}\n`);
+      const layers = readEnvironmentLayers(dir, { NOTION_ENV_FILE: 'ids.env' });
+      expect(layers.values[VARIABLE]).toBe(ID(5));
+      expect(layers.origins[VARIABLE]).toBe(join(dir, 'ids.env'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
