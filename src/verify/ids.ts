@@ -7,16 +7,15 @@ import type { Config, LayeredEnvironment } from '../config/env.js';
 import { DATASETS, notionIdVariables } from '../datasets.js';
 import { pass, warn, type CheckResult } from './check.js';
 
-const SETUP_FIX = 'run npm run setup:notion, which records them in NOTION_ENV_FILE';
-
 const originName = (origin: string, idsFile: string) =>
   origin === 'environment' ? 'the process environment' : origin === idsFile ? `${origin} (NOTION_ENV_FILE)` : origin;
 
 export function checkRecordedIds(config: Config, layers: LayeredEnvironment | undefined): CheckResult {
   const idsFile = layers?.notionEnvFile.path ?? config.notion.envFile;
   const recorded = DATASETS.filter((d) => config.notion.recorded[d].dataSourceId !== undefined);
+  // Informational: the notion group and every sync say what is missing where it matters.
   if (recorded.length === 0) {
-    return warn('config', 'notion ids', `no data source id recorded; NOTION_ENV_FILE is ${idsFile}${layers && !layers.notionEnvFile.exists ? ', which does not exist' : ''}`, SETUP_FIX);
+    return pass('config', 'notion ids', `none recorded yet; setup:notion records them in ${idsFile} (NOTION_ENV_FILE)${layers && !layers.notionEnvFile.exists ? ', which does not exist yet' : ''}`);
   }
   const variables = DATASETS.flatMap((d) => Object.values(notionIdVariables(d)));
   const count = `${recorded.length} of ${DATASETS.length} data source ids`;
