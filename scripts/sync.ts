@@ -2,10 +2,7 @@ import { DATASETS, type Dataset } from '../src/datasets.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
-import { createMemoryLimiter, type RequestLimiter } from '../src/sync/limiter.js';
-import { createRedisLimiter } from '../src/worker/redis-limiter.js';
-import { connectOnce } from '../src/worker/redis-tools.js';
-import type { Config } from '../src/config/env.js';
+import { openLimiter } from '../src/cli/limiter.js';
 import { openSyncEngine } from '../src/sync/open.js';
 import { syncOnce, type DatasetTotals } from '../src/sync/run-once.js';
 import { failedWarnings, formatSeconds, laneBacklogs, laneWarnings, readBacklog, type BacklogReport, type LaneBacklog } from '../src/sync/backlog.js';
@@ -47,22 +44,6 @@ function usage(message: string): number {
 }
 
 const MAX_LISTED_FAILURES = 20;
-
-/**
- * The workers' Redis-shared limit when Redis answers, so a foreground pass and
- * running workers stay under one limit together; otherwise one in memory.
- */
-async function openLimiter(config: Config): Promise<{ limiter: RequestLimiter; close: () => void }> {
-  const requestsPerSecond = config.sync.notionRequestsPerSecond;
-  try {
-    const redis = await connectOnce(config.redisUrl);
-    const limiter = createRedisLimiter({ redis, prefix: config.worker.queuePrefix, token: config.notion.token ?? '', requestsPerSecond });
-    return { limiter, close: () => redis.disconnect() };
-  } catch {
-    process.stderr.write(`  Redis at REDIS_URL does not answer: limiting to ${requestsPerSecond} requests/s in this process only\n`);
-    return { limiter: createMemoryLimiter({ requestsPerSecond }), close: () => undefined };
-  }
-}
 
 function summary(totals: DatasetTotals[]): string {
   const header = 'dataset                       read  created  updated  unchanged  trashed  failed';

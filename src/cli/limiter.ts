@@ -1,0 +1,29 @@
+/**
+ * The Notion rate limit of a foreground command (sync --once, job): the
+ * workers' Redis-shared limit when Redis answers, so the command and running
+ * workers stay under one limit together; otherwise one in this process.
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/env.js';
+import { createMemoryLimiter, type RequestLimiter } from '../sync/limiter.js';
+import { createRedisLimiter } from '../worker/redis-limiter.js';
+import { connectOnce } from '../worker/redis-tools.js';
+
+export interface CommandLimiter {
+  limiter: RequestLimiter;
+  /** The connection the limit lives on; undefined when Redis did not answer. */
+  redis: Redis | undefined;
+  close: () => void;
+}
+
+export async function openLimiter(config: Config): Promise<CommandLimiter> {
+  const requestsPerSecond = config.sync.notionRequestsPerSecond;
+  try {
+    const redis = await connectOnce(config.redisUrl);
+    const limiter = createRedisLimiter({ redis, prefix: config.worker.queuePrefix, token: config.notion.token ?? '', requestsPerSecond });
+    return { limiter, redis, close: () => redis.disconnect() };
+  } catch {
+    process.stderr.write(`  Redis at REDIS_URL does not answer: limiting to ${requestsPerSecond} requests/s in this process only\n`);
+    return { limiter: createMemoryLimiter({ requestsPerSecond }), redis: undefined, close: () => undefined };
+  }
+}
