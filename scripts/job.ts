@@ -90,8 +90,8 @@ const taskHelp = (task: ScheduledTask) => `Usage: npm run job -- ${task} [--json
 
 ${TASKS[task].detail}
 
-The worker runs it ${TASKS[task].schedule}; this runs it once, now, with the
-same code.
+Scheduled by the worker: ${TASKS[task].schedule}.
+This command runs it once, now, with the same code.
 
 ${COMMON}`;
 

@@ -25,7 +25,7 @@ function rollups(r: Result): string[] {
 function budgets(r: Result): string[] {
   const webhook = r.webhook as { delivered: number; failed: number } | undefined;
   return [
-    `budgets: spend refreshed for ${plural(r.spendChanged, 'limit')} whose figures changed; ${plural(r.raised, 'alert')} raised (${r.critical} critical)`,
+    `budgets: spend refreshed, ${plural(r.spendChanged, 'limit')} changed; ${plural(r.raised, 'alert')} raised (${r.critical} critical)`,
     ...(webhook ? [`  webhook: ${webhook.delivered} delivered, ${webhook.failed} failed`] : []),
     ...(r.raised > 0 ? ['  Notion gets them on the next sync pass (npm run sync -- --once, or the worker)'] : []),
   ];
