@@ -78,7 +78,7 @@ describe('NOTION_ENV_FILE outside the working directory', () => {
     const verify = await cli('verify', ['--only', 'notion']);
     expect(verify.stdout).toContain(`notion ids: ${DATASETS.length} of ${DATASETS.length} data source ids, read from ${idsFile} (NOTION_ENV_FILE)`);
     expect(verify.code).toBe(0);
-  });
+  }, 90_000);
 
   it('loses to ids in the process environment, and verify says so', async () => {
     const stale = '11111111-2222-4333-8444-555555555555';

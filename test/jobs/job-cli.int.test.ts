@@ -57,18 +57,26 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 describe('npm run job', () => {
   it('explains itself, per task too, and refuses what it does not know', async () => {
-    const help = await job(['--help']);
+    // Each is a process of its own: started together, so a loaded machine does not run the test out of time.
+    const [help, taskHelp, none, unknown, recost, badOption] = await Promise.all([
+      job(['--help']),
+      job(['budgets', '--help']),
+      job([]),
+      job(['rollup']),
+      job(['recost']),
+      job(['rollups', '--jsn']),
+    ]);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: npm run job -- <task>/);
     for (const task of ['rollups', 'budgets', 'report', 'notion-edits', 'retention']) expect(help.stdout).toMatch(new RegExp(`^  ${task} `, 'm'));
     expect(help.stdout).toContain('npm run recost -- --from DATE');
 
-    expect(await job(['budgets', '--help'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: npm run job -- budgets \[--json\]/) });
-    expect(await job([])).toMatchObject({ code: 2, stderr: expect.stringMatching(/name a task: rollups, budgets, report, notion-edits, retention/) });
-    expect(await job(['rollup'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown task "rollup"; the tasks are rollups, budgets, report, notion-edits, retention/) });
-    expect(await job(['recost'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/npm run recost -- --from DATE/) });
-    expect(await job(['rollups', '--jsn'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--jsn/) });
-  });
+    expect(taskHelp).toMatchObject({ code: 0, stdout: expect.stringMatching(/^Usage: npm run job -- budgets \[--json\]/) });
+    expect(none).toMatchObject({ code: 2, stderr: expect.stringMatching(/name a task: rollups, budgets, report, notion-edits, retention/) });
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown task "rollup"; the tasks are rollups, budgets, report, notion-edits, retention/) });
+    expect(recost).toMatchObject({ code: 2, stderr: expect.stringMatching(/npm run recost -- --from DATE/) });
+    expect(badOption).toMatchObject({ code: 2, stderr: expect.stringMatching(/--jsn/) });
+  }, 60_000);
 
   it('rollups: computes the day rows from the logs, then finds nothing more to do', async () => {
     await insertLogs(h.db.pool, [{ service_type: 'workflow' }, { service_type: 'workflow' }, { service_type: 'workflow', success: false }]);
@@ -88,7 +96,7 @@ describe('npm run job', () => {
     const again = await job(['rollups']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^rollups: 0 days brought up to date, from 0 changed hours$/m);
-  });
+   }, 60_000);
 
   it('budgets: raises the alerts that are due, once', async () => {
     await insertLimits(h.db.pool, [{ entity_type: 'organization', entity_id: 'job-org', daily_limit: 0.01, monthly_limit: 1 }]);
@@ -101,7 +109,7 @@ describe('npm run job', () => {
 
     const again = parsed((await job(['budgets', '--json'])).stdout);
     expect(again).toMatchObject({ task: 'budgets', ok: true, result: { raised: 0, critical: 0 } });
-  });
+   }, 60_000);
 
   it('report: writes the report page, and leaves it alone while nothing changed', async () => {
     const first = await job(['report', '--json']);
@@ -116,7 +124,7 @@ describe('npm run job', () => {
     const again = await job(['report']);
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^report: unchanged: nothing written \(page /m);
-  });
+   }, 60_000);
 
   it('notion-edits: an alert acknowledged in Notion is acknowledged in Supabase', async () => {
     await h.engine().runPass('cost_alerts');
@@ -140,7 +148,7 @@ describe('npm run job', () => {
     expect(parsed(result.stdout)).toMatchObject({ task: 'retention', ok: true, result: { enabled: true, deleted: 1, pending: false } });
     expect((await h.db.pool.query(`select 1 from token_usage_logs where id = $1`, [old!.id])).rowCount).toBe(0);
     expect((await job(['retention'], { LOG_RETENTION_DAYS: '0' })).stdout).toMatch(/^retention: off/m);
-  });
+  }, 60_000);
 
   it('a missing setting is a usage error (2); a failing task is a failure (1), in JSON too', async () => {
     expect(await job(['report'], { NOTION_PARENT_PAGE_ID: '' })).toMatchObject({ code: 2, stderr: expect.stringMatching(/report cannot run: NOTION_PARENT_PAGE_ID is not set/) });
@@ -152,5 +160,5 @@ describe('npm run job', () => {
     expect(failed.code).toBe(1);
     expect(parsed(failed.stdout)).toMatchObject({ task: 'rollups', ok: false, error: expect.stringContaining('tokensync_no_such_database') });
     expect(failed.stderr).toMatch(/tokensync_no_such_database/);
-  });
+  }, 60_000);
 });
