@@ -36,16 +36,21 @@ export interface LayeredEnvironment {
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
 export function readEnvironmentLayers(cwd: string = process.cwd(), env: RawEnvironment = process.env, envFile?: string): LayeredEnvironment {
-  const fromFile = (name: string): Record<string, string> => {
+  const fromFile = (name: string, variable = name): Record<string, string> => {
     const path = resolve(cwd, name);
-    return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+    if (!existsSync(path)) return {};
+    try {
+      return parseDotenv(readFileSync(path));
+    } catch (error) {
+      throw new ConfigError([{ variable, problem: `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); it must be an env file` }]);
+    }
   };
   if (envFile !== undefined && !existsSync(resolve(cwd, envFile))) {
     throw new ConfigError([{ variable: '--env-file', problem: `${envFile} does not exist (npm run demo writes .env.demo)` }]);
   }
   const processLayer: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (isSet(value)) processLayer[key] = value;
-  const commandLine = envFile === undefined ? {} : fromFile(envFile);
+  const commandLine = envFile === undefined ? {} : fromFile(envFile, '--env-file');
   const dotfiles = [
     { origin: resolve(cwd, '.env'), values: fromFile('.env') },
     { origin: resolve(cwd, '.env.local'), values: fromFile('.env.local') },
@@ -55,7 +60,7 @@ export function readEnvironmentLayers(cwd: string = process.cwd(), env: RawEnvir
   const named = [commandLine, processLayer, ...dotfiles.map((d) => d.values).reverse()].map((l) => l.NOTION_ENV_FILE).find(isSet);
   const idsPath = resolve(cwd, named?.trim() ?? DEFAULT_NOTION_ENV_FILE);
 
-  const idsFile = fromFile(idsPath);
+  const idsFile = fromFile(idsPath, 'NOTION_ENV_FILE');
   const layers = [
     ...dotfiles,
     { origin: idsPath, values: idsFile },

@@ -237,6 +237,7 @@ describe('the ids file (NOTION_ENV_FILE)', () => {
       const layers = readEnvironmentLayers(dir, { NOTION_ENV_FILE: 'ids.env' });
       expect(layers.values[VARIABLE]).toBe(ID(5));
       expect(layers.origins[VARIABLE]).toBe(join(dir, 'ids.env'));
+      expect(() => readEnvironmentLayers(dir, { NOTION_ENV_FILE: tmpdir() })).toThrow(/NOTION_ENV_FILE: .* cannot be read \(EISDIR\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
