@@ -1,11 +1,12 @@
 /**
- * Supabase API transport (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): PostgREST's
- * POST /rest/v1/rpc/<fn> with the named arguments as JSON, through
- * @supabase/postgrest-js — the client that implements supabase-js's `.rpc()`.
- * (supabase-js itself also builds a realtime client, which on Node 20 demands a
- * WebSocket package we would never use.)
+ * Supabase API transport (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY): supabase-js
+ * `.rpc()`, i.e. PostgREST's POST /rest/v1/rpc/<fn> with the named arguments as
+ * JSON, sent with the service-role key.
+ *
+ * The client holds no session (the key is the credential, never refreshed) and
+ * never opens a realtime socket: we only call functions.
  */
-import { PostgrestClient } from '@supabase/postgrest-js';
+import { createClient, type SupabaseClientOptions } from '@supabase/supabase-js';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
 import { assertIdentifier, remedyFor, type SqlFunctionTransport } from './transport.js';
 
@@ -16,11 +17,23 @@ export interface RpcTransportOptions {
   fetch?: typeof fetch;
 }
 
+type RealtimeTransport = NonNullable<NonNullable<SupabaseClientOptions<'public'>['realtime']>['transport']>;
+
+/**
+ * supabase-js builds a realtime client in its constructor, and on Node 20 (no
+ * global WebSocket) that refuses to start unless given a socket class. It only
+ * constructs one when a channel is subscribed, which we never do; this one says
+ * so if that ever changes.
+ */
+const NO_REALTIME = function refuseRealtime(): never {
+  throw new Error('tokensync does not use Supabase realtime');
+} as unknown as RealtimeTransport;
+
 export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTransport {
-  const restUrl = new URL('rest/v1', options.supabaseUrl.endsWith('/') ? options.supabaseUrl : `${options.supabaseUrl}/`);
-  const client = new PostgrestClient(restUrl.toString(), {
-    headers: { apikey: options.serviceRoleKey, Authorization: `Bearer ${options.serviceRoleKey}` },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+  const client = createClient(options.supabaseUrl, options.serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+    realtime: { transport: NO_REALTIME },
+    ...(options.fetch ? { global: { fetch: options.fetch } } : {}),
   });
 
   return {
@@ -40,7 +53,7 @@ export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTra
       });
     },
     async close() {
-      // PostgREST calls are plain HTTP requests; nothing is held open.
+      // PostgREST calls are plain HTTP requests, and the client holds no session, timer or socket.
     },
   };
 }

@@ -3,6 +3,7 @@ import { DatabaseError } from '../../src/errors.js';
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import { createRpcTransport } from '../../src/supabase/rpc-transport.js';
 import { createSupabaseSource, openSupabaseSource, SYNC_DATASETS, type SupabaseSource } from '../../src/supabase/source.js';
+import type { SqlFunctionTransport } from '../../src/supabase/transport.js';
 import { loadConfig } from '../../src/config/env.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
@@ -126,6 +127,20 @@ describe('choosing and failing transports', () => {
       await expect(unreachable.changedRows('token_usage_logs', null)).rejects.toMatchObject({ code: 'database_error', retryable: true });
     } finally {
       await Promise.all([down.close(), unreachable.close()]);
+    }
+  });
+
+  it('a refused or unreachable Supabase API never puts the service-role key in the error', async () => {
+    const key = 'sb-service-role-key-that-must-stay-out-of-errors';
+    const refused = createRpcTransport({ supabaseUrl: 'http://supabase.test', serviceRoleKey: key, fetch: postgrestFetch(db) });
+    const unreachable = createRpcTransport({ supabaseUrl: 'http://127.0.0.1:1', serviceRoleKey: key });
+    const failure = (t: SqlFunctionTransport) => t.call('tokensync_schema_status', {}).then(() => expect.unreachable(), (e: DatabaseError) => e);
+    const wrongKey = await failure(refused);
+    const down = await failure(unreachable);
+    expect(wrongKey).toMatchObject({ code: 'database_error', retryable: false, context: { httpStatus: 401 } });
+    expect(down).toMatchObject({ code: 'database_error', retryable: true, context: { httpStatus: 0 } });
+    for (const error of [wrongKey, down]) {
+      expect(JSON.stringify({ message: error.message, stack: error.stack, context: error.context })).not.toContain(key);
     }
   });
 
