@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emptySummary, SyncBusyError, SyncConfigError, type PassSummary, type SyncEngine } from '../../src/sync/engine.js';
 import { syncOnce } from '../../src/sync/run-once.js';
 
@@ -45,4 +45,42 @@ describe('syncOnce', () => {
     expect(failed!.failed).toEqual([{ key: null, reason: expect.stringMatching(/setup:notion/), retryable: false }]);
     expect(next).toMatchObject({ dataset: 'budget_limits', created: 1, failed: [] });
   });
+
+  it('stops after maxAttempts, pausing twice as long before each new attempt', async () => {
+    vi.useFakeTimers();
+    const transient = { key: 'a', reason: '503', retryable: true };
+    const engine = scripted(Array.from({ length: 10 }, () => ({ complete: false, failed: [transient] })));
+    const run = syncOnce({ engine, datasets: ['cost_alerts'], maxAttempts: 4, retryDelayMs: 1000 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(engine.calls).toBe(1);
+    const callsAfter = async (ms: number) => (await vi.advanceTimersByTimeAsync(ms), engine.calls);
+    expect([await callsAfter(999), await callsAfter(1)]).toEqual([1, 2]);
+    expect([await callsAfter(1999), await callsAfter(1)]).toEqual([2, 3]);
+    expect([await callsAfter(3999), await callsAfter(1)]).toEqual([3, 4]);
+    const [totals] = await run;
+    expect(engine.calls).toBe(4);
+    expect(totals).toMatchObject({ complete: false, failed: [transient] });
+  });
+
+  it('runs a pass again after any error that is not a typed permanent one, a TypeError included', async () => {
+    const engine = scripted([new TypeError("Cannot read properties of undefined (reading 'id')"), { read: 1, created: 1 }]);
+    const attempts: boolean[] = [];
+    const [totals] = await syncOnce({ engine, datasets: ['cost_alerts'], retryDelayMs: 0, onAttempt: (pass) => attempts.push(pass.complete) });
+    expect(engine.calls).toBe(2);
+    expect(attempts).toEqual([false, true]);
+    expect(totals).toMatchObject({ read: 1, created: 1, failed: [], complete: true });
+  });
+
+  it('tries a dataset that cannot be synced once, and reports it without an attempt', async () => {
+    const engine = scripted([new SyncConfigError('cost_alerts'), { read: 1, created: 1 }]);
+    const attempts: number[] = [];
+    const [failed] = await syncOnce({ engine, datasets: ['cost_alerts'], retryDelayMs: 0, onAttempt: (_pass, attempt) => attempts.push(attempt) });
+    expect(engine.calls).toBe(1);
+    expect(attempts).toEqual([]);
+    expect(failed).toMatchObject({ complete: false, read: 0, failed: [{ key: null, retryable: false }] });
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });
