@@ -4,6 +4,7 @@
  * each post is retried on 429, 5xx and network errors with backoff, and what
  * still fails is logged with the alert and the reason.
  */
+import pRetry from 'p-retry';
 import type { Logger } from '../logging/logger.js';
 import type { CostAlert } from '../supabase/source.js';
 
@@ -13,7 +14,7 @@ export interface WebhookOptions {
   fetch?: typeof fetch;
   /** Attempts per alert (default 4). */
   attempts?: number;
-  /** First retry delay; doubles each time (default 1000 ms). */
+  /** Pause before the second attempt; doubles before each one after (default 1000 ms). */
   initialDelayMs?: number;
   timeoutMs?: number;
 }
@@ -26,39 +27,51 @@ export function webhookBody(alert: CostAlert): { text: string } {
   return { text: `${SEVERITY_ICON[alert.severity]} *${label}* — ${alert.message}` };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const retryable = (status: number) => status === 429 || status >= 500;
 
-async function postOnce(options: WebhookOptions, body: unknown): Promise<{ ok: boolean; retry: boolean; reason: string }> {
+/** One post that failed: why, on which attempt, and whether another can succeed. */
+class PostFailed extends Error {
+  constructor(
+    readonly reason: string,
+    readonly retry: boolean,
+    readonly attempt: number,
+  ) {
+    super(reason);
+  }
+}
+
+async function postOnce(options: WebhookOptions, body: unknown, attempt: number): Promise<void> {
+  let response: Response;
   try {
-    const response = await (options.fetch ?? fetch)(options.url, {
+    response = await (options.fetch ?? fetch)(options.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
     });
-    if (response.ok) return { ok: true, retry: false, reason: '' };
-    return { ok: false, retry: retryable(response.status), reason: `HTTP ${response.status}` };
   } catch (error) {
-    return { ok: false, retry: true, reason: error instanceof Error ? error.message : String(error) };
+    // No answer (network, timeout, anything thrown): always worth another try.
+    throw new PostFailed(error instanceof Error ? error.message : String(error), true, attempt);
   }
+  if (!response.ok) throw new PostFailed(`HTTP ${response.status}`, retryable(response.status), attempt);
 }
 
 async function deliver(options: WebhookOptions, alert: CostAlert): Promise<boolean> {
-  const attempts = options.attempts ?? 4;
-  let delay = options.initialDelayMs ?? 1_000;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    const result = await postOnce(options, webhookBody(alert));
-    if (result.ok) return true;
-    if (!result.retry || attempt === attempts) {
-      // The URL is a secret (it authorises posting), so only its host is logged.
-      options.logger.warn({ alertId: alert.id, attempt, reason: result.reason, host: new URL(options.url).host }, 'cost alert webhook not delivered');
-      return false;
-    }
-    await sleep(delay);
-    delay *= 2;
+  try {
+    await pRetry((attempt) => postOnce(options, webhookBody(alert), attempt), {
+      retries: (options.attempts ?? 4) - 1,
+      minTimeout: options.initialDelayMs ?? 1_000,
+      factor: 2,
+      shouldRetry: ({ error }) => error instanceof PostFailed && error.retry,
+    });
+    return true;
+  } catch (error) {
+    const failed = error instanceof PostFailed ? error : undefined;
+    const reason = failed?.reason ?? (error instanceof Error ? error.message : String(error));
+    // The URL is a secret (it authorises posting), so only its host is logged.
+    options.logger.warn({ alertId: alert.id, attempt: failed?.attempt, reason, host: new URL(options.url).host }, 'cost alert webhook not delivered');
+    return false;
   }
-  return false;
 }
 
 /**
