@@ -3,15 +3,11 @@
  * shared rate limit in the lane of the pass that makes it, and 429/529 answers
  * pause every sender for Retry-After.
  *
- * Who retries what (never stacked):
- * - 429 rate_limited and 529 service_overload: here, after the shared pause
- *   (the SDK's own retries are off, so one process's Retry-After holds for all);
- * - reads (data source retrieve and query) that fail transiently: here, a few
- *   times with backoff;
- * - writes that fail otherwise (5xx, timeouts, lost answers): not here. The row
- *   fails for this pass, the checkpoint stays before it, and the run is retried
- *   by its caller (a BullMQ attempt with backoff, or the CLI's next pass); a
- *   create whose answer was lost is first looked up by Supabase ID.
+ * It retries two things itself: a 429 or 529, after that pause (the SDK's own
+ * retries are off, so one process's Retry-After holds for all), and a read that
+ * fails transiently, a few times with backoff. A write that fails otherwise
+ * fails its row for this pass; the caller runs the pass again. Every retry
+ * layer and what it owns: the README's "Who retries what".
  */
 import { APIResponseError, type Client } from '@notionhq/client';
 import type { DatabaseSpec } from '../notion/catalogue/index.js';
