@@ -35,13 +35,15 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
     kind: 'postgres',
     async call(fn, args) {
       assertIdentifier(fn, 'function');
-      const names = Object.keys(args);
+      // An argument left out (undefined) takes its default, as it does over PostgREST, where JSON drops it.
+      const given: Readonly<Record<string, JsonValue | undefined>> = args;
+      const names = Object.keys(given).filter((name) => given[name] !== undefined);
       names.forEach((name) => assertIdentifier(name, 'argument'));
       const namedArgs = names.map((name, i) => `${name} => $${i + 1}`).join(', ');
       try {
         const { rows } = await pool.query<{ result: unknown }>(
           `select to_jsonb(public.${fn}(${namedArgs})) as result`,
-          names.map((name) => asParameter(args[name]!)),
+          names.map((name) => asParameter(given[name]!)),
         );
         return rows[0]?.result ?? null;
       } catch (error) {

@@ -8,6 +8,7 @@
  */
 import { createClient, type SupabaseClientOptions } from '@supabase/supabase-js';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
+import type { Database } from './database.types.js';
 import { assertIdentifier, remedyFor, type SqlFunctionTransport } from './transport.js';
 
 export interface RpcTransportOptions {
@@ -30,7 +31,7 @@ const NO_REALTIME = function refuseRealtime(): never {
 } as unknown as RealtimeTransport;
 
 export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTransport {
-  const client = createClient(options.supabaseUrl, options.serviceRoleKey, {
+  const client = createClient<Database>(options.supabaseUrl, options.serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
     realtime: { transport: NO_REALTIME },
     ...(options.fetch ? { global: { fetch: options.fetch } } : {}),

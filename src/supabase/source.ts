@@ -34,7 +34,7 @@ import {
   type SchemaStatus,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
-import { callFunction, type JsonValue, type SqlArgs, type SqlFunctionTransport } from './transport.js';
+import { callFunction, type JsonValue, type SqlFunctionArgs, type SqlFunctionName, type SqlFunctionTransport } from './transport.js';
 
 export type {
   BudgetDecision,
@@ -301,9 +301,10 @@ const atArg = (value: Date | string | undefined): { p_at?: string } =>
   value === undefined ? {} : { p_at: value instanceof Date ? value.toISOString() : value };
 
 export function createSupabaseSource(transport: SqlFunctionTransport, defaults: SourceDefaults): SupabaseSource {
-  const call = <S extends z.ZodType>(fn: string, args: SqlArgs, schema: S) => callFunction(transport, fn, args, schema);
+  const call = <F extends SqlFunctionName, S extends z.ZodType>(fn: F, args: SqlFunctionArgs<F>, schema: S) => callFunction(transport, fn, args, schema);
 
-  const rollup = (fn: string) => (range: DayRange) =>
+  type RollupFunction = 'tokensync_rollup_service_performance' | 'tokensync_rollup_workflow_analytics' | 'tokensync_rollup_daily_costs';
+  const rollup = (fn: RollupFunction) => (range: DayRange) =>
     call(fn, { p_from: range.from, p_to: range.to, p_timezone: range.timezone ?? defaults.timezone }, rollupResult);
 
   return {

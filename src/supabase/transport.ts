@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { DatabaseError } from '../errors.js';
+import type { Database, Json } from './database.types.js';
 
 /**
  * How a SQL function is called. Both transports call the same functions with
@@ -9,15 +10,18 @@ import { DatabaseError } from '../errors.js';
  * Only functions that return one value (a scalar, jsonb or a composite row) are
  * called this way; the worker's functions are written so.
  */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue = Json;
 
-/** Named arguments. Arrays and objects go to json/jsonb parameters, as JSON by either transport. */
-export type SqlArgs = Readonly<Record<string, JsonValue>>;
+/** The SQL functions either transport may call, with their named arguments (generated: database.types.ts). */
+export type SqlFunctions = Database['public']['Functions'];
+export type SqlFunctionName = keyof SqlFunctions & string;
+/** Named arguments. Arrays and objects go to json/jsonb parameters, as JSON by either transport; one left out takes its default. */
+export type SqlFunctionArgs<F extends SqlFunctionName> = SqlFunctions[F]['Args'];
 
 export interface SqlFunctionTransport {
   readonly kind: 'rpc' | 'postgres';
   /** Calls public.<fn>(name => value, …) and returns its result as parsed JSON. */
-  call(fn: string, args: SqlArgs): Promise<unknown>;
+  call<F extends SqlFunctionName>(fn: F, args: SqlFunctionArgs<F>): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -39,10 +43,10 @@ export function remedyFor(code: string | undefined): string {
 }
 
 /** Calls a SQL function and checks its result against the shape the caller relies on. */
-export async function callFunction<S extends z.ZodType>(
+export async function callFunction<F extends SqlFunctionName, S extends z.ZodType>(
   transport: SqlFunctionTransport,
-  fn: string,
-  args: SqlArgs,
+  fn: F,
+  args: SqlFunctionArgs<F>,
   schema: S,
 ): Promise<z.output<S>> {
   const raw = await transport.call(fn, args);

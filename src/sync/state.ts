@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Dataset } from '../datasets.js';
 import type { KeysetCursor } from '../supabase/source.js';
-import { callFunction, type SqlFunctionTransport } from '../supabase/transport.js';
+import { callFunction, type SqlFunctionArgs, type SqlFunctionName, type SqlFunctionTransport } from '../supabase/transport.js';
 import { createLogWindowState, type LogWindowState } from './log-window/state.js';
 
 export interface PageState {
@@ -102,7 +102,7 @@ export interface SyncState {
 }
 
 export function createSyncState(transport: SqlFunctionTransport): SyncState {
-  const call = <S extends z.ZodType>(fn: string, args: Parameters<SqlFunctionTransport['call']>[1], schema: S) =>
+  const call = <F extends SqlFunctionName, S extends z.ZodType>(fn: F, args: SqlFunctionArgs<F>, schema: S) =>
     callFunction(transport, fn, args, schema);
 
   return {

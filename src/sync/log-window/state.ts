@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { KeysetCursor } from '../../supabase/source.js';
-import { callFunction, type SqlArgs, type SqlFunctionTransport } from '../../supabase/transport.js';
+import { callFunction, type SqlFunctionArgs, type SqlFunctionName, type SqlFunctionTransport } from '../../supabase/transport.js';
 
 /** One page write a plan asks for. */
 export interface SlotWrite {
@@ -104,7 +104,7 @@ const planResult = z.object({
 const iso = (at: Date | undefined): { p_at?: string } => (at ? { p_at: at.toISOString() } : {});
 
 export function createLogWindowState(transport: SqlFunctionTransport): LogWindowState {
-  const call = <S extends z.ZodType>(fn: string, args: SqlArgs, schema: S) => callFunction(transport, fn, args, schema);
+  const call = <F extends SqlFunctionName, S extends z.ZodType>(fn: F, args: SqlFunctionArgs<F>, schema: S) => callFunction(transport, fn, args, schema);
 
   return {
     take: ({ capacity, ratePerSecond, count, force, at }) =>
