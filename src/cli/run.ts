@@ -1,6 +1,11 @@
 /**
- * What every command shares: --help, strict argument parsing, and errors printed
- * for a human (scrubbed of secrets) with a meaningful exit code.
+ * What every command shares: --help, --verbose, strict argument parsing, and
+ * errors printed for a human (scrubbed of secrets) with a meaningful exit code.
+ *
+ * An expected failure (a TokensyncError: bad configuration, a database or Notion
+ * that refuses us) is one line that says what to do; its stack trace is noise
+ * for the person running the command, so it is printed only with --verbose. An
+ * error of any other kind is a bug: its stack is always printed.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, TokensyncError } from '../errors.js';
@@ -27,19 +32,40 @@ export function registerSecrets(secrets: readonly string[]): void {
   knownSecrets = secrets;
 }
 
-function printError(error: unknown): number {
+const VERBOSE_HELP = 'on failure, also print the stack trace (and of its causes)';
+
+/** The stack of `error` and of each cause under it, for --verbose and for bugs. */
+function stackTrace(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(current instanceof Error ? (current.stack ?? current.message) : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join('\ncaused by: ');
+}
+
+function printError(error: unknown, verbose: boolean): number {
   const scrub = createScrubber(knownSecrets);
+  const trace = verbose ? `${scrub(stackTrace(error))}\n` : '';
   if (error instanceof ConfigError) {
-    process.stderr.write(`${scrub(error.message)}\nSee .env.example for every variable and its default.\n`);
+    process.stderr.write(`${scrub(error.message)}\nSee .env.example for every variable and its default.\n${trace}`);
     return EXIT_USAGE;
   }
   if (error instanceof TokensyncError) {
-    process.stderr.write(`error: ${scrub(error.message)}\n`);
+    process.stderr.write(`error: ${scrub(error.message)}\n${trace}`);
     return EXIT_FAILURE;
   }
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  process.stderr.write(`unexpected error: ${scrub(detail)}\n`);
+  process.stderr.write(`unexpected error: ${scrub(stackTrace(error))}\n`);
   return EXIT_FAILURE;
+}
+
+/** Every command's help lists --verbose, under its own -h, --help line and aligned with it. */
+export function withVerboseOption(help: string): string {
+  if (help.includes('--verbose')) return help;
+  return help.replace(/^( *)(-h, --help)( +)(.*)$/m, (line, indent: string, flag: string, gap: string) => {
+    const width = flag.length + gap.length;
+    return `${indent}${'--verbose'.padEnd(Math.max(width, '--verbose'.length + 1))}${VERBOSE_HELP}\n${line}`;
+  });
 }
 
 export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv = process.argv.slice(2)): Promise<void> {
@@ -50,20 +76,23 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv =
   });
   let values;
   try {
-    values = parseArgs({ args: argv, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true })
-      .values as Parameters<CommandSpec<O>['run']>[0] & { help?: boolean };
+    values = parseArgs({
+      args: argv,
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean' } },
+      strict: true,
+    }).values as Parameters<CommandSpec<O>['run']>[0] & { help?: boolean; verbose?: boolean };
   } catch (error) {
     process.stderr.write(`${spec.name}: ${(error as Error).message}\nRun with --help for usage.\n`);
     process.exitCode = EXIT_USAGE;
     return;
   }
   if (values.help) {
-    process.stdout.write(spec.help);
+    process.stdout.write(withVerboseOption(spec.help));
     return;
   }
   try {
     process.exitCode = await spec.run(values);
   } catch (error) {
-    process.exitCode = printError(error);
+    process.exitCode = printError(error, values.verbose === true);
   }
 }
