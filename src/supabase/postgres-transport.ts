@@ -96,6 +96,41 @@ const CONNECT_REMEDIES: Record<string, (url: URL) => string> = {
   '28000': () => 'check the user in DATABASE_URL and that pg_hba.conf lets it connect from here',
 };
 
+/** Certificate checks node-postgres fails when it verifies the server (it does for sslmode=require). */
+const UNTRUSTED_CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * TLS refusals, which come with no SQLSTATE (or with 28000, like any pg_hba
+ * refusal): what went wrong, and the DATABASE_URL that works.
+ */
+function tlsRemedy(error: unknown): string | undefined {
+  const { code, message = '' } = error as { code?: string; message?: string };
+  if (/does not support SSL/i.test(message)) {
+    return 'this server does not offer TLS (a local Postgres or `supabase start`): remove sslmode from DATABASE_URL or set sslmode=disable';
+  }
+  if (/no encryption|SSL (connection )?(is )?required|SSL off/i.test(message)) {
+    return 'this server accepts only encrypted connections: add sslmode=require to DATABASE_URL (e.g. postgres://…/postgres?sslmode=require)';
+  }
+  if (code !== undefined && UNTRUSTED_CERTIFICATE_CODES.has(code)) {
+    return "the server's TLS certificate is not trusted here (node-postgres checks it for sslmode=require): add sslrootcert=PATH with the server's CA certificate (Supabase: Project Settings → Database → SSL Configuration) to DATABASE_URL, or sslmode=no-verify to encrypt without checking";
+  }
+  return undefined;
+}
+
+/** Whether `error` is the server (or its TLS) refusing to open a connection, as opposed to SQL failing. */
+function isConnectRefusal(error: unknown): boolean {
+  const sqlState = sqlStateOf(error);
+  return (sqlState !== undefined && sqlState in CONNECT_REMEDIES) || tlsRemedy(error) !== undefined;
+}
+
 /**
  * Why a connection could not be opened, in one line that names the server and
  * the fix (never the password): not answering, or answering with a refusal.
@@ -105,7 +140,7 @@ export function connectError(databaseUrl: string, error: unknown): DatabaseError
   const url = new URL(databaseUrl);
   const pgError = error as { code?: string; message?: string };
   const sqlState = sqlStateOf(error);
-  const remedy = sqlState ? CONNECT_REMEDIES[sqlState]?.(url) : undefined;
+  const remedy = tlsRemedy(error) ?? (sqlState ? CONNECT_REMEDIES[sqlState]?.(url) : undefined);
   return new DatabaseError(`connect: PostgreSQL at ${url.host} refused the connection: ${pgError.message ?? String(error)}${remedy ? `; ${remedy}` : ''}`, {
     cause: error,
     sqlState,
@@ -119,7 +154,7 @@ function toDatabaseError(fn: string, error: unknown, databaseUrl: string): Datab
   const sqlState = sqlStateOf(error);
   if (isConnectionFailure(error)) return unreachableDatabase(databaseUrl, error, fn);
   // The pool connects on the first call: a refused connection is said as such, with its fix.
-  if (sqlState && sqlState in CONNECT_REMEDIES) return connectError(databaseUrl, error);
+  if (isConnectRefusal(error)) return connectError(databaseUrl, error);
   return new DatabaseError(`${fn}: ${pgError.message ?? String(error)}${remedyFor(sqlState)}`, {
     cause: error,
     sqlState,
