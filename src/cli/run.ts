@@ -68,12 +68,32 @@ export function withVerboseOption(help: string): string {
   });
 }
 
+/**
+ * node-postgres warns in nine lines, on every start, that it treats sslmode=require
+ * as verify-full. Our commands say it in one, with what to write instead.
+ */
+const PG_SSLMODE_WARNING = /^SECURITY WARNING: The SSL modes 'prefer', 'require', and 'verify-ca'/;
+const PG_SSLMODE_NOTE =
+  'note: node-postgres treats sslmode=require in DATABASE_URL as verify-full (it checks the server certificate); write sslmode=verify-full to keep that, or sslmode=no-verify to encrypt without checking\n';
+
+function condensePgSslWarning(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  let noted = false;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const message = typeof warning === 'string' ? warning : warning.message;
+    if (!PG_SSLMODE_WARNING.test(message)) return emitWarning(warning, ...rest);
+    if (!noted) process.stderr.write(PG_SSLMODE_NOTE);
+    noted = true;
+  }) as typeof process.emitWarning;
+}
+
 export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv = process.argv.slice(2)): Promise<void> {
   // `command --help | head` closes the pipe early; that is not an error.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT_OK);
     throw error;
   });
+  condensePgSslWarning();
   let values;
   try {
     values = parseArgs({
