@@ -101,6 +101,19 @@ export function isBlockLimitResponse(error: unknown): boolean {
   return APIResponseError.isAPIResponseError(error) && error.code === 'restricted_resource' && Boolean(error.additional_data?.block_limit);
 }
 
+/**
+ * What to do after Notion refuses a request for lack of access, by its code.
+ * These fail the same way however often they are retried.
+ */
+const ACCESS_FIXES: Record<string, string> = {
+  unauthorized:
+    'NOTION_TOKEN was rejected: copy the internal integration secret again from https://www.notion.so/profile/integrations (and check NOTION_BASE_URL)',
+  restricted_resource:
+    "the integration lacks a capability this needs: give it Read, Update and Insert content at https://www.notion.so/profile/integrations → Capabilities",
+  object_not_found:
+    'the page or database is not shared with the integration (open it in Notion → ••• → Connections → add the integration), or the id is wrong: npm run setup:notion records the right ones',
+};
+
 /** Wraps any error from the SDK; `what` says what we were doing, e.g. "create database Cost Alerts". */
 export function toNotionRequestError(error: unknown, what: string, context?: ErrorContext): NotionRequestError | unknown {
   if (error instanceof NotionRequestError || !isNotionClientError(error)) return error;
@@ -112,8 +125,9 @@ export function toNotionRequestError(error: unknown, what: string, context?: Err
       { notionCode: 'block_limit', status, requestId, cause: error, ...(context ? { context } : {}) },
     );
   }
+  const fix = ACCESS_FIXES[error.code];
   return new NotionRequestError(
-    `${what}: ${error.message} (${error.code}${status ? `, HTTP ${status}` : ''}${requestId ? `, request ${requestId}` : ''})`,
+    `${what}: ${error.message} (${error.code}${status ? `, HTTP ${status}` : ''}${requestId ? `, request ${requestId}` : ''})${fix ? `; ${fix}` : ''}`,
     { notionCode: error.code, status, requestId, cause: error, ...(context ? { context } : {}) },
   );
 }
