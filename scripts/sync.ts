@@ -1,5 +1,6 @@
 import { DATASETS, type Dataset } from '../src/datasets.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
+import { preflight } from '../src/cli/preflight.js';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
 import { openLimiter } from '../src/cli/limiter.js';
@@ -132,6 +133,7 @@ await runCommand({
         },
       });
       try {
+        await preflight(config);
         const totals = await syncOnce({
           engine,
           datasets,

@@ -1,4 +1,5 @@
 import { EXIT_FAILURE, EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
+import { preflight } from '../src/cli/preflight.js';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startWorker } from '../src/worker/worker.js';
@@ -27,6 +28,8 @@ await runCommand({
     const config = loadConfig();
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-worker' });
+    // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
+    await preflight(config);
     const worker = await startWorker(config, logger);
     return new Promise<number>((resolve) => {
       let signals = 0;
