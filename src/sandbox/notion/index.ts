@@ -47,6 +47,11 @@ export interface NotionFakeOptions {
   port?: number;
   /** Bearer tokens the fake accepts. Default ['secret_fake_notion_token']. */
   tokens?: readonly string[];
+  /**
+   * Tokens of an integration given only the Read content capability: accepted
+   * (add them to `tokens` too), but every write answers 403 restricted_resource.
+   */
+  readOnlyTokens?: readonly string[];
   /** Accepted Notion-Version values; default: any non-empty value (the header is still required). */
   notionVersions?: readonly string[];
   /** The integration's bot user. */
@@ -146,6 +151,7 @@ export async function startNotionFake(options: NotionFakeOptions = {}): Promise<
       rateLimiter,
       settings,
       tokens: new Set(tokens),
+      readOnlyTokens: new Set(options.readOnlyTokens ?? []),
       versions: options.notionVersions ? new Set(options.notionVersions) : undefined,
       maxBodyBytes: options.maxBodyBytes ?? LIMITS.bodyBytes,
       onError: options.onError ?? ((error) => console.error('notion fake: unexpected error', error)),

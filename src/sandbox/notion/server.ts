@@ -28,6 +28,8 @@ export interface ServerDeps {
   settings: Settings;
   /** Bearer tokens accepted as the integration's. */
   tokens: ReadonlySet<string>;
+  /** Accepted tokens of an integration with only the Read content capability. */
+  readOnlyTokens: ReadonlySet<string>;
   /** Accepted Notion-Version values; any value when undefined. */
   versions: ReadonlySet<string> | undefined;
   maxBodyBytes: number;
@@ -96,6 +98,11 @@ function faultError(status: number, retryAfterSeconds: number): NotionError {
   }
 }
 
+/** Reads are GETs, plus the POSTs that only query. */
+function isWrite(method: string, route: string): boolean {
+  return method !== 'GET' && !(method === 'POST' && (route.endsWith('/query') || route === '/v1/search'));
+}
+
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake.invalid');
   // The read-only web page: no token, no rate limit, no faults, not in the request statistics.
@@ -112,6 +119,7 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
 
     const token = bearerToken(req.headers.authorization);
     if (!token || !deps.tokens.has(token)) throw notionErrors.unauthorized();
+    if (deps.readOnlyTokens.has(token) && isWrite(method, routeName)) throw notionErrors.restricted();
     const version = req.headers['notion-version'];
     if (typeof version !== 'string' || version.trim() === '') throw notionErrors.missingVersion();
     if (deps.versions && !deps.versions.has(version)) {
