@@ -26,6 +26,13 @@ function atLeast(version: string, minimum: readonly number[]): boolean {
   return true;
 }
 
+/** ioredis says only "Connection is closed." when nothing listens: name it for what it is. */
+function describeFailure(where: string, message: string): string {
+  return /Connection is closed|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EAI_AGAIN/.test(message)
+    ? `Redis does not answer at ${where} (${message})`
+    : `${where}: ${message}`;
+}
+
 export async function checkRedis(redis: RedisInfoReader, where: string): Promise<CheckResult[]> {
   let server: string;
   let memory: string;
@@ -33,7 +40,7 @@ export async function checkRedis(redis: RedisInfoReader, where: string): Promise
     [server, memory] = await Promise.all([redis.info('server'), redis.info('memory')]);
   } catch (error) {
     return [
-      fail('redis', 'connection', `${where}: ${errorMessage(error)}`, 'check REDIS_URL and that Redis is running (e.g. redis-server --daemonize yes)'),
+      fail('redis', 'connection', describeFailure(where, errorMessage(error)), 'check REDIS_URL and that Redis is running (e.g. redis-server --daemonize yes)'),
     ];
   }
   const results = [pass('redis', 'connection', `reached ${where}`)];
