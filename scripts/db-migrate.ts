@@ -7,8 +7,9 @@ const HELP = `Usage: npm run db:migrate -- [options]
 Applies supabase/migrations/*.sql to DATABASE_URL in file order, each file in
 its own transaction. Applied files are recorded in
 supabase_migrations.schema_migrations (the Supabase CLI's table), so running it
-again, or after \`supabase db push\`, changes nothing. On plain Postgres it first
-creates the roles Supabase provides (anon, authenticated, service_role).
+again, or after \`supabase db push\`, changes nothing (and \`supabase db push\`
+after it). On plain Postgres the first migration creates the roles Supabase
+provides (anon, authenticated, service_role).
 
 Options:
   --seed        also apply ${DEFAULT_SEED_FILE} (idempotent: existing limits are kept)
@@ -22,8 +23,6 @@ Environment:
 
 function describe(event: MigrationEvent): string {
   switch (event.kind) {
-    case 'roles-created':
-      return `created roles ${event.roles.join(', ')} (as Supabase provides them)`;
     case 'applying':
       return `applying ${event.file.fileName} …`;
     case 'applied':

@@ -2,10 +2,12 @@
  * Applies supabase/migrations/*.sql to a Postgres database, the way `supabase db push`
  * would: in file order, each file in its own transaction, recorded in
  * supabase_migrations.schema_migrations (the Supabase CLI's own table, so the two
- * tools agree on what is applied). Running it again is a no-op.
+ * tools agree on what is applied: a version recorded by either is skipped by
+ * both). Running it again is a no-op.
  *
- * On plain Postgres it first creates the roles Supabase provides (anon,
- * authenticated, service_role), so that grants and RLS behave as they do there.
+ * The roles Supabase provides (anon, authenticated, service_role) are created by
+ * the first migration where they are missing, so `supabase db push` against a
+ * plain Postgres gets them too.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +30,6 @@ export interface MigrationFile {
 }
 
 export type MigrationEvent =
-  | { kind: 'roles-created'; roles: string[] }
   | { kind: 'applying'; file: MigrationFile }
   | { kind: 'applied'; file: MigrationFile; durationMs: number }
   | { kind: 'seeding'; fileName: string }
@@ -67,34 +68,17 @@ export async function readMigrationFiles(dir: string = DEFAULT_MIGRATIONS_DIR): 
   return files;
 }
 
-const SUPABASE_ROLES = ['anon', 'authenticated', 'service_role'] as const;
-
-async function ensureSupabaseRoles(client: pg.Client): Promise<string[]> {
-  const { rows } = await client.query<{ rolname: string }>(
-    'select rolname from pg_roles where rolname = any($1::text[])',
-    [SUPABASE_ROLES],
-  );
-  const missing = SUPABASE_ROLES.filter((role) => !rows.some((r) => r.rolname === role));
-  for (const role of missing) {
-    const bypass = role === 'service_role' ? ' bypassrls' : '';
-    try {
-      await client.query(`create role ${role} nologin noinherit${bypass}`);
-    } catch (error) {
-      // Another database on this cluster may be migrating at the same moment.
-      if ((error as { code?: string }).code !== '42710') throw error;
-    }
-  }
-  return missing;
-}
-
+/**
+ * The history table as the Supabase CLI creates it (pkg/migration/history.go):
+ * `version` first, then the columns later CLI versions added, so a table an
+ * older CLI made gets them too.
+ */
 async function ensureHistoryTable(client: pg.Client): Promise<void> {
   await client.query(`
     create schema if not exists supabase_migrations;
-    create table if not exists supabase_migrations.schema_migrations (
-      version text primary key,
-      statements text[],
-      name text
-    );`);
+    create table if not exists supabase_migrations.schema_migrations (version text not null primary key);
+    alter table supabase_migrations.schema_migrations add column if not exists statements text[];
+    alter table supabase_migrations.schema_migrations add column if not exists name text;`);
 }
 
 /** 1-based line of a character position (pg reports error positions as offsets). */
@@ -135,11 +119,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   });
   try {
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    if (!options.dryRun) {
-      const created = await ensureSupabaseRoles(client);
-      if (created.length > 0) emit({ kind: 'roles-created', roles: created });
-      await ensureHistoryTable(client);
-    }
+    if (!options.dryRun) await ensureHistoryTable(client);
     const applied = await appliedVersions(client);
     const pending = files.filter((f) => !applied.has(f.version));
     const result: MigrateResult = {

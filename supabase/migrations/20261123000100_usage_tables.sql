@@ -1,5 +1,27 @@
 -- tokensync: the five tables of the contract (DESIGN.md §2).
 --
+-- Supabase provides the roles anon, authenticated and service_role, and every
+-- file here grants to or revokes from them. A plain Postgres lacks them: create
+-- them as Supabase defines them (no login; service_role bypasses RLS), so these
+-- files apply the same way with `supabase db push` and `npm run db:migrate`.
+-- Where they exist (every Supabase project) nothing of them is changed.
+do $$
+declare
+  role_name text;
+begin
+  foreach role_name in array array['anon', 'authenticated', 'service_role'] loop
+    if not exists (select 1 from pg_roles where rolname = role_name) then
+      begin
+        execute format('create role %I nologin noinherit%s', role_name,
+                       case when role_name = 'service_role' then ' bypassrls' else '' end);
+      exception when duplicate_object then
+        null; -- another database of this cluster created it a moment ago
+      end;
+    end if;
+  end loop;
+end;
+$$;
+
 -- Every constraint is named so that a rejected row says which rule it broke.
 -- numeric accepts 'NaN', and NaN compares greater than every number, so a bare
 -- "x >= 0" would let it through: money checks also compare against 'NaN'.
