@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type { Config } from '../config/env.js';
 import { TokensyncError } from '../errors.js';
+import { connectError } from '../supabase/postgres-transport.js';
 
 /** The demo's own database on a configured server. */
 export const DEMO_DATABASE = 'tokensync_demo';
@@ -28,11 +29,10 @@ async function onServer(serverUrl: string): Promise<DemoDatabase> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new DemoError(
-      `the database at DATABASE_URL (${new URL(serverUrl).host}) does not answer: ${(error as Error).message}. ` +
-        'Unset DATABASE_URL to let the demo run an embedded Postgres instead.',
-      { cause: error },
-    );
+    // Not answering, or refusing (with the fix): said as every other command says it.
+    throw new DemoError(`${connectError(serverUrl, error).message} (or unset DATABASE_URL: the demo then runs an embedded Postgres)`, {
+      cause: error,
+    });
   }
   try {
     await admin.query(`drop database if exists ${DEMO_DATABASE} with (force)`);
