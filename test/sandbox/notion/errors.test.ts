@@ -114,3 +114,25 @@ describe('users', () => {
     expect(me.name).toBeTruthy();
   });
 });
+
+describe('an integration with only the Read content capability (readOnlyTokens)', () => {
+  let readOnly: NotionFake;
+  beforeAll(async () => {
+    readOnly = await startFake({ tokens: ['secret_full', 'secret_read'], readOnlyTokens: ['secret_read'] });
+  });
+  afterAll(() => readOnly.close());
+
+  it('reads and queries, and gets 403 restricted_resource on every write', async () => {
+    const reader = clientFor(readOnly, { auth: 'secret_read' });
+    await expect(reader.pages.retrieve({ page_id: PARENT_PAGE_ID })).resolves.toMatchObject({ id: PARENT_PAGE_ID });
+    const error = await apiError(() =>
+      reader.pages.create({ parent: { page_id: PARENT_PAGE_ID }, properties: { title: { title: [{ text: { content: 'x' } }] } } }),
+    );
+    expect(error).toMatchObject({ status: 403, code: 'restricted_resource', message: 'Insufficient permissions for this endpoint.' });
+
+    const writer = clientFor(readOnly, { auth: 'secret_full' });
+    await expect(
+      writer.pages.create({ parent: { page_id: PARENT_PAGE_ID }, properties: { title: { title: [{ text: { content: 'x' } }] } } }),
+    ).resolves.toMatchObject({ object: 'page' });
+  });
+});
