@@ -76,7 +76,11 @@ const PG_SSLMODE_WARNING = /^SECURITY WARNING: The SSL modes 'prefer', 'require'
 const PG_SSLMODE_NOTE =
   'note: node-postgres treats sslmode=require in DATABASE_URL as verify-full (it checks the server certificate); write sslmode=verify-full to keep that, or sslmode=no-verify to encrypt without checking\n';
 
+let pgSslWarningCondensed = false;
+
 function condensePgSslWarning(): void {
+  if (pgSslWarningCondensed) return;
+  pgSslWarningCondensed = true;
   const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
   let noted = false;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
