@@ -13,6 +13,7 @@ import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig, requireDatabaseUrl } from '../src/config/env.js';
+import { connectError } from '../src/supabase/postgres-transport.js';
 
 export const DATABASE_TYPES_FILE = 'src/supabase/database.types.ts';
 
@@ -138,8 +139,11 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     async run() {
       const config = loadConfig();
       registerSecrets(config.secrets);
-      const client = new pg.Client({ connectionString: requireDatabaseUrl(config, 'db-types') });
-      await client.connect();
+      const databaseUrl = requireDatabaseUrl(config, 'db-types');
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect().catch((error: unknown) => {
+        throw connectError(databaseUrl, error);
+      });
       try {
         await writeFile(DATABASE_TYPES_FILE, await renderDatabaseTypes(client));
       } finally {
