@@ -62,6 +62,7 @@ function printError(error: unknown, verbose: boolean): number {
 /** Every command's help lists --verbose, under its own -h, --help line and aligned with it. */
 export function withVerboseOption(help: string): string {
   if (help.includes('--verbose')) return help;
+  if (!/^ *-h, --help /m.test(help)) return `${help}\nOptions:\n  --verbose    ${VERBOSE_HELP}\n  -h, --help   show this help\n`;
   return help.replace(/^( *)(-h, --help)( +)(.*)$/m, (line, indent: string, flag: string, gap: string) => {
     const width = flag.length + gap.length;
     return `${indent}${'--verbose'.padEnd(Math.max(width, '--verbose'.length + 1))}${VERBOSE_HELP}\n${line}`;

@@ -16,7 +16,7 @@ import { startRefusingPostgres, type RefusingPostgres } from '../support/refusin
 import { PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
 
-const COMMANDS = ['db-migrate', 'setup-notion', 'sync', 'worker', 'recost', 'verify', 'demo'] as const;
+const COMMANDS = ['db-migrate', 'db-types', 'setup-notion', 'sync', 'worker', 'job', 'recost', 'verify', 'demo'] as const;
 type Command = (typeof COMMANDS)[number];
 
 const HIDDEN_PAGE = '5f0e2d1c-3b4a-4c5d-8e6f-7a8b9c0d1e2f';
@@ -142,6 +142,20 @@ describe('one line with the fix, for every kind of expected failure', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('job: a rejected Notion token is one line with where to copy it again', async () => {
+    expectOneLine(
+      await cli('job', ['report'], { NOTION_TOKEN: 'secret_revoked_token' }),
+      /^error: .*\(unauthorized, HTTP 401, request [^)]+\); NOTION_TOKEN was rejected: copy the internal integration secret again/,
+    );
+  });
+
+  it('db-types: a database that does not exist is one line, not a stack trace', async () => {
+    expectOneLine(
+      await cli('db-types', [], { DATABASE_URL: withDatabase('tokensync_no_such_db') }),
+      /^error: connect: .*database "tokensync_no_such_db" does not exist; create it/,
+    );
+  });
+
   it('worker: a wrong password stops it at start instead of failing every job', async () => {
     const wrongPassword = await refusingServer('28P01', 'password authentication failed for user "postgres"');
     expectOneLine(
@@ -191,5 +205,5 @@ describe('--verbose', () => {
       expect(help.code, COMMANDS[i]).toBe(0);
       expect(help.stdout, COMMANDS[i]).toMatch(/^ {2}--verbose +on failure, also print the stack trace/m);
     }
-  });
+  }, 90_000); // nine processes at once on a machine that may be busy
 });

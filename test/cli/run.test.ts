@@ -56,4 +56,10 @@ describe('withVerboseOption', () => {
     );
     expect(withVerboseOption(help)).toBe(help);
   });
+
+  it('adds an Options section to a help that has none', () => {
+    expect(withVerboseOption('Usage: x\n')).toBe(
+      'Usage: x\n\nOptions:\n  --verbose    on failure, also print the stack trace (and of its causes)\n  -h, --help   show this help\n',
+    );
+  });
 });
