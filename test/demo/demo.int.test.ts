@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnvironment } from '../../src/config/env.js';
@@ -21,7 +20,6 @@ const DAYS = 7;
 const prefix = uniquePrefix();
 let dir: string;
 let demo: RunningDemo;
-let browser: Browser;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tokensync-demo-'));
@@ -34,11 +32,9 @@ beforeAll(async () => {
     syncTimeoutMs: 180_000,
     queuePrefix: prefix,
   });
-  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
   await demo?.stop();
   await dropPrefix(prefix);
   await rm(dir, { recursive: true, force: true });
@@ -71,7 +67,10 @@ describe('npm run demo', () => {
     expect(demo.reportUrl).toMatch(/\/pages\//);
   });
 
-  it('shows the six databases in a browser, and charts drawn from the synced numbers', async () => {
+  // Launched here, not in beforeAll: the other tests of this file need no browser.
+  // The first run without a system Chromium also unpacks the packaged one (~10 s).
+  it('shows the six databases in a browser, and charts drawn from the synced numbers', { timeout: 120_000 }, async () => {
+    const browser = await launchChromium();
     const page = await browser.newPage();
     try {
       await page.goto(`${demo.sandboxUrl}/`);
@@ -110,7 +109,7 @@ describe('npm run demo', () => {
       const bar = page.locator('[data-view="Monthly utilisation"] [data-x="workflow"][data-value]').first();
       expect(Number(await bar.getAttribute('data-value'))).toBeCloseTo(workflow!.use, 4);
     } finally {
-      await page.close();
+      await browser.close();
     }
   });
 
