@@ -12,7 +12,7 @@ export interface TestDatabase {
 }
 
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
-  const name = uniqueName('tokensync_test');
+  const name = uniqueName('db');
   const template = options.migrated === false ? 'template1' : inject('templateDatabase');
   await withAdminClient((admin) => admin.query(`create database ${name} template ${template}`));
   const url = databaseUrl(name);

@@ -27,7 +27,7 @@ describe.each(TRANSPORTS)('the settle time through %s', (name) => {
 });
 
 it('stays as configured where the horizon cannot see other sessions (a role without pg_read_all_stats)', async () => {
-  const blind = uniqueName('tokensync_blind');
+  const blind = uniqueName('blind');
   await db.pool.query(`create role ${blind} nologin`);
   await db.pool.query(`alter function public.tokensync_sync_sees_writers() owner to ${blind}`);
   const transport = openTransportFor(db, 'postgres');

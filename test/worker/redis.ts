@@ -1,11 +1,10 @@
 /** A unique BullMQ prefix per test, and its keys removed afterwards. */
-import { randomUUID } from 'node:crypto';
 import { dropPrefix as dropKeys } from '../../src/worker/redis-tools.js';
+import { REDIS_URL, uniqueQueuePrefix } from '../support/services.js';
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { REDIS_URL };
 
-export function uniquePrefix(): string {
-  return `tokensync-test-${randomUUID().slice(0, 8)}`;
-}
+/** Every Redis key a test writes sits under one of these (see TEST_QUEUE_PREFIX). */
+export const uniquePrefix = uniqueQueuePrefix;
 
 export const dropPrefix = (prefix: string): Promise<void> => dropKeys(REDIS_URL, prefix);
