@@ -12,7 +12,8 @@ function demo(args: string[], env: Record<string, string> = {}) {
   );
 }
 
-describe('npm run demo (command line)', () => {
+// A test starts the CLI up to three times, each with its own 30 s guard.
+describe('npm run demo (command line)', { timeout: 120_000 }, () => {
   it('prints help and exits 0; exits 2 on bad usage, naming the option', async () => {
     const help = await demo(['--help']);
     expect(help.code).toBe(0);

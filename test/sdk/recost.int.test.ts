@@ -100,7 +100,8 @@ function recostCli(args: string[], env: Record<string, string>) {
   );
 }
 
-describe('npm run recost', () => {
+// Each test starts the CLI (tsx compiling on a cold start) up to six times.
+describe('npm run recost', { timeout: 180_000 }, () => {
   it('shows progress and a summary, and exits 0', async () => {
     const result = await recostCli(['--from', '2026-11-01', '--batch-size', '10'], { DATABASE_URL: db.url });
     expect(result.stderr).toBe('');

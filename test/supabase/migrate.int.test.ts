@@ -209,7 +209,8 @@ describe('a failing migration', () => {
   });
 });
 
-describe('npm run db:migrate', () => {
+// Each test starts the CLI (tsx compiling on a cold start) several times.
+describe('npm run db:migrate', { timeout: 180_000 }, () => {
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase({ migrated: false });

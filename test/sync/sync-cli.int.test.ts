@@ -40,7 +40,8 @@ const cli = (args: string[], overrides: Record<string, string> = {}) =>
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );
 
-describe('npm run sync', () => {
+// Each test starts the CLI (tsx compiling on a cold start) up to five times, each with its own 60 s guard.
+describe('npm run sync', { timeout: 180_000 }, () => {
   it('explains itself and refuses bad usage', async () => {
     expect((await cli(['--help'])).stdout).toMatch(/Usage: npm run sync -- --once/);
     expect(await cli([])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--once is required/) });

@@ -204,7 +204,8 @@ describe('verify finds what is wrong and says how to fix it', () => {
   });
 });
 
-describe('npm run verify', () => {
+// Each test starts the CLI (tsx compiling on a cold start) several times.
+describe('npm run verify', { timeout: 180_000 }, () => {
   const run = promisify(execFile);
   const cli = (args: string[], env: Record<string, string>) =>
     run(process.execPath, ['--import', 'tsx', 'scripts/verify.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
