@@ -1,7 +1,7 @@
 /**
  * Migrates one template database per test run; each test file then copies it
  * (CREATE DATABASE … TEMPLATE), which is far faster than migrating per file.
- * First it clears what killed runs of the same prefixes left behind (databases,
+ * Before that it clears what killed runs of the same prefixes left behind (databases,
  * roles, Redis keys older than STALE_AFTER_MS), and nothing outside them.
  */
 import type { TestProject } from 'vitest/node';
@@ -57,15 +57,33 @@ async function dropStaleQueueKeys(): Promise<void> {
   }
 }
 
-export default async function setup(project: TestProject) {
-  await Promise.all([dropStaleDatabasesAndRoles(), dropStaleQueueKeys()]);
+/**
+ * One template for the run. The projects that list this setup (integration and
+ * alone) each load their own copy of this module, in the one vitest process: what
+ * they share is kept on globalThis. The last teardown drops the template.
+ */
+const shared = ((globalThis as { [key: symbol]: unknown })[Symbol.for('tokensync.test.template')] ??= { users: 0 }) as {
+  users: number;
+  template?: Promise<string>;
+};
 
-  const template = uniqueName('tpl');
-  await withAdminClient((admin) => admin.query(`create database ${template}`));
-  await migrate({ databaseUrl: databaseUrl(template) });
-  project.provide('templateDatabase', template);
+async function makeTemplate(): Promise<string> {
+  await Promise.all([dropStaleDatabasesAndRoles(), dropStaleQueueKeys()]);
+  const name = uniqueName('tpl');
+  await withAdminClient((admin) => admin.query(`create database ${name}`));
+  await migrate({ databaseUrl: databaseUrl(name) });
+  return name;
+}
+
+export default async function setup(project: TestProject) {
+  shared.users++;
+  shared.template ??= makeTemplate();
+  const name = await shared.template;
+  project.provide('templateDatabase', name);
 
   return async () => {
-    await withAdminClient((admin) => admin.query(`drop database if exists ${template} with (force)`));
+    if (--shared.users > 0) return;
+    shared.template = undefined;
+    await withAdminClient((admin) => admin.query(`drop database if exists ${name} with (force)`));
   };
 }
