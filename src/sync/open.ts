@@ -19,6 +19,14 @@ export interface OpenedEngine {
   close(): Promise<void>;
 }
 
+/** The Notion token sync needs; checked before anything is opened, so a refusal leaves nothing behind. */
+export function requireNotionToken(config: Config): string {
+  if (!config.notion.token) {
+    throw new ConfigError([{ variable: 'NOTION_TOKEN', problem: 'is required for sync; copy the integration secret (ntn_…)' }]);
+  }
+  return config.notion.token;
+}
+
 export function openSyncEngine(
   config: Config,
   options: {
@@ -28,9 +36,7 @@ export function openSyncEngine(
     engine?: Partial<SyncEngineOptions>;
   },
 ): OpenedEngine {
-  if (!config.notion.token) {
-    throw new ConfigError([{ variable: 'NOTION_TOKEN', problem: 'is required for sync; copy the integration secret (ntn_…)' }]);
-  }
+  const token = requireNotionToken(config);
   const transport = openTransport(config);
   const dataSources: Partial<Record<Dataset, string>> = {};
   for (const dataset of DATASETS) {
@@ -39,7 +45,7 @@ export function openSyncEngine(
   }
   const gateway = createNotionGateway({
     // Our gateway owns 429/529 retries (shared pause); the SDK's would stack on them.
-    client: createNotionClient({ token: config.notion.token, baseUrl: config.notion.baseUrl, maxRetries: 0 }),
+    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 0 }),
     limiter: options.limiter,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });

@@ -17,7 +17,7 @@ import { DATASETS, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
 import { LANES, laneOf, type Lane } from '../sync/lanes.js';
 import { createCreationGate } from '../sync/creation.js';
-import { openSyncEngine } from '../sync/open.js';
+import { openSyncEngine, requireNotionToken } from '../sync/open.js';
 import { resolveSettleTime } from '../sync/settle.js';
 import { countingLimiter } from '../sync/limiter.js';
 import { startChangeListener, type ChangeListener } from './change-listener.js';
@@ -72,6 +72,7 @@ const datasetsIn = (lane: Lane) => DATASETS.filter((dataset) => laneOf(dataset) 
 export async function startWorker(config: Config, logger: Logger): Promise<RunningWorker> {
   const { queuePrefix: prefix } = config.worker;
   const log = logger.child({ component: 'worker', prefix });
+  requireNotionToken(config);
   // Producers fail fast; workers (and the limiter they wait on) retry forever, so a Redis restart is ridden out.
   const producer = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
