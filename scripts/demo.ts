@@ -5,12 +5,15 @@ import { demoSettings, startDemo, DEMO_REQUESTS_PER_SECOND, type RunningDemo } f
 import { createLogger } from '../src/logging/logger.js';
 import { CATALOGUE } from '../src/notion/catalogue/index.js';
 import type { SyncProgress } from '../src/supabase/source.js';
+import { stopOnSignal } from '../src/cli/signals.js';
 
 const DEFAULT_PORT = 4100;
 const DEFAULT_DAYS = 30;
 const DEFAULT_ENV_FILE = '.env.demo';
 const SYNC_TIMEOUT_MS = 5 * 60_000;
 const PIPE_PROGRESS_EVERY_MS = 5_000;
+/** Past the worker's shutdown timeout (WORKER_SHUTDOWN_TIMEOUT_MS, 30 s by default) and the closing of the rest. */
+const STOP_DEADLINE_MS = 45_000;
 
 const HELP = `Usage: npm run demo -- [options]
 
@@ -148,15 +151,12 @@ await runCommand({
       return EXIT_OK;
     }
     return new Promise<number>((resolve) => {
-      let signals = 0;
-      const onSignal = () => {
-        signals += 1;
-        if (signals > 1) process.exit(EXIT_OK);
-        process.stdout.write('\nstopping …\n');
-        void demo.stop().then(() => resolve(EXIT_OK));
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      stopOnSignal({
+        stop: () => demo.stop().then(() => resolve(EXIT_OK)),
+        deadlineMs: STOP_DEADLINE_MS,
+        exitCode: EXIT_OK,
+        report: (event) => process.stdout.write(event.kind === 'stopping' ? '\nstopping …\n' : 'exiting now\n'),
+      });
     });
   },
 });

@@ -3,6 +3,10 @@ import { preflight } from '../src/cli/preflight.js';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startWorker } from '../src/worker/worker.js';
+import { stopOnSignal } from '../src/cli/signals.js';
+
+/** Beyond WORKER_SHUTDOWN_TIMEOUT_MS: time to close queues, Redis and Postgres before the exit is forced. */
+const STOP_MARGIN_MS = 5000;
 
 const HELP = `Usage: npm run worker
 
@@ -12,7 +16,9 @@ with every worker on the same REDIS_URL and QUEUE_PREFIX. Serves /healthz,
 /readyz and /metrics (Prometheus) on WORKER_HTTP_HOST:WORKER_HTTP_PORT.
 
 SIGTERM or SIGINT stops taking jobs and lets those in flight finish for up to
-WORKER_SHUTDOWN_TIMEOUT_MS; a second signal exits at once. Logs are JSON lines.
+WORKER_SHUTDOWN_TIMEOUT_MS, then closes queues, Redis and Postgres (the exit is
+forced 5 s after that); a second signal, a second or more after the first, exits
+at once. Logs are JSON lines.
 
 Options:
   -h, --help   show this help
@@ -32,24 +38,24 @@ await runCommand({
     await preflight(config);
     const worker = await startWorker(config, logger);
     return new Promise<number>((resolve) => {
-      let signals = 0;
-      const onSignal = (signal: NodeJS.Signals) => {
-        signals += 1;
-        if (signals > 1) {
-          logger.warn({ signal }, 'second signal: exiting now');
-          process.exit(EXIT_FAILURE);
-        }
-        logger.info({ signal }, 'stopping');
-        worker.stop().then(
-          () => resolve(EXIT_OK),
-          (error: unknown) => {
-            logger.error({ err: error }, 'stop failed');
-            resolve(EXIT_FAILURE);
-          },
-        );
-      };
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
+      stopOnSignal({
+        stop: () =>
+          worker.stop().then(
+            () => resolve(EXIT_OK),
+            (error: unknown) => {
+              logger.error({ err: error }, 'stop failed');
+              resolve(EXIT_FAILURE);
+            },
+          ),
+        // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
+        deadlineMs: config.worker.shutdownTimeoutMs + STOP_MARGIN_MS,
+        exitCode: EXIT_FAILURE,
+        report: (event) => {
+          if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');
+          else if (event.kind === 'forced') logger.warn({ signal: event.signal }, 'second signal: exiting now');
+          else logger.error({ deadlineMs: event.deadlineMs }, 'not stopped within the deadline: exiting now');
+        },
+      });
     });
   },
 });

@@ -10,6 +10,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, TokensyncError } from '../errors.js';
 import { createScrubber } from '../logging/scrub.js';
+import { exitWhenIdle } from './signals.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -120,4 +121,6 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv =
   } catch (error) {
     process.exitCode = printError(error, values.verbose === true);
   }
+  // The work is done or has failed: a connection left open must not keep the process running.
+  exitWhenIdle();
 }
