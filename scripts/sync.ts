@@ -8,6 +8,7 @@ import { openSyncEngine } from '../src/sync/open.js';
 import { syncOnce, type DatasetTotals } from '../src/sync/run-once.js';
 import { failedWarnings, formatSeconds, laneBacklogs, laneWarnings, readBacklog, type BacklogReport, type LaneBacklog } from '../src/sync/backlog.js';
 import { openSupabaseSource } from '../src/supabase/source.js';
+import { signalExitCode, stopOnSignal } from '../src/cli/signals.js';
 
 const HELP = `Usage: npm run sync -- --once [options]
        npm run sync -- --status
@@ -36,7 +37,11 @@ Environment:
   data source ids recorded by \`npm run setup:notion\`; NOTION_REQUESTS_PER_SECOND
   (see .env.example)
 
-Exit codes: 0 every row synced, 1 some row failed (listed), 2 bad usage or configuration.
+SIGTERM or SIGINT stops the pass: no new write is sent, those in flight finish
+and are recorded, then the summary is printed; a second signal exits at once.
+
+Exit codes: 0 every row synced, 1 some row failed (listed), 2 bad usage or
+configuration, 130/143 stopped by SIGINT/SIGTERM (the next pass goes on from there).
 `;
 
 function usage(message: string): number {
@@ -45,6 +50,8 @@ function usage(message: string): number {
 }
 
 const MAX_LISTED_FAILURES = 20;
+/** How long writes in flight may take to finish after a signal before the exit is forced. */
+const STOP_DEADLINE_MS = 15_000;
 
 function summary(totals: DatasetTotals[]): string {
   const header = 'dataset                       read  created  updated  unchanged  trashed  failed';
@@ -122,6 +129,20 @@ await runCommand({
     const config = loadConfig();
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, format: config.logFormat, secrets: config.secrets, destination: process.stderr });
+    const stopping = new AbortController();
+    const signals = stopOnSignal({
+      stop: () => stopping.abort(),
+      deadlineMs: STOP_DEADLINE_MS,
+      exitCode: EXIT_FAILURE,
+      report: (event) =>
+        process.stderr.write(
+          event.kind === 'stopping'
+            ? `  ${event.signal}: stopping after the writes in flight (a second signal exits at once)\n`
+            : event.kind === 'forced'
+              ? `  ${event.signal} again: exiting now\n`
+              : `  not stopped within ${event.deadlineMs / 1000} s: exiting now\n`,
+        ),
+    });
     const limit = await openLimiter(config);
     // Closed whatever happens next: an open Redis connection would keep the process alive after a refusal.
     try {
@@ -129,6 +150,7 @@ await runCommand({
         limiter: limit.limiter,
         logger,
         engine: {
+          signal: stopping.signal,
           onProgress: (s) => process.stderr.write(`  ${s.dataset}: ${s.read} read, ${s.created} created, ${s.updated} updated, ${s.unchanged} unchanged\n`),
         },
       });
@@ -138,11 +160,13 @@ await runCommand({
           engine,
           datasets,
           backfill: values.backfill,
+          signal: stopping.signal,
           onAttempt: (pass, attempt) => {
-            if (!pass.complete) process.stderr.write(`  ${pass.dataset}: attempt ${attempt} stopped by a transient failure; retrying\n`);
+            if (!pass.complete && !stopping.signal.aborted) process.stderr.write(`  ${pass.dataset}: attempt ${attempt} stopped by a transient failure; retrying\n`);
           },
         });
         process.stdout.write(summary(totals));
+        if (signals.received) return signalExitCode(signals.received);
         return totals.some((t) => t.failed.length > 0) ? EXIT_FAILURE : EXIT_OK;
       } finally {
         await close();

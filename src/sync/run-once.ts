@@ -20,6 +20,8 @@ export interface SyncOnceOptions {
   maxAttempts?: number;
   retryDelayMs?: number;
   onAttempt?: (summary: PassSummary, attempt: number) => void;
+  /** Aborted: no further attempt or dataset is started (the engine, given the same signal, stops its pass). */
+  signal?: AbortSignal;
 }
 
 /** Counts summed over the attempts; `failed` holds the rows still failing after the last one. */
@@ -62,7 +64,8 @@ async function syncDataset(options: SyncOnceOptions, dataset: Dataset): Promise<
         // Rows that failed for good are reported; transient ones only if the last attempt still failed them.
         sum.failed.push(...pass.failed.filter((f) => !f.retryable));
         sum.complete = pass.complete;
-        if (!pass.complete) throw new PassIncomplete(pass);
+        // A pass stopped by the abort is not run again: what it did is counted, what it left waits for the next.
+        if (!pass.complete && !options.signal?.aborted) throw new PassIncomplete(pass);
       },
       {
         retries: (options.maxAttempts ?? DEFAULT_ONCE_ATTEMPTS) - 1,
@@ -70,9 +73,12 @@ async function syncDataset(options: SyncOnceOptions, dataset: Dataset): Promise<
         factor: 2,
         // Anything else thrown in an attempt (a failing onAttempt) is a bug, not a reason to run the pass again.
         shouldRetry: ({ error }) => error instanceof PassIncomplete,
+        // Ends the pause between attempts at once.
+        ...(options.signal ? { signal: options.signal } : {}),
       },
     );
   } catch (error) {
+    if (options.signal?.aborted) return sum;
     if (error instanceof PassIncomplete) sum.failed.push(...error.pass.failed.filter((f) => f.retryable));
     else if (error instanceof DatasetFailed) sum.failed.push(error.failure);
     else throw error;
@@ -83,6 +89,9 @@ async function syncDataset(options: SyncOnceOptions, dataset: Dataset): Promise<
 export async function syncOnce(options: SyncOnceOptions): Promise<DatasetTotals[]> {
   const totals: DatasetTotals[] = [];
   // One dataset after the other, as before: their passes share one rate limit.
-  for (const dataset of options.datasets) totals.push(await syncDataset(options, dataset));
+  for (const dataset of options.datasets) {
+    if (options.signal?.aborted) break;
+    totals.push(await syncDataset(options, dataset));
+  }
   return totals;
 }

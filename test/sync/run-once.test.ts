@@ -79,6 +79,25 @@ describe('syncOnce', () => {
     expect(attempts).toEqual([]);
     expect(failed).toMatchObject({ complete: false, read: 0, failed: [{ key: null, retryable: false }] });
   });
+
+  it('once aborted, starts no further attempt or dataset', async () => {
+    const stop = new AbortController();
+    const engine = scripted([{ read: 3, created: 1, complete: false }]);
+    const totals = await syncOnce({ engine, datasets: ['cost_alerts', 'budget_limits'], retryDelayMs: 60_000, signal: stop.signal, onAttempt: () => stop.abort() });
+    expect(engine.calls).toBe(1);
+    expect(totals).toEqual([expect.objectContaining({ dataset: 'cost_alerts', read: 3, created: 1, complete: false, failed: [] })]);
+  });
+
+  it('ends the pause between attempts when the abort comes during it', async () => {
+    vi.useFakeTimers();
+    const stop = new AbortController();
+    const engine = scripted([{ complete: false }]);
+    const run = syncOnce({ engine, datasets: ['cost_alerts', 'budget_limits'], retryDelayMs: 60_000, signal: stop.signal });
+    await vi.advanceTimersByTimeAsync(10);
+    stop.abort();
+    expect(await run).toEqual([expect.objectContaining({ dataset: 'cost_alerts', complete: false })]);
+    expect(engine.calls).toBe(1);
+  });
 });
 
 afterEach(() => {
