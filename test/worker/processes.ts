@@ -1,4 +1,4 @@
-/** `npm run worker` as a child process, its JSON log lines, and waits on them. */
+/** `npm run worker` (or another command) as a child process, its JSON log lines, and waits on them. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -7,17 +7,26 @@ export interface WorkerProcess {
   lines: Record<string, unknown>[];
   /** Resolves with the first log line (past or future) that `match` accepts. */
   waitForLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-  /** Resolves with the exit code once the process has exited. */
+  /** Resolves with the exit code once the process has exited and its output is read. */
   exited: Promise<number | null>;
   /** What it wrote to stderr so far. */
   stderr(): string;
   port(): Promise<number>;
 }
 
-export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/worker.ts'], {
+export interface SpawnOptions {
+  /** What to run (default: node on scripts/worker.ts); e.g. `['npm', 'run', 'worker']`. */
+  command?: readonly string[];
+  /** In a process group of its own (its pid is the group's id), to signal the group as a terminal or `timeout` would. */
+  detached?: boolean;
+}
+
+export function spawnWorker(env: Record<string, string>, options: SpawnOptions = {}): WorkerProcess {
+  const [command, ...args] = options.command ?? [process.execPath, '--import', 'tsx', 'scripts/worker.ts'];
+  const child = spawn(command!, args, {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
   const lines: Record<string, unknown>[] = [];
   const waiters: { match: (line: Record<string, unknown>) => boolean; resolve: (line: Record<string, unknown>) => void }[] = [];
@@ -38,8 +47,9 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // 'close', not 'exit': by then every line it (and any process sharing its pipes) wrote has been read.
   const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code !== 0 && code !== null && stderr) process.stderr.write(`worker stderr: ${stderr}\n`);
       resolve(code);
     }),
