@@ -1,27 +1,44 @@
 # syntax=docker/dockerfile:1
 # tokensync worker image. Build: docker build -t tokensync .
 # Run:   docker run --init --env-file .env -p 127.0.0.1:9464:9464 -e WORKER_HTTP_HOST=0.0.0.0 tokensync
-# (--init forwards SIGTERM to the worker so it stops gracefully.)
+# The worker is node running compiled JavaScript, no npm or tsx in between: SIGTERM
+# (docker stop) reaches it and it shuts down in order within WORKER_SHUTDOWN_TIMEOUT_MS
+# + 5 s. --init (compose: init: true) makes node PID 1's direct child; without it node
+# is PID 1 and still handles SIGTERM itself once started.
+# Other commands run the same way: docker run --rm --env-file .env tokensync node dist/scripts/verify.js
 
-# --- dependencies: production only (tsx, which runs the TypeScript, is one) ---
-FROM node:20-bookworm-slim AS deps
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# --- build: every dependency, TypeScript compiled to dist/ ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY scripts ./scripts
+RUN npm run build
+
+# --- dependencies: production only ---
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-# --- runtime: no build tools, no dev dependencies, not root ---
-FROM node:20-bookworm-slim AS runtime
+# --- runtime: compiled code and production dependencies, not root ---
+FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     LOG_FORMAT=json \
     WORKER_HTTP_PORT=9464
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
-COPY --chown=node:node package.json package-lock.json tsconfig.json ./
-COPY --chown=node:node src ./src
-COPY --chown=node:node scripts ./scripts
+COPY --from=build --chown=node:node /app/dist ./dist
+# package.json says "type": "module": node needs it to load dist/ as ES modules.
+COPY --chown=node:node package.json ./
 COPY --chown=node:node supabase ./supabase
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.WORKER_HTTP_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-CMD ["npm", "run", "worker"]
+# The heap cap keeps RSS low through a backlog (see README, Operations: Memory).
+CMD ["node", "--max-old-space-size=256", "dist/scripts/worker.js"]
