@@ -34,28 +34,36 @@ await runCommand({
     const config = loadConfig();
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-worker' });
+    // Signals are handled from the start: one that comes while the worker starts stops it once started
+    // (and as PID 1 in a container, a signal nobody handles is ignored).
     // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
-    await preflight(config);
-    const worker = await startWorker(config, logger);
-    return new Promise<number>((resolve) => {
-      stopOnSignal({
-        stop: () =>
-          worker.stop().then(
-            () => resolve(EXIT_OK),
+    const starting = preflight(config).then(() => startWorker(config, logger));
+    let stopped!: (code: number) => void;
+    const exitCode = new Promise<number>((resolve) => (stopped = resolve));
+    stopOnSignal({
+      stop: () =>
+        starting
+          .then(
+            (worker) => worker.stop(),
+            () => undefined, // it did not start: nothing to stop, and the error is reported below
+          )
+          .then(
+            () => stopped(EXIT_OK),
             (error: unknown) => {
               logger.error({ err: error }, 'stop failed');
-              resolve(EXIT_FAILURE);
+              stopped(EXIT_FAILURE);
             },
           ),
-        // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
-        deadlineMs: config.worker.shutdownTimeoutMs + STOP_MARGIN_MS,
-        exitCode: EXIT_FAILURE,
-        report: (event) => {
-          if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');
-          else if (event.kind === 'forced') logger.warn({ signal: event.signal }, 'second signal: exiting now');
-          else logger.error({ deadlineMs: event.deadlineMs }, 'not stopped within the deadline: exiting now');
-        },
-      });
+      // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
+      deadlineMs: config.worker.shutdownTimeoutMs + STOP_MARGIN_MS,
+      exitCode: EXIT_FAILURE,
+      report: (event) => {
+        if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');
+        else if (event.kind === 'forced') logger.warn({ signal: event.signal }, 'second signal: exiting now');
+        else logger.error({ deadlineMs: event.deadlineMs }, 'not stopped within the deadline: exiting now');
+      },
     });
+    await starting;
+    return exitCode;
   },
 });
