@@ -57,6 +57,7 @@ export function stopOnSignal(options: StopOnSignalOptions): SignalHandling {
         options.report({ kind: 'deadline', deadlineMs: options.deadlineMs });
         process.exit(options.exitCode);
       }, options.deadlineMs).unref();
+      // `stop` reports its own failures; the deadline still ends a stop that failed without exiting.
       void Promise.resolve()
         .then(() => options.stop(signal))
         .catch(() => undefined);
