@@ -34,9 +34,9 @@ await runCommand({
     const config = loadConfig();
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-worker' });
+    // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
     // Signals are handled from the start: one that comes while the worker starts stops it once started
     // (and as PID 1 in a container, a signal nobody handles is ignored).
-    // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
     const starting = preflight(config).then(() => startWorker(config, logger));
     let stopped!: (code: number) => void;
     const exitCode = new Promise<number>((resolve) => (stopped = resolve));
