@@ -5,16 +5,15 @@
  * capability not given; Redis not answering. Each is one line on stderr that
  * says what to do, exit 1, no stack trace; --verbose adds the stack.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { startRefusingPostgres, type RefusingPostgres } from '../support/refusing-postgres.js';
 import { PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { runScript } from '../support/cli.js';
 
 const COMMANDS = ['db-migrate', 'db-types', 'setup-notion', 'sync', 'worker', 'job', 'recost', 'verify', 'demo'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -55,7 +54,6 @@ async function refusingServer(sqlState: string, message: string): Promise<Refusi
   return server;
 }
 
-const run = promisify(execFile);
 function cli(command: Command, args: string[], overrides: Record<string, string> = {}) {
   const ids = Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]));
   const env = {
@@ -72,10 +70,7 @@ function cli(command: Command, args: string[], overrides: Record<string, string>
     ...ids,
     ...overrides,
   };
-  return run(process.execPath, ['--import', 'tsx', `scripts/${command}.ts`, ...args], { env, timeout: PROCESS_TIMEOUT_MS }).then(
-    ({ stdout, stderr }) => ({ code: 0 as number | null, stdout, stderr }),
-    (error: { code: number | null; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  return runScript(command, args, { env, timeout: PROCESS_TIMEOUT_MS });
 }
 
 /** An empty value counts as unset: as before setup:notion ever ran. */

@@ -2,11 +2,9 @@
  * setup:notion records the ids in NOTION_ENV_FILE; every later command, in a
  * process of its own, reads them from there (not only from .env.local).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { parse as parseDotenv } from 'dotenv';
@@ -14,8 +12,8 @@ import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertOneOfEach, pagesByKey, PARENT } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { runScript } from '../support/cli.js';
 
-const run = promisify(execFile);
 let fake: NotionFake;
 let db: TestDatabase;
 let dir: string;
@@ -36,7 +34,7 @@ afterAll(async () => {
 });
 
 const cli = (script: string, args: string[], overrides: Record<string, string> = {}) =>
-  run(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
+  runScript(script, args, {
     env: {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: db.url,
@@ -52,10 +50,7 @@ const cli = (script: string, args: string[], overrides: Record<string, string> =
       ...overrides,
     },
     timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  });
 
 describe('NOTION_ENV_FILE outside the working directory', () => {
   it('holds the ids setup:notion records, and the next commands use them', async () => {

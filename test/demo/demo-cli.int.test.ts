@@ -1,15 +1,9 @@
 /** npm run demo's command line: help, bad usage, and the one line a missing Redis deserves. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-
-const run = promisify(execFile);
+import { runScript } from '../support/cli.js';
 
 function demo(args: string[], env: Record<string, string> = {}) {
-  return run(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  return runScript('demo', args, { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 });
 }
 
 // A test starts the CLI up to three times, each with its own 30 s guard.

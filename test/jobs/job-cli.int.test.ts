@@ -3,8 +3,6 @@
  * the Notion fake: each task does what the worker's schedule does, says so, and
  * exits with a meaningful code.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createNotionClient } from '../../src/notion/client.js';
@@ -12,6 +10,7 @@ import { REPORT_TITLE } from '../../src/report/layout.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
 import { PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { runScript } from '../support/cli.js';
 
 let h: SyncHarness;
 const prefix = uniquePrefix();
@@ -24,7 +23,6 @@ afterAll(async () => {
   await dropPrefix(prefix);
 });
 
-const run = promisify(execFile);
 function env(overrides: Record<string, string>): Record<string, string> {
   const ids = Object.fromEntries(
     DATASETS.flatMap((d) => [
@@ -48,10 +46,7 @@ function env(overrides: Record<string, string>): Record<string, string> {
 }
 const job = (args: string[], overrides: Record<string, string> = {}) =>
   // The timeout only keeps a process that never exits from hanging the suite: it then fails with code null.
-  run(process.execPath, ['--import', 'tsx', 'scripts/job.ts', ...args], { env: env(overrides), timeout: 60_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  runScript('job', args, { env: env(overrides), timeout: 60_000 });
 const parsed = (stdout: string) => JSON.parse(stdout) as { task: string; ok: boolean; startedAt: string; durationMs: number; result: Record<string, any>; error?: string };
 const today = () => new Date().toISOString().slice(0, 10);
 

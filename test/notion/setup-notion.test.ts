@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { CATALOGUE, specOf } from '../../src/notion/catalogue/index.js';
@@ -13,6 +11,7 @@ import { planSchema } from '../../src/notion/provision/plan-schema.js';
 import { viewBody } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type ProvisionEvent, type ProvisionOptions } from '../../src/notion/provision/provision.js';
 import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { runScript } from '../support/cli.js';
 
 const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 const PRIVATE_PAGE = '7d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
@@ -336,12 +335,8 @@ describe('setup:notion when something is wrong', () => {
 });
 
 describe('npm run setup:notion', () => {
-  const run = promisify(execFile);
   const cli = (env: Record<string, string>, args: string[] = []) =>
-    run(process.execPath, ['--import', 'tsx', 'scripts/setup-notion.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
+    runScript('setup-notion', args, { env: { PATH: process.env.PATH ?? '', ...env } });
 
   it('provisions from a page URL, shows progress, and exits 0; then reports nothing to change', async () => {
     const env = {

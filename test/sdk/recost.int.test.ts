@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import { createPriceBook } from '../../src/sdk/pricing/price-book.js';
@@ -11,8 +9,7 @@ import { createUsageStore, type UsageStore } from '../../src/supabase/usage-stor
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { openTracker } from '../support/sdk.js';
 import { usageCall } from '../support/fixtures.js';
-
-const run = promisify(execFile);
+import { runScript } from '../support/cli.js';
 
 let db: TestDatabase;
 let transport: SqlFunctionTransport;
@@ -94,10 +91,7 @@ describe('recost', () => {
 });
 
 function recostCli(args: string[], env: Record<string, string>) {
-  return run(process.execPath, ['--import', 'tsx', 'scripts/recost.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  return runScript('recost', args, { env: { PATH: process.env.PATH ?? '', ...env } });
 }
 
 // Each test starts the CLI (tsx compiling on a cold start) up to six times.

@@ -1,24 +1,16 @@
-import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError } from '../../src/errors.js';
 import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/sandbox/postgres/index.js';
 import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SEED_FILE, migrate, readMigrationFiles, type MigrationFile } from '../../src/supabase/migrator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-
-const run = promisify(execFile);
+import { runScript } from '../support/cli.js';
 
 function runMigrateCli(args: string[], env: Record<string, string>) {
-  return run(process.execPath, ['--import', 'tsx', 'scripts/db-migrate.ts', ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  return runScript('db-migrate', args, { env: { PATH: process.env.PATH ?? '', ...env } });
 }
 
 describe('migrations on a fresh database', () => {

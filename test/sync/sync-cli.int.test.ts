@@ -1,10 +1,9 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { insertLogs } from '../support/fixtures.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
 import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from './harness.js';
+import { runScript } from '../support/cli.js';
 
 let h: SyncHarness;
 const prefix = uniquePrefix();
@@ -16,7 +15,6 @@ afterAll(async () => {
   await dropPrefix(prefix);
 });
 
-const run = promisify(execFile);
 function env(overrides: Record<string, string> = {}): Record<string, string> {
   const ids = Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]));
   return {
@@ -35,10 +33,7 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
 }
 const cli = (args: string[], overrides: Record<string, string> = {}) =>
   // The timeout only keeps a process that never exits from hanging the suite: it then fails with code null.
-  run(process.execPath, ['--import', 'tsx', 'scripts/sync.ts', ...args], { env: env(overrides), timeout: 60_000 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-  );
+  runScript('sync', args, { env: env(overrides), timeout: 60_000 });
 
 // Each test starts the CLI (tsx compiling on a cold start) up to five times, each with its own 60 s guard.
 describe('npm run sync', { timeout: 180_000 }, () => {

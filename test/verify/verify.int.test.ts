@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { CATALOGUE, specOf } from '../../src/notion/catalogue/index.js';
@@ -13,6 +11,7 @@ import type { CheckResult } from '../../src/verify/check.js';
 import { runChecks } from '../../src/verify/run-checks.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { postgrestFetch, TEST_SERVICE_ROLE_KEY } from '../support/sources.js';
+import { runScript } from '../support/cli.js';
 
 const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];
@@ -206,12 +205,8 @@ describe('verify finds what is wrong and says how to fix it', () => {
 
 // Each test starts the CLI (tsx compiling on a cold start) several times.
 describe('npm run verify', { timeout: 180_000 }, () => {
-  const run = promisify(execFile);
   const cli = (args: string[], env: Record<string, string>) =>
-    run(process.execPath, ['--import', 'tsx', 'scripts/verify.ts', ...args], { env: { PATH: process.env.PATH ?? '', ...env } }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
+    runScript('verify', args, { env: { PATH: process.env.PATH ?? '', ...env } });
 
   it('exits 0 with ✓ lines when the selected checks pass, 1 with the fix when one fails, 2 on bad usage', async () => {
     const ok = await cli(['--only', 'supabase,redis'], { DATABASE_URL: db.url });
