@@ -131,6 +131,9 @@ const envSchema = z.object({
     .refine((v) => v < 65536, 'must be a port number below 65536, e.g. 9464')
     .default(9464),
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds('e.g. 30000').default(30_000),
+  WORKER_REDIS_STARTUP_TIMEOUT_MS: milliseconds('e.g. 10000')
+    .refine((v) => v >= 1000, 'must be at least 1000, e.g. 10000')
+    .default(10_000),
   ROLLUP_INTERVAL_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
   BUDGET_INTERVAL_MS: milliseconds('e.g. 300000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 300000').default(300_000),
   REPORT_INTERVAL_MS: milliseconds('e.g. 900000').refine((v) => v >= 1000, 'must be at least 1000, e.g. 900000').default(900_000),
@@ -248,6 +251,8 @@ export interface WorkerConfig {
   httpPort: number;
   /** How long a stopping worker waits for jobs in flight before it gives up on them. */
   shutdownTimeoutMs: number;
+  /** How long a starting worker waits for Redis before it exits with the fix. */
+  redisStartupTimeoutMs: number;
 }
 
 export interface ReportingConfig {
@@ -424,6 +429,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
       httpHost: e.WORKER_HTTP_HOST,
       httpPort: e.WORKER_HTTP_PORT,
       shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+      redisStartupTimeoutMs: e.WORKER_REDIS_STARTUP_TIMEOUT_MS,
     },
     secrets: secretsOf(e),
   };

@@ -46,8 +46,6 @@ import { failedWarnings, laneWarnings, readBacklog } from '../sync/backlog.js';
 import { BACKLOG_COUNT_LIMIT, createBacklogMonitor } from './backlog-monitor.js';
 
 export const READINESS_TIMEOUT_MS = 2000;
-/** A Redis that does not answer at start is most likely a wrong REDIS_URL: say so rather than wait forever. */
-export const REDIS_STARTUP_TIMEOUT_MS = 10_000;
 
 export interface RunningWorker {
   readonly httpPort: number;
@@ -84,13 +82,14 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     connection.on('error', (error) => connected && log.warn({ err: error, connection: name }, 'redis connection error'));
   }
   try {
-    await withTimeout(waitForReady(producer), REDIS_STARTUP_TIMEOUT_MS, 'waiting for Redis');
+    // A Redis that does not answer at start is most likely a wrong REDIS_URL: say so rather than wait forever.
+    await withTimeout(waitForReady(producer), config.worker.redisStartupTimeoutMs, 'waiting for Redis');
   } catch {
     producer.disconnect();
     consumer.disconnect();
     limiterConnection.disconnect();
     // Once started, the worker rides out Redis restarts; at start, no answer most likely means a wrong REDIS_URL.
-    throw redisUnavailable(config.redisUrl, ` after ${REDIS_STARTUP_TIMEOUT_MS / 1000} s`);
+    throw redisUnavailable(config.redisUrl, ` after ${config.worker.redisStartupTimeoutMs / 1000} s`);
   }
   connected = true;
 

@@ -130,9 +130,9 @@ describe('worker processes', () => {
   });
 
   it('refuses to start without Redis: one line naming REDIS_URL and how to start one, exit 1', { timeout: 30_000 }, async () => {
-    const worker = start({ REDIS_URL: 'redis://127.0.0.1:9' });
+    const worker = start({ REDIS_URL: 'redis://127.0.0.1:9', WORKER_REDIS_STARTUP_TIMEOUT_MS: '1500' });
     expect(await worker.exited).toBe(1);
-    expect(worker.stderr()).toMatch(/^error: Redis does not answer at 127\.0\.0\.1:9 \(REDIS_URL\) after 10 s\. Start one — `redis-server --daemonize yes`/m);
+    expect(worker.stderr()).toMatch(/^error: Redis does not answer at 127\.0\.0\.1:9 \(REDIS_URL\) after 1\.5 s\. Start one — `redis-server --daemonize yes`/m);
     expect(worker.lines.filter((l) => l.msg === 'redis connection error')).toEqual([]);
   });
 
