@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongFilesFirst from './test/support/long-files-first.js';
 
 // Unit tests touch nothing external; integration tests (*.int.test.ts) talk to the
 // real PostgreSQL and Redis on this machine, each file in its own database and
@@ -14,15 +15,17 @@ const PARALLEL_FILES = 2;
 // for every file was a third of the run's CPU time. Safe here because no test
 // mocks modules or changes globals; each file makes its own database, queue
 // prefix, Notion fake and clients, and the one test with fake timers restores them.
-const SHARED_WORKERS = { maxWorkers: PARALLEL_FILES, isolate: false, sequence: { groupOrder: 0 } };
+const SHARED_WORKERS = { maxWorkers: PARALLEL_FILES, isolate: false };
 
 // Files that hold ~0.5 GB or more on their own: PGlite (Postgres compiled to
-// WebAssembly) in the test process, or a full `tsc` build in a child. They run
-// one at a time, each in a fresh process, after the rest.
+// WebAssembly) in the test process, or a full `tsc` build in a child. Each runs
+// in a fresh process of its own, so that memory is given back when it ends
+// rather than added to a shared worker's.
 const ALONE = [
   'test/sandbox/postgres/data-dir.test.ts',
   'test/sandbox/postgres/server.test.ts',
   'test/sandbox/postgres/tokensync.test.ts',
+  'test/supabase/supabase-cli.int.test.ts',
   'test/demo/demo.int.test.ts',
   'test/sdk/package.int.test.ts',
 ];
@@ -35,6 +38,7 @@ const INTEGRATION = {
 
 export default defineConfig({
   test: {
+    sequence: { sequencer: LongFilesFirst },
     projects: [
       {
         test: {
@@ -58,11 +62,11 @@ export default defineConfig({
           name: 'alone',
           include: ALONE,
           ...INTEGRATION,
-          maxWorkers: 1,
+          maxWorkers: PARALLEL_FILES,
+          isolate: true,
           // V8's optimising tier compiled PGlite's WebAssembly into ~400 MB of machine code
           // per process; the baseline compiler alone runs these small databases as fast.
           execArgv: ['--liftoff-only'],
-          sequence: { groupOrder: 1 },
         },
       },
     ],

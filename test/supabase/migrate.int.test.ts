@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationError } from '../../src/errors.js';
-import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/sandbox/postgres/index.js';
-import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SEED_FILE, migrate, readMigrationFiles, type MigrationFile } from '../../src/supabase/migrator.js';
+import { DEFAULT_MIGRATIONS_DIR, DEFAULT_SEED_FILE, migrate, readMigrationFiles } from '../../src/supabase/migrator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { runScript } from '../support/cli.js';
+import { SUPABASE_ROLES, SUPABASE_ROLES_QUERY } from '../support/supabase-cli.js';
 
 function runMigrateCli(args: string[], env: Record<string, string>) {
   return runScript('db-migrate', args, { env: { PATH: process.env.PATH ?? '', ...env } });
@@ -67,101 +66,6 @@ describe('migrations on a fresh database', () => {
 
   it('has the Supabase roles, with service_role bypassing RLS and anon not', async () => {
     expect((await db.pool.query(SUPABASE_ROLES_QUERY)).rows).toEqual(SUPABASE_ROLES);
-  });
-});
-
-/**
- * What `supabase db push` does to a database (supabase/cli pkg/migration):
- * creates its history table (an older CLI: `version` only), then per pending
- * file runs the file's SQL and records the version, all in one transaction.
- */
-async function pushLikeTheSupabaseCli(databaseUrl: string, files: MigrationFile[], cli: { versionOnly?: boolean } = {}) {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(`
-      create schema if not exists supabase_migrations;
-      create table if not exists supabase_migrations.schema_migrations (version text not null primary key);`);
-    if (!cli.versionOnly) {
-      await client.query(`
-        alter table supabase_migrations.schema_migrations add column if not exists statements text[];
-        alter table supabase_migrations.schema_migrations add column if not exists name text;`);
-    }
-    for (const file of files) {
-      await client.query('begin');
-      await client.query(file.sql);
-      if (cli.versionOnly) await client.query('insert into supabase_migrations.schema_migrations (version) values ($1)', [file.version]);
-      else {
-        await client.query('insert into supabase_migrations.schema_migrations (version, name, statements) values ($1, $2, $3)', [
-          file.version,
-          file.name,
-          [file.sql],
-        ]);
-      }
-      await client.query('commit');
-    }
-  } finally {
-    await client.end();
-  }
-}
-
-const SUPABASE_ROLES_QUERY = `select rolname, rolbypassrls, rolcanlogin from pg_roles
-  where rolname in ('anon', 'authenticated', 'service_role') order by rolname`;
-const SUPABASE_ROLES = [
-  { rolname: 'anon', rolbypassrls: false, rolcanlogin: false },
-  { rolname: 'authenticated', rolbypassrls: false, rolcanlogin: false },
-  { rolname: 'service_role', rolbypassrls: true, rolcanlogin: false },
-];
-
-describe('the Supabase CLI and the migrator agree on what is applied', () => {
-  // A cluster of its own, as a plain Postgres is: none of Supabase's roles (the shared test server has them).
-  let server: EmbeddedPostgres;
-  let client: pg.Client;
-  beforeAll(async () => {
-    server = await startEmbeddedPostgres();
-    client = new pg.Client({ connectionString: server.url });
-    await client.connect();
-  }, 60_000);
-  afterAll(async () => {
-    await client?.end();
-    await server?.close();
-  });
-
-  it('files pushed by the CLI to a plain Postgres create the missing roles, and the migrator then applies nothing', async () => {
-    expect((await client.query(SUPABASE_ROLES_QUERY)).rows).toEqual([]);
-    // One role already there, as on Supabase, with a mark of its own: the migrations must leave it be.
-    await client.query('create role authenticated nologin noinherit connection limit 7');
-    const files = await readMigrationFiles();
-    await pushLikeTheSupabaseCli(server.url, files);
-
-    expect((await client.query(SUPABASE_ROLES_QUERY)).rows).toEqual(SUPABASE_ROLES);
-    const { rows } = await client.query(`select rolconnlimit from pg_roles where rolname = 'authenticated'`);
-    expect(rows).toEqual([{ rolconnlimit: 7 }]);
-
-    const result = await migrate({ databaseUrl: server.url });
-    expect(result).toMatchObject({ applied: [], alreadyApplied: files.length });
-  });
-});
-
-describe('a database an older Supabase CLI began', () => {
-  let db: TestDatabase;
-  beforeAll(async () => {
-    db = await createTestDatabase({ migrated: false });
-  });
-  afterAll(() => db.drop());
-
-  it('gets the columns the CLI added later, and only the files the CLI did not apply', async () => {
-    const files = await readMigrationFiles();
-    await pushLikeTheSupabaseCli(db.url, files.slice(0, 3), { versionOnly: true });
-
-    const result = await migrate({ databaseUrl: db.url });
-    expect(result).toMatchObject({ applied: files.slice(3).map((f) => f.fileName), alreadyApplied: 3 });
-
-    const { rows } = await db.pool.query<{ version: string; name: string | null; statements: string[] | null }>(
-      'select version, name, statements from supabase_migrations.schema_migrations order by version',
-    );
-    expect(rows.map((r) => r.version)).toEqual(files.map((f) => f.version));
-    expect(rows.slice(3)).toEqual(files.slice(3).map((f) => ({ version: f.version, name: f.name, statements: [f.sql] })));
   });
 });
 

@@ -1,0 +1,33 @@
+/**
+ * Starts the slowest files first, so that the run does not end with one worker
+ * busy on a long file while the other has nothing left. Vitest does this by
+ * itself from the durations of an earlier run; a fresh clone (CI) has none, and
+ * vitest then orders by file size, which says little about time here.
+ */
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
+
+/** The slowest files, slowest first (seconds on a 2-core machine in a comment, for whoever updates this). */
+export const LONG_FILES = [
+  'test/worker/processes.int.test.ts', // ~55
+  'test/sync/free-workspace.int.test.ts', // ~45
+  'test/cli/errors.int.test.ts', // ~22
+  'test/cli/signals.int.test.ts', // ~21
+  'test/jobs/job-cli.int.test.ts', // ~17
+  'test/sync/sync-cli.int.test.ts', // ~17
+  'test/sync/engine.int.test.ts', // ~17
+  'test/demo/demo.int.test.ts', // ~17
+];
+
+const rank = (spec: TestSpecification) => {
+  const index = LONG_FILES.findIndex((file) => spec.moduleId.endsWith(file));
+  return index === -1 ? LONG_FILES.length : index;
+};
+
+export default class LongFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const groupOrder = (spec: TestSpecification) => spec.project.config.sequence.groupOrder;
+    // Array.prototype.sort is stable: within a rank, vitest's own order stays.
+    return sorted.sort((a, b) => groupOrder(a) - groupOrder(b) || rank(a) - rank(b));
+  }
+}
