@@ -1,5 +1,6 @@
 /**
- * The package as a user gets it: `npm run build`, then `import … from 'tokensync'`
+ * The package as a user gets it: `npm run build` (test/support/build-setup.ts runs it
+ * before the suite), then `import … from 'tokensync'`
  * resolved through package.json's exports map from another project (a symlink in
  * its node_modules, as `npm link` or a workspace would make), in plain Node and in
  * a strict TypeScript project.
@@ -19,8 +20,6 @@ let db: TestDatabase;
 let consumer: string;
 beforeAll(async () => {
   db = await createTestDatabase();
-  // What `npm run build` runs.
-  await run(process.execPath, [join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: repo });
   consumer = await mkdtemp(join(tmpdir(), 'tokensync-consumer-'));
   await mkdir(join(consumer, 'node_modules'));
   await symlink(repo, join(consumer, 'node_modules/tokensync'), 'dir');

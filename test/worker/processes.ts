@@ -1,6 +1,7 @@
 /** `npm run worker` (or another command) as a child process, its JSON log lines, and waits on them. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { scriptCommand } from '../support/cli.js';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -15,14 +16,14 @@ export interface WorkerProcess {
 }
 
 export interface SpawnOptions {
-  /** What to run (default: node on scripts/worker.ts); e.g. `['npm', 'run', 'worker']`. */
+  /** What to run (default: the compiled worker, as `npm start` runs it); e.g. `['npm', 'run', 'worker']`. */
   command?: readonly string[];
   /** In a process group of its own (its pid is the group's id), to signal the group as a terminal or `timeout` would. */
   detached?: boolean;
 }
 
 export function spawnWorker(env: Record<string, string>, options: SpawnOptions = {}): WorkerProcess {
-  const [command, ...args] = options.command ?? [process.execPath, '--import', 'tsx', 'scripts/worker.ts'];
+  const [command, ...args] = options.command ?? scriptCommand('worker');
   const child = spawn(command!, args, {
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
