@@ -11,11 +11,13 @@ export const LONG_FILES = [
   'test/worker/processes.int.test.ts', // ~55
   'test/sync/free-workspace.int.test.ts', // ~45
   'test/cli/errors.int.test.ts', // ~22
+  'test/project/typecheck.test.ts', // ~15, one core
   'test/cli/signals.int.test.ts', // ~21
   'test/jobs/job-cli.int.test.ts', // ~17
   'test/sync/sync-cli.int.test.ts', // ~17
   'test/sync/engine.int.test.ts', // ~17
   'test/demo/demo.int.test.ts', // ~17
+  'test/notion/setup-notion.test.ts', // ~8
 ];
 
 const rank = (spec: TestSpecification) => {
