@@ -5,6 +5,7 @@
  * step in between.
  */
 import { PGlite } from '@electric-sql/pglite';
+import { createInMemory } from './initial-cluster.js';
 import { queryMessage, SYNC_MESSAGE } from './wire.js';
 
 /**
@@ -22,7 +23,7 @@ export class SharedSession {
 
   /** An in-memory database, or one kept in `dataDir` (created on first use). */
   static async open(dataDir?: string): Promise<SharedSession> {
-    const db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), startParams: START_PARAMS });
+    const db = dataDir ? await PGlite.create({ dataDir, startParams: START_PARAMS }) : await createInMemory({ startParams: START_PARAMS });
     return new SharedSession(db);
   }
 

@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/sandbox/postgres/index.js';
+import { clusterCopyFile, createInMemory } from '../../../src/sandbox/postgres/initial-cluster.js';
 import { Clients } from './helpers.js';
 
-/** Two PGlite starts (initdb in WASM on the first). */
+/** PGlite starts: a few seconds each with initdb in WASM, about one from a copy. */
 const TIMEOUT_MS = 90_000;
 
 describe('with a dataDir', () => {
@@ -33,5 +35,40 @@ describe('with a dataDir', () => {
     server = await startEmbeddedPostgres({ dataDir: dir });
     const { client } = await clients.connect();
     expect((await client.query('select k from kept')).rows).toEqual([{ k: 'committed' }]);
+  }, TIMEOUT_MS);
+});
+
+describe('in memory: the kept copy of a fresh cluster', () => {
+  const startParams = [...PGlite.defaultStartParams, '-c', 'TimeZone=UTC'];
+  let cacheDir: string;
+  beforeAll(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'tokensync-pglite-copy-'));
+  });
+  afterAll(() => rm(cacheDir, { recursive: true, force: true }));
+
+  const markerOf = async (db: PGlite) =>
+    (await db.query<{ marker: string | null }>(`select to_regclass('public.marker')::text as marker`)).rows[0]!.marker;
+
+  it('is made whole by the first start, and the next start begins from it', async () => {
+    const first = await createInMemory({ startParams }, cacheDir);
+    const file = await clusterCopyFile(startParams, cacheDir);
+    expect(await readdir(cacheDir)).toEqual([basename(file)]);
+    // Mark the copy with a table of its own: a start that ran initdb instead would not have it.
+    await first.exec('create table marker (k int)');
+    await writeFile(file, Buffer.from(await (await first.dumpDataDir('gzip')).arrayBuffer()));
+    await first.close();
+    const next = await createInMemory({ startParams }, cacheDir);
+    expect(await markerOf(next)).toBe('marker');
+    await next.close();
+  }, TIMEOUT_MS);
+
+  it('a damaged copy means a plain initdb, and is replaced by a good one', async () => {
+    const file = await clusterCopyFile(startParams, cacheDir);
+    await writeFile(file, 'not a tar file');
+    const db = await createInMemory({ startParams }, cacheDir);
+    expect(await markerOf(db)).toBeNull();
+    await db.close();
+    expect((await stat(file)).size).toBeGreaterThan(100_000);
+    expect(await readdir(cacheDir)).toEqual([basename(file)]);
   }, TIMEOUT_MS);
 });
