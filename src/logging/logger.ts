@@ -2,8 +2,9 @@
  * pino, JSON by default and pretty on a terminal. Every line passes through the
  * secret scrubber just before it is written, whatever field the secret hides in.
  */
+import { createRequire } from 'node:module';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { LogLevel } from '../config/env.js';
 import { createScrubber, REDACTED } from './scrub.js';
 
@@ -32,11 +33,15 @@ function wantsPretty(options: LoggerOptions): boolean {
   return options.destination === undefined && process.stdout.isTTY === true;
 }
 
+/** Loaded only for a terminal: JSON logs, the production case, never pay for it at start. */
+function prettyStream(): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+  return pretty({ colorize: true, sync: true });
+}
+
 export function createLogger(options: LoggerOptions = {}): Logger {
   const scrub = createScrubber(options.secrets);
-  const destination =
-    options.destination ??
-    (wantsPretty(options) ? pretty({ colorize: true, sync: true }) : pino.destination(1));
+  const destination = options.destination ?? (wantsPretty(options) ? prettyStream() : pino.destination(1));
   return pino(
     {
       name: options.name ?? 'tokensync',

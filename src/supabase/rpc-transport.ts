@@ -6,7 +6,7 @@
  * The client holds no session (the key is the credential, never refreshed) and
  * never opens a realtime socket: we only call functions.
  */
-import { createClient, type SupabaseClientOptions } from '@supabase/supabase-js';
+import type { SupabaseClient, SupabaseClientOptions } from '@supabase/supabase-js';
 import { DatabaseError, isTransientSqlState } from '../errors.js';
 import type { Database } from './database.types.js';
 import { assertIdentifier, remedyFor, type SqlFunctionTransport } from './transport.js';
@@ -31,17 +31,23 @@ const NO_REALTIME = function refuseRealtime(): never {
 } as unknown as RealtimeTransport;
 
 export function createRpcTransport(options: RpcTransportOptions): SqlFunctionTransport {
-  const client = createClient<Database>(options.supabaseUrl, options.serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
-    realtime: { transport: NO_REALTIME },
-    ...(options.fetch ? { global: { fetch: options.fetch } } : {}),
-  });
+  // Loaded on the first call: supabase-js and its auth, realtime and storage clients are a
+  // fifth of a command's start, and most runs use the postgres transport.
+  let client: Promise<SupabaseClient<Database>> | undefined;
+  const connect = () =>
+    (client ??= import('@supabase/supabase-js').then(({ createClient }) =>
+      createClient<Database>(options.supabaseUrl, options.serviceRoleKey, {
+        auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+        realtime: { transport: NO_REALTIME },
+        ...(options.fetch ? { global: { fetch: options.fetch } } : {}),
+      }),
+    ));
 
   return {
     kind: 'rpc',
     async call(fn, args) {
       assertIdentifier(fn, 'function');
-      const { data, error, status } = await client.rpc(fn, args);
+      const { data, error, status } = await (await connect()).rpc(fn, args);
       if (!error) return data ?? null;
       // PostgREST puts the SQLSTATE in `code`; PGRST… codes are its own; a failed fetch has none.
       const sqlState = /^[0-9A-Z]{5}$/.test(error.code ?? '') ? error.code : undefined;

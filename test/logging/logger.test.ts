@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { Writable } from 'node:stream';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import { createScrubber, REDACTED } from '../../src/logging/scrub.js';
@@ -77,5 +79,17 @@ describe('scrubber', () => {
 
   it('removes known secrets URL-encoded too', () => {
     expect(createScrubber(['p@ss word'])(`x=${encodeURIComponent('p@ss word')}`)).toBe(`x=${REDACTED}`);
+  });
+});
+
+describe('pretty format (a terminal)', () => {
+  it('writes readable lines to stdout, scrubbed, from the compiled logger', async () => {
+    // pino-pretty is loaded only when asked for: run the built module in a process of its own, whose stdout we read.
+    const script = `import { createLogger } from './dist/src/logging/logger.js';
+      createLogger({ format: 'pretty', secrets: [${JSON.stringify(NOTION_TOKEN)}] }).warn({ dataset: 'cost_alerts' }, 'token ${NOTION_TOKEN} refused');`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { env: { PATH: process.env.PATH ?? '' } });
+    const plain = stripVTControlCharacters(stdout);
+    expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN \(tokensync\/\d+\): token \[redacted\] refused\n\s+dataset: "cost_alerts"\n$/);
+    expect(stdout).not.toContain(NOTION_TOKEN);
   });
 });
