@@ -6,18 +6,22 @@
  */
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** The slowest files, slowest first (seconds on a 2-core machine in a comment, for whoever updates this). */
+/** The slowest files, slowest first (seconds on a 2-core machine, three files at a time, for whoever updates this). */
 export const LONG_FILES = [
-  'test/worker/processes.int.test.ts', // ~55
-  'test/sync/free-workspace.int.test.ts', // ~45
-  'test/cli/errors.int.test.ts', // ~22
-  'test/project/typecheck.test.ts', // ~15, one core
-  'test/cli/signals.int.test.ts', // ~21
-  'test/jobs/job-cli.int.test.ts', // ~17
-  'test/sync/sync-cli.int.test.ts', // ~17
+  'test/worker/processes.int.test.ts', // ~50–70 (mostly waiting on its workers)
+  'test/sync/free-workspace.int.test.ts', // ~35–50
+  'test/cli/signals.int.test.ts', // ~20–30
+  'test/cli/errors.int.test.ts', // ~17–22
+  'test/project/typecheck.test.ts', // ~15–20, one core
+  'test/jobs/job-cli.int.test.ts', // ~12–18
   'test/sync/engine.int.test.ts', // ~17
-  'test/demo/demo.int.test.ts', // ~17
-  'test/notion/setup-notion.test.ts', // ~8
+  'test/sync/sync-cli.int.test.ts', // ~10–17
+  'test/sdk/tracker.int.test.ts', // ~8–14
+  'test/sandbox/postgres/data-dir.test.ts', // ~10
+  'test/sync/log-window.int.test.ts', // ~6–12
+  'test/demo/demo-cli.int.test.ts', // ~6–9
+  'test/demo/demo.int.test.ts', // ~6–9
+  'test/notion/setup-notion.test.ts', // ~5–8
 ];
 
 const rank = (spec: TestSpecification) => {
