@@ -1,19 +1,21 @@
 /**
  * A new in-memory database starts from a copy of a freshly initialised cluster:
  * PGlite's initdb costs about 2 s of CPU at every start, loading its result about
- * half a second. The copy is made once per PGlite version and kept in the system's
- * temp directory; it is written under a temporary name and renamed, so processes
- * starting side by side never read half a file. Anything wrong with it (missing,
- * unreadable, refused by PGlite) means a plain initdb, as before.
+ * half a second. The copy is made once per PGlite version and kept in a directory of
+ * the user's own under the system's temp directory; it is written under a temporary
+ * name and renamed, so processes starting side by side never read half a file.
+ * Anything wrong with it (missing, unreadable, refused by PGlite, a directory someone
+ * else could write to) means a plain initdb, as before.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 
-export const DEFAULT_CACHE_DIR = join(tmpdir(), 'tokensync-pglite');
+/** Per user: the temp directory is shared, and a cluster planted by someone else must never be loaded. */
+export const DEFAULT_CACHE_DIR = join(tmpdir(), `tokensync-pglite-${process.getuid?.() ?? 'user'}`);
 
 /** PGlite's version: a cluster made by one version is not loaded by another. */
 async function pgliteVersion(): Promise<string> {
@@ -23,8 +25,19 @@ async function pgliteVersion(): Promise<string> {
   return manifest.version;
 }
 
+/** The cache directory, made private to this user; refused when someone else owns it. */
+async function ownCacheDir(cacheDir: string): Promise<string> {
+  await mkdir(cacheDir, { recursive: true, mode: 0o700 });
+  const { uid, mode } = await stat(cacheDir);
+  if (process.getuid && (uid !== process.getuid() || (mode & 0o022) !== 0)) {
+    throw new Error(`${cacheDir} is not this user's own directory`);
+  }
+  return cacheDir;
+}
+
 /** Named by PGlite's version and the start parameters (initdb sees them). */
 export async function clusterCopyFile(startParams: readonly string[], cacheDir = DEFAULT_CACHE_DIR): Promise<string> {
+  await ownCacheDir(cacheDir);
   const version = await pgliteVersion();
   const params = createHash('sha256').update(startParams.join('\0')).digest('hex').slice(0, 12);
   return join(cacheDir, `initdb-${version}-${params}.tar.gz`);
@@ -40,7 +53,6 @@ async function readCached(file: string): Promise<Blob | undefined> {
 
 async function saveCluster(db: PGlite, file: string): Promise<void> {
   const dump = await db.dumpDataDir('gzip');
-  await mkdir(dirname(file), { recursive: true });
   const partial = `${file}.${process.pid}.partial`;
   await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
   await rename(partial, file);

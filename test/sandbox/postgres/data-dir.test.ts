@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -61,6 +61,16 @@ describe('in memory: the kept copy of a fresh cluster', () => {
     expect(await markerOf(next)).toBeNull();
     await next.close();
   }, TIMEOUT_MS);
+
+  it('is never kept where another user could write', async () => {
+    const shared = await mkdtemp(join(tmpdir(), 'tokensync-pglite-shared-'));
+    try {
+      await chmod(shared, 0o777);
+      await expect(clusterCopyFile(startParams, shared)).rejects.toThrow(/is not this user's own directory/);
+    } finally {
+      await rm(shared, { recursive: true, force: true });
+    }
+  });
 
   it('is what the next start begins from', async () => {
     // Mark the copy with a table of its own: a start that ran initdb instead would not have it.
