@@ -24,7 +24,7 @@ export async function checkDatabase(config: Config): Promise<void> {
 export async function checkNotionToken(config: Config): Promise<void> {
   // A missing token is the command's own ConfigError, which names what needs it.
   if (!config.notion.token) return;
-  await checkToken(createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, maxRetries: 1 }));
+  await checkToken(createNotionClient({ token: config.notion.token, baseUrl: config.notion.baseUrl, maxRetries: 1 }));
 }
 
 export async function preflight(config: Config): Promise<void> {
