@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { startRefusingPostgres, type RefusingPostgres } from '../support/refusing-postgres.js';
-import { PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { PARENT, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { dropPrefix, uniquePrefix } from '../worker/redis.js';
 import { runScript } from '../support/cli.js';
 
 const COMMANDS = ['db-migrate', 'db-types', 'setup-notion', 'sync', 'worker', 'job', 'recost', 'verify', 'demo'] as const;
@@ -55,19 +55,13 @@ async function refusingServer(sqlState: string, message: string): Promise<Refusi
 }
 
 function cli(command: Command, args: string[], overrides: Record<string, string> = {}) {
-  const ids = Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]));
   const env = {
     PATH: process.env.PATH ?? '',
-    DATABASE_URL: h.db.url,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
     NOTION_PARENT_PAGE_ID: PARENT,
     NOTION_ENV_FILE: join(envDir, '.env.local'),
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
     LOG_FORMAT: 'json',
     WORKER_HTTP_PORT: '0',
-    ...ids,
     ...overrides,
   };
   return runScript(command, args, { env, timeout: PROCESS_TIMEOUT_MS });

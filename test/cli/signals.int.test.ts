@@ -6,11 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNAL_ECHO_MS } from '../../src/cli/signals.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { insertLogs } from '../support/fixtures.js';
-import { startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { spawnWorker, waitUntil, type WorkerProcess } from '../worker/processes.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { dropPrefix, uniquePrefix } from '../worker/redis.js';
 
 /** How long every process under npm may take to be gone after the signal. */
 const GONE_WITHIN_MS = 15_000;
@@ -70,17 +69,12 @@ function env(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     HOME: process.env.HOME ?? '/tmp',
     npm_config_update_notifier: 'false',
-    DATABASE_URL: h.db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
     NOTION_REQUESTS_PER_SECOND: '50',
     SYNC_SETTLE_MS: '0',
     WORKER_HTTP_PORT: '0',
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
     LOG_FORMAT: 'json',
-    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
     ...overrides,
   };
 }

@@ -8,8 +8,8 @@ import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { REPORT_TITLE } from '../../src/report/layout.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
-import { PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
+import { harnessEnvironment, PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { dropPrefix, uniquePrefix } from '../worker/redis.js';
 import { runScript } from '../support/cli.js';
 
 let h: SyncHarness;
@@ -24,23 +24,14 @@ afterAll(async () => {
 });
 
 function env(overrides: Record<string, string>): Record<string, string> {
-  const ids = Object.fromEntries(
-    DATASETS.flatMap((d) => [
-      [notionIdVariables(d).dataSourceId, h.dataSources[d]],
-      [notionIdVariables(d).databaseId, h.databases[d]],
-    ]),
-  );
+  const databaseIds = Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).databaseId, h.databases[d]]));
   return {
     PATH: process.env.PATH ?? '',
-    DATABASE_URL: h.db.url,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
+    ...databaseIds,
     NOTION_PARENT_PAGE_ID: PARENT,
     NOTION_REQUESTS_PER_SECOND: '50',
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
     LOG_FORMAT: 'json',
-    ...ids,
     ...overrides,
   };
 }

@@ -1,6 +1,6 @@
 /** A migrated database, the Notion fake with the six databases provisioned, and an engine over both. */
 import { randomUUID } from 'node:crypto';
-import { DATASETS, type Dataset } from '../../src/datasets.js';
+import { DATASETS, notionIdVariables, type Dataset } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
@@ -14,8 +14,30 @@ import { createSyncState, type SyncState } from '../../src/sync/state.js';
 import type { SqlFunctionTransport } from '../../src/supabase/transport.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertRows, type Row } from '../support/fixtures.js';
+import { REDIS_URL } from '../support/services.js';
 
 export const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
+
+/** The data source ids setup:notion would have recorded for `datasets`, as environment variables. */
+export function recordedDataSources(h: SyncHarness, datasets: readonly Dataset[] = DATASETS): Record<string, string> {
+  return Object.fromEntries(datasets.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]));
+}
+
+/**
+ * What a worker or a command needs to work on this harness: its database, Redis
+ * under `queuePrefix`, the Notion fake, and the data sources recorded for `datasets`. Callers add
+ * what their test is about (rates, intervals, log format).
+ */
+export function harnessEnvironment(h: SyncHarness, queuePrefix: string, datasets: readonly Dataset[] = DATASETS): Record<string, string> {
+  return {
+    DATABASE_URL: h.db.url,
+    REDIS_URL,
+    QUEUE_PREFIX: queuePrefix,
+    NOTION_TOKEN: h.fake.token,
+    NOTION_BASE_URL: h.fake.url,
+    ...recordedDataSources(h, datasets),
+  };
+}
 const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];
 
 export interface SyncHarness {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { notionIdVariables } from '../../src/datasets.js';
 import { insertLogs } from '../support/fixtures.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';
-import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from './harness.js';
+import { dropPrefix, uniquePrefix } from '../worker/redis.js';
+import { insertOneOfEach, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from './harness.js';
 import { runScript } from '../support/cli.js';
 
 let h: SyncHarness;
@@ -16,18 +16,12 @@ afterAll(async () => {
 });
 
 function env(overrides: Record<string, string> = {}): Record<string, string> {
-  const ids = Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]));
   return {
     PATH: process.env.PATH ?? '',
-    DATABASE_URL: h.db.url,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
     NOTION_REQUESTS_PER_SECOND: '50',
     SYNC_SETTLE_MS: '0',
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
     LOG_FORMAT: 'json',
-    ...ids,
     ...overrides,
   };
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { DATASETS } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLogs } from '../support/fixtures.js';
-import { startSyncHarness, type SyncHarness } from '../sync/harness.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
+import { harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { dropPrefix, uniquePrefix } from './redis.js';
 
 let h: SyncHarness;
 let worker: RunningWorker;
@@ -29,22 +29,14 @@ async function arrangeOldBacklog(): Promise<void> {
 beforeAll(async () => {
   h = await startSyncHarness();
   await arrangeOldBacklog();
-  const ids = Object.fromEntries(
-    DATASETS.filter((d) => d !== 'token_usage_logs').map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]]),
-  );
   worker = await startWorker(
     loadConfig({
-      DATABASE_URL: h.db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      NOTION_TOKEN: h.fake.token,
-      NOTION_BASE_URL: h.fake.url,
+      ...harnessEnvironment(h, prefix, DATASETS.filter((d) => d !== 'token_usage_logs')),
       NOTION_REQUESTS_PER_SECOND: '50',
       SYNC_INTERVAL_MS: '1000',
       SYNC_SETTLE_MS: '0',
       WORKER_HTTP_PORT: '0',
       WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
-      ...ids,
     }),
     createLogger({ level: 'silent' }),
   );

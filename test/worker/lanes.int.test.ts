@@ -6,13 +6,12 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLogs, insertRows } from '../support/fixtures.js';
-import { startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { waitUntil } from './processes.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
+import { dropPrefix, uniquePrefix } from './redis.js';
 
 const BACKLOG = 10_000;
 const ALERTS = 4;
@@ -38,11 +37,7 @@ beforeAll(async () => {
   h.fake.setRateLimit({ requestsPerSecond: 3, burst: 10 });
   worker = await startWorker(
     loadConfig({
-      DATABASE_URL: h.db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      NOTION_TOKEN: h.fake.token,
-      NOTION_BASE_URL: h.fake.url,
+      ...harnessEnvironment(h, prefix),
       NOTION_REQUESTS_PER_SECOND: '3',
       // The raw logs may take the whole rate limit: the backlog competes with the alerts for every request.
       TOKEN_LOG_REQUEST_SHARE: '1',
@@ -54,7 +49,6 @@ beforeAll(async () => {
       SYNC_SETTLE_MS: '0',
       WORKER_HTTP_PORT: '0',
       WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
-      ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
     }),
     createLogger({ level: 'silent' }),
   );

@@ -4,10 +4,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SIGNAL_ECHO_MS } from '../../src/cli/signals.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { DATASETS } from '../../src/datasets.js';
 import { insertLogs } from '../support/fixtures.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
-import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { insertOneOfEach, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { spawnWorker, waitUntil, type WorkerProcess } from './processes.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
 
@@ -28,11 +28,7 @@ afterEach(async () => {
 
 function start(overrides: Record<string, string> = {}): WorkerProcess {
   const worker = spawnWorker({
-    DATABASE_URL: h.db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
     SYNC_INTERVAL_MS: '1000',
     SYNC_SETTLE_MS: '0',
     SYNC_LEASE_TTL_MS: '3000',
@@ -41,7 +37,6 @@ function start(overrides: Record<string, string> = {}): WorkerProcess {
     // The raw-log window may use the whole rate and hold every test row: these tests are about processes.
     TOKEN_LOG_REQUEST_SHARE: '1',
     TOKEN_LOG_PAGE_BUDGET: '5000',
-    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
     ...overrides,
   });
   workers.push(worker);

@@ -7,14 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { monthStartIn } from '../../src/notion/provision/provision.js';
 import { REPORT_TITLE } from '../../src/report/render.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
-import { PARENT, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { PARENT, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
 
 let h: SyncHarness;
@@ -40,11 +39,7 @@ beforeAll(async () => {
   await insertLogs(h.db.pool, [{ created_at: new Date().toISOString(), total_cost: 1.9 }]);
 
   const env: Record<string, string> = {
-    DATABASE_URL: h.db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
     NOTION_PARENT_PAGE_ID: PARENT,
     NOTION_REQUESTS_PER_SECOND: '50',
     SYNC_INTERVAL_MS: '1000',
@@ -58,7 +53,6 @@ beforeAll(async () => {
     NOTION_WEBHOOK_SECRET: WEBHOOK_SECRET,
     NOTION_ENV_FILE: join(envDir, '.env.local'),
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
-    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
   };
   worker = await startWorker(loadConfig(env), createLogger({ level: 'silent' }));
 });

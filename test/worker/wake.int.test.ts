@@ -5,14 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { LISTENER_APPLICATION_NAME } from '../../src/worker/change-listener.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
-import { PARENT, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { PARENT, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { waitUntil } from './processes.js';
-import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
+import { dropPrefix, uniquePrefix } from './redis.js';
 
 const HOUR_MS = '3600000';
 const SERVICE = 'wake-test';
@@ -26,11 +25,7 @@ beforeAll(async () => {
   const [limit] = await insertLimits(h.db.pool, [{ entity_type: 'service', entity_id: SERVICE, daily_limit: 10, alert_thresholds: [50, 90, 100], breach_action: 'alert' }]);
   worker = await startWorker(
     loadConfig({
-      DATABASE_URL: h.db.url,
-      REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      NOTION_TOKEN: h.fake.token,
-      NOTION_BASE_URL: h.fake.url,
+      ...harnessEnvironment(h, prefix),
       NOTION_PARENT_PAGE_ID: PARENT,
       NOTION_REQUESTS_PER_SECOND: '3',
       SYNC_INTERVAL_MS: HOUR_MS,
@@ -44,7 +39,6 @@ beforeAll(async () => {
       SPEND_WAKE_WINDOW_MS: '1000',
       WORKER_HTTP_PORT: '0',
       WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
-      ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
     }),
     createLogger({ level: 'silent' }),
   );

@@ -1,13 +1,13 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config/env.js';
-import { DATASETS, notionIdVariables } from '../../src/datasets.js';
+import { DATASETS } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { DEAD_LETTER_QUEUE, syncQueueName } from '../../src/worker/queues.js';
 import { LANES } from '../../src/sync/lanes.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLogs } from '../support/fixtures.js';
-import { insertOneOfEach, pagesByKey, startSyncHarness, type SyncHarness } from '../sync/harness.js';
+import { insertOneOfEach, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
 
 let h: SyncHarness;
@@ -17,17 +17,12 @@ const prefix = uniquePrefix();
 
 function workerEnv(): Record<string, string> {
   return {
-    DATABASE_URL: h.db.url,
-    REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    NOTION_TOKEN: h.fake.token,
-    NOTION_BASE_URL: h.fake.url,
+    ...harnessEnvironment(h, prefix),
     NOTION_REQUESTS_PER_SECOND: '50',
     SYNC_INTERVAL_MS: '1000',
     SYNC_SETTLE_MS: '0',
     WORKER_HTTP_PORT: '0',
     WORKER_SHUTDOWN_TIMEOUT_MS: '5000',
-    ...Object.fromEntries(DATASETS.map((d) => [notionIdVariables(d).dataSourceId, h.dataSources[d]])),
   };
 }
 
