@@ -13,8 +13,11 @@ ARG NODE_IMAGE=node:24-bookworm-slim
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/notion-sandbox/package.json ./packages/notion-sandbox/
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.base.json tsconfig.json tsconfig.build.json ./
+COPY packages/notion-sandbox/tsconfig.build.json ./packages/notion-sandbox/
+COPY packages/notion-sandbox/src ./packages/notion-sandbox/src
 COPY src ./src
 COPY scripts ./scripts
 RUN npm run build
@@ -23,6 +26,7 @@ RUN npm run build
 FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY packages/notion-sandbox/package.json ./packages/notion-sandbox/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # --- runtime: compiled code and production dependencies, not root ---
@@ -33,6 +37,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+# The Notion sandbox (the demo's Notion): node_modules links to it.
+COPY --from=build --chown=node:node /app/packages/notion-sandbox/package.json ./packages/notion-sandbox/
+COPY --from=build --chown=node:node /app/packages/notion-sandbox/dist ./packages/notion-sandbox/dist
 # package.json says "type": "module": node needs it to load dist/ as ES modules.
 COPY --chown=node:node package.json ./
 COPY --chown=node:node supabase ./supabase

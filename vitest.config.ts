@@ -38,9 +38,16 @@ const INTEGRATION = {
 };
 
 export default defineConfig({
+  // The workspace's packages resolve to their TypeScript sources, as tsx and tsc see them.
+  ssr: { resolve: { conditions: ['tokensync-source'] } },
   test: {
     sequence: { sequencer: LongFilesFirst },
     projects: [
+      {
+        // The package's own config, scheduled like the files beside it.
+        extends: './packages/notion-sandbox/vitest.config.ts',
+        test: { root: 'packages/notion-sandbox', ...SHARED_WORKERS },
+      },
       {
         test: {
           name: 'unit',

@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { Dataset } from '../src/datasets.js';
 import { keyInDescription } from '../src/notion/catalogue/index.js';
 import { monthStartIn } from '../src/notion/provision/provision.js';
-import type { NotionFake } from '../src/sandbox/notion/index.js';
+import type { NotionFake } from '@tokensync/notion-sandbox';
 
 export interface DashboardCheck {
   /** e.g. "Daily Costs › Cost dashboard › Month-to-date cost". */

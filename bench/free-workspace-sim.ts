@@ -18,7 +18,7 @@ import { createNotionClient } from '../src/notion/client.js';
 import { computeFootprint, footprintInputOf, NotionFootprintError, pageBudgetsOf, type Footprint } from '../src/notion/footprint.js';
 import { moveMonthViews } from '../src/notion/month-views.js';
 import { monthStartIn, provisionNotion } from '../src/notion/provision/provision.js';
-import type { BlockUsage, NotionFake } from '../src/sandbox/notion/index.js';
+import type { BlockUsage, NotionFake } from '@tokensync/notion-sandbox';
 import { DEFAULT_SEED_FILE, migrate } from '../src/supabase/migrator.js';
 import type { LogWindowStatus } from '../src/supabase/results.js';
 import { createSupabaseSource, openTransport } from '../src/supabase/source.js';

@@ -6,7 +6,7 @@
  */
 import type { Dataset } from '../src/datasets.js';
 import { FREE_PLAN_LIFETIME_BLOCKS } from '../src/notion/footprint.js';
-import { startNotionFake } from '../src/sandbox/notion/index.js';
+import { startNotionFake } from '@tokensync/notion-sandbox';
 import { PARENT_PAGE_ID } from './fixtures.js';
 import { DEFAULT_TICKS_PER_DAY, simulateFreeWorkspace, SIMULATED_DAYS } from './free-workspace-sim.js';
 import { figure, format, type Benchmark, type BenchContext, type Figure } from './support.js';

@@ -3,7 +3,7 @@
  * Notion is another machine, so its work must not share the measured process's
  * CPU or memory. Started by remote-notion.ts; not a command of its own.
  */
-import { startNotionFake, type NotionFake, type RateLimitOptions } from '../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake, type RateLimitOptions } from '@tokensync/notion-sandbox';
 
 export type NotionRequest =
   | { op: 'stats' }

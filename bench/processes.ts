@@ -9,13 +9,15 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NotionRequest, StartMessage, TimedRequest } from './notion-process.js';
-import type { RateLimitOptions, StatsSnapshot } from '../src/sandbox/notion/index.js';
+import type { RateLimitOptions, StatsSnapshot } from '@tokensync/notion-sandbox';
 
 const ROOT = join(import.meta.dirname, '..');
 /** Children start in an empty directory, so no developer's .env or .env.local reaches them … */
 const EMPTY_CWD = mkdtempSync(join(tmpdir(), 'tokensync-bench-'));
 /** … which is why the TypeScript loader is named by its full path. */
 const TSX = import.meta.resolve('tsx');
+/** How a TypeScript entry point runs: through tsx, with the workspace's packages resolved to their sources. */
+const TS_SOURCE = ['--conditions=tokensync-source', '--import', TSX];
 
 export interface RemoteNotion {
   url: string;
@@ -36,7 +38,7 @@ export interface RemoteNotion {
 }
 
 export async function startRemoteNotion(options: { rateLimit: RateLimitOptions | false; parentPageId: string }): Promise<RemoteNotion> {
-  const child = fork(join(ROOT, 'bench/notion-process.ts'), [], { execArgv: ['--import', TSX], cwd: EMPTY_CWD, stdio: 'inherit' });
+  const child = fork(join(ROOT, 'bench/notion-process.ts'), [], { execArgv: TS_SOURCE, cwd: EMPTY_CWD, stdio: 'inherit' });
   let nextId = 0;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   child.on('message', (message: { id: number; result: unknown; error?: string }) => {
@@ -103,13 +105,13 @@ function peakRssOf(pid: number | undefined): number {
  */
 function workerNodeFlags(): string[] {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  return (scripts.worker ?? '').split(/\s+/).filter((word) => word.startsWith('--'));
+  return (scripts.worker ?? '').split(/\s+/).filter((word) => word.startsWith('--') && !/^--(import|conditions)(=|$)/.test(word));
 }
 
 /** Runs a TypeScript entry point of the project (`scripts/worker.ts`, `bench/naive-process.ts`) as `npm run` would. */
 export function spawnScript(script: string, env: Record<string, string>, args: string[] = []): BenchProcess {
   const flags = script === 'scripts/worker.ts' ? workerNodeFlags() : [];
-  const child = spawn(process.execPath, [...flags, '--import', TSX, join(ROOT, script), ...args], {
+  const child = spawn(process.execPath, [...flags, ...TS_SOURCE, join(ROOT, script), ...args], {
     cwd: EMPTY_CWD,
     env: { PATH: process.env.PATH ?? '', LOG_FORMAT: 'json', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

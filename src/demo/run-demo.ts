@@ -11,7 +11,7 @@ import { createNotionClient } from '../notion/client.js';
 import { upsertEnvFile } from '../notion/provision/env-file.js';
 import { provisionNotion } from '../notion/provision/provision.js';
 import { REPORT_TITLE } from '../report/render.js';
-import { startNotionFake, type NotionFake } from '../sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { openSupabaseSource, type SyncProgress } from '../supabase/source.js';
 import { syncProgress } from '../sync/progress.js';
 import { assertRedisAnswers, dropPrefix } from '../worker/redis-tools.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { parse as parseDotenv } from 'dotenv';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertOneOfEach, pagesByKey, PARENT } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from '../worker/redis.js';

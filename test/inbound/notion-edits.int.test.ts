@@ -5,7 +5,7 @@ import { createPollMemory, pollNotionEdits } from '../../src/inbound/notion-edit
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import type { SupabaseSource } from '../../src/supabase/source.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertRows } from '../support/fixtures.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBudgetJob, runReportJob, runRollupJob } from '../../src/jobs/reporting.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import type { SupabaseSource } from '../../src/supabase/source.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';

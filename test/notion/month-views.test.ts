@@ -12,7 +12,7 @@ import { readLiveSchema, readLiveViews } from '../../src/notion/provision/live.j
 import { planSchema } from '../../src/notion/provision/plan-schema.js';
 import { planViews } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type NotionIdsOf, type ProvisionOptions } from '../../src/notion/provision/provision.js';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 
 const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];

@@ -10,7 +10,7 @@ import { readLiveSchema } from '../../src/notion/provision/live.js';
 import { planSchema } from '../../src/notion/provision/plan-schema.js';
 import { viewBody } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type ProvisionEvent, type ProvisionOptions } from '../../src/notion/provision/provision.js';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { runScript } from '../support/cli.js';
 
 const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';

@@ -1,7 +1,7 @@
 /**
  * vitest runs TypeScript without checking its types: this is the type check of
- * src, scripts, tests and bench (`npm run typecheck`), as a test, so that it runs
- * beside the others instead of before them.
+ * src, scripts, tests and bench, and of the workspace's package (`npm run typecheck`),
+ * as a test, so that it runs beside the others instead of before them.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -9,8 +9,8 @@ import { expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
-it('the whole project type-checks (tsc --noEmit)', async () => {
-  const result = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], { maxBuffer: 16 * 1024 * 1024 }).then(
+it.each(['tsconfig.json', 'packages/notion-sandbox/tsconfig.json'])('%s type-checks (tsc --noEmit)', async (config) => {
+  const result = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', config, '--noEmit'], { maxBuffer: 16 * 1024 * 1024 }).then(
     () => ({ code: 0, diagnostics: '' }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, diagnostics: `${error.stdout}${error.stderr}` }),
   );

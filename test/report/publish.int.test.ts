@@ -5,7 +5,7 @@ import { createNotionClient } from '../../src/notion/client.js';
 import { LINES_PER_BLOCK } from '../../src/report/layout.js';
 import { publishReport } from '../../src/report/publish.js';
 import { REPORT_TITLE } from '../../src/report/render.js';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import type { SupabaseSource } from '../../src/supabase/source.js';
 import { createCreationGate, readCreationStatus } from '../../src/sync/creation.js';

@@ -7,11 +7,14 @@ const run = promisify(execFile);
 
 const npmScripts = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts;
 
+/** Options that only make sense for TypeScript sources: tsx, and the packages resolved to their sources. */
+const SOURCE_ONLY = /^--(import|conditions)(=|$)/;
+
 /** The node options the command's npm script gives it (`--liftoff-only` for the demo, a heap cap for the worker). */
 function nodeOptionsOf(script: string): string[] {
   const line = Object.values(npmScripts).find((command) => command.includes(`scripts/${script}.ts`));
   const words = line?.split(/\s+/) ?? [];
-  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--') && word !== '--import' && !word.startsWith('--import='));
+  return words.slice(words.indexOf('node') + 1).filter((word) => word.startsWith('--') && !SOURCE_ONLY.test(word));
 }
 
 /**

@@ -4,14 +4,14 @@
  * micro-dollar, whatever happened to the raw-log pages: here all of them are
  * moved to trash, and a changed, a deleted and a late row (dated in a closed
  * day) follow. Totals are read as the fake's web page computes them
- * (src/sandbox/notion/web/chart-data.ts over the view's filter).
+ * (packages/notion-sandbox/src/web/chart-data.ts over the view's filter).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDate } from '../../src/local-time.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { monthStartIn } from '../../src/notion/provision/provision.js';
 import { insertLogs, type Row } from '../support/fixtures.js';
-import { chartAttributes, tagsWith, viewSection } from '../sandbox/notion/web-helpers.js';
+import { chartAttributes, tagsWith, viewSection } from '../notion/sandbox-web-helpers.js';
 import { startSyncHarness, type SyncHarness } from './harness.js';
 
 const DAY_MS = 86_400_000;

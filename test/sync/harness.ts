@@ -4,7 +4,7 @@ import { DATASETS, notionIdVariables, type Dataset } from '../../src/datasets.js
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
-import { startNotionFake, type NotionFake, type NotionFakeOptions } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake, type NotionFakeOptions } from '@tokensync/notion-sandbox';
 import { createSupabaseSource, type SupabaseSource } from '../../src/supabase/source.js';
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../src/sync/engine.js';

@@ -6,7 +6,7 @@ import { readLiveSchema } from '../../src/notion/provision/live.js';
 import { planSchema } from '../../src/notion/provision/plan-schema.js';
 import { viewBody } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type ProvisionOptions } from '../../src/notion/provision/provision.js';
-import { startNotionFake, type NotionFake } from '../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import type { CheckResult } from '../../src/verify/check.js';
 import { runChecks } from '../../src/verify/run-checks.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';

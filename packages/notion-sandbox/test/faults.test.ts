@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { NotionFake } from '../../../src/sandbox/notion/index.js';
+import type { NotionFake } from '../src/index.js';
 import { PARENT_PAGE_ID, addRow, apiError, clientFor, createUsageDatabase, startFake } from './helpers.js';
 
 let fake: NotionFake | undefined;

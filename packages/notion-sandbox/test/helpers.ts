@@ -1,7 +1,7 @@
 /** Shared setup for the Notion fake's tests: a fake, an SDK client on it, and a usage database. */
 import { APIResponseError, Client } from '@notionhq/client';
 import { expect } from 'vitest';
-import { startNotionFake, type NotionFake, type NotionFakeOptions } from '../../../src/sandbox/notion/index.js';
+import { startNotionFake, type NotionFake, type NotionFakeOptions } from '../src/index.js';
 
 export const PARENT_PAGE_ID = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 export const PRIVATE_PAGE_ID = '7d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CATALOGUE } from '../../../src/notion/catalogue/index.js';
-import { renderReport } from '../../../src/report/render.js';
-import { PARENT_PAGE_ID, text } from './helpers.js';
-import { addCall, addDay, attributes, databaseHtml, get, provisioned, tagsWith, viewSection, type Workspace } from './web-helpers.js';
+import { CATALOGUE } from '../../src/notion/catalogue/index.js';
+import { renderReport } from '../../src/report/render.js';
+import { PARENT_PAGE_ID, text } from './sandbox-web-helpers.js';
+import { addCall, addDay, attributes, databaseHtml, get, provisioned, tagsWith, viewSection, type Workspace } from './sandbox-web-helpers.js';
 
 let ws: Workspace;
 beforeEach(async () => {

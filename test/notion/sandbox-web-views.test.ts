@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addCall, addDay, addPage, chartAttributes, databaseHtml, provisioned, sectionAttributes, tagsWith, viewSection, type Workspace } from './web-helpers.js';
-import { text } from './helpers.js';
+import { addCall, addDay, addPage, chartAttributes, databaseHtml, provisioned, sectionAttributes, tagsWith, viewSection, type Workspace } from './sandbox-web-helpers.js';
+import { text } from './sandbox-web-helpers.js';
 
 let ws: Workspace;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotionFake } from '../../../src/sandbox/notion/index.js';
+import type { NotionFake } from '../src/index.js';
 import { NOTION_VERSION, PARENT_PAGE_ID, PRIVATE_PAGE_ID, apiError, bodyOf, clientFor, startFake, text } from './helpers.js';
 
 let fake: NotionFake;

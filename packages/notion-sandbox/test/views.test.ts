@@ -1,6 +1,6 @@
 import type { Client } from '@notionhq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotionFake } from '../../../src/sandbox/notion/index.js';
+import type { NotionFake } from '../src/index.js';
 import { apiError, clientFor, createUsageDatabase, startFake } from './helpers.js';
 
 let fake: NotionFake;

@@ -1,6 +1,6 @@
 import type { Client } from '@notionhq/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotionFake } from '../../../src/sandbox/notion/index.js';
+import type { NotionFake } from '../src/index.js';
 import { addRow, apiError, clientFor, createUsageDatabase, plain, startFake } from './helpers.js';
 
 const T0 = Date.parse('2026-11-20T12:00:00.000Z');

@@ -1,10 +1,13 @@
 /** Shared setup for the web page tests: a fake with the real catalogue provisioned, and readers for its HTML. */
 import type { Client } from '@notionhq/client';
-import { DATASETS, type Dataset } from '../../../src/datasets.js';
-import { createNotionClient } from '../../../src/notion/client.js';
-import { provisionNotion, type NotionIdsOf, type ProvisionOptions } from '../../../src/notion/provision/provision.js';
-import type { NotionFake } from '../../../src/sandbox/notion/index.js';
-import { clientFor, PARENT_PAGE_ID, startFake, text } from './helpers.js';
+import { DATASETS, type Dataset } from '../../src/datasets.js';
+import { createNotionClient } from '../../src/notion/client.js';
+import { provisionNotion, type NotionIdsOf, type ProvisionOptions } from '../../src/notion/provision/provision.js';
+import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
+
+export const PARENT_PAGE_ID = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
+
+export const text = (content: string) => [{ type: 'text' as const, text: { content } }];
 
 const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];
 
@@ -16,16 +19,17 @@ export interface Workspace {
 
 /** A fresh fake with the six databases, views and dashboard; "now" is 2026-11-20, so month to date starts 2026-11-01. */
 export async function provisioned(): Promise<Workspace> {
-  const fake = await startFake();
+  const fake = await startNotionFake({ rateLimit: false, pages: [{ id: PARENT_PAGE_ID, title: 'Team reports' }] });
+  const client = createNotionClient({ token: fake.token, baseUrl: fake.url, maxRetries: 0 });
   const result = await provisionNotion({
-    client: createNotionClient({ token: fake.token, baseUrl: fake.url, maxRetries: 0 }),
+    client,
     parentPageId: PARENT_PAGE_ID,
     recorded: NO_IDS,
     envFile: undefined,
     timezone: 'UTC',
     now: new Date('2026-11-20T12:00:00Z'),
   });
-  return { fake, notion: clientFor(fake), ids: result.databases as Record<Dataset, NotionIdsOf> };
+  return { fake, notion: client, ids: result.databases as Record<Dataset, NotionIdsOf> };
 }
 
 export interface Call {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NotionFake } from '../../../src/sandbox/notion/index.js';
+import type { NotionFake } from '../src/index.js';
 import { PARENT_PAGE_ID, addRow, apiError, bodyOf, clientFor, createUsageDatabase, plain, startFake, text } from './helpers.js';
 
 const T0 = Date.parse('2026-11-02T09:00:20.000Z');
