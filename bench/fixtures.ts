@@ -11,7 +11,7 @@ import { createPostgresTransport } from '../src/supabase/postgres-transport.js';
 import { createSupabaseSource } from '../src/supabase/source.js';
 import { DATASET_DEFINITIONS } from '../src/sync/datasets/index.js';
 import { createSyncEngine, type SyncEngine } from '../src/sync/engine.js';
-import { createMemoryLimiter } from '../src/sync/limiter.js';
+import { createMemoryLimiter } from '../src/notion/rate-limit/limiter.js';
 import type { LogWindowSettings } from '../src/sync/log-window/window.js';
 import { createNotionGateway } from '../src/sync/notion-gateway.js';
 import { createSyncState } from '../src/sync/state.js';

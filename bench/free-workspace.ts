@@ -5,7 +5,7 @@
  * stay exact. See free-workspace-sim.ts for how a day is simulated.
  */
 import type { Dataset } from '../src/datasets.js';
-import { FREE_PLAN_LIFETIME_BLOCKS } from '../src/notion/footprint.js';
+import { FREE_PLAN_LIFETIME_BLOCKS } from '../src/sync/footprint.js';
 import { startNotionFake } from '@tokensync/notion-sandbox';
 import { PARENT_PAGE_ID } from './fixtures.js';
 import { DEFAULT_TICKS_PER_DAY, simulateFreeWorkspace, SIMULATED_DAYS } from './free-workspace-sim.js';

@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { Dataset } from '../src/datasets.js';
 import { createNotionClient } from '../src/notion/client.js';
 import { DATASET_DEFINITIONS } from '../src/sync/datasets/index.js';
-import { createMemoryLimiter } from '../src/sync/limiter.js';
+import { createMemoryLimiter } from '../src/notion/rate-limit/limiter.js';
 import { prepareRow } from '../src/sync/prepare.js';
 import { planSchema } from '../src/notion/provision/plan-schema.js';
 import { readLiveProperties } from '../src/notion/schema.js';

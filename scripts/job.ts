@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config/env.js';
 import { createTaskRunner, NEEDS_NOTION, SCHEDULED_TASKS, whyTaskCannotRun, type ScheduledTask, type TaskMemory } from '../src/jobs/tasks.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createNotionClient } from '../src/notion/client.js';
-import { limitedFetch } from '../src/notion/limited-fetch.js';
+import { limitedFetch } from '../src/notion/rate-limit/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../src/supabase/source.js';
 import { createCreationGate } from '../src/sync/creation.js';
 import { describeResult, problemsOf } from '../src/jobs/describe.js';

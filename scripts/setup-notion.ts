@@ -2,7 +2,7 @@ import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
 import { resolve } from 'node:path';
 import { loadConfig, requireNotion } from '../src/config/env.js';
 import { createNotionClient } from '../src/notion/client.js';
-import { NotionFootprintError, computeFootprint, describeFootprint, footprintInputOf } from '../src/notion/footprint.js';
+import { NotionFootprintError, computeFootprint, describeFootprint, footprintInputOf } from '../src/sync/footprint.js';
 import { provisionNotion, type ProvisionEvent } from '../src/notion/provision/provision.js';
 
 const HELP = `Usage: npm run setup:notion -- [options]

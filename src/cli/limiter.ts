@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
-import { createMemoryLimiter, type RequestLimiter } from '../sync/limiter.js';
+import { createMemoryLimiter, type RequestLimiter } from '../notion/rate-limit/limiter.js';
 import { createRedisLimiter } from '../worker/redis-limiter.js';
 import { connectOnce } from '../worker/redis-tools.js';
 

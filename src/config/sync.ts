@@ -1,6 +1,6 @@
 /** The sync engine: how fast it may call Notion, how far behind the clock it reads, and the raw-log window. */
 import { z } from 'zod';
-import type { Lane } from '../sync/lanes.js';
+import type { Lane } from '../notion/rate-limit/lanes.js';
 import { milliseconds, millisecondsAtLeast, type Parsed } from './fields.js';
 
 /** Raw-log pages in Notion when TOKEN_LOG_PAGE_BUDGET is unset: a Free workspace has 1,000 lifetime blocks in all. */

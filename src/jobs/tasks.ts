@@ -13,12 +13,12 @@ import { moveMonthViews } from '../notion/month-views.js';
 import { monthStartIn } from '../notion/provision/provision.js';
 import type { SupabaseSource } from '../supabase/source.js';
 import type { CreationGate } from '../sync/creation.js';
-import { inLane } from '../sync/lane-context.js';
-import { LANE_OF_TASK, type ReportingTask } from '../worker/queues.js';
+import { inLane } from '../notion/rate-limit/lane-context.js';
 import { runBudgetJob, runReportJob, runRollupJob } from './reporting.js';
 import { runRetentionJob } from './retention.js';
+import { LANE_OF_TASK, type ReportingTask } from './task-names.js';
 
-export { REPORTING_TASKS as SCHEDULED_TASKS, type ReportingTask as ScheduledTask } from '../worker/queues.js';
+export { REPORTING_TASKS as SCHEDULED_TASKS, type ReportingTask as ScheduledTask } from './task-names.js';
 
 /** How much later than new alerts the changed spend is synced: one request at Notion's 3/s. */
 const SPEND_AFTER_ALERTS_MS = 400;

@@ -12,7 +12,7 @@
 import { DATASETS, type Dataset } from '../datasets.js';
 import type { SupabaseSource, SyncBacklog, SyncBacklogReport } from '../supabase/source.js';
 import { progressRequestOf } from './progress.js';
-import { LANES, laneOf, type Lane } from './lanes.js';
+import { LANES, laneOf, type Lane } from '../notion/rate-limit/lanes.js';
 
 export interface DatasetBacklog {
   dataset: Dataset;

@@ -14,8 +14,8 @@ import type { DatabaseSpec } from '../notion/catalogue/index.js';
 import { NotionRequestError, toNotionRequestError } from '../notion/client.js';
 import { planSchema } from '../notion/provision/plan-schema.js';
 import { readLiveProperties } from '../notion/schema.js';
-import { currentLane } from './lane-context.js';
-import type { RequestLimiter } from './limiter.js';
+import { currentLane } from '../notion/rate-limit/lane-context.js';
+import type { RequestLimiter } from '../notion/rate-limit/limiter.js';
 import type { PropertyValue } from './mapping.js';
 
 /** How often one request may be throttled (429/529) before it fails. */

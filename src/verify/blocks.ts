@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/env.js';
 import { BLOCK_LIMIT_FIX } from '../notion/client.js';
-import { computeFootprint, footprintInputOf } from '../notion/footprint.js';
+import { computeFootprint, footprintInputOf } from '../sync/footprint.js';
 import type { CreationStatus } from '../sync/creation.js';
 import { errorMessage, fail, pass, type CheckResult } from './check.js';
 

@@ -2,7 +2,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { PASS_COUNTS, type PassSummary } from '../sync/engine.js';
 import type { RequestOutcome } from '../sync/notion-gateway.js';
-import type { Lane } from '../sync/lanes.js';
+import type { Lane } from '../notion/rate-limit/lanes.js';
 import type { BacklogView } from './backlog-monitor.js';
 
 export interface WorkerMetrics {

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { DATASETS, type Dataset } from '../datasets.js';
-import { laneOf, type Lane } from '../sync/lanes.js';
+import type { ReportingTask } from '../jobs/task-names.js';
+import { laneOf, type Lane } from '../notion/rate-limit/lanes.js';
 
 /**
  * One job = one sync pass of one dataset, on the queue of the dataset's lane
@@ -44,10 +45,6 @@ export const DEAD_LETTER_JOB_OPTIONS = {
 
 export const schedulerId = (dataset: string) => `sync-${dataset}`;
 
-/** One job = one run of a reporting task: rollups, budget alerts, the report page, edits from Notion. */
-export const REPORTING_TASKS = ['rollups', 'budgets', 'report', 'notion-edits', 'retention'] as const;
-export type ReportingTask = (typeof REPORTING_TASKS)[number];
-
 /**
  * Each task runs on a queue of its own kind, one job at a time per queue:
  * budget evaluation never waits behind a view refresh or the report page, nor
@@ -66,15 +63,6 @@ export const QUEUE_OF_TASK: Readonly<Record<ReportingTask, TaskQueueName>> = {
   // Daily and Postgres only; it shares the rollups' queue, never the budgets'.
   retention: REPORTING_QUEUE,
 };
-/** The lane of a task's Notion requests: budget edits are budget changes; the report is drawn from rollups. */
-export const LANE_OF_TASK: Readonly<Record<ReportingTask, Lane>> = {
-  budgets: 'alerts',
-  'notion-edits': 'alerts',
-  rollups: 'rollups',
-  report: 'rollups',
-  retention: 'rollups',
-};
-
 /** Each run recomputes from scratch, so a failed one is simply retried a few times. */
 export const REPORTING_JOB_OPTIONS = {
   attempts: 3,

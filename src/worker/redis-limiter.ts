@@ -11,9 +11,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { currentLane } from '../sync/lane-context.js';
-import type { Lane } from '../sync/lanes.js';
-import { LANES_BY_PRIORITY, type RequestLimiter } from '../sync/limiter.js';
+import { currentLane } from '../notion/rate-limit/lane-context.js';
+import type { Lane } from '../notion/rate-limit/lanes.js';
+import { LANES_BY_PRIORITY, type RequestLimiter } from '../notion/rate-limit/limiter.js';
 
 export interface RedisLimiterOptions {
   redis: Redis;

@@ -10,14 +10,13 @@ import type { Config } from '../config/env.js';
 import { TokensyncError } from '../errors.js';
 import { decideNotionWebhook } from '../inbound/notion-webhook.js';
 import { upsertEnvFile } from '../notion/provision/env-file.js';
+import { REPORTING_TASKS, type ReportingTask } from '../jobs/task-names.js';
 import { createTaskRunner, whyTaskCannotRun, type TaskDeps } from '../jobs/tasks.js';
 import type { Logger } from '../logging/logger.js';
 import {
   QUEUE_OF_TASK,
   REPORTING_JOB_OPTIONS,
   reportingSchedulerId,
-  REPORTING_TASKS,
-  type ReportingTask,
   type TaskQueueName,
 } from './queues.js';
 

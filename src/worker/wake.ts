@@ -22,7 +22,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DATASETS, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
-import { laneOf, type Lane } from '../sync/lanes.js';
+import { laneOf, type Lane } from '../notion/rate-limit/lanes.js';
 import type { NotifyingTable } from './change-listener.js';
 import { REPORTING_JOB_OPTIONS, SYNC_JOB_OPTIONS } from './queues.js';
 

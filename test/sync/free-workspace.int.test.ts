@@ -8,7 +8,7 @@
 import { afterAll, expect, it } from 'vitest';
 import { simulateFreeWorkspace, SIMULATED_DAYS, type SimulationResult } from '../../bench/free-workspace-sim.js';
 import type { Dataset } from '../../src/datasets.js';
-import { FREE_PLAN_LIFETIME_BLOCKS } from '../../src/notion/footprint.js';
+import { FREE_PLAN_LIFETIME_BLOCKS } from '../../src/sync/footprint.js';
 import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { PARENT } from './harness.js';

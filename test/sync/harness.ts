@@ -8,7 +8,7 @@ import { startNotionFake, type NotionFake, type NotionFakeOptions } from '@token
 import { createSupabaseSource, type SupabaseSource } from '../../src/supabase/source.js';
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from '../../src/sync/engine.js';
-import { createMemoryLimiter } from '../../src/sync/limiter.js';
+import { createMemoryLimiter } from '../../src/notion/rate-limit/limiter.js';
 import { createNotionGateway } from '../../src/sync/notion-gateway.js';
 import { createSyncState, type SyncState } from '../../src/sync/state.js';
 import type { SqlFunctionTransport } from '../../src/supabase/transport.js';

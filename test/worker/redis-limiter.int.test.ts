@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Lane } from '../../src/sync/lanes.js';
+import type { Lane } from '../../src/notion/rate-limit/lanes.js';
 import { createRedisLimiter, limiterKey, waitersKey } from '../../src/worker/redis-limiter.js';
 import { waitUntil } from './processes.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { DATASETS } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { LANES, laneOf, type Lane } from '../../src/sync/lanes.js';
+import { LANES, laneOf, type Lane } from '../../src/notion/rate-limit/lanes.js';
 import { createWaker, SETTLE_MARGIN_MS, windowOf } from '../../src/worker/wake.js';
 
 /** Queues that only record what is added to them. */

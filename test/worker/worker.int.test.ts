@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/env.js';
 import { DATASETS } from '../../src/datasets.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { DEAD_LETTER_QUEUE, syncQueueName } from '../../src/worker/queues.js';
-import { LANES } from '../../src/sync/lanes.js';
+import { LANES } from '../../src/notion/rate-limit/lanes.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
 import { insertLogs } from '../support/fixtures.js';
 import { insertOneOfEach, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';

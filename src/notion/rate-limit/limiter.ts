@@ -3,7 +3,7 @@
  * token: in a single process the in-memory bucket below is enough; worker
  * processes that share a token share a Redis-backed one (src/worker).
  *
- * Requests wait in lanes (src/sync/lanes.ts): when a token frees up it goes to
+ * Requests wait in lanes (lanes.ts): when a token frees up it goes to
  * the highest lane with a request waiting, so a backlog of raw logs never holds
  * back an alert. Within a lane requests leave in the order they asked.
  */

@@ -5,8 +5,8 @@
  * Each request waits in the lane of the work that makes it (lane-context.ts):
  * the worker runs the report in `rollups` and the edits poll in `alerts`.
  */
-import { currentLane } from '../sync/lane-context.js';
-import type { RequestLimiter } from '../sync/limiter.js';
+import { currentLane } from './lane-context.js';
+import type { RequestLimiter } from './limiter.js';
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
 

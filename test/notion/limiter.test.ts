@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { inLane } from '../../src/sync/lane-context.js';
-import type { Lane } from '../../src/sync/lanes.js';
-import { createMemoryLimiter } from '../../src/sync/limiter.js';
+import { inLane } from '../../src/notion/rate-limit/lane-context.js';
+import type { Lane } from '../../src/notion/rate-limit/lanes.js';
+import { createMemoryLimiter } from '../../src/notion/rate-limit/limiter.js';
 
 describe('the in-memory rate limit', () => {
   it('serves lanes by priority: a token goes to the highest lane waiting, in order within a lane', async () => {

@@ -4,7 +4,7 @@ import { DATASETS } from '../../src/datasets.js';
 import {
   DEFAULT_ROLLUP_PAGES_PER_DAY, DEFAULT_TOKEN_LOG_PAGE_BUDGET, FREE_PLAN_DEFAULTS, MONTH_TO_DATE_DAYS, NotionFootprintError, assertFootprintFits, FREE_PLAN_HEADROOM_BLOCKS,
   FREE_PLAN_LIFETIME_BLOCKS, computeFootprint, describeFootprint, footprintInputOf, pageBudgetsOf, type FootprintInput,
-} from '../../src/notion/footprint.js';
+} from '../../src/sync/footprint.js';
 
 const PER_DAY = { daily_cost_breakdown: 12, service_performance_metrics: 4, workflow_analytics: 15 };
 const input = (overrides: Partial<FootprintInput> = {}): FootprintInput => ({
