@@ -81,7 +81,7 @@ function printSummary(demo: RunningDemo, days: number, keepsRunning: boolean): v
     `  Redis          ${demo.redisUrl} (queue prefix tokensync-demo)`,
     `  Worker         ${demo.healthUrl}`,
     '',
-    `The sandbox allows ${DEMO_REQUESTS_PER_SECOND} requests/s so the demo is quick; Notion allows 3 (see README, Limits).`,
+    `The sandbox allows ${DEMO_REQUESTS_PER_SECOND} requests/s so the demo is quick; Notion allows 3 (see docs/limits.md).`,
     ...(keepsRunning
       ? [
           '',

@@ -245,7 +245,7 @@ describe('the ids file (NOTION_ENV_FILE)', () => {
 });
 
 describe('documentation', () => {
-  it.each(['.env.example', 'README.md'])('%s lists every variable the program reads', async (file) => {
+  it.each(['.env.example', 'docs/configuration.md'])('%s lists every variable the program reads', async (file) => {
     const text = await readFile(file, 'utf8');
     const missing = ENV_VARIABLES.filter((name) => !new RegExp(`\\b${name}\\b`).test(text));
     expect(missing).toEqual([]);
