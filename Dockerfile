@@ -47,5 +47,5 @@ USER node
 EXPOSE 9464
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.WORKER_HTTP_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# The heap cap keeps RSS low through a backlog (see README, Operations: Memory).
+# The heap cap keeps RSS low through a backlog (see docs/operations.md, Memory).
 CMD ["node", "--max-old-space-size=256", "dist/scripts/worker.js"]

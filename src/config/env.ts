@@ -40,7 +40,7 @@ const envSchema = z.object({
   ...budgetCheckVariables,
 });
 
-/** Every variable the program reads; docs (.env.example, README) are checked against it. */
+/** Every variable the program reads; docs (.env.example, docs/configuration.md) are checked against it. */
 export const ENV_VARIABLES = Object.keys(envSchema.shape) as readonly (keyof typeof envSchema.shape)[];
 
 type Env = z.infer<typeof envSchema>;

@@ -7,7 +7,7 @@
  * retries are off, so one process's Retry-After holds for all), and a read that
  * fails transiently, a few times with backoff. A write that fails otherwise
  * fails its row for this pass; the caller runs the pass again. Every retry
- * layer and what it owns: the README's "Who retries what".
+ * layer and what it owns: "Who retries what" in docs/architecture.md.
  */
 import { APIResponseError, type Client } from '@notionhq/client';
 import type { DatabaseSpec } from '../notion/catalogue/index.js';

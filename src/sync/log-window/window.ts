@@ -36,7 +36,7 @@ import type { NotionGateway } from '../notion-gateway.js';
 import { prepareRow } from '../prepare.js';
 import type { LogWindowState, RecordedWrite, SlotWrite } from './state.js';
 
-/** Pages the window holds at most: see the README (TOKEN_LOG_PAGE_BUDGET). */
+/** Pages the window holds at most: see docs/limits.md and docs/configuration.md (TOKEN_LOG_PAGE_BUDGET). */
 export const DEFAULT_TOKEN_LOG_PAGE_BUDGET = 500;
 /** The fraction of NOTION_REQUESTS_PER_SECOND the logs lane may use over time. */
 /** 0.15 requests/s at Notion's 3/s: at 1M calls/day (11.6/s) the window costs ≤ 0.013 requests per call, a quarter of the volume bar. */
