@@ -14,10 +14,13 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/notion-sandbox/package.json ./packages/notion-sandbox/
+COPY packages/pglite-server/package.json ./packages/pglite-server/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.base.json tsconfig.json tsconfig.build.json ./
 COPY packages/notion-sandbox/tsconfig.build.json ./packages/notion-sandbox/
 COPY packages/notion-sandbox/src ./packages/notion-sandbox/src
+COPY packages/pglite-server/tsconfig.build.json ./packages/pglite-server/
+COPY packages/pglite-server/src ./packages/pglite-server/src
 COPY src ./src
 COPY scripts ./scripts
 RUN npm run build
@@ -27,6 +30,7 @@ FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages/notion-sandbox/package.json ./packages/notion-sandbox/
+COPY packages/pglite-server/package.json ./packages/pglite-server/
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # --- runtime: compiled code and production dependencies, not root ---
@@ -37,9 +41,11 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
-# The Notion sandbox (the demo's Notion): node_modules links to it.
+# The workspace's packages (the demo's Notion and PostgreSQL): node_modules links to them.
 COPY --from=build --chown=node:node /app/packages/notion-sandbox/package.json ./packages/notion-sandbox/
 COPY --from=build --chown=node:node /app/packages/notion-sandbox/dist ./packages/notion-sandbox/dist
+COPY --from=build --chown=node:node /app/packages/pglite-server/package.json ./packages/pglite-server/
+COPY --from=build --chown=node:node /app/packages/pglite-server/dist ./packages/pglite-server/dist
 # package.json says "type": "module": node needs it to load dist/ as ES modules.
 COPY --chown=node:node package.json ./
 COPY --chown=node:node supabase ./supabase

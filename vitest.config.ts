@@ -21,9 +21,7 @@ const SHARED_WORKERS = { maxWorkers: PARALLEL_FILES, isolate: false };
 // WebAssembly) in the test process. Each runs in a fresh process of its own, so
 // that memory is given back when it ends rather than added to a shared worker's.
 const ALONE = [
-  'test/sandbox/postgres/data-dir.test.ts',
-  'test/sandbox/postgres/server.test.ts',
-  'test/sandbox/postgres/tokensync.test.ts',
+  'test/supabase/embedded-postgres.test.ts',
   'test/supabase/supabase-cli.int.test.ts',
   'test/demo/demo.int.test.ts',
 ];
@@ -43,10 +41,15 @@ export default defineConfig({
   test: {
     sequence: { sequencer: LongFilesFirst },
     projects: [
+      // The workspace's packages, each with its own config, scheduled like the files beside them.
       {
-        // The package's own config, scheduled like the files beside it.
         extends: './packages/notion-sandbox/vitest.config.ts',
         test: { root: 'packages/notion-sandbox', ...SHARED_WORKERS },
+      },
+      {
+        // Files in processes of their own, as the package's config says (PGlite).
+        extends: './packages/pglite-server/vitest.config.ts',
+        test: { root: 'packages/pglite-server', maxWorkers: PARALLEL_FILES },
       },
       {
         test: {

@@ -60,7 +60,7 @@ export async function openDemoDatabase(config: Config): Promise<DemoDatabase> {
     );
   }
   // Loaded only when used: PGlite is a 27 MB WebAssembly build.
-  const { startEmbeddedPostgres } = await import('../sandbox/postgres/index.js');
+  const { startEmbeddedPostgres } = await import('@tokensync/pglite-server');
   const embedded = await startEmbeddedPostgres();
   return { url: embedded.url, description: `embedded (PGlite, in memory) at ${embedded.host}:${embedded.port}`, close: () => embedded.close() };
 }

@@ -1,5 +1,5 @@
 /**
- * The documentation (README.md and docs/*.md) against the project, so that none of it
+ * The documentation (README.md, docs/*.md and the packages' READMEs) against the project, so that none of it
  * goes stale: every relative link reaches a file (and heading), every command it shows
  * names an npm script and flags its command accepts, and the configuration table lists
  * exactly the variables the program reads.
@@ -14,14 +14,17 @@ import { scriptCommand } from '../support/cli.js';
 
 const run = promisify(execFile);
 
-const DOCS = ['README.md', ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync('docs').filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`),
+  ...readdirSync('packages').map((name) => `packages/${name}/README.md`),
+];
 
 /**
  * The Notion sandbox is moving from src/sandbox/notion to the workspace package
  * packages/notion-sandbox/. Until that lands, a link to the package's README counts when the
  * README is still at its old place; once it has landed this is never consulted and can go.
  */
-const MOVING = new Map([['packages/notion-sandbox/README.md', 'src/sandbox/notion/README.md']]);
 
 interface Block {
   lang: string;
@@ -99,7 +102,6 @@ function brokenLinks(file: string, markdown: string): string[] {
         problems.push(`${where}: outside the repository`);
         continue;
       }
-      if (!existsSync(resolved) && MOVING.has(resolved) && existsSync(MOVING.get(resolved)!)) resolved = MOVING.get(resolved)!;
       if (!existsSync(resolved)) {
         problems.push(`${where}: no such file`);
         continue;
@@ -152,7 +154,26 @@ function commandsOf(file: string, markdown: string): Command[] {
   return commands;
 }
 
-const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+interface Manifest {
+  name: string;
+  scripts: Record<string, string>;
+  bin?: Record<string, string>;
+}
+
+const packageJson = JSON.parse(readFileSync('package.json', 'utf8')) as Manifest;
+
+/** The workspace's packages by name, with their folder. */
+const workspaces = new Map(
+  readdirSync('packages').map((folder) => {
+    const manifest = JSON.parse(readFileSync(`packages/${folder}/package.json`, 'utf8')) as Manifest;
+    return [manifest.name, { folder: `packages/${folder}`, manifest }] as const;
+  }),
+);
+
+/** The commands the workspace's packages install (`npx notion-sandbox`), as the compiled file each runs. */
+const workspaceBins = new Map(
+  [...workspaces.values()].flatMap(({ folder, manifest }) => Object.entries(manifest.bin ?? {}).map(([bin, file]) => [bin, join(folder, file)] as const)),
+);
 
 /** The command behind an npm script, `scripts/<name>.ts` compiled to dist/scripts/<name>.js, if it is one. */
 function entryOf(script: string): string | undefined {
@@ -165,7 +186,7 @@ interface Invocation {
   command: string;
   /** The npm script, when run through npm. */
   script?: string;
-  /** scripts/<entry>.ts, the command whose --help lists its flags. */
+  /** The command whose --help lists its flags: scripts/<entry>.ts, or a package's compiled bin (a .js path). */
   entry?: string;
   args: string[];
 }
@@ -183,6 +204,14 @@ function invocationsOf(command: Command, problems: string[]): Invocation[] {
       const [verb, ...after] = rest;
       let script: string | undefined;
       let args: string[] = [];
+      const workspace = after[after.findIndex((word) => word === '-w' || word === '--workspace') + 1];
+      if (after.some((word) => word === '-w' || word === '--workspace')) {
+        const target = workspace === undefined ? undefined : workspaces.get(workspace);
+        const name = verb === 'run' ? after.find((word) => !word.startsWith('-') && word !== workspace) : verb;
+        if (!target) problems.push(`${where}: no workspace package named ${workspace}`);
+        else if (name === undefined || !(name in target.manifest.scripts)) problems.push(`${where}: ${workspace} has no script "${name}"`);
+        continue;
+      }
       if (verb === 'test' || verb === 'start') {
         script = verb;
         args = after;
@@ -201,6 +230,11 @@ function invocationsOf(command: Command, problems: string[]): Invocation[] {
       invocations.push({ where, command: command.text, script, entry: entryOf(script), args: separator < 0 ? [] : args.slice(separator + 1) });
     } else if (tool === 'npx') {
       const [bin, ...args] = rest;
+      const packaged = bin === undefined ? undefined : workspaceBins.get(bin);
+      if (packaged) {
+        invocations.push({ where, command: command.text, entry: packaged, args });
+        continue;
+      }
       if (!bin || !existsSync(join('node_modules/.bin', bin))) problems.push(`${where}: no ${bin} in node_modules/.bin (a dependency of package.json)`);
       for (const file of args.filter((arg) => /^[\w.-]+\/[\w./-]+\.(?:ts|js|sql)$/.test(arg))) {
         if (!existsSync(file)) problems.push(`${where}: ${file} does not exist`);
@@ -241,11 +275,12 @@ function unknownArguments(invocations: readonly Invocation[], help: ReadonlyMap<
       continue;
     }
     const text = help.get(invocation.entry) ?? '';
+    const command = invocation.entry.endsWith('.js') ? invocation.entry : `scripts/${invocation.entry}.ts`;
     for (const flag of flags) {
-      if (!new RegExp(`(^|[\\s,\\[])${flag}(?![\\w-])`, 'm').test(text)) problems.push(`${invocation.where}: ${flag} is not in the --help of scripts/${invocation.entry}.ts`);
+      if (!new RegExp(`(^|[\\s,\\[])${flag}(?![\\w-])`, 'm').test(text)) problems.push(`${invocation.where}: ${flag} is not in the --help of ${command}`);
     }
     if (task !== undefined && !new RegExp(`(^|\\s)${task}(?![\\w-])`, 'm').test(text)) {
-      problems.push(`${invocation.where}: "${task}" is not in the --help of scripts/${invocation.entry}.ts`);
+      problems.push(`${invocation.where}: "${task}" is not in the --help of ${command}`);
     }
   }
   return problems;
@@ -255,7 +290,7 @@ function unknownArguments(invocations: readonly Invocation[], help: ReadonlyMap<
 async function helpOf(entries: Iterable<string>): Promise<Map<string, string>> {
   const texts = await Promise.all(
     [...entries].map(async (entry) => {
-      const [node, ...args] = scriptCommand(entry);
+      const [node, ...args] = entry.endsWith('.js') ? [process.execPath, entry] : scriptCommand(entry);
       const { stdout } = await run(node!, [...args, '--help'], { timeout: 20_000 });
       return [entry, stdout] as const;
     }),

@@ -1,6 +1,6 @@
 /**
  * vitest runs TypeScript without checking its types: this is the type check of
- * src, scripts, tests and bench, and of the workspace's package (`npm run typecheck`),
+ * src, scripts, tests and bench, and of the workspace's packages (`npm run typecheck`),
  * as a test, so that it runs beside the others instead of before them.
  */
 import { execFile } from 'node:child_process';
@@ -9,7 +9,7 @@ import { expect, it } from 'vitest';
 
 const run = promisify(execFile);
 
-it.each(['tsconfig.json', 'packages/notion-sandbox/tsconfig.json'])('%s type-checks (tsc --noEmit)', async (config) => {
+it.each(['tsconfig.json', 'packages/notion-sandbox/tsconfig.json', 'packages/pglite-server/tsconfig.json'])('%s type-checks (tsc --noEmit)', async (config) => {
   const result = await run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', config, '--noEmit'], { maxBuffer: 16 * 1024 * 1024 }).then(
     () => ({ code: 0, diagnostics: '' }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, diagnostics: `${error.stdout}${error.stderr}` }),

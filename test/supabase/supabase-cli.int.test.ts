@@ -2,7 +2,7 @@
 // process: vitest.config.ts runs such files one per process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/sandbox/postgres/index.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@tokensync/pglite-server';
 import { migrate, readMigrationFiles } from '../../src/supabase/migrator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { pushLikeTheSupabaseCli, SUPABASE_ROLES, SUPABASE_ROLES_QUERY } from '../support/supabase-cli.js';

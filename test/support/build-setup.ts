@@ -11,12 +11,17 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** What `npm run build` compiles, in order: the workspace's package first, then the product that imports it. */
+/** What `npm run build` compiles, in order: the workspace's packages first, then the product that imports them. */
 const BUILDS = [
   {
     config: 'packages/notion-sandbox/tsconfig.build.json',
     buildInfo: 'packages/notion-sandbox/dist/.tsbuildinfo',
     sources: { 'packages/notion-sandbox/src': 'packages/notion-sandbox/dist' },
+  },
+  {
+    config: 'packages/pglite-server/tsconfig.build.json',
+    buildInfo: 'packages/pglite-server/dist/.tsbuildinfo',
+    sources: { 'packages/pglite-server/src': 'packages/pglite-server/dist' },
   },
   { config: 'tsconfig.build.json', buildInfo: 'dist/.tsbuildinfo', sources: { src: 'dist/src', scripts: 'dist/scripts' } },
 ] as const;

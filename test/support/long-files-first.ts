@@ -17,7 +17,7 @@ export const LONG_FILES = [
   'test/sync/engine.int.test.ts', // ~17
   'test/sync/sync-cli.int.test.ts', // ~10–17
   'test/sdk/tracker.int.test.ts', // ~8–14
-  'test/sandbox/postgres/data-dir.test.ts', // ~10
+  'packages/pglite-server/test/data-dir.test.ts', // ~10
   'test/sync/log-window.int.test.ts', // ~6–12
   'test/demo/demo-cli.int.test.ts', // ~6–9
   'test/demo/demo.int.test.ts', // ~6–9

@@ -5,16 +5,16 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/env.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/sandbox/postgres/index.js';
-import { createTracker } from '../../../src/sdk/tracker.js';
-import { DEFAULT_SEED_FILE, migrate, readMigrationFiles } from '../../../src/supabase/migrator.js';
-import { createPostgresTransport } from '../../../src/supabase/postgres-transport.js';
-import { createSupabaseSource, type SupabaseSource } from '../../../src/supabase/source.js';
-import type { SqlFunctionTransport } from '../../../src/supabase/transport.js';
-import { createSyncState } from '../../../src/sync/state.js';
-import { usageCall } from '../../support/fixtures.js';
+import { loadConfig } from '../../src/config/env.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '@tokensync/pglite-server';
+import { createTracker } from '../../src/sdk/tracker.js';
+import { DEFAULT_SEED_FILE, migrate, readMigrationFiles } from '../../src/supabase/migrator.js';
+import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
+import { createSupabaseSource, type SupabaseSource } from '../../src/supabase/source.js';
+import type { SqlFunctionTransport } from '../../src/supabase/transport.js';
+import { createSyncState } from '../../src/sync/state.js';
+import { usageCall } from '../support/fixtures.js';
 
 /** PGlite needs a few seconds to start (initdb in WASM); the migrations take well under one more. */
 const START_TIMEOUT_MS = 60_000;

@@ -8,7 +8,7 @@ import {
   statementReference,
   SYNC_MESSAGE,
   withSqlText,
-} from '../../../src/sandbox/postgres/wire.js';
+} from '../src/wire.js';
 
 function untyped(code: number, body = Buffer.alloc(0)): Buffer {
   const header = Buffer.alloc(8);

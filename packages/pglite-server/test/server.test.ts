@@ -8,8 +8,8 @@ import { connect, createServer } from 'node:net';
 import { once } from 'node:events';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/sandbox/postgres/index.js';
-import { queryMessage, SSL_REQUEST_CODE } from '../../../src/sandbox/postgres/wire.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/index.js';
+import { queryMessage, SSL_REQUEST_CODE } from '../src/wire.js';
 import { Clients, watch } from './helpers.js';
 
 /** PGlite needs a few seconds to start (initdb in WASM). */
@@ -54,6 +54,23 @@ describe('many clients at once', () => {
       await blocker.query('commit');
       await Promise.all(asked);
     }
+    expect(wrong).toEqual([]);
+  });
+
+  it('a query whose message arrives over many TCP reads is answered whole, to its client, while others query', async () => {
+    const connected = await Promise.all(Array.from({ length: 6 }, () => clients.connect()));
+    const big = 'x'.repeat(300_000); // far more than one read of the socket
+    const wrong: string[] = [];
+    const ask = async (client: pg.Client, c: number, i: number) => {
+      if ((c + i) % 3 === 0) {
+        const { rows } = await client.query<{ length: number; who: string }>('select length($1::text) as length, $2::text as who', [big + c, `client-${c}`]);
+        if (rows[0]?.length !== big.length + String(c).length || rows[0]?.who !== `client-${c}`) wrong.push(`client-${c} #${i} (big): ${JSON.stringify(rows)}`);
+      } else {
+        const { rows } = await client.query<{ n: number }>('select $1::int as n', [c * 1000 + i]);
+        if (rows[0]?.n !== c * 1000 + i) wrong.push(`client-${c} #${i}: ${JSON.stringify(rows)}`);
+      }
+    };
+    await Promise.all(connected.map(({ client }, c) => Promise.all(Array.from({ length: 12 }, (_, i) => ask(client, c, i)))));
     expect(wrong).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExclusiveScheduler } from '../../../src/sandbox/postgres/scheduler.js';
+import { ExclusiveScheduler } from '../src/scheduler.js';
 
 describe('ExclusiveScheduler', () => {
   /** A task that runs until released, recording when it starts. */

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../src/sandbox/postgres/index.js';
-import { clusterCopyFile, createInMemory } from '../../../src/sandbox/postgres/initial-cluster.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../src/index.js';
+import { clusterCopyFile, createInMemory } from '../src/initial-cluster.js';
 import { Clients } from './helpers.js';
 
 /** PGlite starts: a few seconds each with initdb in WASM, about one from a copy. */
