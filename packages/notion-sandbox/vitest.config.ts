@@ -7,6 +7,8 @@ export default defineConfig({
     name: 'notion-sandbox',
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/build.ts'],
+    // The bin's tests start node processes: seconds on a loaded 2-core machine, not milliseconds.
+    testTimeout: 30_000,
     isolate: false,
   },
 });
