@@ -40,6 +40,15 @@ export class ConfigError extends TokensyncError {
   }
 }
 
+/** A value that an env file would not read back as written (a line break would add a variable); nothing was written. */
+export class EnvFileValueError extends TokensyncError {
+  readonly code = 'env_file_value_refused';
+
+  constructor(key: string, why: string) {
+    super(`refused to write ${key} to the env file: its value ${why}; nothing was written`, { context: { key } });
+  }
+}
+
 /** A migration file failed; nothing of it was applied. */
 export class MigrationError extends TokensyncError {
   readonly code = 'migration_failed';
