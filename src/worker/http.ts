@@ -14,22 +14,31 @@ export interface HealthServerOptions {
    * does not keep up): listed after the status line as `warning: …`.
    */
   warnings?: () => Promise<string[]>;
-  /** Answers POST /notion/webhook with the raw body and the signature header. */
-  notionWebhook?: (body: string, signature: string | undefined) => Promise<{ status: number; body: string }>;
+  /** Answers POST /notion/webhook with the raw body, the signature header and the client's address. */
+  notionWebhook?: (request: { body: string; signature: string | undefined; from: string }) => Promise<{ status: number; body: string }>;
 }
 
-/** Notion's events are small; anything larger is not one of them. */
-const MAX_WEBHOOK_BYTES = 1_000_000;
+/** Notion's events are a few kilobytes; anything larger is not one of them. */
+export const MAX_WEBHOOK_BYTES = 64 * 1024;
 
+/** The body, or undefined as soon as it passes MAX_WEBHOOK_BYTES (the rest is not read). */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_WEBHOOK_BYTES) return resolve(undefined);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_WEBHOOK_BYTES) chunks.push(chunk);
+      if (size > MAX_WEBHOOK_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        resolve(undefined);
+      } else {
+        chunks.push(chunk);
+      }
     });
-    req.on('end', () => resolve(size > MAX_WEBHOOK_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
@@ -48,8 +57,14 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     };
     if (req.method === 'POST' && path === '/notion/webhook' && options.notionWebhook) {
       const handle = options.notionWebhook;
+      const signature = req.headers['x-notion-signature'];
       readBody(req)
-        .then((body) => (body === undefined ? { status: 413, body: 'too large\n' } : handle(body, req.headers['x-notion-signature'] as string | undefined)))
+        .then((body) => {
+          if (body !== undefined) return handle({ body, signature: typeof signature === 'string' ? signature : undefined, from: req.socket.remoteAddress ?? 'unknown' });
+          // The rest of the body is not read: the connection cannot be reused.
+          res.setHeader('connection', 'close');
+          return { status: 413, body: `larger than ${MAX_WEBHOOK_BYTES} bytes\n` };
+        })
         .then((answer) => send(answer.status, answer.body), (error: unknown) => send(500, `${String(error)}\n`));
       return;
     }

@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import { TokensyncError } from '../errors.js';
 import { decideNotionWebhook } from '../inbound/notion-webhook.js';
-import { upsertEnvFile } from '../notion/provision/env-file.js';
+import { firstDelivery, keepVerificationToken } from '../inbound/webhook-memory.js';
 import { REPORTING_TASKS, type ReportingTask } from '../jobs/task-names.js';
 import { createTaskRunner, whyTaskCannotRun, type TaskDeps } from '../jobs/tasks.js';
 import type { Logger } from '../logging/logger.js';
@@ -75,24 +75,31 @@ export function reportingProcessor(deps: ReportingDeps) {
 }
 
 /**
- * POST /notion/webhook: the one-time verification token is recorded in
- * NOTION_ENV_FILE (never logged: it is a secret); a verified event about a page
- * or data source queues an immediate edits poll.
+ * POST /notion/webhook: the one-time verification token is kept in Redis for the
+ * operator (`npm run webhook -- --show-token`), never written to configuration
+ * and never logged; a verified event about a page or data source queues an
+ * immediate edits poll, once per event id.
  */
 export async function answerNotionWebhook(
-  body: string,
-  signature: string | undefined,
-  deps: { config: Config; editsQueue: Queue; log: Logger },
+  request: { body: string; signature: string | undefined; from: string },
+  deps: { config: Config; editsQueue: Queue; redis: Redis; log: Logger },
 ): Promise<{ status: number; body: string }> {
-  const decision = decideNotionWebhook(body, signature, deps.config.reporting.notionWebhookSecret);
+  const decision = decideNotionWebhook(request.body, request.signature, deps.config.reporting.notionWebhookSecret);
+  const prefix = deps.config.worker.queuePrefix;
   switch (decision.action) {
     case 'verification':
-      await upsertEnvFile(deps.config.notion.envFile, { NOTION_WEBHOOK_SECRET: decision.token });
-      deps.log.warn({ file: deps.config.notion.envFile },
-        'Notion webhook verification token written as NOTION_WEBHOOK_SECRET; paste it into the subscription in Notion, then restart the worker');
+      await keepVerificationToken(deps.redis, prefix, { token: decision.token, at: new Date().toISOString(), from: request.from });
+      deps.log.warn({ from: request.from },
+        'Notion webhook verification token received and kept for you (not logged, not written to any file): run `npm run webhook -- --show-token` to see it, paste it into the subscription in Notion, then set NOTION_WEBHOOK_SECRET to it and restart the worker');
       return { status: 200, body: 'ok\n' };
+    case 'stale':
+      deps.log.warn({ type: decision.type }, 'Notion webhook event older than the replay window ignored');
+      return { status: 200, body: 'ignored: older than the replay window\n' };
     case 'poll':
       if (whyTaskCannotRun(deps.config, 'notion-edits')) return { status: 200, body: 'ignored: edits polling is not configured\n' };
+      if (decision.eventId !== undefined && !(await firstDelivery(deps.redis, prefix, decision.eventId))) {
+        return { status: 200, body: 'ignored: this event was already received\n' };
+      }
       await deps.editsQueue.add('notion-edits', {}, {
         ...REPORTING_JOB_OPTIONS,
         jobId: `notion-edits-webhook-${Math.floor(Date.now() / WEBHOOK_POLL_WINDOW_MS)}`,

@@ -212,7 +212,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       host: config.worker.httpHost,
       port: config.worker.httpPort,
       registry: metrics.registry,
-      notionWebhook: (body, signature) => answerNotionWebhook(body, signature, { config, editsQueue: taskQueues[EDITS_QUEUE], log }),
+      notionWebhook: (request) => answerNotionWebhook(request, { config, editsQueue: taskQueues[EDITS_QUEUE], redis: producer, log }),
       readiness: async () => {
         const problems: string[] = [];
         await withTimeout(producer.ping(), READINESS_TIMEOUT_MS, 'redis ping').catch((e: unknown) => problems.push(`redis: ${String(e)}`));

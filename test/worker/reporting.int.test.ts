@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { createNotionClient } from '../../src/notion/client.js';
 import { monthStartIn } from '../../src/notion/provision/provision.js';
 import { REPORT_TITLE } from '../../src/report/render.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
+import { runScript } from '../support/cli.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
 import { PARENT, pagesByKey, harnessEnvironment, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, REDIS_URL, uniquePrefix } from './redis.js';
@@ -103,27 +104,54 @@ it('carries a tick on Acknowledged in Notion back to Supabase', async () => {
   }, { timeout: 20_000, interval: 200 });
 }, 60_000);
 
-it('takes Notion webhooks: a signed page event queues an edits poll at once, an unsigned one is refused', async () => {
-  const post = (body: string, signature?: string) =>
-    fetch(`http://127.0.0.1:${worker.httpPort}/notion/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(signature ? { 'x-notion-signature': signature } : {}) },
-      body,
-    });
-  const body = JSON.stringify({ id: 'evt-1', type: 'page.properties_updated', entity: { id: 'p', type: 'page' } });
-  const signature = `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
+const postWebhook = (body: string, signature?: string) =>
+  fetch(`http://127.0.0.1:${worker.httpPort}/notion/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(signature ? { 'x-notion-signature': signature } : {}) },
+    body,
+  });
+const signed = (body: string) => `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
 
-  expect((await post(body)).status).toBe(401);
-  expect((await post(body, signature)).status).toBe(200);
+it('takes Notion webhooks: a signed page event queues an edits poll at once, once; unsigned, replayed, stale and oversized ones do nothing', async () => {
+  const body = JSON.stringify({ id: 'evt-1', timestamp: new Date().toISOString(), type: 'page.properties_updated', entity: { id: 'p', type: 'page' } });
+
+  expect((await postWebhook(body)).status).toBe(401);
+  expect((await postWebhook(body, signed(body))).status).toBe(200);
   const queued = await worker.taskQueues['notion-edits'].getJobs(['waiting', 'active', 'completed', 'delayed', 'prioritized']);
   expect(queued.some((job) => job.name === 'notion-edits' && String(job.id).startsWith('notion-edits-webhook-'))).toBe(true);
 
-  // The one-time verification request: its token is recorded (0600), not logged.
+  // The same signed event again, as someone who captured it would send it.
+  const replayed = await postWebhook(body, signed(body));
+  expect(replayed.status).toBe(200);
+  expect(await replayed.text()).toMatch(/already received/);
+
+  const stale = JSON.stringify({ id: 'evt-2', timestamp: new Date(Date.now() - 2 * 86_400_000).toISOString(), type: 'page.properties_updated' });
+  expect(await (await postWebhook(stale, signed(stale))).text()).toMatch(/older than the replay window/);
+
+  const huge = JSON.stringify({ id: 'evt-3', type: 'page.properties_updated', padding: 'x'.repeat(200_000) });
+  expect((await postWebhook(huge, signed(huge))).status).toBe(413);
+}, 30_000);
+
+it('never writes a verification token from a request: it is kept for the operator, shown once by npm run webhook', async () => {
+  const envFile = join(envDir, '.env.local');
+  const before = await readFile(envFile, 'utf8').catch(() => '');
+
+  // Anyone can reach the endpoint: a token carrying a line break would add a variable to the env file.
+  const injection = JSON.stringify({ verification_token: 'secret_abcdefghijklmnop\nNOTION_BASE_URL=http://attacker.example' });
+  expect((await postWebhook(injection)).status).toBe(400);
+
   const token = 'secret_new_subscription_token_4567';
-  expect((await post(JSON.stringify({ verification_token: token }))).status).toBe(200);
-  const file = join(envDir, '.env.local');
-  expect(await readFile(file, 'utf8')).toContain(`NOTION_WEBHOOK_SECRET=${token}`);
-  expect((await stat(file)).mode & 0o777).toBe(0o600);
+  expect((await postWebhook(JSON.stringify({ verification_token: token }))).status).toBe(200);
+  expect(await readFile(envFile, 'utf8').catch(() => '')).toBe(before);
+
+  const env = { ...harnessEnvironment(h, prefix), PATH: process.env.PATH ?? '' };
+  const shown = await runScript('webhook', ['--show-token'], { env, timeout: 20_000 });
+  expect(shown).toMatchObject({ code: 0, stderr: '' });
+  expect(shown.stdout).toContain(token);
+  expect(shown.stdout).toContain('arrived');
+  expect(shown.stdout).not.toContain('attacker');
+  const again = await runScript('webhook', ['--show-token'], { env, timeout: 20_000 });
+  expect(again.stdout).toMatch(/No verification token is waiting/);
 }, 30_000);
 
 it('moves the month-to-date filter, in the view and its dashboard widget, once the month has turned', async () => {
