@@ -1,7 +1,9 @@
 import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
 import { resolve } from 'node:path';
 import { loadConfig, requireNotion } from '../src/config/env.js';
+import { openLimiter } from '../src/cli/limiter.js';
 import { createNotionClient } from '../src/notion/client.js';
+import { limitedFetch } from '../src/notion/rate-limit/limited-fetch.js';
 import { NotionFootprintError, computeFootprint, describeFootprint, footprintInputOf } from '../src/sync/footprint.js';
 import { provisionNotion, type ProvisionEvent } from '../src/notion/provision/provision.js';
 
@@ -33,6 +35,10 @@ Environment:
   NOTION_TOKEN           the integration's internal secret (required)
   NOTION_PARENT_PAGE_ID  page id or URL, shared with the integration (required)
   NOTION_BASE_URL        default https://api.notion.com
+  REDIS_URL, QUEUE_PREFIX, NOTION_REQUESTS_PER_SECOND
+                         the workers' shared Notion limit, so that setup beside
+                         a busy worker draws no 429s (without Redis: a limit in
+                         this process)
   REPORT_TIMEZONE        days of Daily Costs and the month-to-date chart (default UTC)
   NOTION_WORKSPACE_PLAN  free or paid (default paid); on free, setup refuses
                          budgets whose block footprint does not fit 1,000 blocks
@@ -78,9 +84,11 @@ await runCommand({
 
     const envFile = values['env-file'] ?? config.notion.envFile;
     const print = printer();
+    // The workers' limit, shared through Redis: run beside a busy worker, neither draws 429s.
+    const limit = await openLimiter(config);
     try {
       const result = await provisionNotion({
-        client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 5 }),
+        client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 5, fetch: limitedFetch(limit.limiter) }),
         parentPageId,
         recorded: config.notion.recorded,
         envFile,
@@ -100,6 +108,8 @@ await runCommand({
     } catch (error) {
       process.stdout.write('stopped before the end; what is listed above was done and recorded. Run npm run setup:notion again to finish.\n');
       throw error;
+    } finally {
+      limit.close();
     }
   },
 });

@@ -6,7 +6,9 @@
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config, type LayeredEnvironment, type RawEnvironment } from '../config/env.js';
 import { ConfigError } from '../errors.js';
+import { openLimiter } from '../cli/limiter.js';
 import { createNotionClient } from '../notion/client.js';
+import { limitedFetch } from '../notion/rate-limit/limited-fetch.js';
 import { openSupabaseSource, openTransport, type SourceOverrides } from '../supabase/source.js';
 import { readCreationStatus } from '../sync/creation.js';
 import { checkBlockCreation, checkFootprint } from './blocks.js';
@@ -86,12 +88,14 @@ async function notionGroup(config: Config, overrides: SourceOverrides | undefine
     const unset = [!token && 'NOTION_TOKEN', !parentPageId && 'NOTION_PARENT_PAGE_ID'].filter(Boolean).join(' and ');
     return [fail('notion', 'configuration', `${unset} not set`, `set ${unset}; see .env.example`)];
   }
+  // The workers' limit, shared through Redis: verify beside a busy worker draws no 429s.
+  const limit = await openLimiter(config);
   const results = await checkNotion({
-    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2 }),
+    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2, fetch: limitedFetch(limit.limiter) }),
     parentPageId,
     recorded: config.notion.recorded,
     timezone: config.reportTimezone,
-  });
+  }).finally(() => limit.close());
   results.push(checkFootprint(config));
   // Whether Notion refused new blocks is known to the database; without one there is nothing to read.
   if (config.sourceTransport) {
