@@ -7,6 +7,7 @@ import type { Logger } from '../logging/logger.js';
 import { NotionBlockLimitError } from '../notion/client.js';
 import { monthStartIn } from '../notion/provision/provision.js';
 import { publishReport } from '../report/publish.js';
+import type { ReportLinks } from '../report/render.js';
 import type { CreationGate, CreationStatus } from '../sync/creation.js';
 import { leftOutSentence } from '../sync/log-window/sentence.js';
 import type { RollupResult, SupabaseSource } from '../supabase/source.js';
@@ -86,6 +87,8 @@ export interface ReportJobOptions {
   creation?: CreationGate | undefined;
   /** The raw-log window (TOKEN_LOG_WINDOW_DAYS): calls it left out are said on the report, never a silent gap. */
   tokenLogWindowDays?: number;
+  /** Where a list cut short sends the reader for all of it. */
+  links?: ReportLinks;
 }
 
 /** The report's line while Notion refuses new blocks. */
@@ -119,6 +122,7 @@ export async function runReportJob(source: SupabaseSource, options: ReportJobOpt
       previousHash,
       notices: [...(status?.stopped ? [blockLimitNotice(status)] : []), ...(monthGap ? [monthGap] : []), ...(leftOut ? [leftOut] : [])],
       canCreate: !status?.stopped,
+      ...(options.links ? { links: options.links } : {}),
     });
   const status = await options.creation?.status();
   try {

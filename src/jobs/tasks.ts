@@ -9,16 +9,27 @@ import type { Config } from '../config/env.js';
 import type { Dataset } from '../datasets.js';
 import { createPollMemory, pollNotionEdits } from '../inbound/notion-edits.js';
 import type { Logger } from '../logging/logger.js';
+import { createScrubber } from '../logging/scrub.js';
+import { notionUrlOf } from '../notion/ids.js';
 import { moveMonthViews } from '../notion/month-views.js';
 import { monthStartIn } from '../notion/provision/provision.js';
+import type { ReportLinks } from '../report/render.js';
 import type { SupabaseSource } from '../supabase/source.js';
 import type { CreationGate } from '../sync/creation.js';
 import { inLane } from '../notion/rate-limit/lane-context.js';
 import { runBudgetJob, runReportJob, runRollupJob } from './reporting.js';
+import { recordReportOutcome } from './report-outcome.js';
 import { runRetentionJob } from './retention.js';
 import { LANE_OF_TASK, type ReportingTask } from './task-names.js';
 
 export { REPORTING_TASKS as SCHEDULED_TASKS, type ReportingTask as ScheduledTask } from './task-names.js';
+
+
+/** The databases a report's list cut short points to, once setup:notion has recorded them. */
+function reportLinks(config: Config): ReportLinks {
+  const budgetLimits = config.notion.recorded.budget_limits.databaseId;
+  return budgetLimits ? { budgetLimits: notionUrlOf(budgetLimits) } : {};
+}
 
 /** How much later than new alerts the changed spend is synced: one request at Notion's 3/s. */
 const SPEND_AFTER_ALERTS_MS = 400;
@@ -73,6 +84,8 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
   const { config, source, notion, memory } = deps;
   const timezone = config.reportTimezone;
   const hashKey = `${config.worker.queuePrefix}:report-hash`;
+  const scrub = createScrubber(config.secrets);
+  const errorText = (error: unknown) => scrub(error instanceof Error ? error.message : String(error));
   const monthKey = `${config.worker.queuePrefix}:month-views`;
   /** Property ids and editors' names the edits poll reuses while they hold. */
   const editsMemory = createPollMemory();
@@ -117,8 +130,13 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
           previousHash,
           creation: deps.creation,
           tokenLogWindowDays: config.sync.tokenLogWindowDays,
+          links: reportLinks(config),
+        }).catch(async (error: unknown) => {
+          await recordReportOutcome(memory, config.worker.queuePrefix, { at: new Date().toISOString(), ok: false, reason: errorText(error) });
+          throw error;
         });
         if (result.written) await memory.set(hashKey, result.hash);
+        await recordReportOutcome(memory, config.worker.queuePrefix, { at: new Date().toISOString(), ok: true });
         return { ...result, ...(monthViews ? { monthViews } : {}) };
       }
       case 'retention':

@@ -24,3 +24,8 @@ export function parseNotionId(input: string): string | undefined {
 export function sameNotionId(a: string | undefined | null, b: string | undefined | null): boolean {
   return Boolean(a && b) && a!.replace(/-/g, '').toLowerCase() === b!.replace(/-/g, '').toLowerCase();
 }
+
+/** The address Notion answers for a page or database by id, in any workspace the reader can open. */
+export function notionUrlOf(id: string): string {
+  return `https://www.notion.so/${id.replace(/-/g, '')}`;
+}

@@ -15,7 +15,7 @@
  *
  * This module is pure: it plans the edits; publish.ts reads the page and sends them.
  */
-import type { ReportContent } from './render.js';
+import type { ReportContent, ReportSection } from './render.js';
 
 export const REPORT_TITLE = 'LLM Cost Report';
 export const REPORT_HEADER = 'LLM costs at a glance';
@@ -26,8 +26,8 @@ const MAX_LINE_CHARS = 1990;
 export const REPORT_BASE_BLOCKS = (sections: number) => 1 + sections * 2 + 1;
 
 export type Block = Record<string, unknown>;
-/** A rich-text item as compared: content and boldness (all the report uses). */
-type Run = { content: string; bold: boolean };
+/** A rich-text item as compared: content, boldness and link (all the report uses). */
+type Run = { content: string; bold: boolean; link?: string | undefined };
 
 export interface Slot {
   type: 'callout' | 'heading_3' | 'paragraph' | 'divider';
@@ -68,6 +68,14 @@ function bodyRuns(lines: string[], bulleted: boolean): Run[] {
   return lines.map((line, i) => ({ content: `${i > 0 ? '\n' : ''}${bulleted ? '• ' : ''}${clip(line)}`, bold: false }));
 }
 
+/** A section's lines as runs, its "and N more" line last (linked to where they all are). */
+function sectionRuns(section: ReportSection): Run[] {
+  const runs = bodyRuns(section.lines, true);
+  if (!section.more) return runs;
+  const more: Run = { content: `\n${clip(section.more.text)}`, bold: false };
+  return [...runs, section.more.link ? { ...more, link: section.more.link } : more];
+}
+
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -81,13 +89,17 @@ export function layoutOf(content: ReportContent): Layout {
   ];
   return {
     header: { type: 'callout', runs: header.slice(0, LINES_PER_BLOCK) },
-    sections: content.sections.map((s) => ({
-      heading: { type: 'heading_3', runs: [{ content: s.title, bold: false }] },
-      bodies: (s.lines.length > 0 ? chunks(s.lines, LINES_PER_BLOCK) : [[]]).map((lines) => ({
-        type: 'paragraph' as const,
-        runs: lines.length > 0 ? bodyRuns(lines, true) : s.empty ? bodyRuns([s.empty], false) : [],
-      })),
-    })),
+    sections: content.sections.map((s) => {
+      const runs = sectionRuns(s);
+      return {
+        heading: { type: 'heading_3', runs: [{ content: s.title, bold: false }] },
+        bodies: (runs.length > 0 ? chunks(runs, LINES_PER_BLOCK) : [[]]).map((chunk, i) => ({
+          type: 'paragraph' as const,
+          // Each paragraph starts on its own line: no leading line break.
+          runs: chunk.length > 0 ? [{ ...chunk[0]!, content: i > 0 ? chunk[0]!.content.replace(/^\n/, '') : chunk[0]!.content }, ...chunk.slice(1)] : s.empty ? bodyRuns([s.empty], false) : [],
+        })),
+      };
+    }),
     end: { type: 'divider', runs: [] },
   };
 }
@@ -95,7 +107,11 @@ export function layoutOf(content: ReportContent): Layout {
 /** A slot as the API takes it, for a create, an append or an update. */
 export function blockOf(slot: Slot): Block {
   if (slot.type === 'divider') return { type: 'divider', divider: {} };
-  const rich_text = slot.runs.map((r) => ({ type: 'text', text: { content: r.content }, ...(r.bold ? { annotations: { bold: true } } : {}) }));
+  const rich_text = slot.runs.map((r) => ({
+    type: 'text',
+    text: { content: r.content, ...(r.link ? { link: { url: r.link } } : {}) },
+    ...(r.bold ? { annotations: { bold: true } } : {}),
+  }));
   if (slot.type === 'callout') return { type: 'callout', callout: { rich_text, icon: { type: 'emoji', emoji: '📊' }, color: 'gray_background' } };
   return { type: slot.type, [slot.type]: { rich_text } };
 }
@@ -111,11 +127,16 @@ export function reportBlocks(content: ReportContent): Block[] {
 
 /** A listed block's text as runs. */
 export function runsOf(block: Record<string, unknown>): Run[] {
-  const body = block[String(block.type)] as { rich_text?: { plain_text?: string; text?: { content: string }; annotations?: { bold?: boolean } }[] } | undefined;
-  return (body?.rich_text ?? []).map((t) => ({ content: t.plain_text ?? t.text?.content ?? '', bold: Boolean(t.annotations?.bold) }));
+  type Item = { plain_text?: string; href?: string | null; text?: { content: string; link?: { url: string } | null }; annotations?: { bold?: boolean } };
+  const body = block[String(block.type)] as { rich_text?: Item[] } | undefined;
+  return (body?.rich_text ?? []).map((t) => {
+    const link = t.text?.link?.url ?? t.href ?? undefined;
+    return { content: t.plain_text ?? t.text?.content ?? '', bold: Boolean(t.annotations?.bold), ...(link ? { link } : {}) };
+  });
 }
 
-const sameRuns = (a: Run[], b: Run[]) => a.length === b.length && a.every((r, i) => r.content === b[i]!.content && r.bold === b[i]!.bold);
+const sameRun = (a: Run, b: Run) => a.content === b.content && a.bold === b.bold && (a.link ?? '') === (b.link ?? '');
+const sameRuns = (a: Run[], b: Run[]) => a.length === b.length && a.every((r, i) => sameRun(r, b[i]!));
 const plain = (runs: Run[]) => runs.map((r) => r.content).join('');
 
 /**

@@ -15,10 +15,33 @@ import {
   REPORT_HEADER, blockOf, findRegion, fitToRegion, layoutOf, planEdits, regionComplete, runsOf, slotsOf,
   type Layout, type PageBlock, type Slot,
 } from './layout.js';
-import { REPORT_TITLE, reportContent } from './render.js';
+import { REPORT_TITLE, reportContent, type ReportLinks } from './render.js';
 
-/** Notion takes at most 100 blocks per append (and per page create). */
+/** Notion takes at most 100 blocks per append (and per page create)… */
 const MAX_BLOCKS_PER_REQUEST = 100;
+/** …and 500 KB per request: what the blocks may take, leaving room for the rest of the body. */
+const MAX_BLOCK_BYTES_PER_REQUEST = 400_000;
+
+type Block = ReturnType<typeof blockOf>;
+
+/** Blocks in request-sized groups, in order: at most 100 and 400 KB of JSON each. */
+export function requestChunks(blocks: Block[]): Block[][] {
+  const groups: Block[][] = [];
+  let current: Block[] = [];
+  let bytes = 0;
+  for (const block of blocks) {
+    const size = Buffer.byteLength(JSON.stringify(block));
+    if (current.length > 0 && (current.length === MAX_BLOCKS_PER_REQUEST || bytes + size > MAX_BLOCK_BYTES_PER_REQUEST)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(block);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
 
 export interface PublishOptions {
   client: Client;
@@ -30,6 +53,8 @@ export interface PublishOptions {
   notices?: readonly string[];
   /** False while Notion refuses to create blocks: the report then fits into the blocks it has. Default true. */
   canCreate?: boolean;
+  /** Where a list cut short sends the reader for all of it. */
+  links?: ReportLinks;
 }
 
 export interface PublishResult {
@@ -75,12 +100,11 @@ async function findReportPage(client: Client, parentPageId: string): Promise<str
   return children.find((b) => b.type === 'child_page' && b.child_page?.title === REPORT_TITLE)?.id;
 }
 
-/** Appends blocks after `after` ('start': at the top), ≤ 100 per request; returns the new ids. */
+/** Appends blocks after `after` ('start': at the top), in request-sized groups; returns the new ids. */
 async function appendSlots(client: Client, pageId: string, slots: Slot[], after: string | 'start'): Promise<string[]> {
   const ids: string[] = [];
   let anchor = after;
-  for (let i = 0; i < slots.length; i += MAX_BLOCKS_PER_REQUEST) {
-    const chunk = slots.slice(i, i + MAX_BLOCKS_PER_REQUEST).map(blockOf);
+  for (const chunk of requestChunks(slots.map(blockOf))) {
     const position = anchor === 'start' ? { type: 'start' } : { type: 'after_block', after_block: { id: anchor } };
     const added = await notionCall('add blocks to the report', () =>
       client.blocks.children.append({ block_id: pageId, children: chunk, position } as never),
@@ -102,7 +126,7 @@ const leftOut = (n: number) => `… and ${n} more ${n === 1 ? 'line' : 'lines'} 
 export async function publishReport(options: PublishOptions): Promise<PublishResult> {
   const { client, parentPageId } = options;
   const canCreate = options.canCreate ?? true;
-  const wanted = layoutOf(reportContent(options.figures, options.notices ?? []));
+  const wanted = layoutOf(reportContent(options.figures, options.notices ?? [], options.links));
   const hash = contentHash(wanted, canCreate);
   const result = (fields: Partial<PublishResult>): PublishResult => ({
     pageId: undefined, hash, created: false, written: false, blocksCreated: 0, blocksUpdated: 0, truncated: false, ...fields,
@@ -112,18 +136,19 @@ export async function publishReport(options: PublishOptions): Promise<PublishRes
   if (!pageId) {
     if (!canCreate) return result({ truncated: true });
     const slots = slotsOf(wanted);
+    const firstCount = requestChunks(slots.map(blockOf))[0]!.length;
     const page = (await notionCall('create the report page', () =>
       client.pages.create({
         parent: { type: 'page_id', page_id: parentPageId },
         icon: { type: 'emoji', emoji: '📊' },
         properties: { title: { title: [{ type: 'text', text: { content: REPORT_TITLE } }] } },
-        children: slots.slice(0, MAX_BLOCKS_PER_REQUEST).map(blockOf) as never,
+        children: slots.slice(0, firstCount).map(blockOf) as never,
       }),
     )) as { id: string };
-    let created = 1 + Math.min(slots.length, MAX_BLOCKS_PER_REQUEST);
-    if (slots.length > MAX_BLOCKS_PER_REQUEST) {
-      const first = await listTop(client, page.id, 'list the report page', (b) => b.length >= MAX_BLOCKS_PER_REQUEST);
-      created += (await appendSlots(client, page.id, slots.slice(MAX_BLOCKS_PER_REQUEST), first[MAX_BLOCKS_PER_REQUEST - 1]!.id)).length;
+    let created = 1 + firstCount;
+    if (slots.length > firstCount) {
+      const first = await listTop(client, page.id, 'list the report page', (b) => b.length >= firstCount);
+      created += (await appendSlots(client, page.id, slots.slice(firstCount), first[firstCount - 1]!.id)).length;
     }
     return result({ pageId: page.id, created: true, written: true, blocksCreated: created });
   }

@@ -16,7 +16,27 @@ export interface ReportSection {
   lines: string[];
   /** Shown, unbulleted, when there are no lines. */
   empty: string;
+  /** The last line of a list cut short: how many more, and where they all are. */
+  more?: MoreLine;
 }
+
+export interface MoreLine {
+  text: string;
+  /** A link to the Notion database that lists them all. */
+  link: string | undefined;
+}
+
+/** Where the report may send a reader for a whole list: Notion URLs of the databases. */
+export interface ReportLinks {
+  budgetLimits?: string;
+}
+
+/**
+ * A section shows at most this many lines (two blocks' worth, with its "and N
+ * more" line): enough to read, and the page stays a few blocks long whatever the
+ * number of budgets.
+ */
+export const MAX_SECTION_LINES = 199;
 
 export interface ReportContent {
   /** "LLM costs at a glance · updated …": changes on every refresh, so it is left out of the content hash. */
@@ -25,6 +45,10 @@ export interface ReportContent {
   notices: string[];
   sections: ReportSection[];
 }
+
+/** Names longer than this are shortened, so that a line's figures always show (Notion cuts a text item at 2,000 characters). */
+const MAX_NAME_CHARS = 120;
+const short = (name: string) => (name.length > MAX_NAME_CHARS ? `${name.slice(0, MAX_NAME_CHARS - 1)}…` : name);
 
 function spendLines(f: ReportFigures): string[] {
   const lines = [
@@ -37,33 +61,49 @@ function spendLines(f: ReportFigures): string[] {
     const left = b.exhausted_on
       ? `; at this pace it runs out around ${dayOfMonth(b.exhausted_on)} (${daysUntil(f.generated_at, b.exhausted_on, f.timezone)})`
       : '';
-    lines.push(`Organization ${b.organization}: ${usd(b.spent)} of ${usd(b.monthly_limit)} monthly budget (${b.utilisation_pct ?? 0}%)${left}`);
+    lines.push(`Organization ${short(b.organization)}: ${usd(b.spent)} of ${usd(b.monthly_limit)} monthly budget (${b.utilisation_pct ?? 0}%)${left}`);
   }
   return lines;
 }
 
-const leaderLine = (l: SpendLeader) => `${l.name}: ${usd(l.spent)} (${change(l.spent, l.previous)} vs last week, same days)`;
+const leaderLine = (l: SpendLeader) => `${short(l.name)}: ${usd(l.spent)} (${change(l.spent, l.previous)} vs last week, same days)`;
 
-export function reportContent(f: ReportFigures, notices: readonly string[] = []): ReportContent {
-  const budgetLines = f.budgets.map(
-    (b) => `${b.entityType} ${b.entityId} · ${b.period}: ${usd(b.spent)} of ${usd(b.limitAmount)}${b.utilisationPct === null ? '' : ` (${b.utilisationPct}%)`}`,
+/** The lines, cut to MAX_SECTION_LINES with a line that says how many more and where. */
+function capped(lines: string[], more: (n: number) => MoreLine): Pick<ReportSection, 'lines' | 'more'> {
+  if (lines.length <= MAX_SECTION_LINES) return { lines };
+  return { lines: lines.slice(0, MAX_SECTION_LINES), more: more(lines.length - MAX_SECTION_LINES) };
+}
+
+const notShown = (n: number): MoreLine => ({ text: `… and ${n} more not shown`, link: undefined });
+
+/** Most used first (a budget without a figure last), so that a list cut short keeps the ones that matter. */
+const byUtilisation = (budgets: ReportFigures['budgets']) =>
+  [...budgets].sort((a, b) => (b.utilisationPct ?? -Infinity) - (a.utilisationPct ?? -Infinity));
+
+export function reportContent(f: ReportFigures, notices: readonly string[] = [], links: ReportLinks = {}): ReportContent {
+  const budgetLines = byUtilisation(f.budgets).map(
+    (b) => `${b.entityType} ${short(b.entityId)} · ${b.period}: ${usd(b.spent)} of ${usd(b.limitAmount)}${b.utilisationPct === null ? '' : ` (${b.utilisationPct}%)`}`,
   );
+  const moreBudgets = (n: number): MoreLine => ({
+    text: `… and ${n} more, less used: every limit is in the Budget Limits database`,
+    link: links.budgetLimits,
+  });
   return {
     header: `${REPORT_HEADER} · updated ${localTime(f.generated_at, f.timezone)} (${f.timezone})`,
     notices: [...notices],
     sections: [
-      { title: 'What changed', lines: explain(f), empty: '' },
-      { title: 'Spend', lines: spendLines(f), empty: '' },
-      { title: 'Top services this week', lines: f.top_services.map(leaderLine), empty: 'No spend this week.' },
-      { title: 'Top models this week', lines: f.top_models.map(leaderLine), empty: 'No spend this week.' },
-      { title: 'Top users this week', lines: f.top_users.map(leaderLine), empty: 'No spend this week.' },
-      { title: 'Budget utilisation', lines: budgetLines, empty: 'No active budget limits.' },
-      { title: 'Open critical alerts', lines: f.open_critical_alerts.map((a) => a.message), empty: 'None.' },
+      { title: 'What changed', ...capped(explain(f), notShown), empty: '' },
+      { title: 'Spend', ...capped(spendLines(f), notShown), empty: '' },
+      { title: 'Top services this week', ...capped(f.top_services.map(leaderLine), notShown), empty: 'No spend this week.' },
+      { title: 'Top models this week', ...capped(f.top_models.map(leaderLine), notShown), empty: 'No spend this week.' },
+      { title: 'Top users this week', ...capped(f.top_users.map(leaderLine), notShown), empty: 'No spend this week.' },
+      { title: 'Budget utilisation', ...capped(budgetLines, moreBudgets), empty: 'No active budget limits.' },
+      { title: 'Open critical alerts', ...capped(f.open_critical_alerts.map((a) => a.message), notShown), empty: 'None.' },
     ],
   };
 }
 
 /** The report's blocks as a page create takes them (the first publish). */
-export function renderReport(f: ReportFigures, notices: readonly string[] = []): Record<string, unknown>[] {
-  return reportBlocks(reportContent(f, notices));
+export function renderReport(f: ReportFigures, notices: readonly string[] = [], links: ReportLinks = {}): Record<string, unknown>[] {
+  return reportBlocks(reportContent(f, notices, links));
 }

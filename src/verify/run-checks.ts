@@ -12,6 +12,7 @@ import { limitedFetch } from '../notion/rate-limit/limited-fetch.js';
 import { openSupabaseSource, openTransport, type SourceOverrides } from '../supabase/source.js';
 import { readCreationStatus } from '../sync/creation.js';
 import { checkBlockCreation, checkFootprint } from './blocks.js';
+import { checkReportPage } from './report.js';
 import { fail, pass, type CheckGroup, type CheckResult } from './check.js';
 import { checkNotion } from './notion.js';
 import { checkRedis } from './redis.js';
@@ -90,12 +91,21 @@ async function notionGroup(config: Config, overrides: SourceOverrides | undefine
   }
   // The workers' limit, shared through Redis: verify beside a busy worker draws no 429s.
   const limit = await openLimiter(config);
-  const results = await checkNotion({
-    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2, fetch: limitedFetch(limit.limiter) }),
-    parentPageId,
-    recorded: config.notion.recorded,
-    timezone: config.reportTimezone,
-  }).finally(() => limit.close());
+  const results: CheckResult[] = [];
+  try {
+    results.push(
+      ...(await checkNotion({
+        client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2, fetch: limitedFetch(limit.limiter) }),
+        parentPageId,
+        recorded: config.notion.recorded,
+        timezone: config.reportTimezone,
+      })),
+    );
+    const report = await checkReportPage(limit.redis, config.worker.queuePrefix);
+    if (report) results.push(report);
+  } finally {
+    limit.close();
+  }
   results.push(checkFootprint(config));
   // Whether Notion refused new blocks is known to the database; without one there is nothing to read.
   if (config.sourceTransport) {

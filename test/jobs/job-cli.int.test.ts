@@ -112,6 +112,19 @@ describe('npm run job', () => {
     expect(again.stdout).toMatch(/^report: unchanged: nothing written \(page /m);
    }, 60_000);
 
+  it('report: a refresh that fails is recorded, and verify says why until one succeeds', async () => {
+    // A parent page the integration cannot see: Notion answers 404, which no retry changes.
+    const failed = await job(['report'], { NOTION_PARENT_PAGE_ID: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' });
+    expect(failed.code).toBe(1);
+    const verify = (overrides: Record<string, string> = {}) => runScript('verify', ['--only', 'notion'], { env: env(overrides), timeout: 60_000 });
+    const said = await verify();
+    expect(said.stdout).toMatch(/✗ .*report page.*the last refresh, at \S+, failed: .*object_not_found/);
+    expect(said.stdout).toMatch(/npm run job -- report/);
+
+    expect((await job(['report'])).code).toBe(0);
+    expect((await verify()).stdout).toMatch(/✓ .*report page.*last refreshed /);
+  }, 90_000);
+
   it('notion-edits: an alert acknowledged in Notion is acknowledged in Supabase', async () => {
     await h.engine().runPass('cost_alerts');
     const { rows } = await h.db.pool.query(`select id from cost_alerts where entity_id = 'job-org' and threshold_pct = 100 and period = 'daily'`);

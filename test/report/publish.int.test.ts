@@ -4,7 +4,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { LINES_PER_BLOCK } from '../../src/report/layout.js';
 import { publishReport } from '../../src/report/publish.js';
-import { REPORT_TITLE } from '../../src/report/render.js';
+import { MAX_SECTION_LINES, REPORT_TITLE } from '../../src/report/render.js';
 import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { createPostgresTransport } from '../../src/supabase/postgres-transport.js';
 import type { SupabaseSource } from '../../src/supabase/source.js';
@@ -153,6 +153,8 @@ it('creates blocks only when a section outgrows its paragraphs, and none over ma
 
 it('while no block can be created, fits into the blocks it has and says what it left out', async () => {
   const notion = client();
+  // A new page: one paragraph per section, so the budgets below need a second one.
+  await removeReportPage();
   const first = await publishReport({ client: notion, parentPageId: PARENT, figures: await figures() });
   const pageId = first.pageId!;
   const bodies = sectionBodies(pageId, 'Budget utilisation').length;
@@ -230,3 +232,40 @@ it('the report job: a block-limit refusal stops creation everywhere, and the rep
     await transport.close();
   }
 });
+
+it.each([0, 1, 99, 100, 101, 1000])('writes a report of %i budget limits with 10,000-character names: no request refused, long lists cut with how many more and where', async (n) => {
+  await removeReportPage();
+  fake.resetStats();
+  const base = await figures();
+  const template = base.budgets[0]!;
+  const name = (i: number) => `${'n'.repeat(10_000)}-${i}`;
+  const many = {
+    ...base,
+    budgets: Array.from({ length: n }, (_, i) => ({ ...template, entityId: name(i), utilisationPct: i % 97 })),
+    open_critical_alerts: Array.from({ length: Math.min(n, 300) }, (_, i) => ({ ...base.open_critical_alerts[0], message: `${'m'.repeat(10_000)} ${i}` })) as typeof base.open_critical_alerts,
+  };
+  const links = { budgetLimits: 'https://www.notion.so/0b6c3f3a9d1e4c478e2f1a2b3c4d5e6f' };
+  const published = await publishReport({ client: client(), parentPageId: PARENT, figures: many, links });
+  expect(published).toMatchObject({ written: true, created: true, truncated: false });
+  expect(fake.count({ status: 400 })).toBe(0);
+  expect(fake.count({ status: 413 })).toBe(0);
+
+  const pageId = published.pageId!;
+  const items = (fake.state.blocks(pageId) as Block[]).flatMap((b) => b[b.type]?.rich_text ?? []) as { plain_text: string; href: string | null }[];
+  expect(Math.max(...items.map((t) => t.plain_text.length))).toBeLessThanOrEqual(2000);
+  const budgetLines = sectionBodies(pageId, 'Budget utilisation').flatMap((b) => plain(b).split('\n')).filter((l) => l !== '');
+  if (n === 0) expect(budgetLines).toEqual(['No active budget limits.']);
+  else expect(budgetLines).toHaveLength(Math.min(n, MAX_SECTION_LINES) + (n > MAX_SECTION_LINES ? 1 : 0));
+  // The most used first, so a list cut short keeps the ones that matter.
+  if (n > 0) expect(budgetLines[0]).toContain(`(${Math.min(n - 1, 96)}%)`);
+  if (n > MAX_SECTION_LINES) {
+    expect(budgetLines.at(-1)).toBe(`… and ${n - MAX_SECTION_LINES} more, less used: every limit is in the Budget Limits database`);
+    expect(items.find((t) => t.plain_text.includes(' more, less used'))?.href).toBe(links.budgetLimits);
+  }
+  expect(sectionBodies(pageId, 'Budget utilisation').length).toBeLessThanOrEqual(2);
+
+  // The same report again, as a refresh: in place, nothing created, nothing refused.
+  const again = await publishReport({ client: client(), parentPageId: PARENT, figures: many, links });
+  expect(again).toMatchObject({ pageId, blocksCreated: 0 });
+  expect(fake.count({ status: 400 })).toBe(0);
+}, 60_000);

@@ -12,6 +12,7 @@ import { runChecks } from '../../src/verify/run-checks.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { postgrestFetch, TEST_SERVICE_ROLE_KEY } from '../support/sources.js';
 import { runScript } from '../support/cli.js';
+import { uniquePrefix } from '../worker/redis.js';
 
 const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 const NO_IDS = Object.fromEntries(DATASETS.map((d) => [d, { databaseId: undefined, dataSourceId: undefined }])) as ProvisionOptions['recorded'];
@@ -49,11 +50,13 @@ const ALL = ['supabase', 'redis', 'notion'] as const;
 describe('verify on a healthy installation', () => {
   it('passes every check over the postgres transport, reading only', async () => {
     fake.resetStats();
-    const results = await runChecks({ groups: ALL, env: { DATABASE_URL: db.url, ...notionEnv } });
+    // A queue prefix of its own: nothing another run recorded under the default one is read.
+    const results = await runChecks({ groups: ALL, env: { DATABASE_URL: db.url, QUEUE_PREFIX: uniquePrefix(), ...notionEnv } });
     expect(failures(results)).toEqual([]);
     expect(results.map((r) => r.group)).toEqual(expect.arrayContaining(['config', 'supabase', 'redis', 'notion']));
-    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + CATALOGUE.length * 3 + 2);
+    expect(results.filter((r) => r.group === 'notion').length).toBe(2 + CATALOGUE.length * 3 + 3);
     expect(results.find((r) => r.name === 'block creation')).toMatchObject({ ok: true, detail: 'Notion creates pages and blocks' });
+    expect(results.find((r) => r.name === 'report page')).toMatchObject({ ok: true, detail: expect.stringMatching(/^no refresh recorded yet/) });
     expect(results.find((r) => r.name === 'block footprint')?.detail).toMatch(/^\d+ blocks \(paid workspace: no block limit\)$/);
     expect(writes()).toBe(0);
   });
