@@ -6,6 +6,8 @@
  * - commas in select names become ";" (Notion forbids commas there), names are
  *   cut to MAX_SELECT_CHARS;
  * - NaN and ±Infinity become an empty number;
+ * - a date Notion does not take (Postgres's `infinity`, a year past 9999, not
+ *   ISO 8601) becomes an empty date;
  * - objects for text properties are written as JSON.
  */
 import type { DatabaseSpec, PropertySpec } from '../notion/catalogue/index.js';
@@ -78,9 +80,17 @@ function numberValue(value: unknown, key: string, warnings: string[]): number | 
   return n;
 }
 
-function dateValue(value: unknown): { start: string } | null {
+/** What Notion takes as a date: ISO 8601 with a four-digit year, a time and an offset optional. */
+const NOTION_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+function dateValue(value: unknown, key: string, warnings: string[]): { start: string } | null {
   if (value === null || value === undefined || value === '') return null;
-  return { start: String(value) };
+  const text = value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : String(value);
+  if (!NOTION_DATE.test(text) || Number.isNaN(Date.parse(text))) {
+    warnings.push(`${key}: ${truncate(text, 40)} is not a date Notion takes (ISO 8601, years 0000-9999); left empty`);
+    return null;
+  }
+  return { start: text };
 }
 
 function propertyValue(spec: PropertySpec, value: unknown, warnings: string[]): PropertyValue | undefined {
@@ -94,7 +104,7 @@ function propertyValue(spec: PropertySpec, value: unknown, warnings: string[]): 
     case 'select':
       return { select: selectName(value, spec.key, warnings) };
     case 'date':
-      return { date: dateValue(value) };
+      return { date: dateValue(value, spec.key, warnings) };
     case 'checkbox':
       return { checkbox: value === true };
     case 'formula':

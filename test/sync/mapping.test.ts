@@ -84,6 +84,18 @@ describe('mapping a row onto Notion properties', () => {
     expect(row.warnings).toHaveLength(4);
   });
 
+  it.each(['infinity', '-infinity', '294276-01-01T00:00:00+00:00', 'yesterday', '2026-13-45T99:00:00Z'])('leaves empty a date Notion does not take: %s', (value) => {
+    const { properties, warnings } = mapProperties(spec, { updated_at: value }, ids);
+    expect(properties['id-updated_at']).toEqual({ date: null });
+    expect(warnings).toEqual([expect.stringMatching(/^updated_at: .* is not a date Notion takes/)]);
+  });
+
+  it.each(['2026-11-20', '2026-11-20T12:00:00.123456+00:00', '2026-11-20T12:00:00Z', '0001-01-01T00:00:00+00:00'])('keeps a date Notion takes: %s', (value) => {
+    const { properties, warnings } = mapProperties(spec, { updated_at: value }, ids);
+    expect(properties['id-updated_at']).toEqual({ date: { start: value } });
+    expect(warnings).toEqual([]);
+  });
+
   it('maps Infinity to an empty number', () => {
     const { properties, warnings } = mapProperties(spec, { total_cost: Infinity }, ids);
     expect(properties['id-total_cost']).toEqual({ number: null });
