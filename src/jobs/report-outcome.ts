@@ -9,7 +9,7 @@ export interface ReportOutcome {
   /** ISO instant the refresh ended. */
   at: string;
   ok: boolean;
-  /** Why it failed: the error's message (never a secret: errors are written for people to read). */
+  /** Why it failed: the error's message, scrubbed of the configuration's secrets. */
   reason?: string;
 }
 
