@@ -186,12 +186,15 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       now,
     });
     const config = demoConfig(options, database.url, fake, provisioned.databases);
+    // Commands run with this file (verify, job, sync) share the demo worker's queues and its Notion limit, at the sandbox's pace.
     await upsertEnvFile(options.envFile, {
       DATABASE_URL: database.url,
       REDIS_URL: config.redisUrl,
+      QUEUE_PREFIX: config.worker.queuePrefix,
       NOTION_TOKEN: fake.token,
       NOTION_BASE_URL: fake.url,
       NOTION_PARENT_PAGE_ID: DEMO_PARENT_PAGE_ID,
+      NOTION_REQUESTS_PER_SECOND: String(config.sync.notionRequestsPerSecond),
     });
 
     step('starting the worker and syncing');

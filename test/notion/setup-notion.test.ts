@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { CATALOGUE, specOf } from '../../src/notion/catalogue/index.js';
 import { createNotionClient, NotionRequestError } from '../../src/notion/client.js';
@@ -12,6 +12,8 @@ import { viewBody } from '../../src/notion/provision/plan-views.js';
 import { provisionNotion, type ProvisionEvent, type ProvisionOptions } from '../../src/notion/provision/provision.js';
 import { startNotionFake, type NotionFake } from '@tokensync/notion-sandbox';
 import { runScript } from '../support/cli.js';
+import { REDIS_URL, uniqueQueuePrefix } from '../support/services.js';
+import { dropPrefix } from '../../src/worker/redis-tools.js';
 
 const PARENT = '0b6c3f3a-9d1e-4c47-8e2f-1a2b3c4d5e6f';
 const PRIVATE_PAGE = '7d0e1f2a-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
@@ -336,8 +338,11 @@ describe('setup:notion when something is wrong', () => {
 });
 
 describe('npm run setup:notion', () => {
+  // The command paces its requests by the shared limit: this fake has none, so a limit of its own, at the fake's pace.
+  const prefix = uniqueQueuePrefix();
+  afterAll(() => dropPrefix(REDIS_URL, prefix));
   const cli = (env: Record<string, string>, args: string[] = []) =>
-    runScript('setup-notion', args, { env: { PATH: process.env.PATH ?? '', ...env } });
+    runScript('setup-notion', args, { env: { PATH: process.env.PATH ?? '', REDIS_URL, QUEUE_PREFIX: prefix, NOTION_REQUESTS_PER_SECOND: '200', ...env } });
 
   it('provisions from a page URL, shows progress, and exits 0; then reports nothing to change', async () => {
     const env = {
