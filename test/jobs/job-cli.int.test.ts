@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, notionIdVariables } from '../../src/datasets.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { REPORT_TITLE } from '../../src/report/layout.js';
+import { runChecks } from '../../src/verify/run-checks.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
 import { harnessEnvironment, PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { dropPrefix, uniquePrefix } from '../worker/redis.js';
@@ -116,13 +117,15 @@ describe('npm run job', () => {
     // A parent page the integration cannot see: Notion answers 404, which no retry changes.
     const failed = await job(['report'], { NOTION_PARENT_PAGE_ID: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b' });
     expect(failed.code).toBe(1);
-    const verify = (overrides: Record<string, string> = {}) => runScript('verify', ['--only', 'notion'], { env: env(overrides), timeout: 60_000 });
-    const said = await verify();
-    expect(said.stdout).toMatch(/✗ .*report page.*the last refresh, at \S+, failed: .*object_not_found/);
-    expect(said.stdout).toMatch(/npm run job -- report/);
+    const reportCheck = async () => (await runChecks({ groups: ['notion'], env: env({}) })).find((r) => r.name === 'report page');
+    expect(await reportCheck()).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/^the last refresh, at \S+, failed: .*object_not_found/),
+      fix: expect.stringContaining('npm run job -- report'),
+    });
 
     expect((await job(['report'])).code).toBe(0);
-    expect((await verify()).stdout).toMatch(/✓ .*report page.*last refreshed /);
+    expect(await reportCheck()).toMatchObject({ ok: true, detail: expect.stringMatching(/^last refreshed /) });
   }, 90_000);
 
   it('notion-edits: an alert acknowledged in Notion is acknowledged in Supabase', async () => {
