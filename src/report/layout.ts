@@ -63,17 +63,28 @@ export interface Edits {
 
 const clip = (line: string) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS - 1)}…` : line);
 
-/** Lines as one paragraph's runs: a line per item, each after the first on a new line. */
-function bodyRuns(lines: string[], bulleted: boolean): Run[] {
-  return lines.map((line, i) => ({ content: `${i > 0 ? '\n' : ''}${bulleted ? '• ' : ''}${clip(line)}`, bold: false }));
+/** A line of a section as shown: bulleted or not, linked or not. */
+interface Line {
+  text: string;
+  bulleted: boolean;
+  link?: string | undefined;
 }
 
-/** A section's lines as runs, its "and N more" line last (linked to where they all are). */
-function sectionRuns(section: ReportSection): Run[] {
-  const runs = bodyRuns(section.lines, true);
-  if (!section.more) return runs;
-  const more: Run = { content: `\n${clip(section.more.text)}`, bold: false };
-  return [...runs, section.more.link ? { ...more, link: section.more.link } : more];
+/** Lines as one paragraph's runs: a line per item, each after the first on a new line. */
+function paragraphRuns(lines: readonly Line[]): Run[] {
+  return lines.map((line, i) => ({
+    content: `${i > 0 ? '\n' : ''}${line.bulleted ? '• ' : ''}${clip(line.text)}`,
+    bold: false,
+    ...(line.link ? { link: line.link } : {}),
+  }));
+}
+
+/** A section's lines: its own, bulleted, then its "and N more" line (linked to where they all are); or its empty text. */
+function sectionLines(section: ReportSection): Line[] {
+  const lines: Line[] = section.lines.map((text) => ({ text, bulleted: true }));
+  if (section.more) lines.push({ text: section.more.text, bulleted: false, link: section.more.link });
+  if (lines.length === 0 && section.empty) lines.push({ text: section.empty, bulleted: false });
+  return lines;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -90,14 +101,10 @@ export function layoutOf(content: ReportContent): Layout {
   return {
     header: { type: 'callout', runs: header.slice(0, LINES_PER_BLOCK) },
     sections: content.sections.map((s) => {
-      const runs = sectionRuns(s);
+      const lines = sectionLines(s);
       return {
         heading: { type: 'heading_3', runs: [{ content: s.title, bold: false }] },
-        bodies: (runs.length > 0 ? chunks(runs, LINES_PER_BLOCK) : [[]]).map((chunk, i) => ({
-          type: 'paragraph' as const,
-          // Each paragraph starts on its own line: no leading line break.
-          runs: chunk.length > 0 ? [{ ...chunk[0]!, content: i > 0 ? chunk[0]!.content.replace(/^\n/, '') : chunk[0]!.content }, ...chunk.slice(1)] : s.empty ? bodyRuns([s.empty], false) : [],
-        })),
+        bodies: (lines.length > 0 ? chunks(lines, LINES_PER_BLOCK) : [[]]).map((chunk) => ({ type: 'paragraph' as const, runs: paragraphRuns(chunk) })),
       };
     }),
     end: { type: 'divider', runs: [] },

@@ -25,7 +25,7 @@ const MAX_BLOCK_BYTES_PER_REQUEST = 400_000;
 type Block = ReturnType<typeof blockOf>;
 
 /** Blocks in request-sized groups, in order: at most 100 and 400 KB of JSON each. */
-export function requestChunks(blocks: Block[]): Block[][] {
+function requestChunks(blocks: Block[]): Block[][] {
   const groups: Block[][] = [];
   let current: Block[] = [];
   let bytes = 0;
@@ -100,11 +100,11 @@ async function findReportPage(client: Client, parentPageId: string): Promise<str
   return children.find((b) => b.type === 'child_page' && b.child_page?.title === REPORT_TITLE)?.id;
 }
 
-/** Appends blocks after `after` ('start': at the top), in request-sized groups; returns the new ids. */
-async function appendSlots(client: Client, pageId: string, slots: Slot[], after: string | 'start'): Promise<string[]> {
+/** Appends request-sized groups of blocks after `after` ('start': at the top), in order; returns the new ids. */
+async function appendChunks(client: Client, pageId: string, groups: Block[][], after: string | 'start'): Promise<string[]> {
   const ids: string[] = [];
   let anchor = after;
-  for (const chunk of requestChunks(slots.map(blockOf))) {
+  for (const chunk of groups) {
     const position = anchor === 'start' ? { type: 'start' } : { type: 'after_block', after_block: { id: anchor } };
     const added = await notionCall('add blocks to the report', () =>
       client.blocks.children.append({ block_id: pageId, children: chunk, position } as never),
@@ -115,6 +115,9 @@ async function appendSlots(client: Client, pageId: string, slots: Slot[], after:
   }
   return ids;
 }
+
+const appendSlots = (client: Client, pageId: string, slots: Slot[], after: string | 'start') =>
+  appendChunks(client, pageId, requestChunks(slots.map(blockOf)), after);
 
 async function updateSlot(client: Client, id: string, slot: Slot): Promise<void> {
   const { type, ...body } = blockOf(slot);
@@ -135,20 +138,19 @@ export async function publishReport(options: PublishOptions): Promise<PublishRes
 
   if (!pageId) {
     if (!canCreate) return result({ truncated: true });
-    const slots = slotsOf(wanted);
-    const firstCount = requestChunks(slots.map(blockOf))[0]!.length;
+    const [first = [], ...rest] = requestChunks(slotsOf(wanted).map(blockOf));
     const page = (await notionCall('create the report page', () =>
       client.pages.create({
         parent: { type: 'page_id', page_id: parentPageId },
         icon: { type: 'emoji', emoji: '📊' },
         properties: { title: { title: [{ type: 'text', text: { content: REPORT_TITLE } }] } },
-        children: slots.slice(0, firstCount).map(blockOf) as never,
+        children: first as never,
       }),
     )) as { id: string };
-    let created = 1 + firstCount;
-    if (slots.length > firstCount) {
-      const first = await listTop(client, page.id, 'list the report page', (b) => b.length >= firstCount);
-      created += (await appendSlots(client, page.id, slots.slice(firstCount), first[firstCount - 1]!.id)).length;
+    let created = 1 + first.length;
+    if (rest.length > 0) {
+      const listed = await listTop(client, page.id, 'list the report page', (b) => b.length >= first.length);
+      created += (await appendChunks(client, page.id, rest, listed[first.length - 1]!.id)).length;
     }
     return result({ pageId: page.id, created: true, written: true, blocksCreated: created });
   }

@@ -6,7 +6,7 @@
 import type { ReportFigures, SpendLeader } from '../supabase/source.js';
 import { explain } from './explain.js';
 import { change, dayOfMonth, daysUntil, localTime, usd } from './format.js';
-import { REPORT_HEADER, reportBlocks } from './layout.js';
+import { LINES_PER_BLOCK, REPORT_HEADER, reportBlocks } from './layout.js';
 
 export { REPORT_HEADER, REPORT_TITLE } from './layout.js';
 
@@ -36,7 +36,7 @@ export interface ReportLinks {
  * more" line): enough to read, and the page stays a few blocks long whatever the
  * number of budgets.
  */
-export const MAX_SECTION_LINES = 199;
+export const MAX_SECTION_LINES = 2 * LINES_PER_BLOCK - 1;
 
 export interface ReportContent {
   /** "LLM costs at a glance · updated …": changes on every refresh, so it is left out of the content hash. */
