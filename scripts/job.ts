@@ -1,10 +1,9 @@
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
-import { openLimiter, type CommandLimiter } from '../src/cli/limiter.js';
+import { limitedNotionClient, openLimiter, type CommandLimiter } from '../src/cli/limiter.js';
 import { loadConfig } from '../src/config/env.js';
 import { createTaskRunner, NEEDS_NOTION, SCHEDULED_TASKS, whyTaskCannotRun, type ScheduledTask, type TaskMemory } from '../src/jobs/tasks.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createNotionClient } from '../src/notion/client.js';
-import { limitedFetch } from '../src/notion/rate-limit/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../src/supabase/source.js';
 import { createCreationGate } from '../src/sync/creation.js';
 import { describeResult, problemsOf } from '../src/jobs/describe.js';
@@ -128,7 +127,7 @@ async function runTask(task: ScheduledTask, json: boolean): Promise<number> {
     const run = createTaskRunner({
       config,
       source: createSupabaseSource(transport, { timezone: config.reportTimezone }),
-      notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, ...(limit ? { fetch: limitedFetch(limit.limiter) } : {}) }),
+      notion: limit ? limitedNotionClient(config, limit) : createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl }),
       memory: memoryOf(limit),
       logger,
       creation: createCreationGate({ transport, logger, retryMs: config.notion.blockLimitRetryMs }),

@@ -1,9 +1,7 @@
 import { EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
 import { resolve } from 'node:path';
 import { loadConfig, requireNotion } from '../src/config/env.js';
-import { openLimiter } from '../src/cli/limiter.js';
-import { createNotionClient } from '../src/notion/client.js';
-import { limitedFetch } from '../src/notion/rate-limit/limited-fetch.js';
+import { limitedNotionClient, openLimiter } from '../src/cli/limiter.js';
 import { NotionFootprintError, computeFootprint, describeFootprint, footprintInputOf } from '../src/sync/footprint.js';
 import { provisionNotion, type ProvisionEvent } from '../src/notion/provision/provision.js';
 
@@ -88,7 +86,7 @@ await runCommand({
     const limit = await openLimiter(config);
     try {
       const result = await provisionNotion({
-        client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 5, fetch: limitedFetch(limit.limiter) }),
+        client: limitedNotionClient(config, limit, { maxRetries: 5 }),
         parentPageId,
         recorded: config.notion.recorded,
         envFile,

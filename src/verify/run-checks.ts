@@ -6,9 +6,7 @@
 import type { Redis } from 'ioredis';
 import { loadConfig, type Config, type LayeredEnvironment, type RawEnvironment } from '../config/env.js';
 import { ConfigError } from '../errors.js';
-import { openLimiter } from '../cli/limiter.js';
-import { createNotionClient } from '../notion/client.js';
-import { limitedFetch } from '../notion/rate-limit/limited-fetch.js';
+import { limitedNotionClient, openLimiter } from '../cli/limiter.js';
 import { openSupabaseSource, openTransport, type SourceOverrides } from '../supabase/source.js';
 import { readCreationStatus } from '../sync/creation.js';
 import { checkBlockCreation, checkFootprint } from './blocks.js';
@@ -95,7 +93,7 @@ async function notionGroup(config: Config, overrides: SourceOverrides | undefine
   try {
     results.push(
       ...(await checkNotion({
-        client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 2, fetch: limitedFetch(limit.limiter) }),
+        client: limitedNotionClient(config, limit, { maxRetries: 2 }),
         parentPageId,
         recorded: config.notion.recorded,
         timezone: config.reportTimezone,
