@@ -1,7 +1,7 @@
 import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig } from '../src/config/env.js';
 import { takeVerificationTokens, type ArrivedToken } from '../src/inbound/webhook-memory.js';
-import { connectOnce, redisUnavailable } from '../src/worker/redis-tools.js';
+import { connectOrExplain } from '../src/worker/redis-tools.js';
 
 const HELP = `Usage: npm run webhook -- --show-token
 
@@ -47,9 +47,7 @@ await runCommand({
     }
     const config = loadConfig();
     registerSecrets(config.secrets);
-    const redis = await connectOnce(config.redisUrl).catch(() => {
-      throw redisUnavailable(config.redisUrl);
-    });
+    const redis = await connectOrExplain(config.redisUrl);
     try {
       process.stdout.write(describe(await takeVerificationTokens(redis, config.worker.queuePrefix)));
       return EXIT_OK;

@@ -38,11 +38,15 @@ export async function connectOnce(redisUrl: string, timeoutMs = REDIS_CHECK_TIME
   }
 }
 
-export async function assertRedisAnswers(redisUrl: string, timeoutMs = REDIS_CHECK_TIMEOUT_MS): Promise<void> {
-  const redis = await connectOnce(redisUrl, timeoutMs).catch(() => {
+/** connectOnce for a command: a Redis that does not answer is a RedisUnavailableError that says how to start one. */
+export function connectOrExplain(redisUrl: string, timeoutMs = REDIS_CHECK_TIMEOUT_MS): Promise<Redis> {
+  return connectOnce(redisUrl, timeoutMs).catch(() => {
     throw redisUnavailable(redisUrl);
   });
-  redis.disconnect();
+}
+
+export async function assertRedisAnswers(redisUrl: string, timeoutMs = REDIS_CHECK_TIMEOUT_MS): Promise<void> {
+  (await connectOrExplain(redisUrl, timeoutMs)).disconnect();
 }
 
 /** Deletes every key under `prefix:` (BullMQ's queues and the rate limiter's bucket). */
