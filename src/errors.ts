@@ -3,6 +3,9 @@
  * (dataset, row key, Notion request id, SQL function…) and whether retrying the
  * same operation can succeed.
  */
+/** What went wrong, in words: an Error's message, or anything else as a string. */
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 export type ErrorContext = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
 interface TokensyncErrorOptions {

@@ -7,6 +7,7 @@
 import type { Client } from '@notionhq/client';
 import type { Config } from '../config/env.js';
 import type { Dataset } from '../datasets.js';
+import { messageOf } from '../errors.js';
 import { createPollMemory, pollNotionEdits } from '../inbound/notion-edits.js';
 import type { Logger } from '../logging/logger.js';
 import { createScrubber } from '../logging/scrub.js';
@@ -85,7 +86,7 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
   const timezone = config.reportTimezone;
   const hashKey = `${config.worker.queuePrefix}:report-hash`;
   const scrub = createScrubber(config.secrets);
-  const errorText = (error: unknown) => scrub(error instanceof Error ? error.message : String(error));
+  const errorText = (error: unknown) => scrub(messageOf(error));
   const monthKey = `${config.worker.queuePrefix}:month-views`;
   /** Property ids and editors' names the edits poll reuses while they hold. */
   const editsMemory = createPollMemory();

@@ -17,4 +17,4 @@ export const pass = (group: CheckGroup, name: string, detail: string): CheckResu
 export const warn = (group: CheckGroup, name: string, detail: string, fix: string): CheckResult => ({ group, name, ok: true, warning: true, detail, fix });
 export const fail = (group: CheckGroup, name: string, detail: string, fix: string): CheckResult => ({ group, name, ok: false, detail, fix });
 
-export const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+export { messageOf as errorMessage } from '../errors.js';
