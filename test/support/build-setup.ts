@@ -5,28 +5,48 @@
  * changed pays about two seconds for it.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { access, readdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** What `npm run build` compiles, in order: the workspace's packages first, then the product that imports them. */
-const BUILDS = [
-  {
-    config: 'packages/notion-sandbox/tsconfig.build.json',
-    buildInfo: 'packages/notion-sandbox/dist/.tsbuildinfo',
-    sources: { 'packages/notion-sandbox/src': 'packages/notion-sandbox/dist' },
-  },
-  {
-    config: 'packages/pglite-server/tsconfig.build.json',
-    buildInfo: 'packages/pglite-server/dist/.tsbuildinfo',
-    sources: { 'packages/pglite-server/src': 'packages/pglite-server/dist' },
-  },
-  { config: 'tsconfig.build.json', buildInfo: 'dist/.tsbuildinfo', sources: { src: 'dist/src', scripts: 'dist/scripts' } },
-] as const;
+interface Build {
+  config: string;
+  buildInfo: string;
+  /** Directories of sources, each with where its compiled files go. */
+  sources: Record<string, string>;
+}
 
-type Build = (typeof BUILDS)[number];
+interface TsConfig {
+  extends?: string;
+  include?: string[];
+  compilerOptions?: { rootDir?: string; outDir?: string; tsBuildInfoFile?: string };
+}
+
+/** A tsconfig with what it extends, its paths made relative to the repository as tsc reads them (from the file that sets them). */
+function readTsConfig(path: string): Required<Pick<TsConfig, 'include'>> & { rootDir: string; outDir: string; tsBuildInfoFile: string } {
+  const config = JSON.parse(readFileSync(path, 'utf8')) as TsConfig;
+  const base = config.extends ? readTsConfig(join(dirname(path), config.extends)) : undefined;
+  const here = (relativePath: string | undefined) => (relativePath === undefined ? undefined : join(dirname(path), relativePath));
+  const options = config.compilerOptions ?? {};
+  return {
+    include: config.include?.map((dir) => join(dirname(path), dir)) ?? base?.include ?? [],
+    rootDir: here(options.rootDir) ?? base?.rootDir ?? dirname(path),
+    outDir: here(options.outDir) ?? base?.outDir ?? dirname(path),
+    tsBuildInfoFile: here(options.tsBuildInfoFile) ?? base?.tsBuildInfoFile ?? '',
+  };
+}
+
+/** What `npm run build` compiles, in its order (the workspace's packages first, then the product that imports them). */
+function buildsOfNpmScript(): Build[] {
+  const { scripts } = JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> };
+  return [...(scripts.build ?? '').matchAll(/tsc -p (\S+)/g)].map(([, config]) => {
+    const { include, rootDir, outDir, tsBuildInfoFile } = readTsConfig(config!);
+    return { config: config!, buildInfo: tsBuildInfoFile, sources: Object.fromEntries(include.map((dir) => [dir, join(outDir, relative(rootDir, dir))])) };
+  });
+}
 
 /**
  * Sources whose .js is missing from the build's output. An incremental build trusts its
@@ -66,7 +86,9 @@ async function buildOne(build: Build): Promise<void> {
 }
 
 async function buildAll(): Promise<void> {
-  for (const build of BUILDS) await buildOne(build);
+  const builds = buildsOfNpmScript();
+  if (builds.length === 0) throw new Error('package.json\'s build script runs no `tsc -p <config>`: nothing to build the commands with');
+  for (const build of builds) await buildOne(build);
 }
 
 export default async function setup(): Promise<void> {
