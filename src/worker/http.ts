@@ -19,7 +19,7 @@ export interface HealthServerOptions {
 }
 
 /** Notion's events are a few kilobytes; anything larger is not one of them. */
-export const MAX_WEBHOOK_BYTES = 64 * 1024;
+const MAX_WEBHOOK_BYTES = 64 * 1024;
 
 /** The body, or undefined as soon as it passes MAX_WEBHOOK_BYTES (the rest is not read). */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
