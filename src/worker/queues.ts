@@ -25,8 +25,12 @@ export type SyncJob = z.infer<typeof syncJob>;
 export const deadLetterJob = z.object({ dataset: z.enum(DATASETS), key: z.string().nullable(), reason: z.string() });
 export type DeadLetterJob = z.infer<typeof deadLetterJob>;
 
-/** Retention: enough to investigate, bounded in count and age. */
-export const KEEP_COMPLETED = { count: 1000, age: 24 * 3600 } as const;
+/**
+ * Retention: enough to investigate, bounded in count and age. Completed jobs are
+ * mostly wake-ups (several a second under load), so a queue keeps its last hundred
+ * for an hour: Redis holds a few hundred of them, whatever the load.
+ */
+export const KEEP_COMPLETED = { count: 100, age: 3600 } as const;
 export const KEEP_FAILED = { count: 10_000, age: 7 * 24 * 3600 } as const;
 
 /** A pass stopped by a transient failure is retried with backoff; its scheduler starts a new one anyway. */
