@@ -175,9 +175,13 @@ const workspaceBins = new Map(
   [...workspaces.values()].flatMap(({ folder, manifest }) => Object.entries(manifest.bin ?? {}).map(([bin, file]) => [bin, join(folder, file)] as const)),
 );
 
-/** The command behind an npm script, `scripts/<name>.ts` compiled to dist/scripts/<name>.js, if it is one. */
+/**
+ * The command behind an npm script: `scripts/<name>.ts` compiled to dist/scripts/<name>.js,
+ * or the benchmarks' entry (never compiled, run from its TypeScript source), if it is one.
+ */
 function entryOf(script: string): string | undefined {
-  return /\b(?:dist\/)?scripts\/([\w-]+)\.(?:ts|js)\b/.exec(packageJson.scripts[script] ?? '')?.[1];
+  const command = packageJson.scripts[script] ?? '';
+  return /\b(?:dist\/)?scripts\/([\w-]+)\.(?:ts|js)\b/.exec(command)?.[1] ?? /\bbench\/index\.ts\b/.exec(command)?.[0];
 }
 
 /** What a command asks of a script: the script, the command file behind it, and the arguments it is given. */
@@ -186,7 +190,7 @@ interface Invocation {
   command: string;
   /** The npm script, when run through npm. */
   script?: string;
-  /** The command whose --help lists its flags: scripts/<entry>.ts, or a package's compiled bin (a .js path). */
+  /** The command whose --help lists its flags: scripts/<entry>.ts, the benchmarks' bench/index.ts, or a package's compiled bin (a .js path). */
   entry?: string;
   args: string[];
 }
@@ -271,11 +275,11 @@ function unknownArguments(invocations: readonly Invocation[], help: ReadonlyMap<
     const { flags, task } = wordsToCheck(invocation.args);
     if (flags.length === 0 && task === undefined) continue;
     if (invocation.entry === undefined) {
-      problems.push(`${invocation.where}: npm run ${invocation.script} is not a command under scripts/, so its arguments cannot be checked`);
+      problems.push(`${invocation.where}: npm run ${invocation.script} is not a command under scripts/ (nor the benchmarks), so its arguments cannot be checked`);
       continue;
     }
     const text = help.get(invocation.entry) ?? '';
-    const command = invocation.entry.endsWith('.js') ? invocation.entry : `scripts/${invocation.entry}.ts`;
+    const command = /\.(?:js|ts)$/.test(invocation.entry) ? invocation.entry : `scripts/${invocation.entry}.ts`;
     for (const flag of flags) {
       if (!new RegExp(`(^|[\\s,\\[])${flag}(?![\\w-])`, 'm').test(text)) problems.push(`${invocation.where}: ${flag} is not in the --help of ${command}`);
     }
@@ -290,7 +294,11 @@ function unknownArguments(invocations: readonly Invocation[], help: ReadonlyMap<
 async function helpOf(entries: Iterable<string>): Promise<Map<string, string>> {
   const texts = await Promise.all(
     [...entries].map(async (entry) => {
-      const [node, ...args] = entry.endsWith('.js') ? [process.execPath, entry] : scriptCommand(entry);
+      const [node, ...args] = entry.endsWith('.js')
+        ? [process.execPath, entry]
+        : entry.endsWith('.ts')
+          ? [process.execPath, '--conditions=tokensync-source', '--import', 'tsx', entry]
+          : scriptCommand(entry);
       const { stdout } = await run(node!, [...args, '--help'], { timeout: 20_000 });
       return [entry, stdout] as const;
     }),
