@@ -21,6 +21,7 @@ import {
 import { breachBenchmark } from './breach.js';
 import { DEFAULT_CALLS_PER_DAY, freeWorkspaceBenchmark } from './free-workspace.js';
 import { rollupsBenchmark } from './rollups.js';
+import { DEFAULT_SOAK_MINUTES, DEFAULT_SOAK_SEED, soakBenchmark } from './soak.js';
 import { steadyBenchmark } from './steady.js';
 import { syncBenchmark } from './sync.js';
 import { throughputBenchmark } from './throughput.js';
@@ -28,7 +29,7 @@ import { trackerBenchmark } from './tracker.js';
 import { DEFAULT_HISTORY_ROWS, DEFAULT_LOAD_SECONDS, volumeBenchmark } from './volume.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
-  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark,
+  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark, soakBenchmark,
 ];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -38,13 +39,16 @@ server DATABASE_URL points at, and writes their figures to ${BENCHMARKS_FILE}
 with the machine, commit and command.
 
 Options:
-  --only ID     run one benchmark (${BENCHMARKS.map((b) => b.id).join(', ')})
+  --only ID     run one benchmark (${BENCHMARKS.map((b) => b.id).join(', ')}); without it,
+                every one but ${BENCHMARKS.filter((b) => b.onRequestOnly).map((b) => b.id).join(', ')}, which runs only when named
   --history N   volume: rows of history generated first (default ${DEFAULT_HISTORY_ROWS.toLocaleString('en-US')})
   --seconds N   volume: seconds of 1M-calls/day load (default ${DEFAULT_LOAD_SECONDS})
   --calls-per-day N
                 free-workspace: calls in each simulated day (default ${DEFAULT_CALLS_PER_DAY.toLocaleString('en-US')})
   --end YYYY-MM-DD
                 free-workspace: the last simulated day (default today)
+  --minutes N   soak: minutes of load and faults (default ${DEFAULT_SOAK_MINUTES})
+  --seed N      soak: seed of the random load and faults (default ${DEFAULT_SOAK_SEED}); the same seed, the same schedule
   -h, --help    show this help
 
 Environment:
@@ -67,9 +71,11 @@ await runCommand({
     seconds: { type: 'string' },
     'calls-per-day': { type: 'string' },
     end: { type: 'string' },
+    minutes: { type: 'string' },
+    seed: { type: 'string' },
   },
   async run(values) {
-    const chosen = values.only ? BENCHMARKS.filter((b) => b.id === values.only) : BENCHMARKS;
+    const chosen = values.only ? BENCHMARKS.filter((b) => b.id === values.only) : BENCHMARKS.filter((b) => !b.onRequestOnly);
     if (chosen.length === 0) {
       process.stderr.write(`bench: no benchmark ${JSON.stringify(values.only)}; choose from ${BENCHMARKS.map((b) => b.id).join(', ')}\n`);
       return EXIT_USAGE;
@@ -81,8 +87,10 @@ await runCommand({
     const historyRows = values.history === undefined ? undefined : positiveInteger(values.history);
     const loadSeconds = values.seconds === undefined ? undefined : positiveInteger(values.seconds);
     const callsPerDay = values['calls-per-day'] === undefined ? undefined : positiveInteger(values['calls-per-day']);
-    if (historyRows === null || loadSeconds === null || callsPerDay === null) {
-      process.stderr.write('bench: --history, --seconds and --calls-per-day take a positive whole number, e.g. --seconds 120\n');
+    const soakMinutes = values.minutes === undefined ? undefined : positiveInteger(values.minutes);
+    const seed = values.seed === undefined ? undefined : positiveInteger(values.seed);
+    if (historyRows === null || loadSeconds === null || callsPerDay === null || soakMinutes === null || seed === null) {
+      process.stderr.write('bench: --history, --seconds, --calls-per-day, --minutes and --seed take a positive whole number, e.g. --seconds 120\n');
       return EXIT_USAGE;
     }
     if (values.end !== undefined && !isPastOrToday(values.end)) {
@@ -94,6 +102,8 @@ await runCommand({
       ...(loadSeconds ? { loadSeconds } : {}),
       ...(callsPerDay ? { callsPerDay } : {}),
       ...(values.end ? { end: values.end } : {}),
+      ...(soakMinutes ? { soakMinutes } : {}),
+      ...(seed ? { seed } : {}),
     };
     const flags = [
       values.only && `--only ${values.only}`,
@@ -101,6 +111,8 @@ await runCommand({
       values.seconds && `--seconds ${values.seconds}`,
       values['calls-per-day'] && `--calls-per-day ${values['calls-per-day']}`,
       values.end && `--end ${values.end}`,
+      values.minutes && `--minutes ${values.minutes}`,
+      values.seed && `--seed ${values.seed}`,
     ].filter(Boolean);
     const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
     const done: { benchmark: Benchmark; result: BenchResult; markdown: string }[] = [];
@@ -115,7 +127,7 @@ await runCommand({
         done.push({ benchmark, result, markdown });
         if (values.only) {
           await writeSection(benchmark.id, markdown);
-          await refreshSummary(benchmark.id);
+          await refreshSummary(benchmark.id, result.figures);
         }
         for (const f of result.figures) {
           const against = f.naive === '—' ? '' : ` (naive ${f.naive}, ${f.ratio})`;
@@ -125,7 +137,10 @@ await runCommand({
         await database.drop();
       }
     }
-    if (!values.only) await writeAll(done.map((d) => ({ id: d.benchmark.id, markdown: d.markdown })), renderSummary(done, about));
+    if (!values.only) {
+      const kept = BENCHMARKS.filter((b) => b.onRequestOnly).map((b) => b.id);
+      await writeAll(done.map((d) => ({ id: d.benchmark.id, markdown: d.markdown })), renderSummary(done, about), kept);
+    }
     process.stdout.write(`wrote ${BENCHMARKS_FILE}\n`);
     return EXIT_OK;
   },

@@ -3,7 +3,14 @@
  * Notion is another machine, so its work must not share the measured process's
  * CPU or memory. Started by remote-notion.ts; not a command of its own.
  */
-import { startNotionFake, type NotionFake, type RateLimitOptions } from '@tokensync/notion-sandbox';
+import { startNotionFake, type FaultStatus, type NotionFake, type RateLimitOptions } from '@tokensync/notion-sandbox';
+
+/** A fault the fake injects into the next requests (see the sandbox's Faults). */
+export type InjectedFault =
+  | { kind: 'fail'; status: FaultStatus; count: number; retryAfterSeconds?: number }
+  | { kind: 'lose'; count: number }
+  | { kind: 'delay'; ms: number; count: number }
+  | { kind: 'clear' };
 
 export type NotionRequest =
   | { op: 'stats' }
@@ -13,7 +20,9 @@ export type NotionRequest =
   | { op: 'livePages'; dataSourceId: string }
   | { op: 'createdAt'; dataSourceId: string; property: string; value: string }
   | { op: 'writtenAt'; dataSourceId: string; property: string; value: string }
-  | { op: 'sumNumber'; dataSourceId: string; property: string };
+  | { op: 'sumNumber'; dataSourceId: string; property: string }
+  | { op: 'keys'; dataSourceId: string; property: string }
+  | { op: 'fault'; fault: InjectedFault };
 
 export interface StartMessage {
   op: 'start';
@@ -71,6 +80,11 @@ function answer(request: NotionRequest): unknown {
     }
     case 'sumNumber':
       return sumNumber(fake, request.dataSourceId, request.property);
+    case 'keys':
+      return liveKeys(fake, request.dataSourceId, request.property);
+    case 'fault':
+      inject(fake, request.fault);
+      return null;
   }
 }
 
@@ -86,6 +100,30 @@ function sumNumber(notion: NotionFake, dataSourceId: string, property: string): 
     if (typeof value === 'number') micros += BigInt(Math.round(value * 1_000_000));
   }
   return micros.toString();
+}
+
+/** How many live pages show each value of a text property (a row's key): more than one is a duplicate. */
+function liveKeys(notion: NotionFake, dataSourceId: string, property: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const page of notion.state.pages(dataSourceId)) {
+    const value = (page.properties as Record<string, { rich_text?: { plain_text: string }[]; title?: { plain_text: string }[] }>)[property];
+    const key = (value?.rich_text ?? value?.title ?? []).map((t) => t.plain_text).join('');
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function inject(notion: NotionFake, fault: InjectedFault): void {
+  switch (fault.kind) {
+    case 'fail':
+      return notion.faults.fail(fault.status, fault.count, {}, fault.retryAfterSeconds);
+    case 'lose':
+      return notion.faults.loseResponses(fault.count);
+    case 'delay':
+      return notion.faults.delay(fault.ms, { count: fault.count });
+    case 'clear':
+      return notion.faults.clear();
+  }
 }
 
 process.on('message', (message: { id: number; body: StartMessage | NotionRequest }) => {

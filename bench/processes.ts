@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NotionRequest, StartMessage, TimedRequest } from './notion-process.js';
+import type { InjectedFault, NotionRequest, StartMessage, TimedRequest } from './notion-process.js';
 import type { RateLimitOptions, StatsSnapshot } from '@tokensync/notion-sandbox';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -34,6 +34,9 @@ export interface RemoteNotion {
   writtenAt(dataSourceId: string, property: string, value: string): Promise<number | null>;
   /** Sum of a number property over the live pages, in micro-units (as a decimal string). */
   sumNumber(dataSourceId: string, property: string): Promise<string>;
+  /** Live pages per value of a text property (a row's key). */
+  keys(dataSourceId: string, property: string): Promise<Record<string, number>>;
+  inject(fault: InjectedFault): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,8 @@ export async function startRemoteNotion(options: { rateLimit: RateLimitOptions |
     createdAt: (dataSourceId, property, value) => ask({ op: 'createdAt', dataSourceId, property, value }),
     writtenAt: (dataSourceId, property, value) => ask({ op: 'writtenAt', dataSourceId, property, value }),
     sumNumber: (dataSourceId, property) => ask({ op: 'sumNumber', dataSourceId, property }),
+    keys: (dataSourceId, property) => ask({ op: 'keys', dataSourceId, property }),
+    inject: (fault) => ask({ op: 'fault', fault }),
     close: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.disconnect();

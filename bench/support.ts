@@ -22,7 +22,7 @@ export interface BenchContext {
    * Smaller runs of the volume benchmark (`--history`, `--seconds`); the bars are set for the defaults.
    * The free-workspace benchmark's calls per simulated day (`--calls-per-day`) and last day (`--end`).
    */
-  scale?: { historyRows?: number; loadSeconds?: number; callsPerDay?: number; end?: string };
+  scale?: { historyRows?: number; loadSeconds?: number; callsPerDay?: number; end?: string; soakMinutes?: number; seed?: number };
 }
 
 /** One row of a section's table: tokensync's figure, the naive baseline's, and the bar. */
@@ -47,6 +47,8 @@ export interface Benchmark {
   /** Names its section in BENCHMARKS.md and the --only option. */
   id: string;
   title: string;
+  /** Runs only when asked for by name (--only): it takes too long for every run. */
+  onRequestOnly?: boolean;
   run(context: BenchContext): Promise<BenchResult>;
 }
 
@@ -136,9 +138,17 @@ compare runs on the same one.
 /** A section between its markers. */
 const block = (id: string, markdown: string) => `<!-- bench:${id}:start -->\n${markdown.trim()}\n<!-- bench:${id}:end -->`;
 
-/** A full run writes the file anew: the header, every bar of the run at a glance, then each section. */
-export async function writeAll(sections: { id: string; markdown: string }[], summary: string): Promise<void> {
-  const body = [HEADER.trimEnd(), block('summary', summary), ...sections.map((s) => block(s.id, s.markdown))].join('\n\n');
+/**
+ * A full run writes the file anew: the header, every bar of the run at a glance, then each section.
+ * The sections of `kept` (benchmarks run only on request) stay as they were on file.
+ */
+export async function writeAll(sections: { id: string; markdown: string }[], summary: string, kept: string[] = []): Promise<void> {
+  const current = existsSync(BENCHMARKS_FILE) ? await readFile(BENCHMARKS_FILE, 'utf8') : '';
+  const carried = kept.flatMap((id) => {
+    const existing = blockOf(current, id);
+    return existing ? [{ id, markdown: existing.body }] : [];
+  });
+  const body = [HEADER.trimEnd(), block('summary', summary), ...[...sections, ...carried].map((s) => block(s.id, s.markdown))].join('\n\n');
   await writeFile(BENCHMARKS_FILE, `${body}\n`);
 }
 
@@ -183,7 +193,7 @@ const cellsOf = (row: string) => row.slice(2, -2).split(/ \| /);
  * run, at which commit. A section's row is found by its figure's name (the
  * section adds a note in parentheses after it).
  */
-export async function refreshSummary(id: string): Promise<void> {
+export async function refreshSummary(id: string, figures: Figure[] = []): Promise<void> {
   if (!existsSync(BENCHMARKS_FILE)) return;
   const file = await readFile(BENCHMARKS_FILE, 'utf8');
   const summary = blockOf(file, 'summary');
@@ -192,12 +202,18 @@ export async function refreshSummary(id: string): Promise<void> {
   const sectionLines = section.body.split('\n');
   const title = sectionLines[0]!.replace(/^## /, '');
   const commit = sectionLines.find((line) => line.startsWith('- commit: '))?.slice('- commit: '.length) ?? 'unknown';
-  const figures = sectionLines.filter((line) => line.startsWith('| ') && !line.startsWith('| figure |')).map(cellsOf);
+  const onFile = sectionLines.filter((line) => line.startsWith('| ') && !line.startsWith('| figure |')).map(cellsOf);
 
-  let lines = summary.body.split('\n').map((line) => {
+  let lines = summary.body.split('\n');
+  // A section the full run left out (run only on request) gets its bars added the first time.
+  if (!lines.some((line) => line.startsWith(`| ${title} |`))) {
+    const last = lines.findLastIndex((line) => line.startsWith('| '));
+    lines.splice(last + 1, 0, ...figures.filter((f) => f.bar).map((f) => `| ${title} | ${f.what} | ${f.value} | ${f.naive} | ${f.bar} | ${f.verdict} |`));
+  }
+  lines = lines.map((line) => {
     if (!line.startsWith(`| ${title} |`)) return line;
     const [, what, , naive, bar] = cellsOf(line);
-    const now = figures.find(([name]) => name === what || name!.startsWith(`${what} (`));
+    const now = onFile.find(([name]) => name === what || name!.startsWith(`${what} (`));
     return now ? `| ${title} | ${what} | ${now[1]} | ${naive === '—' ? '—' : now[2]} | ${bar} | ${now[5]} |` : line;
   });
   const reruns = new Map(
