@@ -3,7 +3,7 @@
  * Notion is another machine, so its work must not share the measured process's
  * CPU or memory. Started by remote-notion.ts; not a command of its own.
  */
-import { startNotionFake, type FaultStatus, type NotionFake, type RateLimitOptions } from '@tokensync/notion-sandbox';
+import { startNotionFake, type FaultStatus, type NotionFake, type RateLimitOptions, type RequestStatus } from '@tokensync/notion-sandbox';
 
 /** A fault the fake injects into the next requests (see the sandbox's Faults). */
 export type InjectedFault =
@@ -35,7 +35,7 @@ export interface TimedRequest {
   at: number;
   method: string;
   route: string;
-  status: number | 'lost';
+  status: RequestStatus;
 }
 
 let fake: NotionFake | undefined;

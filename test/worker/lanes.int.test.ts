@@ -5,6 +5,7 @@
  * run, ahead of every raw-log create still waiting.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { RequestStatus } from '@tokensync/notion-sandbox';
 import { loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { startWorker, type RunningWorker } from '../../src/worker/worker.js';
@@ -24,7 +25,7 @@ const prefix = uniquePrefix();
 const creates: ('alerts' | 'logs' | 'other')[] = [];
 let counted = { alerts: 0, logs: 0 };
 
-function noteCreate(method: string, route: string, status: number | 'lost') {
+function noteCreate(method: string, route: string, status: RequestStatus) {
   if (!h || method !== 'POST' || route !== '/v1/pages' || status !== 200) return;
   const now = { alerts: h.fake.state.pageCount(h.dataSources.cost_alerts), logs: h.fake.state.pageCount(h.dataSources.token_usage_logs) };
   creates.push(now.alerts > counted.alerts ? 'alerts' : now.logs > counted.logs ? 'logs' : 'other');

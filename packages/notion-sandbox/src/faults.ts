@@ -1,7 +1,9 @@
 /**
  * Fault injection, switchable at runtime: the next N matching requests fail
- * with 500 / 503 / 529 (or 409 / 502 / 504), are answered late, or (for writes) take effect and then
- * lose their response: the socket is destroyed without an answer.
+ * with 500 / 503 / 529 (or 409 / 429 / 502 / 504), are answered late, are
+ * answered by a proxy in front of Notion (an HTML error page), or (for writes)
+ * take effect and then lose their response: the socket is destroyed without an
+ * answer, or the answer stalls after its headers and part of its body.
  */
 
 export interface RequestMatcher {
@@ -11,18 +13,26 @@ export interface RequestMatcher {
   route?: string | RegExp;
 }
 
-/** 409 conflict_error, 500 internal_server_error, 502 bad_gateway, 503 service_unavailable, 504 gateway_timeout, 529 service_overload. */
-export type FaultStatus = 409 | 500 | 502 | 503 | 504 | 529;
+/**
+ * 409 conflict_error, 429 rate_limited, 500 internal_server_error, 502 bad_gateway,
+ * 503 service_unavailable, 504 gateway_timeout, 529 service_overload.
+ */
+export type FaultStatus = 409 | 429 | 500 | 502 | 503 | 504 | 529;
+
+/** Statuses a proxy in front of Notion answers with a page of HTML (Cloudflare, a load balancer). */
+export type ProxyStatus = 502 | 503 | 504;
 
 type Rule =
   | { kind: 'status'; status: FaultStatus; remaining: number; match: RequestMatcher; retryAfterSeconds: number }
+  | { kind: 'proxy'; status: ProxyStatus; remaining: number; match: RequestMatcher }
   | { kind: 'delay'; ms: number; remaining: number; match: RequestMatcher }
-  | { kind: 'lose'; remaining: number; match: RequestMatcher };
+  | { kind: 'lose'; remaining: number; match: RequestMatcher }
+  | { kind: 'stall'; remaining: number; match: RequestMatcher };
 
 export interface FaultSummary {
   kind: Rule['kind'];
   remaining: number;
-  status?: FaultStatus;
+  status?: FaultStatus | ProxyStatus;
   ms?: number;
   match: RequestMatcher;
 }
@@ -36,9 +46,22 @@ function matches(m: RequestMatcher, method: string, route: string): boolean {
 export class Faults {
   private rules: Rule[] = [];
 
-  /** The next `count` matching requests fail with `status` (529 answers carry Retry-After). */
+  /**
+   * The next `count` matching requests fail with `status`. 429 and 529 answers
+   * carry Retry-After: `retryAfterSeconds`, which for the workspace-wide limit
+   * Notion documents may be above 60.
+   */
   fail(status: FaultStatus, count = 1, match: RequestMatcher = {}, retryAfterSeconds = 1): void {
     this.rules.push({ kind: 'status', status, remaining: count, match, retryAfterSeconds });
+  }
+
+  /**
+   * The next `count` matching requests never reach Notion: a proxy in front of
+   * it answers `status` with an HTML page (content-type text/html), not
+   * Notion's JSON error body.
+   */
+  failFromProxy(status: ProxyStatus = 502, count = 1, match: RequestMatcher = {}): void {
+    this.rules.push({ kind: 'proxy', status, remaining: count, match });
   }
 
   /** Matching requests are answered `ms` later; `count` of them, or all until cleared. */
@@ -51,6 +74,15 @@ export class Faults {
     this.rules.push({ kind: 'lose', remaining: count, match });
   }
 
+  /**
+   * The next `count` matching requests take effect, then their answer stalls:
+   * the status line, the headers and part of the JSON body are sent, then
+   * nothing more, with the connection left open. Default: page creates.
+   */
+  stallResponses(count = 1, match: RequestMatcher = { method: 'POST', route: '/v1/pages' }): void {
+    this.rules.push({ kind: 'stall', remaining: count, match });
+  }
+
   clear(): void {
     this.rules = [];
   }
@@ -60,7 +92,7 @@ export class Faults {
       kind: r.kind,
       remaining: r.remaining,
       match: r.match,
-      ...(r.kind === 'status' ? { status: r.status } : {}),
+      ...(r.kind === 'status' || r.kind === 'proxy' ? { status: r.status } : {}),
       ...(r.kind === 'delay' ? { ms: r.ms } : {}),
     }));
   }
@@ -82,7 +114,15 @@ export class Faults {
     return rule ? { status: rule.status, retryAfterSeconds: rule.retryAfterSeconds } : undefined;
   }
 
+  takeProxy(method: string, route: string): ProxyStatus | undefined {
+    return this.take('proxy', method, route)?.status;
+  }
+
   takeLose(method: string, route: string): boolean {
     return this.take('lose', method, route) !== undefined;
+  }
+
+  takeStall(method: string, route: string): boolean {
+    return this.take('stall', method, route) !== undefined;
   }
 }

@@ -26,10 +26,10 @@ import { LIMITS } from './validation.js';
 
 export type { BlockLimitOptions, BlockUsage } from './block-limit.js';
 export { DEFAULT_BLOCK_GRACE_MS } from './block-limit.js';
-export type { FaultStatus, FaultSummary, RequestMatcher } from './faults.js';
+export type { FaultStatus, FaultSummary, ProxyStatus, RequestMatcher } from './faults.js';
 export type { RateLimitOptions } from './rate-limit.js';
 export type { StateReader } from './state.js';
-export type { RequestListener, RequestStat, StatsFilter, StatsSnapshot } from './stats.js';
+export type { RequestListener, RequestStat, RequestStatus, StatsFilter, StatsSnapshot } from './stats.js';
 
 export interface SeedPage {
   /** A UUID, with or without dashes. */
@@ -85,7 +85,7 @@ export interface NotionFake {
   /** The first accepted token. */
   readonly token: string;
   readonly botId: string;
-  /** Injected faults: `fail(503, 2)`, `delay(500)`, `loseResponses(1)`, `clear()`, `pending()`. */
+  /** Injected faults: `fail(503, 2)`, `failFromProxy(502)`, `delay(500)`, `loseResponses(1)`, `stallResponses(1)`, `clear()`, `pending()`. */
   readonly faults: Faults;
   /** Read-only state, as the API would return it. */
   readonly state: StateReader;
@@ -97,7 +97,7 @@ export interface NotionFake {
   addPage(page: SeedPage): void;
   /** Shares a page with the integration, or stops sharing it. */
   share(pageId: string, shared: boolean): void;
-  /** Requests served so far, by method, route pattern and status ('lost' for dropped responses). */
+  /** Requests served so far, by method, route pattern and status ('lost' for dropped responses, 'stalled' for answers stopped mid-body). */
   stats(): StatsSnapshot;
   /** How many requests matched, e.g. count({ route: '/v1/pages', status: 429 }). */
   count(filter?: StatsFilter): number;

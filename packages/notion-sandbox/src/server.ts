@@ -3,7 +3,8 @@
  * Notion checks before a request reaches an endpoint (bearer token,
  * Notion-Version header, rate limit, body size and JSON), applies injected
  * faults, routes, and answers JSON with an `x-request-id` header that equals the
- * body's `request_id`.
+ * body's `request_id`. Injected proxy faults answer as the proxy in front of
+ * Notion would: an HTML page, no request id.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -81,10 +82,30 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+const PROXY_REASONS: Readonly<Record<number, string>> = { 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
+
+/** What a proxy in front of Notion answers when Notion behind it does not: HTML, with its own trace id rather than Notion's request id. */
+function sendProxyPage(res: ServerResponse, status: number): void {
+  const title = `${status} ${PROXY_REASONS[status] ?? 'Error'}`;
+  const text = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n`;
+  res.removeHeader('x-request-id');
+  res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(text), 'cf-ray': `${newId().replaceAll('-', '').slice(0, 16)}-FRA` });
+  res.end(text);
+}
+
+/** Sends the status line, the headers (with the full length) and the first half of the body, then nothing: the client waits for the rest. */
+function sendHalf(res: ServerResponse, body: unknown): void {
+  const text = Buffer.from(JSON.stringify(body));
+  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': text.length });
+  res.write(text.subarray(0, Math.floor(text.length / 2)));
+}
+
 function faultError(status: number, retryAfterSeconds: number): NotionError {
   switch (status) {
     case 409:
       return notionErrors.conflict();
+    case 429:
+      return notionErrors.rateLimited(retryAfterSeconds);
     case 502:
       return notionErrors.badGateway();
     case 503:
@@ -116,6 +137,12 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const body = await readBody(req, deps.maxBodyBytes);
     const delay = deps.faults.takeDelay(method, routeName);
     if (delay > 0) await sleep(delay);
+    const proxyStatus = deps.faults.takeProxy(method, routeName);
+    if (proxyStatus !== undefined) {
+      deps.stats.record(method, routeName, proxyStatus);
+      sendProxyPage(res, proxyStatus);
+      return;
+    }
 
     const token = bearerToken(req.headers.authorization);
     if (!token || !deps.tokens.has(token)) throw notionErrors.unauthorized();
@@ -146,6 +173,11 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (deps.faults.takeLose(method, routeName)) {
       deps.stats.record(method, routeName, 'lost');
       req.socket.destroy();
+      return;
+    }
+    if (deps.faults.takeStall(method, routeName)) {
+      deps.stats.record(method, routeName, 'stalled');
+      sendHalf(res, { ...result, request_id: requestId });
       return;
     }
     deps.stats.record(method, routeName, 200);

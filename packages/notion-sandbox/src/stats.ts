@@ -1,9 +1,12 @@
-/** Requests served, counted by method, route pattern and status ('lost' when the response was dropped). */
+/** Requests served, counted by method, route pattern and status ('lost' when the response was dropped, 'stalled' when it stopped mid-body). */
+
+/** An HTTP status, or how an answer was cut short: 'lost' (dropped), 'stalled' (stopped mid-body). */
+export type RequestStatus = number | 'lost' | 'stalled';
 
 export interface RequestStat {
   method: string;
   route: string;
-  status: number | 'lost';
+  status: RequestStatus;
   count: number;
 }
 
@@ -16,18 +19,18 @@ export interface StatsSnapshot {
 export interface StatsFilter {
   method?: string;
   route?: string;
-  status?: number | 'lost';
+  status?: RequestStatus;
 }
 
 /** Told of every request as it is answered, e.g. to time requests from outside. */
-export type RequestListener = (method: string, route: string, status: number | 'lost') => void;
+export type RequestListener = (method: string, route: string, status: RequestStatus) => void;
 
 export class Stats {
   private readonly counts = new Map<string, RequestStat>();
 
   constructor(private readonly listener?: RequestListener) {}
 
-  record(method: string, route: string, status: number | 'lost'): void {
+  record(method: string, route: string, status: RequestStatus): void {
     this.listener?.(method, route, status);
     const key = `${method} ${route} ${status}`;
     const entry = this.counts.get(key) ?? { method, route, status, count: 0 };

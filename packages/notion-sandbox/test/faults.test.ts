@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NotionFake } from '../src/index.js';
-import { PARENT_PAGE_ID, addRow, apiError, clientFor, createUsageDatabase, startFake } from './helpers.js';
+import { NOTION_VERSION, PARENT_PAGE_ID, addRow, apiError, clientFor, createUsageDatabase, startFake, text } from './helpers.js';
 
 let fake: NotionFake | undefined;
 afterEach(async () => {
@@ -92,6 +92,64 @@ describe('injected faults', () => {
     expect((await apiError(() => notion.users.me({}))).code).toBe('gateway_timeout');
     expect((await apiError(() => notion.pages.update({ page_id: PARENT_PAGE_ID, properties: {} }))).code).toBe('conflict_error');
     expect((await notion.users.me({})).id).toBe(fake.botId);
+  });
+
+  it('429 rate_limited with a Retry-After above 60 s, as the workspace-wide limit answers', async () => {
+    fake = await startFake();
+    const notion = clientFor(fake, { retry: false });
+    fake.faults.fail(429, 1, { route: '/v1/users/me' }, 61);
+    const error = await apiError(() => notion.users.me({}));
+    expect([error.status, error.code]).toEqual([429, 'rate_limited']);
+    expect((error.headers as Headers).get('retry-after')).toBe('61');
+    expect(JSON.parse(error.body)).toMatchObject({ additional_data: { rate_limit_reason: expect.any(String) } });
+    expect((await notion.users.me({})).id).toBe(fake.botId);
+  });
+
+  it('a proxy in front of Notion answers 502 with an HTML page, no request id', async () => {
+    fake = await startFake();
+    fake.faults.failFromProxy(502, 1, { method: 'GET', route: '/v1/users/me' });
+    const response = await fetch(`${fake.url}/v1/users/me`, { headers: { authorization: `Bearer ${fake.token}`, 'notion-version': NOTION_VERSION } });
+    expect(response.status).toBe(502);
+    expect(response.headers.get('content-type')).toBe('text/html');
+    expect(response.headers.get('x-request-id')).toBeNull();
+    expect(response.headers.get('cf-ray')).toMatch(/^[0-9a-f]{16}-FRA$/);
+    const body = await response.text();
+    expect(body).toContain('<title>502 Bad Gateway</title>');
+    expect(() => JSON.parse(body)).toThrow();
+    expect(fake.count({ route: '/v1/users/me', status: 502 })).toBe(1);
+    // The SDK sees an unknown HTTP response, not one of Notion's error codes.
+    fake.faults.failFromProxy(502, 1);
+    const error = (await clientFor(fake, { retry: false }).users.me({}).then(() => undefined, (e: unknown) => e)) as { code?: string; status?: number; message?: string };
+    expect([error.code, error.status]).toEqual(['notionhq_client_response_error', 502]);
+    expect(error.message).toMatch(/Cloudflare Ray ID/);
+    expect((await clientFor(fake, { retry: false }).users.me({})).id).toBe(fake.botId);
+  });
+
+  it('a stalled answer: the create takes effect, the headers and half the body arrive, then nothing', async () => {
+    fake = await startFake();
+    const notion = clientFor(fake, { retry: false });
+    const { dataSourceId } = await createUsageDatabase(notion);
+    fake.faults.stallResponses(1);
+    const abort = new AbortController();
+    const response = await fetch(`${fake.url}/v1/pages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fake.token}`, 'notion-version': NOTION_VERSION, 'content-type': 'application/json' },
+      body: JSON.stringify({ parent: { data_source_id: dataSourceId }, properties: { 'Request ID': { title: text('stalled-1') }, 'Supabase ID': { rich_text: text('sb-stalled') } } }),
+      signal: abort.signal,
+    });
+    expect(response.status).toBe(200);
+    const declared = Number(response.headers.get('content-length'));
+    const reader = response.body!.getReader();
+    let received = 0;
+    const next = () => reader.read().then((r) => (r.done ? 'done' : ((received += r.value.length), 'chunk')));
+    expect(await next()).toBe('chunk');
+    // Nothing more comes, nor the end of the body.
+    expect(await Promise.race([next(), new Promise((resolve) => setTimeout(() => resolve('waiting'), 300))])).toBe('waiting');
+    expect(received).toBeLessThan(declared);
+    abort.abort();
+    expect(fake.state.findPages(dataSourceId, 'Supabase ID', 'sb-stalled')).toHaveLength(1);
+    expect(fake.count({ method: 'POST', route: '/v1/pages', status: 'stalled' })).toBe(1);
+    expect(fake.faults.pending()).toEqual([]);
   });
 
   it('slow responses', async () => {
