@@ -127,7 +127,7 @@ async function runTask(task: ScheduledTask, json: boolean): Promise<number> {
     const run = createTaskRunner({
       config,
       source: createSupabaseSource(transport, { timezone: config.reportTimezone }),
-      notion: limit ? limitedNotionClient(config, limit) : createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl }),
+      notion: limit ? limitedNotionClient(config, limit) : createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, timeoutMs: config.notion.timeoutMs }),
       memory: memoryOf(limit),
       logger,
       creation: createCreationGate({ transport, logger, retryMs: config.notion.blockLimitRetryMs }),

@@ -7,7 +7,6 @@ import type { Client } from '@notionhq/client';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/env.js';
 import { createNotionClient } from '../notion/client.js';
-import { limitedFetch } from '../notion/rate-limit/limited-fetch.js';
 import { createMemoryLimiter, type RequestLimiter } from '../notion/rate-limit/limiter.js';
 import { createRedisLimiter } from '../worker/redis-limiter.js';
 import { connectOnce } from '../worker/redis-tools.js';
@@ -33,5 +32,5 @@ export async function openLimiter(config: Config): Promise<CommandLimiter> {
 
 /** The command's Notion client: every request waits for `limit`. */
 export function limitedNotionClient(config: Config, limit: CommandLimiter, options: { maxRetries?: number } = {}): Client {
-  return createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limit.limiter), ...options });
+  return createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, timeoutMs: config.notion.timeoutMs, limiter: limit.limiter, ...options });
 }

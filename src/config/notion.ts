@@ -21,6 +21,7 @@ export const notionVariables = {
   NOTION_ENV_FILE: z.string().default(DEFAULT_NOTION_ENV_FILE),
   NOTION_WORKSPACE_PLAN: z.enum(['free', 'paid']).default('paid'),
   NOTION_BLOCK_LIMIT_RETRY_MS: millisecondsAtLeast(60_000, 3_600_000).default(3_600_000),
+  NOTION_TIMEOUT_MS: millisecondsAtLeast(1000, 60_000).default(60_000),
   ...recordedNotionIds,
 };
 
@@ -46,6 +47,12 @@ export interface NotionConfig {
   workspacePlan: 'free' | 'paid';
   /** While Notion refuses to create blocks, one create per this interval checks whether it still does. */
   blockLimitRetryMs: number;
+  /**
+   * How long one request may take, from sending it to the last byte of the
+   * answer (the wait for the rate limit not counted); a request that does not
+   * finish in time is retried like one that failed.
+   */
+  timeoutMs: number;
 }
 
 function recordedIds(e: Record<string, unknown>): Record<Dataset, NotionIds> {
@@ -64,5 +71,6 @@ export const notionConfig = (e: Parsed<typeof notionVariables>): NotionConfig =>
   envFile: e.NOTION_ENV_FILE,
   workspacePlan: e.NOTION_WORKSPACE_PLAN,
   blockLimitRetryMs: e.NOTION_BLOCK_LIMIT_RETRY_MS,
+  timeoutMs: e.NOTION_TIMEOUT_MS,
   recorded: recordedIds(e),
 });

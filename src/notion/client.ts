@@ -3,53 +3,84 @@
  * base URL (Notion, the local fake, or any compatible server), and errors turned
  * into NotionRequestError with the request id and what to do next.
  */
-import { APIResponseError, Client, isNotionClientError } from '@notionhq/client';
+import { APIResponseError, Client, isNotionClientError, RequestTimeoutError } from '@notionhq/client';
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof Client>[0]>;
 import { TokensyncError, type ErrorContext } from '../errors.js';
+import { limitedFetch, type ResponseListener } from './rate-limit/limited-fetch.js';
+import type { RequestLimiter } from './rate-limit/limiter.js';
 
 export const NOTION_VERSION = '2025-09-03';
 export const DEFAULT_NOTION_TIMEOUT_MS = 60_000;
+/**
+ * The SDK's own timeout, set out of the way: its clock starts before the wait
+ * for the rate limit (a Retry-After can hold a request for minutes) and stops
+ * at the headers, so a body that stalls halfway would hang. Our fetch times
+ * each exchange instead, from the moment it leaves to its last byte.
+ */
+const SDK_TIMEOUT_MS = 2_147_483_647;
 
 export interface NotionClientOptions {
   token: string;
   baseUrl: string;
   /** SDK retries of 429/529 (and 5xx on GETs), honouring Retry-After; default 2, 0 to disable. */
   maxRetries?: number;
+  /** How long one exchange with Notion may take, from sending to the last byte of the answer (default 60 s). */
   timeoutMs?: number;
-  /** Replaces global fetch, e.g. with one that waits for the shared rate limit. */
+  /** Every request waits for this limit (not counted in timeoutMs), and a 429/529 pauses it for Retry-After. */
+  limiter?: RequestLimiter;
+  /** Told of each answer's status ('network', 'timeout' when there was none), for metrics. */
+  onResponse?: ResponseListener;
+  /** Replaces global fetch under the timeout (tests, a throttle of its own). */
   fetch?: typeof fetch;
 }
 
+/** Statuses whose answers have no body. */
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
 /**
- * A fetch whose network failures (refused, unknown host, reset) say where Notion
- * was expected, instead of undici's bare "fetch failed". Retryable: the next
- * attempt may find it up.
+ * A fetch that reads the whole answer within `timeoutMs` (a connection that
+ * stalls mid-body fails like one that never answers), and whose network
+ * failures (refused, unknown host, reset) say where Notion was expected,
+ * instead of undici's bare "fetch failed". Both are retryable: the next
+ * attempt may get through.
  */
-function answeringFetch(baseUrl: string, base: typeof fetch): typeof fetch {
+function answeringFetch(baseUrl: string, timeoutMs: number, base: typeof fetch): typeof fetch {
   const where = new URL(baseUrl).origin;
   return async (input, init) => {
+    const timeout = new AbortController();
+    const timer = setTimeout(() => timeout.abort(), timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout.signal]) : timeout.signal;
     try {
-      return await base(input, init);
+      const response = await base(input, { ...init, signal });
+      const body = NULL_BODY_STATUSES.has(response.status) ? null : await response.arrayBuffer();
+      return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
     } catch (error) {
+      if (timeout.signal.aborted) {
+        throw new RequestTimeoutError(`Notion sent no complete answer within ${timeoutMs / 1000} s at ${where} (NOTION_TIMEOUT_MS); the request may have taken effect`);
+      }
       if (!(error instanceof TypeError)) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new NotionRequestError(
         `Notion does not answer at ${where} (${cause?.code ?? cause?.message ?? error.message}); check NOTION_BASE_URL and the network`,
         { notionCode: 'network_error', cause: error },
       );
+    } finally {
+      clearTimeout(timer);
     }
   };
 }
 
 export function createNotionClient(options: NotionClientOptions): Client {
+  const timed = answeringFetch(options.baseUrl, options.timeoutMs ?? DEFAULT_NOTION_TIMEOUT_MS, options.fetch ?? fetch);
   const clientOptions: ClientOptions = {
     auth: options.token,
     baseUrl: options.baseUrl,
     notionVersion: NOTION_VERSION,
-    timeoutMs: options.timeoutMs ?? DEFAULT_NOTION_TIMEOUT_MS,
+    timeoutMs: SDK_TIMEOUT_MS,
     retry: { maxRetries: options.maxRetries ?? 2 },
-    fetch: answeringFetch(options.baseUrl, options.fetch ?? fetch),
+    // The wait for the limit comes before the clock of the exchange starts.
+    fetch: options.limiter ? limitedFetch(options.limiter, timed, options.onResponse) : timed,
     // The SDK logs to the console by default; our errors carry what it would say.
     logger: () => undefined,
   };

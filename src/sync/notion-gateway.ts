@@ -27,7 +27,8 @@ export const DEFAULT_RETRY_AFTER_MS = 1000;
 /** Notion's `or` filters take at most 100 clauses. */
 export const MAX_OR_CLAUSES = 100;
 
-export type RequestOutcome = number | 'network';
+/** An HTTP status; 'timeout' when no complete answer came in time, 'network' when none came at all. */
+export type RequestOutcome = number | 'network' | 'timeout';
 
 export interface NotionGatewayOptions {
   client: Client;
@@ -56,6 +57,9 @@ function retryAfterMs(error: unknown): number {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS;
 }
 
+/** The SDK's code for a request that got no complete answer in time (see createNotionClient). */
+const TIMEOUT_CODE = 'notionhq_client_request_timeout';
+
 const isThrottle = (e: NotionRequestError) => e.status === 429 || e.status === 529;
 
 export function createNotionGateway(options: NotionGatewayOptions): NotionGateway {
@@ -79,7 +83,7 @@ export function createNotionGateway(options: NotionGatewayOptions): NotionGatewa
           report('network', kind);
           throw error;
         }
-        report(error.status ?? 'network', kind);
+        report(error.status ?? (error.notionCode === TIMEOUT_CODE ? 'timeout' : 'network'), kind);
         if (isThrottle(error) && ++throttled < MAX_THROTTLED_ATTEMPTS) {
           await limiter.pauseFor(retryAfterMs(error));
           continue;

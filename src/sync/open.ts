@@ -45,7 +45,7 @@ export function openSyncEngine(
   }
   const gateway = createNotionGateway({
     // Our gateway owns 429/529 retries (shared pause); the SDK's would stack on them.
-    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 0 }),
+    client: createNotionClient({ token, baseUrl: config.notion.baseUrl, maxRetries: 0, timeoutMs: config.notion.timeoutMs }),
     limiter: options.limiter,
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });

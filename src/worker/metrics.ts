@@ -85,7 +85,7 @@ export function createWorkerMetrics(): WorkerMetrics {
   });
   const requests = new Counter({
     name: 'tokensync_notion_requests_total',
-    help: 'Notion requests sent, by HTTP status (network: no answer).',
+    help: 'Notion requests sent (sync, report page, edits polling), by HTTP status (timeout: no complete answer within NOTION_TIMEOUT_MS; network: no answer at all).',
     labelNames: ['status'] as const,
     registers: [registry],
   });

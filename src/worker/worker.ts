@@ -40,7 +40,6 @@ import { createRedisLimiter } from './redis-limiter.js';
 import { answerNotionWebhook, reportingProcessor, scheduleReporting } from './reporting.js';
 import { ALERTS_WINDOW_MS, createPassRecords, createWaker } from './wake.js';
 import { createNotionClient } from '../notion/client.js';
-import { limitedFetch } from '../notion/rate-limit/limited-fetch.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
 import { failedWarnings, laneWarnings, readBacklog } from '../sync/backlog.js';
 import { BACKLOG_COUNT_LIMIT, createBacklogMonitor } from './backlog-monitor.js';
@@ -133,7 +132,13 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const processTask = reportingProcessor({
     config,
     source: reportingSource,
-    notion: createNotionClient({ token: config.notion.token ?? '', baseUrl: config.notion.baseUrl, fetch: limitedFetch(limiter) }),
+    notion: createNotionClient({
+      token: config.notion.token ?? '',
+      baseUrl: config.notion.baseUrl,
+      timeoutMs: config.notion.timeoutMs,
+      limiter,
+      onResponse: (outcome) => metrics.recordRequest(outcome),
+    }),
     redis: producer,
     logger: log.child({ component: 'reporting' }),
     wakeSync: wake.sync,

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         envFile: '.env.local',
         workspacePlan: 'paid',
         blockLimitRetryMs: 3_600_000,
+        timeoutMs: 60_000,
         recorded: expect.objectContaining({ cost_alerts: { databaseId: undefined, dataSourceId: undefined } }),
       },
       sync: {

@@ -10,10 +10,20 @@ import type { RequestLimiter } from './limiter.js';
 
 const DEFAULT_RETRY_AFTER_MS = 1000;
 
-export function limitedFetch(limiter: RequestLimiter, base: typeof fetch = fetch): typeof fetch {
+/** Told of each request's outcome: its HTTP status, 'timeout' (no complete answer in time) or 'network' (none at all). */
+export type ResponseListener = (outcome: number | 'network' | 'timeout') => void;
+
+export function limitedFetch(limiter: RequestLimiter, base: typeof fetch = fetch, onResponse: ResponseListener = () => undefined): typeof fetch {
   return async (input, init) => {
     await limiter.acquire(currentLane());
-    const response = await base(input, init);
+    let response: Response;
+    try {
+      response = await base(input, init);
+    } catch (error) {
+      onResponse((error as { code?: string }).code === 'notionhq_client_request_timeout' ? 'timeout' : 'network');
+      throw error;
+    }
+    onResponse(response.status);
     if (response.status === 429 || response.status === 529) {
       const seconds = Number(response.headers.get('retry-after'));
       await limiter.pauseFor(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS);
