@@ -128,7 +128,8 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      await collector?.();
+      // Redis away: the depths stay as last read; /metrics must answer most when something is down.
+      await collector?.().catch(() => undefined);
     },
   });
   void lag;
@@ -151,7 +152,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     help: '1 while Notion refuses to create blocks (the workspace block limit): rows that need a new page are held; fix: upgrade the plan or lower the budgets.',
     registers: [registry],
     async collect() {
-      if (readCreationStopped) this.set((await readCreationStopped()) ? 1 : 0);
+      // The database away: the gauge stays as last read (readiness says what is down).
+      const stopped = await readCreationStopped?.().catch(() => undefined);
+      if (stopped !== undefined) this.set(stopped ? 1 : 0);
     },
   });
 
