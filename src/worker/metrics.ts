@@ -12,6 +12,8 @@ export interface WorkerMetrics {
   /** One Notion request left the rate limiter in `lane` (sync, report, edits polling alike). */
   recordLaneRequest(lane: Lane): void;
   recordFailedJob(queue: string): void;
+  /** A connection to Redis failed (producer, consumer or limiter): the worker reconnects by itself. */
+  recordRedisError(connection: string): void;
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
   setCollector(collect: () => Promise<void>): void;
   /** Where the backlog gauges read at scrape time (a cached, bounded count: see backlog-monitor.ts). */
@@ -111,6 +113,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['queue'] as const,
     registers: [registry],
   });
+  const redisErrors = new Counter({
+    name: 'tokensync_redis_connection_errors_total',
+    help: 'Errors on the connections to Redis (refused, reset, closed), by connection (producer, consumer, limiter); each is retried by itself.',
+    labelNames: ['connection'] as const,
+    registers: [registry],
+  });
   const lastComplete = new Map<string, number>();
   const lag = new Gauge({
     name: 'tokensync_sync_lag_seconds',
@@ -180,6 +188,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     recordFailedJob(queue) {
       failedJobs.inc({ queue });
+    },
+    recordRedisError(connection) {
+      redisErrors.inc({ connection });
     },
     setCollector(collect) {
       collector = collect;

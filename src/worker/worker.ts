@@ -75,10 +75,15 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
   // The rate limiter has a connection of its own: every Notion request waits on it, never behind the workers' commands.
   const limiterConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const metrics = createWorkerMetrics();
   // Before the first connection, one WorkerStartError says it all; after it, each loss is worth a line.
   let connected = false;
   for (const [name, connection] of [['producer', producer], ['consumer', consumer], ['limiter', limiterConnection]] as const) {
-    connection.on('error', (error) => connected && log.warn({ err: error, connection: name }, 'redis connection error'));
+    connection.on('error', (error) => {
+      if (!connected) return;
+      metrics.recordRedisError(name);
+      log.warn({ err: error, connection: name }, 'redis connection error');
+    });
   }
   try {
     // A Redis that does not answer at start is most likely a wrong REDIS_URL: say so rather than wait forever.
@@ -92,7 +97,6 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   }
   connected = true;
 
-  const metrics = createWorkerMetrics();
   const limiter = countingLimiter(
     createRedisLimiter({ redis: limiterConnection, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond }),
     (lane) => metrics.recordLaneRequest(lane),
