@@ -20,6 +20,7 @@ export const workerVariables = {
     .default(9464),
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds('e.g. 30000').default(30_000),
   WORKER_REDIS_STARTUP_TIMEOUT_MS: millisecondsAtLeast(1000, 10_000).default(10_000),
+  WORKER_JOB_LOCK_MS: millisecondsAtLeast(1000, 30_000).default(30_000),
   CHANGE_NOTIFICATIONS: z.enum(['auto', 'off']).default('auto'),
   BUDGET_WAKE_WINDOW_MS: millisecondsAtLeast(10, 250).default(250),
   LOG_WAKE_WINDOW_MS: millisecondsAtLeast(10, 1000).default(1000),
@@ -38,6 +39,12 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   /** How long a starting worker waits for Redis before it exits with the fix. */
   redisStartupTimeoutMs: number;
+  /**
+   * A job's lock in Redis, renewed every half of it while the job runs however
+   * long it waits (a Retry-After, a slow Notion); when its worker dies, the job
+   * runs again elsewhere within about twice this.
+   */
+  jobLockMs: number;
 }
 
 export interface WakeConfig {
@@ -66,6 +73,7 @@ export const workerConfig = (e: WorkerEnv): WorkerConfig => ({
   httpPort: e.WORKER_HTTP_PORT,
   shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
   redisStartupTimeoutMs: e.WORKER_REDIS_STARTUP_TIMEOUT_MS,
+  jobLockMs: e.WORKER_JOB_LOCK_MS,
 });
 
 /** Change notifications need a direct Postgres connection to LISTEN on. */

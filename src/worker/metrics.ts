@@ -12,6 +12,8 @@ export interface WorkerMetrics {
   /** One Notion request left the rate limiter in `lane` (sync, report, edits polling alike). */
   recordLaneRequest(lane: Lane): void;
   recordFailedJob(queue: string): void;
+  /** A job whose worker stopped renewing its lock (it died, or hung) was taken back to run again. */
+  recordStalledJob(queue: string): void;
   /** A connection to Redis failed (producer, consumer or limiter): the worker reconnects by itself. */
   recordRedisError(connection: string): void;
   /** Called at scrape time to refresh gauges that need a lookup (queue depths). */
@@ -113,6 +115,12 @@ export function createWorkerMetrics(): WorkerMetrics {
     labelNames: ['queue'] as const,
     registers: [registry],
   });
+  const stalledJobs = new Counter({
+    name: 'tokensync_stalled_jobs_total',
+    help: 'Jobs taken back from a worker that stopped renewing their lock (killed, or its event loop blocked), by queue; they run again.',
+    labelNames: ['queue'] as const,
+    registers: [registry],
+  });
   const redisErrors = new Counter({
     name: 'tokensync_redis_connection_errors_total',
     help: 'Errors on the connections to Redis (refused, reset, closed), by connection (producer, consumer, limiter); each is retried by itself.',
@@ -188,6 +196,9 @@ export function createWorkerMetrics(): WorkerMetrics {
     },
     recordFailedJob(queue) {
       failedJobs.inc({ queue });
+    },
+    recordStalledJob(queue) {
+      stalledJobs.inc({ queue });
     },
     recordRedisError(connection) {
       redisErrors.inc({ connection });

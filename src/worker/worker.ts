@@ -133,6 +133,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     },
     log,
   );
+  // Locks are renewed while a job runs, however long it waits; a dead worker's jobs are checked for as often.
+  const lockOptions = { lockDuration: config.worker.jobLockMs, stalledInterval: config.worker.jobLockMs };
   const processTask = reportingProcessor({
     config,
     source: reportingSource,
@@ -149,7 +151,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     creation,
   });
   // One job at a time per task queue: budget evaluation never waits behind a view refresh, the report or an edits poll.
-  const taskWorkers = TASK_QUEUES.map((name) => [name, new Worker(name, processTask, { connection: consumer, prefix, concurrency: 1 })] as const);
+  const taskWorkers = TASK_QUEUES.map((name) => [name, new Worker(name, processTask, { ...lockOptions, connection: consumer, prefix, concurrency: 1 })] as const);
 
   const processSync = syncProcessor({
     engine: opened.engine,
@@ -162,9 +164,9 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   });
   const syncWorkers = LANES.map(
     (lane) =>
-      [syncQueueName(lane), new Worker(syncQueueName(lane), processSync, { connection: consumer, prefix, concurrency: Math.max(1, datasetsIn(lane).length) })] as const,
+      [syncQueueName(lane), new Worker(syncQueueName(lane), processSync, { ...lockOptions, connection: consumer, prefix, concurrency: Math.max(1, datasetsIn(lane).length) })] as const,
   );
-  const deadLetterWorker = new Worker(DEAD_LETTER_QUEUE, deadLetterProcessor(), { connection: consumer, prefix, concurrency: 1 });
+  const deadLetterWorker = new Worker(DEAD_LETTER_QUEUE, deadLetterProcessor(), { ...lockOptions, connection: consumer, prefix, concurrency: 1 });
   const allWorkers = [...syncWorkers, [DEAD_LETTER_QUEUE, deadLetterWorker] as const, ...taskWorkers];
   const workers = allWorkers.map(([, worker]) => worker);
   for (const [queue, worker] of allWorkers) {
@@ -173,7 +175,10 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       log.warn({ queue, jobId: job?.id, dataset: job?.data?.dataset, key: job?.data?.key, err: error }, 'job failed');
     });
     worker.on('error', (error) => log.error({ queue, err: error }, 'worker error'));
-    worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled; it will run again'));
+    worker.on('stalled', (jobId) => {
+      metrics.recordStalledJob(queue);
+      log.warn({ queue, jobId }, 'job stalled; it will run again');
+    });
   }
   for (const [, worker] of syncWorkers) worker.on('completed', (job, result) => log.debug({ jobId: job.id, dataset: job.data.dataset, result }, 'sync job done'));
   for (const [queue, worker] of taskWorkers) worker.on('completed', (job, result) => log.info({ queue, jobId: job.id, task: job.name, result }, 'reporting job done'));
