@@ -85,7 +85,7 @@ export function createNotionGateway(options: NotionGatewayOptions): NotionGatewa
         }
         report(error.status ?? (error.notionCode === TIMEOUT_CODE ? 'timeout' : 'network'), kind);
         if (isThrottle(error) && ++throttled < MAX_THROTTLED_ATTEMPTS) {
-          await limiter.pauseFor(retryAfterMs(error));
+          await limiter.pauseFor(retryAfterMs(error), { status: error.status! });
           continue;
         }
         if (kind === 'read' && error.retryable && ++failedReads < MAX_READ_ATTEMPTS) {

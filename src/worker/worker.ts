@@ -19,7 +19,7 @@ import { LANES, laneOf, type Lane } from '../notion/rate-limit/lanes.js';
 import { createCreationGate } from '../sync/creation.js';
 import { openSyncEngine, requireNotionToken } from '../sync/open.js';
 import { resolveSettleTime } from '../sync/settle.js';
-import { countingLimiter } from '../notion/rate-limit/limiter.js';
+import { countingLimiter, type PauseCause } from '../notion/rate-limit/limiter.js';
 import { startChangeListener, type ChangeListener } from './change-listener.js';
 import { startHealthServer, type HealthServer } from './http.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -100,6 +100,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const limiter = countingLimiter(
     createRedisLimiter({ redis: limiterConnection, prefix, token: config.notion.token ?? '', requestsPerSecond: config.sync.notionRequestsPerSecond }),
     (lane) => metrics.recordLaneRequest(lane),
+    logPauses(log),
   );
   // Rollups, alerts, the report page and edits from Notion; their Notion requests pass the same limit.
   const reportingTransport = openTransport(config);
@@ -302,6 +303,21 @@ async function scheduleSync(syncQueues: Readonly<Record<Lane, Queue>>, connectio
     await legacy.close();
   }
   return scheduled;
+}
+
+/**
+ * A line when Notion asks every sender to wait (429 rate_limited, 529
+ * service_overload): once per pause, not once per answer of a storm, unless
+ * a later answer asks for a second or more beyond it.
+ */
+function logPauses(log: Logger): (ms: number, cause: PauseCause | undefined, lane: Lane) => void {
+  let pausedUntil = 0;
+  return (ms, cause, lane) => {
+    const until = Date.now() + ms;
+    if (until < pausedUntil + 1000) return;
+    pausedUntil = until;
+    log.warn({ status: cause?.status, retryAfterSeconds: ms / 1000, lane }, 'Notion asked every sender to wait');
+  };
 }
 
 async function waitForReady(redis: Redis): Promise<void> {

@@ -26,7 +26,7 @@ export function limitedFetch(limiter: RequestLimiter, base: typeof fetch = fetch
     onResponse(response.status);
     if (response.status === 429 || response.status === 529) {
       const seconds = Number(response.headers.get('retry-after'));
-      await limiter.pauseFor(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS);
+      await limiter.pauseFor(Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_RETRY_AFTER_MS, { status: response.status });
     }
     return response;
   };

@@ -17,7 +17,12 @@ export interface RequestLimiter {
    */
   acquire(lane?: Lane): Promise<void>;
   /** Notion asked everyone to wait (Retry-After): no request of any lane leaves before `ms` from now. */
-  pauseFor(ms: number): Promise<void>;
+  pauseFor(ms: number, cause?: PauseCause): Promise<void>;
+}
+
+/** What asked for a pause: the HTTP status of Notion's answer (429 rate_limited, 529 service_overload). */
+export interface PauseCause {
+  status: number;
 }
 
 export interface TokenBucketOptions {
@@ -29,14 +34,24 @@ export interface TokenBucketOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Reports every request `limiter` lets through, with its lane (for per-lane request metrics). */
-export function countingLimiter(limiter: RequestLimiter, onSent: (lane: Lane) => void): RequestLimiter {
+/**
+ * Reports every request `limiter` lets through, with its lane (for per-lane
+ * request metrics), and every pause Notion asks for, with the lane that got the answer.
+ */
+export function countingLimiter(
+  limiter: RequestLimiter,
+  onSent: (lane: Lane) => void,
+  onPause: (ms: number, cause: PauseCause | undefined, lane: Lane) => void = () => undefined,
+): RequestLimiter {
   return {
     async acquire(lane = currentLane()) {
       await limiter.acquire(lane);
       onSent(lane);
     },
-    pauseFor: (ms) => limiter.pauseFor(ms),
+    async pauseFor(ms, cause) {
+      onPause(ms, cause, currentLane());
+      await limiter.pauseFor(ms, cause);
+    },
   };
 }
 
