@@ -254,7 +254,16 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   }
   log.info({ port: http.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs, settleMs }, 'worker started');
 
+  // A Redis restarted without its data (no AOF or RDB) has lost the job schedulers, and with them
+  // every scheduled pass and task: install them again each time it comes back (upserts, harmless otherwise).
   let stopped: Promise<void> | undefined;
+  producer.on('ready', () => {
+    if (stopped) return;
+    Promise.all([scheduleSync(syncQueues, producer, config, log), scheduleReporting(taskQueues, config, log)]).then(
+      () => log.info('Redis is back: job schedulers installed again'),
+      (error: unknown) => log.warn({ err: error }, 'Redis is back, but the job schedulers could not be installed again; next reconnect tries again'),
+    );
+  });
   const stop = () =>
     (stopped ??= (async () => {
       log.info('stopping: no new jobs; waiting for jobs in flight');
