@@ -16,6 +16,7 @@ import { DATASETS } from '../../src/datasets.js';
 import { readReportOutcome } from '../../src/jobs/report-outcome.js';
 import { REPORT_TITLE } from '../../src/report/render.js';
 import { insertLimits, insertLogs } from '../support/fixtures.js';
+import { startOwnRedis, type OwnRedis } from '../support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { harnessEnvironment, pagesByKey, PARENT, startSyncHarness, type SyncHarness } from '../sync/harness.js';
 import { spawnWorker, waitUntil, type WorkerProcess } from './processes.js';
@@ -28,16 +29,21 @@ const timeline: { at: number; status: number | string }[] = [];
 let h: SyncHarness;
 let redisProxy: TcpProxy;
 let postgresProxy: TcpProxy;
+/** The machine's Redis, for the faults that reach it through the proxy. */
+let sharedRedis: Redis;
+/** The Redis of the fault in progress, as the test reads it. */
 let redis: Redis;
 const prefixes: string[] = [];
 let workers: WorkerProcess[] = [];
+/** What a fault started for itself, stopped after it. */
+let cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   h = await startSyncHarness({ onRequest: (_method, _route, status) => timeline.push({ at: Date.now(), status }) });
   const target = new URL(REDIS_URL);
   redisProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
   postgresProxy = await startTcpProxy();
-  redis = new Redis(REDIS_URL);
+  sharedRedis = new Redis(REDIS_URL);
 });
 afterEach(async () => {
   h.fake.faults.clear();
@@ -46,16 +52,18 @@ afterEach(async () => {
   for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
   await Promise.all(workers.map((w) => w.exited));
   workers = [];
+  for (const cleanup of cleanups) await cleanup();
+  cleanups = [];
 });
 afterAll(async () => {
-  redis?.disconnect();
+  sharedRedis?.disconnect();
   await redisProxy?.close();
   await postgresProxy?.close();
   await h?.close();
   for (const prefix of prefixes) await dropPrefix(prefix);
 });
 
-/** A worker on this fault's prefix, reaching Redis and Postgres through the proxies, with every task every second. */
+/** A worker on this fault's prefix, reaching Redis (unless told another) and Postgres through the proxies, with every task every second. */
 function startWorker(prefix: string, overrides: Record<string, string> = {}): WorkerProcess {
   const worker = spawnWorker({
     ...harnessEnvironment(h, prefix),
@@ -147,6 +155,8 @@ const syncedOf = (ids: string[]) => {
 
 interface FaultContext {
   worker: WorkerProcess;
+  /** The Redis of its own, for a fault that has one. */
+  ownRedis: OwnRedis | undefined;
   /** This fault's usage rows. */
   ids: string[];
   /** Starts another worker on this fault's prefix (the SIGKILL case). */
@@ -155,6 +165,8 @@ interface FaultContext {
 
 interface Fault {
   name: string;
+  /** Runs against a Redis server of its own (to restart it empty) instead of the machine's behind the proxy. */
+  ownRedis?: boolean;
   env?: Record<string, string>;
   timeoutMs?: number;
   /** Hits while the work is in flight; resolves with the worker expected to carry on, once the fault is over. */
@@ -205,6 +217,17 @@ const FAULTS: Fault[] = [
       return worker;
     },
     line: (l) => l.msg === 'redis connection error',
+    metric: { name: 'tokensync_redis_connection_errors_total' },
+  },
+  {
+    name: 'Redis restart that loses its data (no persistence)',
+    ownRedis: true,
+    async hit({ worker, ownRedis }) {
+      await ownRedis!.restartEmpty();
+      return worker;
+    },
+    // Without its schedulers the worker would sit idle: the report below is only written again if they are back.
+    line: (l) => l.msg === 'Redis is back: job schedulers installed again',
     metric: { name: 'tokensync_redis_connection_errors_total' },
   },
   {
@@ -307,7 +330,12 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
   for (const fault of FAULTS) it(fault.name, { timeout: fault.timeoutMs ?? 90_000 }, async () => {
     const prefix = uniquePrefix();
     prefixes.push(prefix);
-    const start = (overrides: Record<string, string> = {}) => startWorker(prefix, { ...fault.env, ...overrides });
+    const ownRedis = fault.ownRedis ? await startOwnRedis() : undefined;
+    cleanups.push(async () => ownRedis?.stop());
+    redis = ownRedis ? new Redis(ownRedis.url) : sharedRedis;
+    if (ownRedis) cleanups.push(async () => redis.disconnect());
+    const start = (overrides: Record<string, string> = {}) =>
+      startWorker(prefix, { ...(ownRedis ? { REDIS_URL: ownRedis.url } : {}), ...fault.env, ...overrides });
     const worker = start();
     await worker.port();
     const { user, ids: backlog } = await putWorkInFlight();
@@ -318,7 +346,7 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
     const ids = [...backlog, ...(await crossBudget(user))];
     const hitAt = Date.now();
 
-    const context: FaultContext = { worker, ids, start };
+    const context: FaultContext = { worker, ownRedis, ids, start };
     const survivor = await fault.hit(context);
     const port = await survivor.port();
 
