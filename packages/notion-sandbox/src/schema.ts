@@ -1,13 +1,14 @@
 /**
  * Data source property schemas: building them from `initial_data_source.properties`
  * or `data_sources` create, updating them (add, rename, change, remove), select
- * options (auto-created on first use, ≤ 100, no commas, unique ignoring case), and
+ * options (auto-created on first use, ≤ 100 per property, names ≤ 100 characters without
+ * commas, unique ignoring case), and
  * the schema as Notion returns it. Every property has a stable id; the title's is `title`.
  */
 import { notionErrors } from './errors.js';
 import { newPropertyId, samePropertyId } from './ids.js';
 import type { DataSourceRecord, PropertySchema, PropertyType, SelectOption } from './store.js';
-import { LIMITS, expectArray, expectObject, expectString, fail, type JsonObject } from './validation.js';
+import { LIMITS, expectArray, expectObject, expectString, fail, maxLength, type JsonObject } from './validation.js';
 
 export const PROPERTY_TYPES: readonly PropertyType[] = [
   'title', 'rich_text', 'number', 'select', 'multi_select', 'date', 'checkbox', 'url', 'email', 'phone_number',
@@ -51,11 +52,12 @@ function optionColor(path: string, raw: unknown, index: number): string {
   return raw;
 }
 
-/** Checks an option name: a string without commas. */
+/** Checks an option name: a non-blank string of at most 100 characters without commas. */
 export function checkOptionName(path: string, name: unknown): string {
   const value = expectString(path, name);
   if (value.includes(',')) throw notionErrors.validation(`Invalid select option, commas not allowed: ${value}`);
   if (value.trim() === '') fail(path, 'should be a non-empty string', value);
+  maxLength(path, value, LIMITS.selectOptionName);
   return value;
 }
 

@@ -20,6 +20,8 @@ export const LIMITS = {
   people: 100,
   /** options of one select / multi-select property (enforced by Notion, not in the limits table) */
   selectOptions: 100,
+  /** characters of a select / multi-select option name (enforced by Notion, not in the limits table) */
+  selectOptionName: 100,
   /** request payload: 1000 block elements and 500 KB overall */
   blocksPerRequest: 1000,
   bodyBytes: 500 * 1024,

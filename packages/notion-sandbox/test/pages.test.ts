@@ -133,6 +133,23 @@ describe('value limits and schema checks', () => {
     expect((reuse as Page).properties.Provider.select.name).toBe('model-7');
     const error = await apiError(() => notion.pages.create({ parent: { data_source_id: fresh }, properties: { Provider: { select: { name: 'model-100' } } } }));
     expect(error.code).toBe('validation_error');
+    // An update naming a new option is refused alike, and the page keeps its value.
+    const page = reuse as Page;
+    const update = await apiError(() => notion.pages.update({ page_id: page.id, properties: { Provider: { select: { name: 'model-101' } } } }));
+    expect(update.code).toBe('validation_error');
+    const kept = (await notion.pages.retrieve({ page_id: page.id })) as Page;
+    expect(kept.properties.Provider.select.name).toBe('model-7');
+  });
+
+  it('rejects a select option name longer than 100 characters, in a page and in a schema', async () => {
+    const long = 'm'.repeat(101);
+    expect((await apiError(create({ Provider: { select: { name: long } } }))).message).toBe(
+      'body failed validation: body.properties.Provider.select.name.length should be ≤ `100`, instead was `101`.',
+    );
+    await create({ Provider: { select: { name: 'm'.repeat(100) } } })();
+    const notion = clientFor(fake);
+    const schema = await apiError(() => notion.dataSources.update({ data_source_id: dataSourceId, properties: { Provider: { select: { options: [{ name: long }] } } } }));
+    expect(schema.code).toBe('validation_error');
   });
 
   it('checks values against the schema type', async () => {
