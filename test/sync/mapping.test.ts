@@ -113,6 +113,19 @@ describe('mapping a row onto Notion properties', () => {
     if (!row.ok) expect(row.reason).toMatch(reason);
   });
 
+  it.each(['12345678-1234-1234-1234-123456789abc', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'])(
+    'keeps a key Postgres stores as a uuid, whatever its version bits: %s',
+    (id) => {
+      const row = prepare(log({ id }));
+      expect(row.ok && row.key).toBe(id);
+    },
+  );
+
+  it.each([['not-a-uuid'], [''], [42]])('rejects a key that is no uuid, naming it: %s', (id) => {
+    const row = prepare(log({ id }));
+    expect(row).toMatchObject({ ok: false, reason: expect.stringMatching(/^invalid row: id: id \(the key\) must be a uuid|^invalid row: id:/) });
+  });
+
   it('hashes the columns a page shows: updated_at only where a property shows it', () => {
     const logs = DATASET_DEFINITIONS.token_usage_logs;
     const alerts = DATASET_DEFINITIONS.cost_alerts;

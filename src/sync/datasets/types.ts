@@ -46,7 +46,10 @@ export const nonNegative = numeric.refine((n) => Number.isNaN(n) || n >= 0, 'mus
 export const text = z.string();
 
 export const baseRow = {
-  id: z.uuid({ message: 'id (the key) must be a uuid' }),
+  // Any uuid Postgres stores: z.uuid() also demands RFC 9562 version and variant
+  // bits, which a key such as 12345678-1234-1234-1234-123456789abc (legal in a uuid
+  // column) lacks, and such rows were refused for good.
+  id: z.guid({ message: 'id (the key) must be a uuid' }),
   created_at: z.string(),
   updated_at: z.string(),
 };
