@@ -34,5 +34,18 @@ export function prepareRow(
   }
   const { properties, warnings } = mapProperties(definition.spec, definition.values(parsed.data), ids);
   const age = (parsed.data as unknown as Record<string, unknown>)[definition.ageColumn];
-  return { ok: true, key: parsed.data.id, createdAt: typeof age === 'string' ? age : parsed.data.created_at, properties, warnings };
+  return { ok: true, key: parsed.data.id, createdAt: asTimestamp(typeof age === 'string' ? age : parsed.data.created_at), properties, warnings };
+}
+
+/** The last year a Postgres timestamptz holds; a date column goes on to 5874897. */
+const LAST_TIMESTAMP_YEAR = 294276;
+
+/**
+ * A row's age as the sync state stores it (timestamptz). A date past the last
+ * timestamp is later than every one: 'infinity' keeps it in order, where the
+ * date itself would fail the cast and with it the whole pass.
+ */
+function asTimestamp(value: string): string {
+  const year = /^(\d{4,})-/.exec(value)?.[1];
+  return year !== undefined && !/ BC$/.test(value) && Number(year) > LAST_TIMESTAMP_YEAR ? 'infinity' : value;
 }

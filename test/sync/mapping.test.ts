@@ -126,6 +126,22 @@ describe('mapping a row onto Notion properties', () => {
     expect(row).toMatchObject({ ok: false, reason: expect.stringMatching(/^invalid row: id: id \(the key\) must be a uuid|^invalid row: id:/) });
   });
 
+  it.each([
+    ['5874897-12-31', 'infinity'],
+    ['294276-12-31', '294276-12-31'],
+    ['2026-11-20', '2026-11-20'],
+    ['infinity', 'infinity'],
+  ])('dates a rollup of %s as the timestamp %s, never past the last one Postgres holds', (metricDate, age) => {
+    const metrics = DATASET_DEFINITIONS.service_performance_metrics;
+    const metricIds = new Map(metrics.spec.properties.map((p) => [p.key, `id-${p.key}`]));
+    const row = prepareRow(metrics, {
+      id: log().id, created_at: log().created_at, updated_at: log().updated_at, metric_date: metricDate, service_type: 'workflow',
+      total_requests: 1, successful_requests: 1, failed_requests: 0, success_rate: 1, prompt_tokens: 1, completion_tokens: 1,
+      total_tokens: 2, total_cost: 0, avg_cost_per_request: 0, avg_latency_ms: null, p95_latency_ms: null, unique_users: 1, unique_sessions: 1,
+    }, metricIds);
+    expect(row.ok && row.createdAt).toBe(age);
+  });
+
   it('hashes the columns a page shows: updated_at only where a property shows it', () => {
     const logs = DATASET_DEFINITIONS.token_usage_logs;
     const alerts = DATASET_DEFINITIONS.cost_alerts;
