@@ -1,10 +1,11 @@
 /**
  * Row values → Notion property values, within every Notion limit.
  *
- * Sanitisation (each one reported as a warning, never silently):
+ * Sanitisation (each one reported as a warning, never silently; docs/limits.md):
+ * - control characters other than tab and newline are dropped from text;
  * - text longer than MAX_TEXT_CHARS is cut and ends with "…" (one rich-text item);
- * - commas in select names become ";" (Notion forbids commas there), names are
- *   cut to MAX_SELECT_CHARS;
+ * - in select names control characters become spaces, commas become ";" (Notion
+ *   forbids commas there), and names are cut to MAX_SELECT_CHARS;
  * - NaN and ±Infinity become an empty number;
  * - a date Notion does not take (Postgres's `infinity`, a year past 9999, not
  *   ISO 8601) becomes an empty date;
@@ -48,25 +49,39 @@ function asText(value: unknown): string | null {
   return JSON.stringify(value);
 }
 
+/** C0 and C1 control characters but tab and newline: terminal escapes, bells and NULs have no place in a page. */
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/** Every control character, line breaks included: an option name is one line. */
+const ANY_CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/g;
+
+/** Text as a page shows it: without control characters other than tab and newline. */
+export function cleanText(text: string): string {
+  return text.replace(CONTROL_CHARS, '');
+}
+
 function richText(value: unknown, key: string, warnings: string[]): PropertyValue[] {
-  const text = asText(value);
-  if (text === null || text === '') return [];
+  const raw = asText(value);
+  if (raw === null || raw === '') return [];
+  const text = cleanText(raw);
+  if (text.length !== raw.length) warnings.push(`${key}: ${raw.length - text.length} control characters dropped`);
   if (text.length > MAX_TEXT_CHARS) warnings.push(`${key}: ${text.length} characters cut to ${MAX_TEXT_CHARS}`);
-  return [{ type: 'text', text: { content: truncate(text, MAX_TEXT_CHARS) } }];
+  return text === '' ? [] : [{ type: 'text', text: { content: truncate(text, MAX_TEXT_CHARS) } }];
+}
+
+/** The option name a value is sent as (null: none): one line, no commas, at most MAX_SELECT_CHARS. */
+export function optionNameOf(value: unknown): string | null {
+  const text = asText(value)?.replace(ANY_CONTROL_CHAR, ' ').trim();
+  if (!text) return null;
+  return truncate(text.replaceAll(',', ';'), MAX_SELECT_CHARS);
 }
 
 function selectName(value: unknown, key: string, warnings: string[]): { name: string } | null {
-  const text = asText(value)?.trim();
-  if (!text) return null;
-  let name = text;
-  if (name.includes(',')) {
-    warnings.push(`${key}: commas replaced in select name`);
-    name = name.replaceAll(',', ';');
-  }
-  if (name.length > MAX_SELECT_CHARS) {
-    warnings.push(`${key}: select name cut to ${MAX_SELECT_CHARS} characters`);
-    name = truncate(name, MAX_SELECT_CHARS);
-  }
+  const name = optionNameOf(value);
+  if (name === null) return null;
+  const text = asText(value)!.trim();
+  if (text.includes(',')) warnings.push(`${key}: commas replaced in select name`);
+  if (text.replace(ANY_CONTROL_CHAR, '') !== text) warnings.push(`${key}: control characters replaced in select name`);
+  if (text.length > MAX_SELECT_CHARS) warnings.push(`${key}: select name cut to ${MAX_SELECT_CHARS} characters`);
   return { name };
 }
 

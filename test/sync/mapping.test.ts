@@ -84,6 +84,14 @@ describe('mapping a row onto Notion properties', () => {
     expect(row.warnings).toHaveLength(4);
   });
 
+  it('drops control characters from text and makes them spaces in select names, keeping tab and newline in text', () => {
+    const row = prepare(log({ agent_name: 'bell\u0007 \u001b[31mred\u007f\tand\nlines\r', model: 'gpt\n4o\u0007' }));
+    if (!row.ok) throw new Error(row.reason);
+    expect(row.properties['id-agent_name']).toEqual({ rich_text: [{ type: 'text', text: { content: 'bell [31mred\tand\nlines' } }] });
+    expect(row.properties['id-model']).toEqual({ select: { name: 'gpt 4o' } });
+    expect(row.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^agent_name: 4 control characters dropped/), expect.stringMatching(/^model: control characters replaced/)]));
+  });
+
   it.each(['infinity', '-infinity', '294276-01-01T00:00:00+00:00', 'yesterday', '2026-13-45T99:00:00Z'])('leaves empty a date Notion does not take: %s', (value) => {
     const { properties, warnings } = mapProperties(spec, { updated_at: value }, ids);
     expect(properties['id-updated_at']).toEqual({ date: null });
