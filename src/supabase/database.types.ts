@@ -444,6 +444,16 @@ export type Database = {
         Args: Record<PropertyKey, never>;
         Returns: Json;
       };
+      tokensync_select_options: {
+        Args: {
+          p_dataset: string | null;
+          p_property: string | null;
+          p_live: Json | null;
+          p_values: Json | null;
+          p_capacity: number | null;
+        };
+        Returns: Json;
+      };
       tokensync_set_edit_cursor: {
         Args: {
           p_dataset: string | null;

@@ -22,8 +22,10 @@ import { DATASET_DEFINITIONS, type DatasetDefinition } from './datasets/index.js
 import { inLane } from '../notion/rate-limit/lane-context.js';
 import { laneOf } from '../notion/rate-limit/lanes.js';
 import { DEFAULT_LOG_WINDOW_SETTINGS, runWindowPass, type LogWindowSettings, type WindowPassContext } from './log-window/window.js';
-import type { NotionGateway } from './notion-gateway.js';
+import type { ChooseOption } from './mapping.js';
+import type { LiveSchema, NotionGateway } from './notion-gateway.js';
 import { prepareRow, type PreparedRow } from './prepare.js';
+import { createSelectOptions, type SelectOptions } from './select-options.js';
 import type { SyncState, SyncedRow } from './state.js';
 
 /** Changed rows written (and checkpointed) per page. */
@@ -192,8 +194,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
   }
 
-  /** Property ids per data source, read once and again only when Notion refuses a write (see Pass.send). */
-  const propertyIdCache = new Map<string, Promise<Map<string, string>>>();
+  /** The schema per data source, read once and again only when Notion refuses a write (see Pass.send). */
+  const schemaCache = new Map<string, Promise<LiveSchema>>();
+  /** Open selects' decisions per data source, kept for the process (they never change). */
+  const selectOptionsCache = new Map<string, SelectOptions>();
 
   class Pass implements WindowPassContext {
     readonly summary: PassSummary;
@@ -220,16 +224,34 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     /**
      * Property ids survive renames; they change only when a property is deleted
      * (and perhaps re-created by setup:notion). A write that names a stale id is
-     * refused as invalid, which is when they are read again.
+     * refused as invalid, which is when they are read again. The same read tells
+     * the open selects which options Notion has.
      */
-    private propertyIds(): Promise<Map<string, string>> {
-      let ids = propertyIdCache.get(this.dataSourceId);
-      if (!ids) {
-        ids = gateway.propertyIds(this.dataSourceId, this.definition.spec);
-        propertyIdCache.set(this.dataSourceId, ids);
-        ids.catch(() => propertyIdCache.delete(this.dataSourceId));
+    private async propertyIds(): Promise<Map<string, string>> {
+      let schema = schemaCache.get(this.dataSourceId);
+      if (!schema) {
+        schema = gateway.readSchema(this.dataSourceId, this.definition.spec);
+        schemaCache.set(this.dataSourceId, schema);
+        schema.then((read) => this.selectOptions().setLive(read.options), () => schemaCache.delete(this.dataSourceId));
       }
-      return ids;
+      return (await schema).ids;
+    }
+
+    private selectOptions(): SelectOptions {
+      let selects = selectOptionsCache.get(this.dataSourceId);
+      if (!selects) {
+        selects = createSelectOptions(this.dataset, this.definition.spec, state.decideOptions);
+        selectOptionsCache.set(this.dataSourceId, selects);
+      }
+      return selects;
+    }
+
+    /** Decides the open-select values of `rows` not decided yet; the mapping then shows each as decided. */
+    async optionChoices(rows: readonly Record<string, unknown>[]): Promise<ChooseOption> {
+      await this.propertyIds();
+      const selects = this.selectOptions();
+      await selects.admit(rows);
+      return selects.choose;
     }
 
     /** The ids this pass writes with, recorded in the state (once per pass) before the first write. */
@@ -242,7 +264,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
 
     /** When pages were written with other ids, the state forgets its hashes and checkpoint: every page is rewritten. */
     private async noteIds(ids: Map<string, string>): Promise<void> {
-      if (await state.noteProperties(this.dataset, fingerprintOf(ids))) {
+      if (await state.noteProperties(this.dataset, fingerprintOf(ids, this.definition))) {
         this.rewriteAll = true;
         this.log.warn('Notion property ids changed since pages were written (a property was deleted or re-created): every page is rewritten');
       }
@@ -252,9 +274,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     refreshPropertyIds(): Promise<Map<string, string> | null> {
       this.refreshedIds ??= (async () => {
         const before = await this.propertyIds();
-        propertyIdCache.delete(this.dataSourceId);
+        schemaCache.delete(this.dataSourceId);
         const after = await this.propertyIds();
-        if (fingerprintOf(after) === fingerprintOf(before)) return null;
+        if (fingerprintOf(after, this.definition) === fingerprintOf(before, this.definition)) return null;
         await this.noteIds(after);
         return after;
       })();
@@ -350,8 +372,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       if (this.rewriteAll) return undefined;
       const failedBefore = this.summary.failed.length;
       const writes: Write[] = [];
+      const choose = await this.optionChoices(changes.map((c) => c.row));
       changes.forEach((change, index) => {
-        const row = prepareRow(this.definition, change.row, ids);
+        const row = prepareRow(this.definition, change.row, ids, choose);
         if (!row.ok) {
           this.fail({ key: row.key, reason: row.reason, retryable: false });
           return;
@@ -464,7 +487,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       } catch (error) {
         if (!(error instanceof NotionRequestError && error.notionCode === 'validation_error')) throw error;
         const fresh = await this.refreshPropertyIds();
-        const again = fresh ? prepareRow(this.definition, write.change.row, fresh) : undefined;
+        const again = fresh ? prepareRow(this.definition, write.change.row, fresh, this.selectOptions().choose) : undefined;
         if (!again?.ok) throw error;
         return this.sendOnce(write.pageId, again.properties, write.row.key);
       }
@@ -545,9 +568,14 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   return { runPass: (dataset, passOptions) => inLane(laneOf(dataset), () => runPass(dataset, passOptions)) };
 }
 
-/** Property ids as one short string: equal strings, equal ids. */
-function fingerprintOf(ids: ReadonlyMap<string, string>): string {
-  const pairs = [...ids].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * Property ids as one short string: equal strings, equal ids. Open selects'
+ * "(exact)" properties are left out: setup:notion adding one to a workspace
+ * must not rewrite every page (they are empty where the select shows the value).
+ */
+function fingerprintOf(ids: ReadonlyMap<string, string>, definition: DatasetDefinition): string {
+  const exact = new Set(definition.spec.properties.filter((p) => p.exactOf !== undefined).map((p) => p.key));
+  const pairs = [...ids].filter(([key]) => !exact.has(key)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return createHash('sha256').update(JSON.stringify(pairs)).digest('base64url').slice(0, 22);
 }
 

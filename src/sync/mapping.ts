@@ -6,6 +6,9 @@
  * - text longer than MAX_TEXT_CHARS is cut and ends with "…" (one rich-text item);
  * - in select names control characters become spaces, commas become ";" (Notion
  *   forbids commas there), and names are cut to MAX_SELECT_CHARS;
+ * - an open select shows the option `choose` gives (see select-options.ts): the
+ *   value itself, an option differing only in case, or the overflow option; its
+ *   "(exact)" property then holds the exact value;
  * - NaN and ±Infinity become an empty number;
  * - a date Notion does not take (Postgres's `infinity`, a year past 9999, not
  *   ISO 8601) becomes an empty date;
@@ -75,14 +78,36 @@ export function optionNameOf(value: unknown): string | null {
   return truncate(text.replaceAll(',', ';'), MAX_SELECT_CHARS);
 }
 
-function selectName(value: unknown, key: string, warnings: string[]): { name: string } | null {
+/** The option an open select shows for `name`: itself, an option differing in case, the overflow option, or none. */
+export type ChooseOption = (key: string, name: string) => string | null;
+
+function selectName(value: unknown, key: string, warnings: string[], choose?: ChooseOption): { name: string } | null {
   const name = optionNameOf(value);
   if (name === null) return null;
   const text = asText(value)!.trim();
   if (text.includes(',')) warnings.push(`${key}: commas replaced in select name`);
   if (text.replace(ANY_CONTROL_CHAR, '') !== text) warnings.push(`${key}: control characters replaced in select name`);
   if (text.length > MAX_SELECT_CHARS) warnings.push(`${key}: select name cut to ${MAX_SELECT_CHARS} characters`);
-  return { name };
+  const shown = choose ? choose(key, name) : name;
+  if (shown === null) {
+    warnings.push(`${key}: no room for another option and no overflow option; left empty, the value is in its exact property`);
+    return null;
+  }
+  if (shown !== name) {
+    warnings.push(
+      shown.toLowerCase() === name.toLowerCase()
+        ? `${key}: shown as the option “${shown}” (Notion matches option names ignoring case)`
+        : `${key}: the select has no room for another option; shown as “${shown}”, the value is in its exact property`,
+    );
+  }
+  return { name: shown };
+}
+
+/** An open select's exact value, when the option shown is not it. */
+function exactValue(value: unknown, shown: string | undefined, key: string, warnings: string[]): PropertyValue[] {
+  const text = asText(value);
+  if (text === null || cleanText(text) === '' || cleanText(text) === shown) return [];
+  return richText(text, key, warnings);
 }
 
 function numberValue(value: unknown, key: string, warnings: string[]): number | null {
@@ -108,7 +133,7 @@ function dateValue(value: unknown, key: string, warnings: string[]): { start: st
   return { start: text };
 }
 
-function propertyValue(spec: PropertySpec, value: unknown, warnings: string[]): PropertyValue | undefined {
+function propertyValue(spec: PropertySpec, value: unknown, warnings: string[], choose?: ChooseOption): PropertyValue | undefined {
   switch (spec.type) {
     case 'title':
       return { title: richText(value, spec.key, warnings) };
@@ -117,7 +142,7 @@ function propertyValue(spec: PropertySpec, value: unknown, warnings: string[]): 
     case 'number':
       return { number: numberValue(value, spec.key, warnings) };
     case 'select':
-      return { select: selectName(value, spec.key, warnings) };
+      return { select: selectName(value, spec.key, warnings, choose) };
     case 'date':
       return { date: dateValue(value, spec.key, warnings) };
     case 'checkbox':
@@ -127,15 +152,29 @@ function propertyValue(spec: PropertySpec, value: unknown, warnings: string[]): 
   }
 }
 
-/** Maps values (by catalogue key) onto the properties `ids` knows; keys without a live property are skipped. */
-export function mapProperties(spec: DatabaseSpec, values: Readonly<Record<string, unknown>>, ids: ReadonlyMap<string, string>): MappedPage {
+/**
+ * Maps values (by catalogue key) onto the properties `ids` knows; keys without a
+ * live property are skipped. `choose` says which option an open select shows.
+ */
+export function mapProperties(
+  spec: DatabaseSpec,
+  values: Readonly<Record<string, unknown>>,
+  ids: ReadonlyMap<string, string>,
+  choose?: ChooseOption,
+): MappedPage {
   const warnings: string[] = [];
   const properties: Record<string, PropertyValue> = {};
+  const shown = new Map<string, string | undefined>();
   for (const property of spec.properties) {
+    if (property.exactOf !== undefined) {
+      const id = ids.get(property.key);
+      if (id !== undefined) properties[id] = { rich_text: exactValue(values[property.exactOf], shown.get(property.exactOf), property.key, warnings) };
+      continue;
+    }
+    const mapped = propertyValue(property, values[property.key], warnings, choose);
+    if (property.type === 'select') shown.set(property.key, (mapped?.select as { name: string } | null)?.name);
     const id = ids.get(property.key);
-    if (id === undefined) continue;
-    const mapped = propertyValue(property, values[property.key], warnings);
-    if (mapped !== undefined) properties[id] = mapped;
+    if (id !== undefined && mapped !== undefined) properties[id] = mapped;
   }
   return { properties, warnings };
 }

@@ -38,8 +38,16 @@ export interface NotionGatewayOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** What the sync needs of a data source's schema. */
+export interface LiveSchema {
+  /** Our key → live property id. */
+  ids: Map<string, string>;
+  /** Our key → the option names a select property has now. */
+  options: Map<string, string[]>;
+}
+
 export interface NotionGateway {
-  propertyIds(dataSourceId: string, spec: DatabaseSpec): Promise<Map<string, string>>;
+  readSchema(dataSourceId: string, spec: DatabaseSpec): Promise<LiveSchema>;
   create(dataSourceId: string, properties: Record<string, PropertyValue>): Promise<string>;
   /** Overwrites a page's properties; `restore` also takes it out of the trash, in the same request. */
   update(pageId: string, properties: Record<string, PropertyValue>, options?: { restore?: boolean }): Promise<void>;
@@ -98,11 +106,18 @@ export function createNotionGateway(options: NotionGatewayOptions): NotionGatewa
   }
 
   return {
-    async propertyIds(dataSourceId, spec) {
+    async readSchema(dataSourceId, spec) {
       const source = (await send(`retrieve data source ${dataSourceId}`, 'read', () =>
         client.dataSources.retrieve({ data_source_id: dataSourceId }),
       )) as { properties: Record<string, unknown> };
-      return planSchema(spec, readLiveProperties(source.properties)).ids;
+      const live = readLiveProperties(source.properties);
+      const { ids } = planSchema(spec, live);
+      const options = new Map<string, string[]>();
+      for (const [key, id] of ids) {
+        const property = live.find((p) => p.id === id);
+        if (property?.selectOptions) options.set(key, property.selectOptions.map((o) => o.name));
+      }
+      return { ids, options };
     },
 
     async create(dataSourceId, properties) {

@@ -1,6 +1,6 @@
 /** One source row → validated and mapped, or rejected with the reason. */
 import type { DatasetDefinition } from './datasets/index.js';
-import { mapProperties, type PropertyValue } from './mapping.js';
+import { mapProperties, type ChooseOption, type PropertyValue } from './mapping.js';
 
 export interface PreparedRow {
   ok: true;
@@ -22,6 +22,7 @@ export function prepareRow(
   definition: DatasetDefinition,
   row: Record<string, unknown>,
   ids: ReadonlyMap<string, string>,
+  choose?: ChooseOption,
 ): PreparedRow | RejectedRow {
   const parsed = definition.schema.safeParse(row);
   if (!parsed.success) {
@@ -32,7 +33,7 @@ export function prepareRow(
       .join('; ');
     return { ok: false, key, reason: `invalid row: ${reason}` };
   }
-  const { properties, warnings } = mapProperties(definition.spec, definition.values(parsed.data), ids);
+  const { properties, warnings } = mapProperties(definition.spec, definition.values(parsed.data), ids, choose);
   const age = (parsed.data as unknown as Record<string, unknown>)[definition.ageColumn];
   return { ok: true, key: parsed.data.id, createdAt: asTimestamp(typeof age === 'string' ? age : parsed.data.created_at), properties, warnings };
 }

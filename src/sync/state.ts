@@ -8,6 +8,7 @@ import type { Dataset } from '../datasets.js';
 import type { KeysetCursor } from '../supabase/source.js';
 import { callFunction, type SqlFunctionArgs, type SqlFunctionName, type SqlFunctionTransport } from '../supabase/transport.js';
 import { createLogWindowState, type LogWindowState } from './log-window/state.js';
+import type { DecideOptions } from './select-options.js';
 
 export interface PageState {
   key: string;
@@ -97,9 +98,13 @@ export interface SyncState {
    * backlog still counts them until they are written (tokensync_sync_backlog).
    */
   noteFailures(dataset: Dataset, failures: readonly { key: string; reason: string }[]): Promise<void>;
+  /** Which values of an open select get an option, decided once per value (see select-options.ts). */
+  decideOptions: DecideOptions;
   /** The ring of Token Usage Logs pages (its own tables; see log-window/state.ts). */
   readonly logWindow: LogWindowState;
 }
+
+const optionDecisions = z.record(z.string(), z.string().nullable());
 
 export function createSyncState(transport: SqlFunctionTransport): SyncState {
   const call = <F extends SqlFunctionName, S extends z.ZodType>(fn: F, args: SqlFunctionArgs<F>, schema: S) =>
@@ -179,6 +184,21 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
 
     noteProperties: (dataset, fingerprint) =>
       call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint }, z.boolean()),
+
+    async decideOptions(dataset, property, live, values, capacity) {
+      const decided = await call(
+        'tokensync_select_options',
+        {
+          p_dataset: dataset,
+          p_property: property,
+          p_live: live.map((o) => ({ name: o.name, folded: o.folded })),
+          p_values: values.map((v) => ({ name: v.name, folded: v.folded, raw: v.raw })),
+          p_capacity: capacity,
+        },
+        optionDecisions,
+      );
+      return new Map(Object.entries(decided));
+    },
 
     async noteFailures(dataset, failures) {
       if (failures.length === 0) return;

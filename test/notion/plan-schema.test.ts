@@ -92,6 +92,25 @@ describe('planSchema', () => {
     expect(request).not.toHaveProperty('mine');
   });
 
+  it('adds the overflow option to a select only while Notion’s 100 options leave room, and says when they do not', () => {
+    const logs = specOf('token_usage_logs');
+    const model = logs.properties.find((p) => p.key === 'model')!;
+    const filled = (count: number): LiveProperty[] =>
+      logs.properties.map((p, i) => ({
+        id: p.type === 'title' ? 'title' : `p${i}`,
+        name: p.name,
+        type: p.type,
+        description: p.description,
+        ...(p.type === 'number' ? { numberFormat: p.format } : {}),
+        ...(p.type === 'select' ? { selectOptions: p === model ? Array.from({ length: count }, (_, j) => ({ id: `m${j}`, name: `model-${j}` })) : [...p.options] } : {}),
+      }));
+    const roomy = planSchema(logs, filled(99));
+    expect(roomy.changes).toEqual([expect.objectContaining({ kind: 'add-options', options: ['Other'] })]);
+    const full = planSchema(logs, filled(100));
+    expect(full.changes).toEqual([]);
+    expect(full.notes).toEqual([expect.objectContaining({ kind: 'options-full', options: ['Other'] })]);
+  });
+
   it('recognises a renamed property by its marker and names it back', () => {
     const live = freshSchema().map((p) => (p.name === 'Amount Spent' ? { ...p, name: 'Spend (USD)' } : p));
     const plan = planSchema(spec, live);

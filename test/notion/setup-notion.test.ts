@@ -132,8 +132,8 @@ describe('setup:notion on an empty workspace', () => {
     const result = await provision({ dryRun: true });
     expect(writes()).toBe(0);
     expect(result.changes).toBe(CATALOGUE.length);
-    expect(messages('change')[0]).toMatch(/^would create the database with 31 properties and 3 views$/);
-    expect(messages('change')).toContain('would create the database with 16 properties and 4 views and a dashboard');
+    expect(messages('change')[0]).toMatch(/^would create the database with 35 properties and 3 views$/);
+    expect(messages('change')).toContain('would create the database with 19 properties and 4 views and a dashboard');
     await expect(stat(envFile())).rejects.toThrow();
   });
 });
@@ -218,7 +218,7 @@ describe('setup:notion on an installation whose cost charts live in Token Usage 
     expect(writes()).toBe(0);
     expect(events.filter((e) => e.kind === 'change').map((e) => `${'title' in e ? e.title : ''}: ${'message' in e ? e.message : ''}`)).toEqual([
       'Token Usage Logs: would create table view “Most expensive calls”',
-      'Daily Costs: would create the database with 16 properties and 4 views and a dashboard',
+      'Daily Costs: would create the database with 19 properties and 4 views and a dashboard',
       'Token Usage Logs: would remove chart view “Daily cost by service” (now in Daily Costs)',
       'Token Usage Logs: would remove chart view “Cost by model” (now in Daily Costs)',
       'Token Usage Logs: would remove chart view “Month-to-date cost” (now in Daily Costs)',

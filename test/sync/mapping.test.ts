@@ -89,7 +89,45 @@ describe('mapping a row onto Notion properties', () => {
     if (!row.ok) throw new Error(row.reason);
     expect(row.properties['id-agent_name']).toEqual({ rich_text: [{ type: 'text', text: { content: 'bell [31mred\tand\nlines' } }] });
     expect(row.properties['id-model']).toEqual({ select: { name: 'gpt 4o' } });
+    expect(row.properties['id-model_exact']).toEqual({ rich_text: [{ type: 'text', text: { content: 'gpt\n4o' } }] });
     expect(row.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^agent_name: 4 control characters dropped/), expect.stringMatching(/^model: control characters replaced/)]));
+  });
+
+  describe('an open select', () => {
+    /** As the ledger would decide: gpt-4o and o3; mini have options, other models overflow; other selects show their values. */
+    const choose = (key: string, name: string) =>
+      key !== 'model' ? name : ({ 'gpt-4o': 'gpt-4o', 'GPT-4o': 'gpt-4o', 'o3; mini': 'o3; mini' } as Record<string, string>)[name] ?? 'Other';
+    const mapped = (model: string) => prepareRow(DATASET_DEFINITIONS.token_usage_logs, log({ model }), ids, choose);
+    const shown = (model: string) => {
+      const row = mapped(model);
+      if (!row.ok) throw new Error(row.reason);
+      return [row.properties['id-model'], row.properties['id-model_exact'], row.warnings] as const;
+    };
+
+    it('shows a value that is an option as it is, its exact property empty', () => {
+      expect(shown('gpt-4o')).toEqual([{ select: { name: 'gpt-4o' } }, { rich_text: [] }, []]);
+    });
+
+    it('shows a value past the options as Other, the exact value beside it', () => {
+      const [select, exact, warnings] = shown('router/model-101');
+      expect(select).toEqual({ select: { name: 'Other' } });
+      expect(exact).toEqual({ rich_text: [{ type: 'text', text: { content: 'router/model-101' } }] });
+      expect(warnings).toEqual([expect.stringMatching(/^model: the select has no room for another option; shown as “Other”/)]);
+    });
+
+    it('shows a case variant as the option Notion matches, and a cleaned name, each with the exact value', () => {
+      expect(shown('GPT-4o')[0]).toEqual({ select: { name: 'gpt-4o' } });
+      expect(shown('GPT-4o')[1]).toEqual({ rich_text: [{ type: 'text', text: { content: 'GPT-4o' } }] });
+      expect(shown('o3, mini')[0]).toEqual({ select: { name: 'o3; mini' } });
+      expect(shown('o3, mini')[1]).toEqual({ rich_text: [{ type: 'text', text: { content: 'o3, mini' } }] });
+    });
+
+    it('leaves the select empty when even the overflow option has no room', () => {
+      const row = prepareRow(DATASET_DEFINITIONS.token_usage_logs, log({ model: 'late' }), ids, () => null);
+      if (!row.ok) throw new Error(row.reason);
+      expect(row.properties['id-model']).toEqual({ select: null });
+      expect(row.properties['id-model_exact']).toEqual({ rich_text: [{ type: 'text', text: { content: 'late' } }] });
+    });
   });
 
   it.each(['infinity', '-infinity', '294276-01-01T00:00:00+00:00', 'yesterday', '2026-13-45T99:00:00Z'])('leaves empty a date Notion does not take: %s', (value) => {

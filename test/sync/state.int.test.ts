@@ -90,4 +90,20 @@ describe('sync state in Postgres', () => {
       { rolname: 'service_role', schema_usage: true, can_record: true },
     ]);
   });
+
+  it('decides open select values once: the most used get the room, case variants share an option, options people add count', async () => {
+    await insertLogs(db.pool, [{ model: 'zeta' }, { model: 'zeta' }, { model: 'ZETA' }, { model: 'beta' }]);
+    const name = (n: string) => ({ name: n, folded: n.toLowerCase(), raw: n });
+    const other = [{ name: 'Other', folded: 'other' }];
+    const decide = (values: string[], live = other) => state.decideOptions('daily_cost_breakdown', 'model', live, values.map(name), 3);
+
+    // Room for two besides Other: zeta (two calls) first, then the others by calls and name.
+    expect(Object.fromEntries(await decide(['alpha', 'beta', 'gamma', 'zeta']))).toEqual({ alpha: null, beta: 'beta', gamma: null, zeta: 'zeta' });
+    // Kept: a later call changes nothing, a case variant is the option, a new value has no room.
+    expect(Object.fromEntries(await decide(['Zeta', 'alpha', 'delta']))).toEqual({ zeta: 'zeta', alpha: null, delta: null });
+    // An option Notion has (someone added it by hand) is an option, whatever was decided.
+    expect(Object.fromEntries(await decide(['alpha'], [...other, { name: 'Alpha', folded: 'alpha' }]))).toEqual({ alpha: 'Alpha' });
+    // Each dataset and property decides apart.
+    expect(Object.fromEntries(await state.decideOptions('token_usage_logs', 'model', other, [name('alpha')], 3))).toEqual({ alpha: 'alpha' });
+  });
 });

@@ -1,5 +1,5 @@
 import {
-  count, date, money, select, SERVICE_OPTIONS, PROVIDER_OPTIONS, supabaseId, title, sortedTable, costCharts,
+  count, date, money, openSelect, SERVICE_OPTIONS, PROVIDER_OPTIONS, supabaseId, title, sortedTable, costCharts,
   type DatabaseSpec,
 } from './types.js';
 
@@ -20,9 +20,9 @@ export const dailyCosts: DatabaseSpec = {
     title('name', 'Name', 'Day, service, provider and model, e.g. “2026-11-20 · workflow · openai · gpt-4o”.'),
     supabaseId(),
     date('metric_date', 'Date', 'The day (report time zone).'),
-    select('service_type', 'Service', 'Product feature.', SERVICE_OPTIONS),
-    select('provider', 'Provider', 'Model provider.', PROVIDER_OPTIONS),
-    select('model', 'Model', 'Model name as the provider reports it.'),
+    ...openSelect('service_type', 'Service', 'Product feature.', SERVICE_OPTIONS),
+    ...openSelect('provider', 'Provider', 'Model provider.', PROVIDER_OPTIONS),
+    ...openSelect('model', 'Model', 'Model name as the provider reports it.'),
     count('requests', 'Requests', 'Calls made.'),
     count('failed_requests', 'Failed', 'Calls that failed.'),
     count('unpriced_requests', 'Unpriced', 'Calls whose model had no known price: their cost is not in Total Cost.'),

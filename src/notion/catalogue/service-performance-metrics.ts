@@ -1,4 +1,4 @@
-import { count, date, decimal, money, percent, select, SERVICE_OPTIONS, supabaseId, title, sortedTable, type DatabaseSpec } from './types.js';
+import { count, date, decimal, money, openSelect, percent, SERVICE_OPTIONS, supabaseId, title, sortedTable, type DatabaseSpec } from './types.js';
 
 export const servicePerformanceMetrics: DatabaseSpec = {
   dataset: 'service_performance_metrics',
@@ -9,7 +9,7 @@ export const servicePerformanceMetrics: DatabaseSpec = {
     title('name', 'Name', 'Day and service, e.g. “2026-11-20 · workflow”.'),
     supabaseId(),
     date('metric_date', 'Date', 'The day (report time zone).'),
-    select('service_type', 'Service', 'Product feature.', SERVICE_OPTIONS),
+    ...openSelect('service_type', 'Service', 'Product feature.', SERVICE_OPTIONS),
     count('total_requests', 'Requests', 'Calls made.'),
     count('successful_requests', 'Successful', 'Calls that succeeded.'),
     count('failed_requests', 'Failed', 'Calls that failed.'),

@@ -1,5 +1,5 @@
 import {
-  checkbox, count, date, formula, money, select, PROVIDER_OPTIONS, SERVICE_OPTIONS, supabaseId, text, title, decimal,
+  checkbox, count, date, formula, money, openSelect, PROVIDER_OPTIONS, SERVICE_OPTIONS, supabaseId, text, title, decimal,
   sortedTable, costCharts, type DatabaseSpec, type ViewSpec,
 } from './types.js';
 
@@ -20,18 +20,18 @@ export const tokenUsageLogs: DatabaseSpec = {
     text('organization_id', 'Organization', 'Organization the call is billed to.'),
     text('user_id', 'User ID', 'End user who triggered the call.'),
     text('session_id', 'Session ID', 'Conversation or session the call belongs to.'),
-    select('tier', 'Tier', 'Pricing tier of the user.', [
+    ...openSelect('tier', 'Tier', 'Pricing tier of the user.', [
       { name: 'tier_1', color: 'green' },
       { name: 'tier_2', color: 'yellow' },
       { name: 'tier_3', color: 'gray' },
     ]),
-    select('service_type', 'Service', 'Product feature that made the call.', SERVICE_OPTIONS),
+    ...openSelect('service_type', 'Service', 'Product feature that made the call.', SERVICE_OPTIONS),
     text('agent_id', 'Agent ID', 'Agent that made the call, if any.'),
     text('agent_name', 'Agent Name', 'Display name of the agent.'),
     text('workflow_id', 'Workflow ID', 'Workflow the call is part of, if any.'),
     text('workflow_step', 'Workflow Step', 'Step of the workflow.'),
-    select('provider', 'Provider', 'Model provider.', PROVIDER_OPTIONS),
-    select('model', 'Model', 'Model name as the provider reports it.'),
+    ...openSelect('provider', 'Provider', 'Model provider.', PROVIDER_OPTIONS),
+    ...openSelect('model', 'Model', 'Model name as the provider reports it.'),
     count('prompt_tokens', 'Prompt Tokens', 'Input tokens, cached ones included.'),
     count('completion_tokens', 'Completion Tokens', 'Output tokens, reasoning included.'),
     count('cached_tokens', 'Cached Tokens', 'Input tokens read from the provider’s prompt cache.'),

@@ -19,6 +19,12 @@ interface PropertyBase {
   name: string;
   /** Shown in Notion; ends with a marker that lets us recognise the property after a rename. */
   description: string;
+  /**
+   * The open select whose exact value this text property holds when the select
+   * cannot show it (see openSelect). Pages written before it existed stay as they
+   * are, so adding one rewrites no page.
+   */
+  exactOf?: string;
 }
 
 export type PropertySpec = PropertyBase &
@@ -117,6 +123,34 @@ export const date = (key: string, name: string, description: string) => make({ k
 export const checkbox = (key: string, name: string, description: string) => make({ key, name, description, type: 'checkbox' });
 export const formula = (key: string, name: string, description: string, expression: string) =>
   make({ key, name, description, type: 'formula', expression });
+
+/** Options Notion allows on one select property: a page or schema update past it is refused. */
+export const NOTION_MAX_SELECT_OPTIONS = 100;
+
+/**
+ * Where an open select's values go once it has no room for another option
+ * (Notion allows 100): their pages show this option, the exact value next to it.
+ */
+export const OVERFLOW_OPTION: SelectOption = { name: 'Other', color: 'default' };
+
+/**
+ * A select over open-ended values (models, providers, services, tiers), and the
+ * text property beside it, "<name> (exact)", that holds the exact value whenever
+ * the option shown is not it: the value overflowed to "Other", matched an option
+ * differing only in case, or was cleaned or cut to be an option name.
+ */
+export function openSelect(key: string, name: string, description: string, options: readonly SelectOption[] = []): [PropertySpec, PropertySpec] {
+  return [
+    select(key, name, `${description} Values past the options Notion allows show as ${OVERFLOW_OPTION.name}.`, [...options, OVERFLOW_OPTION]),
+    make({
+      key: `${key}_exact`,
+      name: `${name} (exact)`,
+      description: `The exact value when ${name} cannot show it (${OVERFLOW_OPTION.name}, a case variant, or cleaned to fit); empty otherwise.`,
+      type: 'rich_text',
+      exactOf: key,
+    }),
+  ];
+}
 
 /** A table view ordered by one of our properties. */
 export const sortedTable = (name: string, key: string, direction: 'ascending' | 'descending' = 'descending'): ViewSpec => ({

@@ -5,10 +5,11 @@
  *
  * Repairs restore ours and never touch a person's own properties: a missing
  * property is added, a renamed one is named back, a wrong type or number
- * format is set back, missing select options are added next to theirs.
+ * format is set back, missing select options are added next to theirs (as many
+ * as Notion's 100 options leave room for).
  * Formula expressions are not compared: Notion rewrites them into its own form.
  */
-import { keyInDescription, markerOf, type DatabaseSpec, type PropertySpec } from '../catalogue/index.js';
+import { keyInDescription, markerOf, NOTION_MAX_SELECT_OPTIONS, type DatabaseSpec, type PropertySpec } from '../catalogue/index.js';
 import { propertyConfig, type LiveProperty, type PropertyConfig } from '../schema.js';
 
 export type SchemaChange =
@@ -21,6 +22,7 @@ export type SchemaChange =
 
 export type SchemaNote =
   | { kind: 'kept-theirs'; live: LiveProperty }
+  | { kind: 'options-full'; spec: PropertySpec; live: LiveProperty; options: string[] }
   | { kind: 'rename-blocked'; spec: PropertySpec; live: LiveProperty };
 
 export interface SchemaPlan {
@@ -54,8 +56,12 @@ function changesFor(spec: PropertySpec, live: LiveProperty, all: LiveProperty[])
     return { changes, notes };
   }
   if (spec.type === 'number' && live.numberFormat !== spec.format) changes.push({ kind: 'reformat', spec, live });
-  const options = missingOptions(spec, live);
+  const missing = missingOptions(spec, live);
+  // Notion refuses a select's 101st option: a select filled by values keeps them, and goes without ours.
+  const room = Math.max(0, NOTION_MAX_SELECT_OPTIONS - (live.selectOptions?.length ?? 0));
+  const options = missing.slice(0, room);
   if (options.length > 0) changes.push({ kind: 'add-options', spec, live, options });
+  if (missing.length > options.length) notes.push({ kind: 'options-full', spec, live, options: missing.slice(options.length) });
   if (!live.description?.endsWith(markerOf(spec.key))) changes.push({ kind: 'mark', spec, live });
   return { changes, notes };
 }
@@ -140,5 +146,7 @@ export function describeSchemaNote(note: SchemaNote): string {
       return `kept “${note.live.name}” (${note.live.type}): not ours, left as it is`;
     case 'rename-blocked':
       return `“${note.live.name}” is our “${note.spec.name}”, but another property has that name; left both as they are`;
+    case 'options-full':
+      return `“${note.live.name}” has Notion's ${NOTION_MAX_SELECT_OPTIONS} options: no room for ${note.options.join(', ')}; values that would need another option are left empty there, the exact value beside it`;
   }
 }

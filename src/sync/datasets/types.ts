@@ -63,9 +63,14 @@ function contentColumns(schema: z.ZodObject, spec: DatabaseSpec): string[] {
   return Object.keys(schema.shape).filter((column) => column !== 'updated_at' || shown.has(column));
 }
 
-/** What the mapping depends on besides the row: its version and the catalogue's keys and types. */
+/**
+ * What the mapping depends on besides the row: its version and the catalogue's
+ * keys and types. An open select's "(exact)" property is left out: it is empty
+ * for every value its select shows as it is, so adding it changes no page that
+ * was right, and must not rewrite them all.
+ */
 function mappingSalt(spec: DatabaseSpec): string {
-  const shape = spec.properties.map((p) => [p.key, p.type, 'format' in p ? p.format : null]);
+  const shape = spec.properties.filter((p) => p.exactOf === undefined).map((p) => [p.key, p.type, 'format' in p ? p.format : null]);
   return createHash('sha256').update(JSON.stringify([MAPPING_VERSION, shape])).digest('base64url').slice(0, 16);
 }
 

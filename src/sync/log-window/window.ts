@@ -33,6 +33,7 @@ import { TokensyncError } from '../../errors.js';
 import type { CreationGate } from '../creation.js';
 import type { DatasetDefinition } from '../datasets/index.js';
 import type { NotionGateway } from '../notion-gateway.js';
+import type { ChooseOption } from '../mapping.js';
 import { prepareRow } from '../prepare.js';
 import type { LogWindowState, RecordedWrite, SlotWrite } from './state.js';
 
@@ -82,6 +83,8 @@ export interface WindowPassContext {
   takeRewriteAll(): boolean;
   /** Re-reads the ids once per pass after a refused write; the fresh ids when they changed, else null. */
   refreshPropertyIds(): Promise<Map<string, string> | null>;
+  /** Decides the open-select values of `rows` (model, provider, …): which option each shows as. */
+  optionChoices(rows: readonly Record<string, unknown>[]): Promise<ChooseOption>;
   fail(failure: { key: string | null; reason: string; retryable: boolean }): void;
   isLeaseLost(): boolean;
 }
@@ -204,6 +207,8 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
     if (writes.length === 0) return 'done';
     let ids = await ctx.writingIds();
     await forgetIfIdsChanged();
+    // The whole plan at once: when a select fills up, its most used new values get the options.
+    const choose = await ctx.optionChoices(writes.map((w) => w.row));
     let clean = true;
     let stoppedHere = false;
     notCreated = 0;
@@ -219,7 +224,7 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
           return;
         }
         const key = typeof write.row.id === 'string' ? write.row.id : null;
-        let row = prepareRow(options.definition, write.row, ids);
+        let row = prepareRow(options.definition, write.row, ids, choose);
         if (!row.ok) {
           ctx.fail({ key: row.key, reason: row.reason, retryable: false });
           released.push(write.slot);
@@ -243,7 +248,7 @@ export async function runWindowPass(options: LogWindowOptions, ctx: WindowPassCo
             // A property deleted and re-created in Notion: map with the new ids and send once more.
             if (!(error instanceof NotionRequestError && error.notionCode === 'validation_error')) throw error;
             const fresh = await ctx.refreshPropertyIds();
-            const again = fresh ? prepareRow(options.definition, write.row, fresh) : undefined;
+            const again = fresh ? prepareRow(options.definition, write.row, fresh, choose) : undefined;
             if (!again?.ok) throw error;
             if (fresh) ids = fresh;
             row = again;
