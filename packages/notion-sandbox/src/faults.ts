@@ -1,6 +1,6 @@
 /**
  * Fault injection, switchable at runtime: the next N matching requests fail
- * with 500 / 503 / 529 (or 409 / 429 / 502 / 504), are answered late, are
+ * with 500 / 503 / 529 (or 400 / 409 / 429 / 502 / 504), are answered late, are
  * answered by a proxy in front of Notion (an HTML error page), or (for writes)
  * take effect and then lose their response: the socket is destroyed without an
  * answer, or the answer stalls after its headers and part of its body.
@@ -14,10 +14,11 @@ export interface RequestMatcher {
 }
 
 /**
- * 409 conflict_error, 429 rate_limited, 500 internal_server_error, 502 bad_gateway,
- * 503 service_unavailable, 504 gateway_timeout, 529 service_overload.
+ * 400 validation_error (a refusal the client could not foresee, which no retry
+ * mends), 409 conflict_error, 429 rate_limited, 500 internal_server_error,
+ * 502 bad_gateway, 503 service_unavailable, 504 gateway_timeout, 529 service_overload.
  */
-export type FaultStatus = 409 | 429 | 500 | 502 | 503 | 504 | 529;
+export type FaultStatus = 400 | 409 | 429 | 500 | 502 | 503 | 504 | 529;
 
 /** Statuses a proxy in front of Notion answers with a page of HTML (Cloudflare, a load balancer). */
 export type ProxyStatus = 502 | 503 | 504;

@@ -102,6 +102,8 @@ function sendHalf(res: ServerResponse, body: unknown): void {
 
 function faultError(status: number, retryAfterSeconds: number): NotionError {
   switch (status) {
+    case 400:
+      return notionErrors.validation('The request was refused as invalid (an injected fault).');
     case 409:
       return notionErrors.conflict();
     case 429:

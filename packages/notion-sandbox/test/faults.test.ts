@@ -152,6 +152,17 @@ describe('injected faults', () => {
     expect(fake.faults.pending()).toEqual([]);
   });
 
+  it('400 validation_error can be injected: a refusal no retry mends, the request not applied', async () => {
+    fake = await startFake();
+    const notion = clientFor(fake, { retry: false });
+    const { dataSourceId } = await createUsageDatabase(notion);
+    fake.faults.fail(400, 1, { method: 'POST', route: '/v1/pages' });
+    expect(await apiError(() => addRow(notion, dataSourceId, { requestId: 'refused' }))).toMatchObject({ status: 400, code: 'validation_error' });
+    expect(fake.state.pages(dataSourceId)).toHaveLength(0);
+    await addRow(notion, dataSourceId, { requestId: 'taken' });
+    expect(fake.count({ status: 400 })).toBe(1);
+  });
+
   it('slow responses', async () => {
     fake = await startFake();
     const notion = clientFor(fake);
