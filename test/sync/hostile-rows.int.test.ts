@@ -249,3 +249,30 @@ describe('a workspace set up before the "(exact)" properties', () => {
     }
   });
 });
+
+describe('a row Notion refuses', () => {
+  it('fails alone with its key and reason, the pass goes on, and once fixed the next pass writes it', async () => {
+    const u = await startSyncHarness();
+    try {
+      const logs = await insertLogs(u.db.pool, [{}, {}, {}]);
+      u.fake.faults.fail(400, 1, { method: 'POST', route: '/v1/pages' });
+      const first = await u.engine().runPass('token_usage_logs');
+      expect(first.failed).toEqual([{ key: expect.any(String), reason: expect.stringMatching(/validation_error|invalid/), retryable: false }]);
+      expect(first.created).toBe(2);
+      const refused = first.failed[0]!.key!;
+      expect(pagesByKey(u.fake, u.dataSources.token_usage_logs).has(refused)).toBe(false);
+      expect(logs.map((l) => String(l.id))).toContain(refused);
+
+      // Not retried while unchanged: a refusal no retry mends costs no further request.
+      u.fake.resetStats();
+      expect(await u.engine().runPass('token_usage_logs')).toMatchObject({ created: 0, failed: [] });
+      expect(pageWrites(u.fake)).toBe(0);
+
+      await u.db.pool.query(`update token_usage_logs set error_type = 'fixed' where id = $1`, [refused]);
+      expect(await u.engine().runPass('token_usage_logs')).toMatchObject({ created: 1, failed: [] });
+      expect(pagesByKey(u.fake, u.dataSources.token_usage_logs).has(refused)).toBe(true);
+    } finally {
+      await u.close();
+    }
+  });
+});
