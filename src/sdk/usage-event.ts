@@ -11,14 +11,36 @@ import type { CostResult } from './pricing/compute.js';
 
 /** Largest token count the integer columns hold. */
 const MAX_TOKENS = 2_147_483_647;
+/** Largest amount the cost columns (numeric(14,6)) hold. */
+export const MAX_USD = 99_999_999.999999;
 /** Metadata travels with every row into Postgres and Notion; keep it small. */
 export const MAX_METADATA_BYTES = 32_768;
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-const optionalText = (max: number) => z.string().max(max, `must be at most ${max} characters`).nullish().transform((v) => v ?? null);
+/**
+ * A NUL or half of a surrogate pair: Postgres text and jsonb cannot hold either,
+ * and one such record would cost its batch a split to be found.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates (Postgres cannot store them)';
+const storable = (value: string | null | undefined) => value == null || !UNSTORABLE.test(value);
+
+const text = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE_MESSAGE);
+const optionalText = (max: number) =>
+  z.string().max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE_MESSAGE).nullish().transform((v) => v ?? null);
 const tokens = z.number().int('must be a whole number').min(0, 'must be >= 0').max(MAX_TOKENS);
 const optionalTokens = tokens.optional().default(0);
-const usd = z.number().finite('must be a finite amount').min(0, 'must be >= 0');
+const usd = z.number().finite('must be a finite amount').min(0, 'must be >= 0').max(MAX_USD, `must be at most ${MAX_USD} (the cost columns' numeric(14,6))`);
+
+/** Some string in a JSON value (keys included) that Postgres cannot store, if any. */
+function hasUnstorableText(value: unknown): boolean {
+  if (typeof value === 'string') return !storable(value);
+  if (Array.isArray(value)) return value.some(hasUnstorableText);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(([key, inner]) => !storable(key) || hasUnstorableText(inner));
+  }
+  return false;
+}
 
 function jsonSize(value: unknown): number | undefined {
   try {
@@ -36,6 +58,7 @@ const metadata = z
     const size = jsonSize(value);
     if (size === undefined) ctx.addIssue({ code: 'custom', message: 'must be JSON-serialisable' });
     else if (size > MAX_METADATA_BYTES) ctx.addIssue({ code: 'custom', message: `is ${size} bytes as JSON; at most ${MAX_METADATA_BYTES}` });
+    else if (hasUnstorableText(value)) ctx.addIssue({ code: 'custom', message: UNSTORABLE_MESSAGE });
   });
 
 const createdAt = z
@@ -45,6 +68,12 @@ const createdAt = z
     const date = value === undefined ? new Date() : new Date(value);
     if (Number.isNaN(date.getTime())) {
       ctx.addIssue({ code: 'custom', message: 'must be a Date or an ISO timestamp' });
+      return z.NEVER;
+    }
+    // A JS date past 9999 is written "+010000-…", which Postgres does not read; Notion dates stop at 9999 too.
+    const year = date.getUTCFullYear();
+    if (year < 1 || year > 9999) {
+      ctx.addIssue({ code: 'custom', message: `must be within the years 0001 to 9999, got ${year}` });
       return z.NEVER;
     }
     return date.toISOString();

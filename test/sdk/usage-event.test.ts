@@ -30,10 +30,22 @@ describe('checkUsageEvent', () => {
     ['an unreadable date', { createdAt: 'yesterday-ish' }, /^createdAt: must be a Date or an ISO timestamp/],
     ['metadata that is not JSON', { metadata: { big: 10n } }, /^metadata: must be JSON-serialisable/],
     ['metadata over 32 KiB', { metadata: { blob: 'x'.repeat(40_000) } }, /^metadata: is \d+ bytes as JSON; at most 32768/],
+    ['a cost past the numeric(14,6) column', { totalCost: 100_000_000 }, /^totalCost: must be at most 99999999.999999/],
+    ['a NUL in a model name', { model: 'gpt\u00004o' }, /^model: must not contain NUL characters/],
+    ['an unpaired surrogate in a user id', { userId: 'user-\ud800' }, /^userId: must not contain NUL characters or unpaired surrogates/],
+    ['a NUL deep in metadata', { metadata: { nested: [{ note: 'a\u0000b' }] } }, /^metadata: must not contain NUL/],
+    ['an unpaired surrogate in a metadata key', { metadata: { ['\udc00key']: 1 } }, /^metadata: must not contain NUL/],
+    ['a date past year 9999', { createdAt: new Date(Date.UTC(10_000, 0, 1)) }, /^createdAt: must be within the years 0001 to 9999, got 10000/],
+    ['Postgres infinity', { createdAt: 'infinity' }, /^createdAt: must be a Date or an ISO timestamp/],
   ])('refuses %s with a reason', (_name, overrides, reason) => {
     const checked = checkUsageEvent({ ...call, ...overrides });
     expect(checked.ok).toBe(false);
     expect(checked.ok ? '' : checked.reason).toMatch(reason);
+  });
+
+  it('keeps what Postgres stores and the sync sanitises: emoji, control characters, commas, the largest cost', () => {
+    const checked = checkUsageEvent({ ...call, model: 'gpt-4o, preview 🚀\u0007', agentName: 'a\tb\u001b[31m', metadata: { '🚀': 'x\u0001' }, totalCost: 99_999_999.999999 });
+    expect(checked).toMatchObject({ ok: true, event: { model: 'gpt-4o, preview 🚀\u0007', agentName: 'a\tb\u001b[31m' } });
   });
 
   it.each([null, undefined, 42, 'a string', []])('refuses %j without throwing', (input) => {
