@@ -8,7 +8,10 @@
  * show the overflow option ("Other") and the exact value in "<name> (exact)".
  * When a batch brings more new values than there is room for, the most used
  * (calls in the last seven days) get the options. A decision never changes, so
- * passes never move a page between option and overflow.
+ * passes never move a page between option and overflow: options are never
+ * taken back, so a full select stays full, and from then on every new value
+ * overflows without asking Postgres (only options are remembered: memory and
+ * the table stay bounded however many distinct values arrive).
  *
  * Names are compared as Notion does, ignoring case: "GPT-4o" shows as the
  * option "gpt-4o" when that came first, with its exact spelling beside it.
@@ -62,7 +65,10 @@ export function openSelectKeys(spec: DatabaseSpec): string[] {
 
 export function createSelectOptions(dataset: Dataset, spec: DatabaseSpec, decide: DecideOptions): SelectOptions {
   const keys = openSelectKeys(spec);
-  const decisions = new Map<string, Map<string, string | null>>(keys.map((k) => [k, new Map()]));
+  /** Per select: folded value → the option it shows as (values with an option only). */
+  const options = new Map<string, Map<string, string>>(keys.map((k) => [k, new Map()]));
+  /** Selects that had no room for a value: every value without an option overflows. */
+  const full = new Set<string>();
   let live = new Map<string, readonly string[]>();
 
   /** Live options plus the overflow option, when Notion has it or room for it. */
@@ -77,13 +83,19 @@ export function createSelectOptions(dataset: Dataset, spec: DatabaseSpec, decide
     liveNames(key).some((n) => n.folded === foldOptionName(OVERFLOW_OPTION_NAME)) ? OVERFLOW_OPTION_NAME : null;
 
   return {
-    setLive(options) {
-      live = new Map(options);
+    setLive(schema) {
+      live = new Map(schema);
+      // What Notion has is an option (someone may have added it by hand), as the ledger records it.
+      for (const [key, names] of live) {
+        const known = options.get(key);
+        for (const name of names) if (known && !known.has(foldOptionName(name))) known.set(foldOptionName(name), name);
+      }
     },
 
     async admit(rows) {
       for (const key of keys) {
-        const known = decisions.get(key)!;
+        if (full.has(key)) continue;
+        const known = options.get(key)!;
         const wanted = new Map<string, OptionRequest>();
         for (const row of rows) {
           const raw = row[key];
@@ -94,16 +106,19 @@ export function createSelectOptions(dataset: Dataset, spec: DatabaseSpec, decide
         }
         if (wanted.size === 0) continue;
         const decided = await decide(dataset, key, liveNames(key), [...wanted.values()], SELECT_OPTION_CAPACITY);
-        for (const [folded, option] of decided) known.set(folded, option);
+        for (const [folded, option] of decided) {
+          if (option === null) full.add(key);
+          else known.set(folded, option);
+        }
       }
     },
 
     choose(key, name) {
-      const known = decisions.get(key);
-      if (!known) return name;
+      const known = options.get(key);
+      if (!known) return name; // not an open select
       const option = known.get(foldOptionName(name));
-      if (option === undefined) return name; // not decided (not an open select's row): as it is
-      return option ?? overflowShown(key);
+      if (option !== undefined) return option;
+      return full.has(key) ? overflowShown(key) : name;
     },
   };
 }

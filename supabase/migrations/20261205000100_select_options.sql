@@ -10,18 +10,21 @@
 -- property next to it (docs/limits.md).
 --
 -- A decision is kept: a value never moves between option and overflow, so two
--- passes never disagree about a page. When more new values arrive than there is
--- room for, the most used get the options: calls with that value in the last
--- seven days of token_usage_logs (every open select is one of its columns),
--- then by name. Names are compared folded (lower case, as the engine folds
--- them): Notion takes "GPT-4o" for the option "gpt-4o".
+-- passes never disagree about a page. Only the values with an option are stored
+-- (at most p_capacity, plus what people add in Notion): options are never taken
+-- back, so once a select is full it stays full, and a value not stored then
+-- overflows, now and later, however many distinct values arrive. When more new
+-- values arrive than there is room for, the most used get the options: calls
+-- with that value in the last seven days of token_usage_logs (every open select
+-- is one of its columns), then by name. Names are compared folded (lower case,
+-- as the engine folds them): Notion takes "GPT-4o" for the option "gpt-4o".
 
 create table tokensync.select_options (
   dataset    text not null,
   property   text not null,
   folded     text not null,
-  -- The option's name as Notion has it; null: the value overflows.
-  name       text,
+  -- The option's name as Notion has it.
+  name       text not null,
   decided_at timestamptz not null default clock_timestamp(),
 
   constraint select_options_pkey primary key (dataset, property, folded),
@@ -30,7 +33,7 @@ create table tokensync.select_options (
 );
 
 comment on table tokensync.select_options is
-  'Per open select: each value seen, with the option it shows as, or null when it overflows.';
+  'Per open select: the values that have a Notion option, with its name; any other value overflows.';
 
 alter table tokensync.select_options enable row level security;
 revoke all on table tokensync.select_options from public, anon, authenticated;
@@ -39,7 +42,7 @@ grant select, insert, update, delete on table tokensync.select_options to servic
 -- p_live: [{"name", "folded"}], the options Notion's schema has (and the
 -- overflow option); p_values: [{"name", "folded", "raw"}], the values a batch
 -- of rows shows (name: as it would be sent; raw: the column's value, to count
--- its calls). Returns {"<folded>": "<option name>" | null} for p_values.
+-- its calls). Returns {"<folded>": "<option name>" | null (overflows)} for p_values.
 create or replace function public.tokensync_select_options(
   p_dataset  text,
   p_property text,
@@ -68,7 +71,7 @@ begin
   select distinct on (l ->> 'folded') p_dataset, p_property, l ->> 'folded', l ->> 'name'
     from jsonb_array_elements(coalesce(p_live, '[]'::jsonb)) l
    where l ->> 'folded' is not null
-  on conflict (dataset, property, folded) do update set name = excluded.name where o.name is null;
+  on conflict (dataset, property, folded) do nothing;
 
   -- The values not decided yet.
   select count(distinct v ->> 'folded') into v_new
@@ -78,32 +81,38 @@ begin
                       where o.dataset = p_dataset and o.property = p_property and o.folded = v ->> 'folded');
   select greatest(0, p_capacity - count(*)) into v_room
     from tokensync.select_options
-   where dataset = p_dataset and property = p_property and name is not null;
+   where dataset = p_dataset and property = p_property;
 
   -- Room for all of them needs no count; otherwise the calls of the last seven
   -- days rank them (the created_at index bounds the work, whatever the history).
-  execute format($sql$
-    insert into tokensync.select_options (dataset, property, folded, name)
-    select $2, $3, c.folded,
-           case when row_number() over (order by coalesce(u.calls, 0) desc, c.folded) <= $4 then c.name end
-      from (select distinct on (v ->> 'folded') v ->> 'folded' as folded, v ->> 'name' as name, v ->> 'raw' as raw
-              from jsonb_array_elements(coalesce($1, '[]'::jsonb)) v
-             where v ->> 'folded' is not null
-               and not exists (select 1 from tokensync.select_options o
-                                where o.dataset = $2 and o.property = $3 and o.folded = v ->> 'folded')) c
-      left join (select t.%1$I as raw, count(*) as calls
-                   from public.token_usage_logs t
-                  where $5 and t.created_at >= now() - interval '7 days'
-                    and t.%1$I in (select v ->> 'raw' from jsonb_array_elements(coalesce($1, '[]'::jsonb)) v)
-                  group by 1) u on u.raw = c.raw
-    on conflict do nothing
-  $sql$, p_property)
-  using p_values, p_dataset, p_property, v_room, v_new > v_room;
+  if v_new > 0 and v_room > 0 then
+    execute format($sql$
+      insert into tokensync.select_options (dataset, property, folded, name)
+      select ranked.dataset, ranked.property, ranked.folded, ranked.name
+        from (select $2 as dataset, $3 as property, c.folded, c.name,
+                     row_number() over (order by coalesce(u.calls, 0) desc, c.folded) as rank
+                from (select distinct on (v ->> 'folded') v ->> 'folded' as folded, v ->> 'name' as name, v ->> 'raw' as raw
+                        from jsonb_array_elements(coalesce($1, '[]'::jsonb)) v
+                       where v ->> 'folded' is not null
+                         and not exists (select 1 from tokensync.select_options o
+                                          where o.dataset = $2 and o.property = $3 and o.folded = v ->> 'folded')) c
+                left join (select t.%1$I as raw, count(*) as calls
+                             from public.token_usage_logs t
+                            where $5 and t.created_at >= now() - interval '7 days'
+                              and t.%1$I in (select v ->> 'raw' from jsonb_array_elements(coalesce($1, '[]'::jsonb)) v)
+                            group by 1) u on u.raw = c.raw) ranked
+       where ranked.rank <= $4
+      on conflict do nothing
+    $sql$, p_property)
+    using p_values, p_dataset, p_property, v_room, v_new > v_room;
+  end if;
 
-  select coalesce(jsonb_object_agg(o.folded, o.name), '{}'::jsonb) into v_result
-    from tokensync.select_options o
-   where o.dataset = p_dataset and o.property = p_property
-     and o.folded in (select v ->> 'folded' from jsonb_array_elements(coalesce(p_values, '[]'::jsonb)) v);
+  select coalesce(jsonb_object_agg(v.folded, o.name), '{}'::jsonb) into v_result
+    from (select distinct x ->> 'folded' as folded
+            from jsonb_array_elements(coalesce(p_values, '[]'::jsonb)) x
+           where x ->> 'folded' is not null) v
+    left join tokensync.select_options o
+      on o.dataset = p_dataset and o.property = p_property and o.folded = v.folded;
   return v_result;
 end;
 $$;

@@ -103,6 +103,9 @@ describe('sync state in Postgres', () => {
     expect(Object.fromEntries(await decide(['Zeta', 'alpha', 'delta']))).toEqual({ zeta: 'zeta', alpha: null, delta: null });
     // An option Notion has (someone added it by hand) is an option, whatever was decided.
     expect(Object.fromEntries(await decide(['alpha'], [...other, { name: 'Alpha', folded: 'alpha' }]))).toEqual({ alpha: 'Alpha' });
+    // Only options are stored: however many values overflow, the table holds at most the options.
+    const { rows } = await db.pool.query(`select folded from tokensync.select_options where dataset = 'daily_cost_breakdown' and property = 'model' order by 1`);
+    expect(rows.map((r) => r.folded)).toEqual(['alpha', 'beta', 'other', 'zeta']);
     // Each dataset and property decides apart.
     expect(Object.fromEntries(await state.decideOptions('token_usage_logs', 'model', other, [name('alpha')], 3))).toEqual({ alpha: 'alpha' });
   });
