@@ -106,9 +106,18 @@ describe('budget_limits and cost_alerts reject bad input with a named constraint
     ['a NaN threshold', { daily_limit: 5, alert_thresholds: [50, 'NaN'] }, 'budget_limits_alert_thresholds_valid'],
     ['a null threshold', { daily_limit: 5, alert_thresholds: [50, null] }, 'budget_limits_alert_thresholds_valid'],
     ['a zero threshold', { daily_limit: 5, alert_thresholds: [0] }, 'budget_limits_alert_thresholds_valid'],
+    ['a threshold past 1000%', { daily_limit: 5, alert_thresholds: [50, 1001] }, 'budget_limits_alert_thresholds_valid'],
+    ['21 thresholds', { daily_limit: 5, alert_thresholds: Array.from({ length: 21 }, (_, i) => i + 1) }, 'budget_limits_alert_thresholds_valid'],
+    ['a 10k-character entity_id', { entity_id: 'e'.repeat(10_000), daily_limit: 5 }, 'budget_limits_entity_id_not_blank'],
+    ['a 10k-character description', { daily_limit: 5, description: 'd'.repeat(10_000) }, 'budget_limits_description_bounded'],
   ])('%s', async (_name, overrides, constraint) => {
     const error = await rejection(insertRows(db.pool, 'budget_limits', [{ ...budgetLimit(), ...overrides }]));
     expect(error).toMatchObject({ code: '23514', constraint });
+  });
+
+  it.each(['Infinity', '-Infinity', '100000000'])('a limit of %s overflows the column', async (limit) => {
+    const error = await rejection(insertRows(db.pool, 'budget_limits', [{ ...budgetLimit(), monthly_limit: limit }]));
+    expect(error.code).toBe('22003');
   });
 
   it('one limit per entity', async () => {
