@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { specOf } from '../../src/notion/catalogue/index.js';
+import { z } from 'zod';
 import { DATASET_DEFINITIONS } from '../../src/sync/datasets/index.js';
+import { defineDataset } from '../../src/sync/datasets/types.js';
 import { ELLIPSIS, mapProperties, MAX_SELECT_CHARS, MAX_TEXT_CHARS, truncate } from '../../src/sync/mapping.js';
 import { prepareRow } from '../../src/sync/prepare.js';
 
@@ -198,6 +200,14 @@ describe('mapping a row onto Notion properties', () => {
     const salts = Object.values(DATASET_DEFINITIONS).map((d) => d.salt);
     expect(new Set(salts).size).toBe(salts.length);
     expect(DATASET_DEFINITIONS.token_usage_logs.salt).toBe(logs.salt);
+  });
+
+  it('leaves the salt as it was before the "(exact)" properties: adding them rewrites no page', () => {
+    for (const definition of Object.values(DATASET_DEFINITIONS)) {
+      const before = { ...definition.spec, properties: definition.spec.properties.filter((p) => p.exactOf === undefined) };
+      const schema = z.object(Object.fromEntries(definition.columns.map((c) => [c, z.unknown()])));
+      expect(defineDataset({ spec: before, schema }).salt, definition.dataset).toBe(definition.salt);
+    }
   });
 
   it('derives titles and percentages for the other datasets', () => {
