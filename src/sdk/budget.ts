@@ -8,6 +8,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { BudgetCheckRequest, SupabaseSource } from '../supabase/source.js';
 import { usdToMicros } from './money.js';
+import { storable } from './usage-event.js';
 
 export const DEFAULT_BUDGET_CACHE_TTL_MS = 5_000;
 export const DEFAULT_BUDGET_TIMEOUT_MS = 2_000;
@@ -52,6 +53,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** The first text field of a request Postgres cannot take as text, if any. */
+function unstorableField(request: BudgetRequest): string | undefined {
+  const fields = ['userId', 'sessionId', 'serviceType', 'organizationId', 'tier'] as const;
+  return fields.find((field) => !storable(request[field]));
+}
+
 export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecker {
   const ttlMs = options.cacheTtlMs ?? DEFAULT_BUDGET_CACHE_TTL_MS;
   const failMode = options.failMode ?? 'open';
@@ -85,6 +92,11 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
     const estimate = Number.isFinite(request.estimatedCost) && request.estimatedCost >= 0 ? usdToMicros(request.estimatedCost) : undefined;
     if (estimate === undefined) {
       return failed(request, new RangeError(`estimatedCost must be a finite amount >= 0, got ${request.estimatedCost}`));
+    }
+    const unstorable = unstorableField(request);
+    if (unstorable) {
+      // Postgres would refuse the question; said here, with the field, instead of as a database error.
+      return failed(request, new RangeError(`${unstorable} must not contain NUL characters or unpaired surrogates`));
     }
     const key = JSON.stringify([request.userId, request.sessionId, request.serviceType, request.organizationId ?? null, request.tier ?? null, estimate]);
     const now = performance.now();

@@ -22,7 +22,8 @@ export const MAX_METADATA_BYTES = 32_768;
  */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates (Postgres cannot store them)';
-const storable = (value: string | null | undefined) => value == null || !UNSTORABLE.test(value);
+/** Whether Postgres can store the text (null and undefined can). */
+export const storable = (value: string | null | undefined): boolean => value == null || !UNSTORABLE.test(value);
 
 const text = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE_MESSAGE);
