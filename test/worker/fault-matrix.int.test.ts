@@ -5,10 +5,12 @@
  * no page twice in any dataset, every row and every alert in Notion once, the
  * report written again, the same worker ready again without a hand on it (after
  * SIGKILL a second one takes over, as a supervisor would start it), and the
- * failure visible: a log line naming it and a metric on /metrics that moved.
+ * failure visible: a log line naming it, a metric on /metrics that moved, and
+ * where jobs failed, the reason kept on the failed job.
  *
  * One database, one Notion fake and two TCP proxies (Redis, Postgres) serve
- * every fault in turn; each fault gets its own queue prefix and budget.
+ * every fault in turn; each fault gets its own queue prefix and budget, and
+ * the one that restarts Redis empty a redis-server of its own.
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -157,8 +159,9 @@ interface FaultContext {
   worker: WorkerProcess;
   /** The Redis of its own, for a fault that has one. */
   ownRedis: OwnRedis | undefined;
-  /** This fault's usage rows. */
+  /** This fault's usage rows: the backlog in flight, then the calls that cross the budget. */
   ids: string[];
+  backlog: string[];
   /** Starts another worker on this fault's prefix (the SIGKILL case). */
   start(overrides?: Record<string, string>): WorkerProcess;
 }
@@ -167,7 +170,6 @@ interface Fault {
   name: string;
   /** Runs against a Redis server of its own (to restart it empty) instead of the machine's behind the proxy. */
   ownRedis?: boolean;
-  env?: Record<string, string>;
   timeoutMs?: number;
   /** Hits while the work is in flight; resolves with the worker expected to carry on, once the fault is over. */
   hit(context: FaultContext): Promise<WorkerProcess>;
@@ -198,7 +200,7 @@ async function failedReasons(prefix: string): Promise<string[]> {
 }
 
 const jobFailed = (reason: RegExp) => (l: Line) => l.msg === 'job failed' && reason.test(String((l.err as { message?: string } | undefined)?.message));
-const noRequests = (from: number, to: number) => timeline.filter((r) => r.at > from && r.at < to);
+const sentBetween = (from: number, to: number) => timeline.filter((r) => r.at > from && r.at < to);
 
 /** Waits until the backlog is being written: some of this fault's rows are in Notion, not all. */
 const inFlight = async (ids: string[]) => waitUntil(() => syncedOf(ids) >= 3, 20);
@@ -247,8 +249,8 @@ const FAULTS: Fault[] = [
   },
   {
     name: 'SIGKILL of a worker mid-batch',
-    async hit({ worker, start, ids }) {
-      expect(syncedOf(ids), 'killed mid-batch').toBeLessThan(ids.length);
+    async hit({ worker, start, backlog }) {
+      expect(syncedOf(backlog), 'killed mid-batch').toBeLessThan(backlog.length);
       worker.child.kill('SIGKILL');
       await worker.exited;
       // The supervisor starts another; it takes over what the dead one held once its lock lapses.
@@ -271,7 +273,7 @@ const FAULTS: Fault[] = [
       await new Promise((resolve) => setTimeout(resolve, 1000));
       h.fake.faults.clear();
       await waitUntil(() => Date.now() > firstAt + 58_000, 500, 70_000);
-      expect(noRequests(firstAt + 1000, firstAt + 58_000), 'requests sent while Notion asked to wait').toEqual([]);
+      expect(sentBetween(firstAt + 1000, firstAt + 58_000), 'requests sent while Notion asked to wait').toEqual([]);
       return worker;
     },
     line: (l) => l.msg === 'Notion asked every sender to wait' && l.status === 429 && l.retryAfterSeconds === 61,
@@ -335,7 +337,7 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
     redis = ownRedis ? new Redis(ownRedis.url) : sharedRedis;
     if (ownRedis) cleanups.push(async () => redis.disconnect());
     const start = (overrides: Record<string, string> = {}) =>
-      startWorker(prefix, { ...(ownRedis ? { REDIS_URL: ownRedis.url } : {}), ...fault.env, ...overrides });
+      startWorker(prefix, { ...(ownRedis ? { REDIS_URL: ownRedis.url } : {}), ...overrides });
     const worker = start();
     await worker.port();
     const { user, ids: backlog } = await putWorkInFlight();
@@ -346,7 +348,7 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
     const ids = [...backlog, ...(await crossBudget(user))];
     const hitAt = Date.now();
 
-    const context: FaultContext = { worker, ownRedis, ids, start };
+    const context: FaultContext = { worker, ownRedis, ids, backlog, start };
     const survivor = await fault.hit(context);
     const port = await survivor.port();
 
@@ -361,10 +363,12 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
     );
     expect(alerts.map((a) => a.pct)).toEqual([50, 100]);
     // The report was written again after the fault, and there is one.
-    await waitUntil(async () => {
+    const reportedAfter = async () => {
       const outcome = await readReportOutcome(redis, prefix);
       return outcome?.ok === true && Date.parse(outcome.at) > hitAt;
-    }, 200, 30_000);
+    };
+    await waitUntil(reportedAfter, 200, 30_000).catch(async () => expect(await readReportOutcome(redis, prefix), 'the report written after the fault').toMatchObject({ ok: true }));
+    expect(await reportedAfter(), 'the report written after the fault').toBe(true);
     expect(reportPages()).toHaveLength(1);
     // Ready again, by itself.
     await waitUntil(async () => (await get(port, '/readyz')).status === 200, 200, 30_000);
@@ -375,9 +379,10 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
     // A dead worker's jobs are looked for every WORKER_JOB_LOCK_MS: that line may come after everything converged.
     await waitUntil(() => linesSince().some(fault.line), 200, 20_000).catch(() => undefined);
     expect(linesSince().some(fault.line), `a log line naming "${fault.name}"`).toBe(true);
-    await waitUntil(async () => (await metric(port, fault.metric.name, fault.metric.labels)) > (survivor === worker ? before : 0), 200, 30_000).catch(
-      async () => expect(await metric(port, fault.metric.name, fault.metric.labels), `${fault.metric.name} moved`).toBeGreaterThan(before),
-    );
+    // A worker that took over counts from zero.
+    const baseline = survivor === worker ? before : 0;
+    await waitUntil(async () => (await metric(port, fault.metric.name, fault.metric.labels)) > baseline, 200, 30_000).catch(() => undefined);
+    expect(await metric(port, fault.metric.name, fault.metric.labels), `${fault.metric.name} moved`).toBeGreaterThan(baseline);
     if (fault.failedJob) {
       const reason = fault.failedJob;
       expect(linesSince().some(jobFailed(reason)), `a 'job failed' line with ${reason}`).toBe(true);
