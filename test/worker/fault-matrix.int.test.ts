@@ -286,7 +286,7 @@ const FAULTS: Fault[] = [
   {
     name: 'Notion 529 service_overload with Retry-After',
     async hit({ worker }) {
-      h.fake.faults.fail(529, 6, {}, 2);
+      h.fake.faults.fail(529, 3, {}, 2);
       await waitUntil(() => h.fake.faults.pending().length === 0, 50);
       return worker;
     },
