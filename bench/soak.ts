@@ -10,12 +10,13 @@
  * alerts lost, the RSS of the worker that is never killed (peak, after
  * warm-up, at the end), Redis keys, and the longest stall.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { DATASETS, type Dataset } from '../src/datasets.js';
+import { seeded } from '../src/demo/synthetic.js';
 import { KEEP_COMPLETED, KEEP_FAILED } from '../src/worker/queues.js';
+import { startOwnRedis } from '../test/support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy.js';
 import { PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import type { InjectedFault } from './notion-process.js';
@@ -52,18 +53,6 @@ const WORKER_ENV = {
   LOG_LEVEL: 'warn',
 };
 
-/** mulberry32: a small seeded generator, so a run's faults and load can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resident set now (VmRSS), in bytes; 0 once the process is gone. */
@@ -89,47 +78,26 @@ interface RedisKeys {
   other: number;
 }
 
-/** A Redis of the soak's own, so it can be killed and started again (empty, as a Redis that keeps nothing on disk). */
-interface OwnRedis {
+/** The soak's own Redis (killed and started again empty) and a client that counts its keys. */
+interface SoakRedis {
   url: string;
   restart(downMs: number): Promise<void>;
   keys(): Promise<RedisKeys>;
   close(): Promise<void>;
 }
 
-async function startOwnRedis(): Promise<OwnRedis> {
-  const port = await freePort();
-  const url = `redis://127.0.0.1:${port}`;
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
+async function startSoakRedis(): Promise<SoakRedis> {
+  const server = await startOwnRedis();
+  const probe = new Redis(server.url, { maxRetriesPerRequest: 1, retryStrategy: () => 200 });
   // Down on purpose while restarting: the probe retries, and says nothing.
   probe.on('error', () => undefined);
-  let server: ChildProcess | undefined;
-  const launch = async () => {
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    server.on('error', () => undefined);
-    await until('the soak Redis to answer', async () => (await probe.ping().catch(() => '')) === 'PONG', 10_000);
-  };
-  const kill = async () => {
-    if (!server || server.exitCode !== null || server.signalCode !== null) return;
-    const gone = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGKILL');
-    await gone;
-  };
-  // Not left running when the run is stopped by hand.
-  process.once('exit', () => server?.kill('SIGKILL'));
-  await probe.connect().catch(() => undefined);
-  await launch();
   return {
-    url,
-    async restart(downMs) {
-      await kill();
-      await sleep(downMs);
-      await launch();
-    },
+    url: server.url,
+    restart: (downMs) => server.restartEmpty(downMs),
     keys: () => countKeys(probe).catch(() => ({ total: 0, mostCompletedInAQueue: 0, failed: 0, other: 0 })),
     async close() {
       probe.disconnect();
-      await kill();
+      await server.stop();
     },
   };
 }
@@ -228,7 +196,7 @@ const FAULT_KINDS: readonly FaultKind[] = ['notion-5xx', 'notion-529', 'notion-4
 
 interface Rig {
   notion: RemoteNotion;
-  redis: OwnRedis;
+  redis: SoakRedis;
   postgres: TcpProxy;
   /** SIGKILLs the worker that may be killed; it is started again after `downMs`. */
   killWorker(downMs: number): Promise<void>;
@@ -378,7 +346,7 @@ export const soakBenchmark: Benchmark = {
     const random = seeded(seed);
     const warmupMs = Math.min(10, minutes / 6) * 60_000;
     const notion = await startRemoteNotion({ rateLimit: NOTION_RATE, parentPageId: PARENT_PAGE_ID });
-    const redis = await startOwnRedis();
+    const redis = await startSoakRedis();
     const dbUrl = new URL(context.databaseUrl);
     const postgres = await startTcpProxy({ host: dbUrl.hostname, port: Number(dbUrl.port || 5432) });
     const pool = new pg.Pool({ connectionString: context.databaseUrl, max: 3 });

@@ -32,10 +32,10 @@ const ERRORS = ['rate_limit_exceeded', 'timeout', 'context_length_exceeded', 'se
 const RUNAWAY_LOOP_DAYS_AGO = [19, 4];
 const HEAVY_USER_DAYS_AGO = [11, 2];
 
-type Random = () => number;
+export type Random = () => number;
 
-/** mulberry32: small, fast, and good enough to scatter demo data. */
-function seeded(seed: number): Random {
+/** mulberry32: small, fast, and good enough to scatter demo data (and a benchmark's load and faults). */
+export function seeded(seed: number): Random {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

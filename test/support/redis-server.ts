@@ -9,8 +9,8 @@ import { Redis } from 'ioredis';
 
 export interface OwnRedis {
   readonly url: string;
-  /** SIGKILL, then a new empty server on the same port. */
-  restartEmpty(): Promise<void>;
+  /** SIGKILL, then (after `downMs`, default at once) a new empty server on the same port. */
+  restartEmpty(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +38,9 @@ async function answers(url: string): Promise<boolean> {
 export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  let child: ChildProcess;
+  let child: ChildProcess | undefined;
+  // Never left running when the process that started it ends, however it ends.
+  process.once('exit', () => child?.kill('SIGKILL'));
   const launch = async () => {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
@@ -48,16 +50,17 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     }
   };
   const kill = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
   };
   await launch();
   return {
     url,
-    async restartEmpty() {
+    async restartEmpty(downMs = 0) {
       await kill();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       await launch();
     },
     stop: kill,
