@@ -271,3 +271,28 @@ it.each([0, 1, 99, 100, 101, 1000])('writes a report of %i budget limits with 10
   expect(again.blocksUpdated).toBeLessThanOrEqual(1);
   expect(fake.count({ status: 400 })).toBe(0);
 }, 60_000);
+
+it.each([
+  ['one request', 1],
+  ['several requests', 1000],
+])('a create whose answer is lost (%s): the retry finds the page and completes it, never a second page', async (_, n) => {
+  await removeReportPage();
+  const base = await figures();
+  const many = {
+    ...base,
+    budgets: Array.from({ length: n }, (_, i) => ({ ...base.budgets[0]!, entityId: `${'n'.repeat(10_000)}-${i}`, utilisationPct: i % 97 })),
+  };
+  // What a report written in one go shows, to compare the retried one with.
+  const expected = await publishReport({ client: client(), parentPageId: PARENT, figures: many });
+  const expectedLines = reportLines(expected.pageId!);
+  await removeReportPage();
+
+  fake.faults.loseResponses(1, { method: 'POST', route: '/v1/pages' });
+  const lost = await publishReport({ client: client(), parentPageId: PARENT, figures: many }).then(() => undefined, (error: unknown) => error);
+  expect(lost).toMatchObject({ retryable: true });
+  const retried = await publishReport({ client: client(), parentPageId: PARENT, figures: many });
+
+  const pages = (fake.state.blocks(PARENT) as Block[]).filter((b) => b.child_page?.title === REPORT_TITLE);
+  expect(pages.map((p) => p.id)).toEqual([retried.pageId]);
+  expect(reportLines(retried.pageId!)).toEqual(expectedLines);
+}, 60_000);
