@@ -335,6 +335,8 @@ describe('fault matrix: a sync pass, a budget evaluation and a report in flight'
     const ownRedis = fault.ownRedis ? await startOwnRedis() : undefined;
     cleanups.push(async () => ownRedis?.stop());
     redis = ownRedis ? new Redis(ownRedis.url) : sharedRedis;
+    // Refused while the fault restarts it: the client reconnects, and the test need not hear of it.
+    if (ownRedis) redis.on('error', () => undefined);
     if (ownRedis) cleanups.push(async () => redis.disconnect());
     const start = (overrides: Record<string, string> = {}) =>
       startWorker(prefix, { ...(ownRedis ? { REDIS_URL: ownRedis.url } : {}), ...overrides });
