@@ -8,6 +8,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** The slowest files, slowest first (seconds on a 2-core machine, three files at a time, for whoever updates this). */
 export const LONG_FILES = [
+  'test/worker/fault-matrix.int.test.ts', // ~145 (mostly waiting: nine faults, one a 61-s Retry-After)
   'test/worker/processes.int.test.ts', // ~50–70 (mostly waiting on its workers)
   'test/sync/free-workspace.int.test.ts', // ~35–50
   'test/cli/signals.int.test.ts', // ~20–30
