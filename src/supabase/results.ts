@@ -205,6 +205,8 @@ export const logWindowStatus = z
     left_out_total: z.number().int(),
     unmirrored: z.number().int(),
     oldest_unmirrored_at: timestamp.nullable(),
+    failed: z.number().int(),
+    oldest_failed_at: timestamp.nullable(),
     last_pass_at: timestamp.nullable(),
   })
   .transform((s) => ({
@@ -217,6 +219,9 @@ export const logWindowStatus = z
     leftOutTotal: s.left_out_total,
     unmirrored: s.unmirrored,
     oldestUnmirroredAt: s.oldest_unmirrored_at,
+    /** Calls Notion refused for good (or that failed validation), not written since: in the dead letters with their reason. */
+    failed: s.failed,
+    oldestFailedAt: s.oldest_failed_at,
     lastPassAt: s.last_pass_at,
   }));
 export type LogWindowStatus = z.output<typeof logWindowStatus>;

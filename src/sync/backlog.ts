@@ -72,7 +72,8 @@ function fromRow(row: SyncBacklog, asOf: number): DatasetBacklog {
 
 /**
  * The raw-log window's backlog: calls no pass has covered yet. Calls a pass left
- * out over the lane's share are counted there (left out), not as waiting.
+ * out over the lane's share are counted there (left out), not as waiting; calls
+ * Notion refused for good are failed, as in every other dataset.
  */
 async function logWindowBacklog(source: SupabaseSource, windowDays: number, asOf: number): Promise<DatasetBacklog> {
   const status = await source.logWindowStatus({ windowDays, at: new Date(asOf) });
@@ -80,9 +81,9 @@ async function logWindowBacklog(source: SupabaseSource, windowDays: number, asOf
     dataset: 'token_usage_logs',
     lane: laneOf('token_usage_logs'),
     pending: status.unmirrored,
-    failed: 0,
+    failed: status.failed,
     oldestPendingSeconds: secondsBetween(asOf, status.oldestUnmirroredAt),
-    oldestFailedSeconds: null,
+    oldestFailedSeconds: secondsBetween(asOf, status.oldestFailedAt),
     capped: false,
   };
 }

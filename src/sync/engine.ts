@@ -179,6 +179,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         // Raw logs are a bounded window of recent calls, a ring of pages (log-window/).
         if (passOptions.backfill) await state.logWindow.forget();
         await pass.runWindow();
+        // The window gives a refused call's slot back and moves on: the backlog must still count it.
+        await pass.noteGivenUp(pass.summary.failed);
       } else {
         if (passOptions.backfill) await state.reset(dataset);
         // Before the checkpoint is read: a pass allowed to check the block limit reads its held rows again.
@@ -437,7 +439,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }
 
     /** Rows that failed for good are left behind by the checkpoint: the backlog must still count them. */
-    private async noteGivenUp(failures: RowFailure[]): Promise<void> {
+    async noteGivenUp(failures: RowFailure[]): Promise<void> {
       const givenUp = failures.filter((f): f is RowFailure & { key: string } => !f.retryable && f.key !== null);
       await state.noteFailures(this.dataset, givenUp.map((f) => ({ key: f.key, reason: f.reason })));
     }

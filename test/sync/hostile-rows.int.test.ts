@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATASETS, type Dataset } from '../../src/datasets.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { provisionNotion, type ProvisionEvent } from '../../src/notion/provision/provision.js';
+import { readBacklog } from '../../src/sync/backlog.js';
 import { ELLIPSIS, MAX_TEXT_CHARS, truncate } from '../../src/sync/mapping.js';
 import { insertLogs, insertRows, type Row } from '../support/fixtures.js';
 import { PARENT, pagesByKey, pageWrites, plainOf, startSyncHarness, type SyncHarness } from './harness.js';
@@ -262,6 +263,9 @@ describe('a row Notion refuses', () => {
       const refused = first.failed[0]!.key!;
       expect(pagesByKey(u.fake, u.dataSources.token_usage_logs).has(refused)).toBe(false);
       expect(logs.map((l) => String(l.id))).toContain(refused);
+      // Not silently gone: the logs lane counts it as failed (as the dead letters hold it), not as waiting.
+      const logsBacklog = async () => (await readBacklog(u.source, { tokenLogWindowDays: 30, datasets: ['token_usage_logs'] })).datasets[0];
+      expect(await logsBacklog()).toMatchObject({ failed: 1, pending: 0, oldestFailedSeconds: expect.any(Number) });
 
       // Not retried while unchanged: a refusal no retry mends costs no further request.
       u.fake.resetStats();
@@ -269,8 +273,10 @@ describe('a row Notion refuses', () => {
       expect(pageWrites(u.fake)).toBe(0);
 
       await u.db.pool.query(`update token_usage_logs set error_type = 'fixed' where id = $1`, [refused]);
+      expect(await logsBacklog()).toMatchObject({ failed: 0, pending: 1 });
       expect(await u.engine().runPass('token_usage_logs')).toMatchObject({ created: 1, failed: [] });
       expect(pagesByKey(u.fake, u.dataSources.token_usage_logs).has(refused)).toBe(true);
+      expect(await logsBacklog()).toMatchObject({ failed: 0, pending: 0 });
     } finally {
       await u.close();
     }
