@@ -574,6 +574,7 @@ export type Database = {
         Args: {
           p_dataset: string | null;
           p_fingerprint: string | null;
+          p_salt: string | null;
         };
         Returns: boolean;
       };

@@ -264,11 +264,14 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       return ids;
     }
 
-    /** When pages were written with other ids, the state forgets its hashes and checkpoint: every page is rewritten. */
+    /**
+     * When pages were written with other ids, or by another mapping (MAPPING_VERSION,
+     * the catalogue's shape), the state forgets its hashes and checkpoint: every page is rewritten.
+     */
     private async noteIds(ids: Map<string, string>): Promise<void> {
-      if (await state.noteProperties(this.dataset, fingerprintOf(ids, this.definition))) {
+      if (await state.noteProperties(this.dataset, fingerprintOf(ids, this.definition), this.definition.salt)) {
         this.rewriteAll = true;
-        this.log.warn('Notion property ids changed since pages were written (a property was deleted or re-created): every page is rewritten');
+        this.log.warn('Notion property ids or the mapping changed since pages were written (a property deleted or re-created, or a new version): every page is rewritten');
       }
     }
 

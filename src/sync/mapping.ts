@@ -18,7 +18,8 @@ import type { DatabaseSpec, PropertySpec } from '../notion/catalogue/index.js';
 
 /**
  * Bump when what a row maps to changes (a new sanitisation, a new derived
- * value): every row's content hash changes with it, so every page is rewritten once.
+ * value): the salt changes with it, and the first pass that writes after the
+ * upgrade rewrites every page once (tokensync_sync_note_properties).
  */
 export const MAPPING_VERSION = 1;
 

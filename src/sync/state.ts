@@ -92,7 +92,7 @@ export interface SyncState {
    * when it replaced a different one, which forgets hashes and the checkpoint
    * as reset() does (a deleted property's values come back only by rewriting).
    */
-  noteProperties(dataset: Dataset, fingerprint: string): Promise<boolean>;
+  noteProperties(dataset: Dataset, fingerprint: string, salt: string): Promise<boolean>;
   /**
    * Records rows the sync gave up on (the checkpoint moves past them), so the
    * backlog still counts them until they are written (tokensync_sync_backlog).
@@ -182,8 +182,8 @@ export function createSyncState(transport: SqlFunctionTransport): SyncState {
 
     logWindow: createLogWindowState(transport),
 
-    noteProperties: (dataset, fingerprint) =>
-      call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint }, z.boolean()),
+    noteProperties: (dataset, fingerprint, salt) =>
+      call('tokensync_sync_note_properties', { p_dataset: dataset, p_fingerprint: fingerprint, p_salt: salt }, z.boolean()),
 
     async decideOptions(dataset, property, live, values, capacity) {
       const decided = await call(

@@ -3,6 +3,7 @@ import { TokensyncError } from '../../src/errors.js';
 import { DATASETS, type Dataset } from '../../src/datasets.js';
 import { specOf } from '../../src/notion/catalogue/index.js';
 import { createNotionClient } from '../../src/notion/client.js';
+import { DATASET_DEFINITIONS } from '../../src/sync/datasets/index.js';
 import { ELLIPSIS, MAX_TEXT_CHARS } from '../../src/sync/mapping.js';
 import { insertLogs, type Row } from '../support/fixtures.js';
 import { insertOneOfEach, pagesByKey, pageWrites, plainOf, startSyncHarness, type SyncHarness } from './harness.js';
@@ -122,6 +123,34 @@ describe('a sync pass', () => {
     h.fake.resetStats();
     expect(await h.engine().runPass('token_usage_logs')).toMatchObject({ updated: 0, created: 0 });
     expect(pageWrites(h.fake)).toBe(0);
+  });
+
+  it('a new mapping (MAPPING_VERSION, the catalogue) rewrites every page once; the first one recorded, an upgrade, none', async () => {
+    const logs = DATASET_DEFINITIONS.token_usage_logs;
+    const salt = logs.salt;
+    try {
+      await insertLogs(h.db.pool, [{}, {}, {}]);
+      await h.engine().runPass('token_usage_logs');
+      const live = pagesByKey(h.fake, h.dataSources.token_usage_logs).size;
+      expect(live).toBeGreaterThanOrEqual(3);
+
+      // Pages written by a version that did not record its mapping: the first one recorded rewrites nothing.
+      await h.db.pool.query(`update tokensync.sync_checkpoints set mapping_salt = null`);
+      await insertLogs(h.db.pool, [{}]);
+      h.fake.resetStats();
+      expect(await h.engine().runPass('token_usage_logs')).toMatchObject({ created: 1, updated: 0 });
+
+      // A new mapping: the next pass that writes rewrites every page, and the one after writes nothing.
+      (logs as { salt: string }).salt = `${salt}-next`;
+      await insertLogs(h.db.pool, [{}]);
+      h.fake.resetStats();
+      expect(await h.engine().runPass('token_usage_logs')).toMatchObject({ created: 1, updated: live + 1, failed: [] });
+      h.fake.resetStats();
+      expect(await h.engine().runPass('token_usage_logs')).toMatchObject({ created: 0, updated: 0 });
+      expect(pageWrites(h.fake)).toBe(0);
+    } finally {
+      (logs as { salt: string }).salt = salt;
+    }
   });
 
   it('moves the pages of deleted rows and of logs past the window to trash, and keeps rollups', async () => {
