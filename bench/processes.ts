@@ -5,7 +5,6 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectedFault, NotionRequest, StartMessage, TimedRequest } from './notion-process.js';
@@ -158,14 +157,7 @@ export async function untilNotionQuiet(notion: RemoteNotion, timeoutMs = 60_000,
   }, timeoutMs, 0);
 }
 
-/** A port nobody listens on right now (for a child's health server). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../test/support/free-port.js';
 
 /** Sums of a worker's Prometheus counters, by metric name and label filter. */
 export async function scrapeMetrics(port: number): Promise<(name: string, labels?: Record<string, string>) => number> {

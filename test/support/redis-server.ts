@@ -4,22 +4,14 @@
  * without touching the machine's Redis that every other test uses.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { Redis } from 'ioredis';
+import { freePort } from './free-port.js';
 
 export interface OwnRedis {
   readonly url: string;
   /** SIGKILL, then (after `downMs`, default at once) a new empty server on the same port. */
   restartEmpty(downMs?: number): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function answers(url: string): Promise<boolean> {
