@@ -78,11 +78,23 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const metrics = createWorkerMetrics();
   // Before the first connection, one WorkerStartError says it all; after it, each loss is worth a line.
   let connected = false;
+  let quitting = false;
   for (const [name, connection] of [['producer', producer], ['consumer', consumer], ['limiter', limiterConnection]] as const) {
+    // A server killed outright closes the socket without an error, and the client may be back before
+    // one is raised: a ready connection that closes counts once, unless an error already counted it.
+    let counted = true;
+    connection.on('ready', () => (counted = false));
     connection.on('error', (error) => {
       if (!connected) return;
+      counted = true;
       metrics.recordRedisError(name);
       log.warn({ err: error, connection: name }, 'redis connection error');
+    });
+    connection.on('close', () => {
+      if (!connected || quitting || counted) return;
+      counted = true;
+      metrics.recordRedisError(name);
+      log.warn({ connection: name }, 'redis connection lost; reconnecting');
     });
   }
   try {
@@ -243,6 +255,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       },
     });
   } catch (error) {
+    quitting = true;
     await changeListener?.stop();
     await Promise.allSettled([...workers.map((w) => w.close(true)), ...queues.map((q) => q.close())]);
     producer.disconnect();
@@ -267,6 +280,7 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const stop = () =>
     (stopped ??= (async () => {
       log.info('stopping: no new jobs; waiting for jobs in flight');
+      quitting = true;
       stopping.abort();
       await changeListener?.stop();
       const graceful = Promise.all(workers.map((w) => w.close()));

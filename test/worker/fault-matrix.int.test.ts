@@ -218,7 +218,7 @@ const FAULTS: Fault[] = [
       redisProxy.restore();
       return worker;
     },
-    line: (l) => l.msg === 'redis connection error',
+    line: (l) => l.msg === 'redis connection error' || l.msg === 'redis connection lost; reconnecting',
     metric: { name: 'tokensync_redis_connection_errors_total' },
   },
   {
