@@ -11,7 +11,7 @@ let db: TestDatabase;
 beforeAll(async () => {
   db = await createTestDatabase();
   // user-2 may spend $1 a day; $0.80 is spent already today.
-  await insertLimits(db.pool, [{ entity_type: 'user', entity_id: 'user-2', daily_limit: 1, breach_action: 'block' }]);
+  await insertLimits(db.pool, [{ entity_type: 'user', entity_id: 'user-2', daily_limit: 1, breach_action: 'block', grace_pct: 0 }]);
   await insertLogs(db.pool, [{ user_id: 'user-2', session_id: 's-2', input_cost: 0.5, output_cost: 0.3 }]);
 });
 afterAll(() => db.drop());
@@ -24,13 +24,13 @@ describe.each(TRANSPORTS)('checkBudget over %s', (transport) => {
     const tracker = openTracker(db, transport, { budget: { cacheTtlMs: 60_000 } });
     let spent: Record<string, unknown>[] = [];
     try {
-      expect(await tracker.checkBudget(ask(0.1))).toEqual({ allowed: true, reason: null, remainingBudget: 0.2, source: 'database' });
+      expect(await tracker.checkBudget(ask(0.1))).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 0.2, source: 'database' });
       const denied = await tracker.checkBudget(ask(0.5));
       expect(denied).toMatchObject({ allowed: false, source: 'database', reason: expect.stringContaining(`user 'user-2' daily limit $1.00 would be exceeded`) });
 
       // Spending moves on, but within the TTL the same question gets the remembered answer…
       spent = await insertLogs(db.pool, [{ user_id: 'user-2', session_id: 's-2', input_cost: 0.15, output_cost: 0 }]);
-      expect(await tracker.checkBudget(ask(0.1))).toEqual({ allowed: true, reason: null, remainingBudget: 0.2, source: 'cache' });
+      expect(await tracker.checkBudget(ask(0.1))).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 0.2, source: 'cache' });
       // …while a different question is asked afresh: 0.95 spent + 0.1 > 1.
       expect(await tracker.checkBudget(ask(0.100001))).toMatchObject({ allowed: false, source: 'database' });
     } finally {

@@ -31,6 +31,8 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
     source.checkUserBudget({ userId: 'user-1', sessionId: 'session-1', serviceType: 'workflow', estimatedCost, at: AT, ...overrides });
 
   const spend = (total_cost: number, overrides: Row = {}) => insertLogs(db.pool, [{ total_cost, created_at: EARLIER_TODAY, ...overrides }]);
+  /** Limits that block at the cap itself: these cases are about the cap, the grace has cases of its own. */
+  const limitsAtCap = (limits: Row[]) => insertLimits(db.pool, limits.map((limit) => ({ grace_pct: 0, ...limit })));
 
   it('allows a call within every limit and reports the smallest remaining budget', async () => {
     await insertLimits(db.pool, [
@@ -38,7 +40,7 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
       { entity_type: 'service', entity_id: 'workflow', daily_limit: 15, monthly_limit: 300 },
     ]);
     await spend(10);
-    expect(await check(1)).toEqual({ allowed: true, reason: null, remainingBudget: 5 });
+    expect(await check(1)).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 5 });
   });
 
   it.each([
@@ -48,7 +50,7 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
     ['user', { entity_type: 'user', entity_id: 'user-1', daily_limit: 10 }, "user 'user-1' daily limit $10.00"],
     ['session', { entity_type: 'session', entity_id: 'session-1', session_limit: 10 }, "session 'session-1' session limit $10.00"],
   ])('denies when the %s limit would be exceeded, naming it', async (_name, limit, named) => {
-    await insertLimits(db.pool, [limit]);
+    await limitsAtCap([limit]);
     await spend(9.9);
     const decision = await check(0.2);
     expect(decision.allowed).toBe(false);
@@ -59,10 +61,10 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
   });
 
   it('counts the whole month for monthly limits and only today for daily ones', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 5, monthly_limit: 20 }]);
+    await limitsAtCap([{ daily_limit: 5, monthly_limit: 20 }]);
     await spend(15, { created_at: EARLIER_THIS_MONTH });
     await spend(4);
-    expect(await check(0.5)).toEqual({ allowed: true, reason: null, remainingBudget: 1 });
+    expect(await check(0.5)).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 1 });
     const denied = await check(1.5);
     expect(denied.reason).toBe(
       "blocked: organization 'mvp' daily limit $5.00 would be exceeded (spent $4.00 + estimated $1.50); " +
@@ -71,7 +73,7 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
   });
 
   it('resets the day at midnight of the given time zone', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 5 }]);
+    await limitsAtCap([{ daily_limit: 5 }]);
     // 03:00 UTC on the 20th is still the 19th in New York.
     await spend(4.5, { created_at: '2026-11-20T03:00:00Z' });
     expect((await check(1)).allowed).toBe(false);
@@ -79,10 +81,10 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
   });
 
   it("caps each of a user's sessions with the user's session limit", async () => {
-    await insertLimits(db.pool, [{ entity_type: 'user', entity_id: 'user-1', session_limit: 2 }]);
+    await limitsAtCap([{ entity_type: 'user', entity_id: 'user-1', session_limit: 2 }]);
     await spend(1.5, { session_id: 'session-1' });
     expect((await check(0.6)).allowed).toBe(false);
-    expect(await check(0.6, { sessionId: 'session-2' })).toEqual({ allowed: true, reason: null, remainingBudget: 2 });
+    expect(await check(0.6, { sessionId: 'session-2' })).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 2 });
   });
 
   it('ignores inactive limits', async () => {
@@ -101,11 +103,11 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
     await spend(9.9);
     const decision = await check(0.2);
     expect(decision.allowed).toBe(true);
-    expect(decision.reason).toMatch(/^warning \(breach_action alert, call allowed\): service 'workflow' daily limit \$10\.00/);
+    expect(decision.reason).toMatch(/^warning \(call allowed\): service 'workflow' daily limit \$10\.00/);
   });
 
   it('takes organization and tier from the caller when the user has no history', async () => {
-    await insertLimits(db.pool, [{ entity_type: 'tier', entity_id: 'tier_3', daily_limit: 1 }]);
+    await limitsAtCap([{ entity_type: 'tier', entity_id: 'tier_3', daily_limit: 1 }]);
     await spend(0.9, { user_id: 'someone-else', tier: 'tier_3' });
     const newUser = { userId: 'new-user', sessionId: 'new-session' };
     expect((await check(0.2, newUser)).reason).toBe('no active budget limit applies');

@@ -105,10 +105,12 @@ describe('the SQL function transport (createPostgresTransport)', () => {
 
   it('check_user_budget warns past a seeded (alert) limit, and denies past a blocking one', async () => {
     const request = { userId: 'user-1', sessionId: 'session-1', serviceType: 'workflow', at: AT };
-    expect(await source.checkUserBudget({ ...request, estimatedCost: 0.01 })).toMatchObject({ allowed: true, reason: null });
+    expect(await source.checkUserBudget({ ...request, estimatedCost: 0.01 })).toMatchObject({ allowed: true, reason: 'within every limit that applies' });
     expect(await source.checkUserBudget({ ...request, estimatedCost: 20 })).toMatchObject({ allowed: true, reason: expect.stringMatching(/^warning/) });
     await pool.query(`insert into budget_limits (entity_type, entity_id, daily_limit, breach_action) values ('user', 'user-1', 5, 'block')`);
-    expect(await source.checkUserBudget({ ...request, estimatedCost: 1 })).toMatchObject({ allowed: false, remainingBudget: 0.5 });
+    // $4.50 spent: the default 10 % grace admits up to $5.50, and not a cent more.
+    expect(await source.checkUserBudget({ ...request, estimatedCost: 1 })).toMatchObject({ allowed: true, remainingBudget: 0.5 });
+    expect(await source.checkUserBudget({ ...request, estimatedCost: 1.01 })).toMatchObject({ allowed: false, remainingBudget: 0.5 });
   });
 
   it('sync leases keep two owners apart', async () => {

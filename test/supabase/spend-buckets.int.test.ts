@@ -104,7 +104,7 @@ it('is emptied by TRUNCATE and rebuilt by new rows', async () => {
 
 it('check_user_budget gives the same answer as before across a month boundary in a half-hour time zone', async () => {
   await db.pool.query('truncate token_usage_logs, budget_limits, cost_alerts');
-  await db.pool.query(`insert into budget_limits (entity_type, entity_id, monthly_limit, breach_action) values ('organization', 'mvp', 10, 'block')`);
+  await db.pool.query(`insert into budget_limits (entity_type, entity_id, monthly_limit, breach_action, grace_pct) values ('organization', 'mvp', 10, 'block', 0)`);
   // 2026-11-30T18:45Z is already December 1st 00:15 in Kolkata.
   await insertLogs(db.pool, [
     { created_at: '2026-11-30T18:15:00Z', total_cost: 6 },

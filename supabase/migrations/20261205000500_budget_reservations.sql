@@ -1,0 +1,962 @@
+-- tokensync: budgets that hold.
+--
+-- A check answered "allowed" to twenty callers at once because none of them had
+-- spent yet. A reservation closes that gap: tokensync_reserve decides and, when
+-- it allows, leaves a hold for the estimate; tokensync_settle swaps the hold for
+-- the logged call in one transaction; tokensync_release drops it; holds expire,
+-- so a caller that crashed leaks nothing.
+--
+-- Postgres is the truth, and the decision is serialized per limit with
+-- transaction-scoped advisory locks (one per applicable limit and quota, taken in
+-- key order so two reservations never deadlock). Spend and holds are then read in
+-- one statement, one snapshot: a settle committing meanwhile is seen either as
+-- the hold or as the logged call, never as neither. Why not Redis counters: the
+-- logs are the spend and they are in Postgres; counters kept beside them would
+-- need the same transaction to stay exact, and Postgres is already where every
+-- caller writes. Advisory locks rather than row locks: a reservation must not
+-- wait on a stakeholder's edit of the limit row, nor block the foreign-key checks
+-- of alerts that reference it.
+--
+-- What else lives here: the feature entity; a grace per limit (default 10 %,
+-- applied once to the cap); whether a limit fails open or closed; spend resets;
+-- agents paused on breach; per-user token quotas by subscription tier; features
+-- gated by tier; an audit row for every change to a limit, pause or reset.
+
+-- ---------------------------------------------------------------------------
+-- Limits: the feature entity, grace, failure policy, resets.
+-- ---------------------------------------------------------------------------
+alter table public.budget_limits drop constraint budget_limits_entity_type_check;
+alter table public.budget_limits
+  add constraint budget_limits_entity_type_check
+    check (entity_type in ('organization', 'service', 'tier', 'user', 'session', 'agent', 'feature')),
+  add column grace_pct numeric(6,2) not null default 10,
+  add column fail_mode text not null default 'open',
+  add column daily_reset_at timestamptz,
+  add column monthly_reset_at timestamptz,
+  add constraint budget_limits_grace_pct_range check (grace_pct >= 0 and grace_pct <= 100),
+  add constraint budget_limits_fail_mode_check check (fail_mode in ('open', 'closed'));
+
+comment on column public.budget_limits.grace_pct is
+  'A blocking limit admits spend up to the limit plus this percentage of it (once: never compounding), then denies.';
+comment on column public.budget_limits.fail_mode is
+  'When the budget cannot be asked (database down): open allows the call, closed denies it.';
+comment on column public.budget_limits.daily_reset_at is 'Spend before this instant does not count toward today''s limit (an admin reset).';
+comment on column public.budget_limits.monthly_reset_at is 'Spend before this instant does not count toward this month''s limit (an admin reset).';
+
+create or replace function public.tokensync_entity_column(p_entity_type text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select case p_entity_type
+    when 'organization' then 'organization_id'
+    when 'service'      then 'service_type'
+    when 'tier'         then 'tier'
+    when 'user'         then 'user_id'
+    when 'session'      then 'session_id'
+    when 'agent'        then 'agent_id'
+    when 'feature'      then 'feature'
+  end;
+$$;
+
+-- As before, with features summed from the raw logs like users and sessions (no buckets).
+create or replace function public.tokensync_entity_spend(
+  p_entity_type text,
+  p_entity_id   text,
+  p_from        timestamptz,
+  p_to          timestamptz,
+  p_session_id  text default null
+)
+returns numeric
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_column     text := public.tokensync_entity_column(p_entity_type);
+  v_first_hour timestamptz;
+  v_last_hour  timestamptz;
+  v_raw        text;
+  v_spent      numeric;
+  v_buckets    numeric;
+begin
+  if v_column is null then
+    raise exception using errcode = '22023',
+      message = format('unknown entity_type %L; expected organization, service, tier, user, session, agent or feature', p_entity_type);
+  end if;
+  v_raw := format('select coalesce(sum(l.total_cost), 0) from public.token_usage_logs l
+                    where l.%I = $1 and l.created_at >= $2 and l.created_at <= $3
+                      and ($4::text is null or l.session_id = $4)', v_column);
+
+  v_first_hour := date_trunc('hour', p_from, 'UTC');
+  if v_first_hour < p_from then v_first_hour := v_first_hour + interval '1 hour'; end if;
+  v_last_hour := date_trunc('hour', p_to, 'UTC');
+
+  if p_entity_type in ('user', 'session', 'feature') or p_session_id is not null or not isfinite(p_from)
+     or v_first_hour >= v_last_hour then
+    execute v_raw into v_spent using p_entity_id, p_from, p_to, p_session_id;
+    return v_spent;
+  end if;
+
+  select coalesce(sum(s.spent), 0) into v_buckets
+    from tokensync.spend_hourly s
+   where s.entity_type = p_entity_type and s.entity_id = p_entity_id
+     and s.hour >= v_first_hour and s.hour < v_last_hour;
+  execute v_raw || ' and (l.created_at < $5 or l.created_at >= $6)'
+    into v_spent using p_entity_id, p_from, p_to, null::text, v_first_hour, v_last_hour;
+  return v_buckets + v_spent;
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Subscription tiers (token quotas per user, ranks for feature gates) and gates.
+-- ---------------------------------------------------------------------------
+create table public.subscription_tiers (
+  tier                text primary key,
+  rank                integer not null,
+  daily_token_quota   bigint,
+  monthly_token_quota bigint,
+  warning_pcts        numeric[] not null default '{75,90}',
+  description         text,
+  created_at          timestamptz not null default now(),
+  updated_at          timestamptz not null default clock_timestamp(),
+  constraint subscription_tiers_tier_not_blank check (btrim(tier) <> '' and char_length(tier) <= 100),
+  constraint subscription_tiers_rank_key unique (rank),
+  constraint subscription_tiers_daily_quota_non_negative check (daily_token_quota >= 0),
+  constraint subscription_tiers_monthly_quota_non_negative check (monthly_token_quota >= 0),
+  constraint subscription_tiers_warning_pcts_valid check (
+    cardinality(warning_pcts) <= 10 and array_position(warning_pcts, null) is null
+    and 0 < all (warning_pcts) and 100 > all (warning_pcts)),
+  constraint subscription_tiers_description_bounded check (char_length(description) <= 2000)
+);
+comment on table public.subscription_tiers is
+  'Subscription tiers: a higher rank is a higher tier. Each user on a tier may use its token quota per day and per month (warned at warning_pcts, blocked at 100 %).';
+
+create table public.feature_gates (
+  feature       text primary key,
+  required_tier text not null references public.subscription_tiers (tier) on update cascade,
+  is_active     boolean not null default true,
+  description   text,
+  created_at    timestamptz not null default now(),
+  updated_at    timestamptz not null default clock_timestamp(),
+  constraint feature_gates_feature_not_blank check (btrim(feature) <> '' and char_length(feature) <= 255),
+  constraint feature_gates_description_bounded check (char_length(description) <= 2000)
+);
+comment on table public.feature_gates is 'A feature that only callers on required_tier or a higher-ranked tier may use.';
+
+create trigger subscription_tiers_touch_updated_at before insert or update on public.subscription_tiers
+  for each row execute function public.tokensync_touch_updated_at();
+create trigger feature_gates_touch_updated_at before insert or update on public.feature_gates
+  for each row execute function public.tokensync_touch_updated_at();
+
+-- ---------------------------------------------------------------------------
+-- Agents paused on breach. A pause is lifted, never deleted: lifted_at moves
+-- updated_at forward, so the sync carries the lift to Notion like any change.
+-- ---------------------------------------------------------------------------
+create table public.agent_pauses (
+  id           uuid primary key default gen_random_uuid(),
+  agent_id     text not null,
+  paused_at    timestamptz not null default now(),
+  paused_until timestamptz,
+  reason       text not null,
+  paused_by    text not null,
+  lifted_at    timestamptz,
+  lifted_by    text,
+  updated_at   timestamptz not null default clock_timestamp(),
+  constraint agent_pauses_agent_id_not_blank check (btrim(agent_id) <> '' and char_length(agent_id) <= 255)
+);
+comment on table public.agent_pauses is
+  'An agent is paused from paused_at until paused_until (null: until unpaused) unless lifted_at is set. One open pause per agent.';
+create unique index agent_pauses_one_open_idx on public.agent_pauses (agent_id) where lifted_at is null;
+create trigger agent_pauses_touch_updated_at before insert or update on public.agent_pauses
+  for each row execute function public.tokensync_touch_updated_at();
+
+-- ---------------------------------------------------------------------------
+-- The audit: who changed which limit, pause or reset, when, and how.
+-- ---------------------------------------------------------------------------
+create table public.budget_audit (
+  id          bigint generated always as identity primary key,
+  at          timestamptz not null default clock_timestamp(),
+  actor       text not null,
+  action      text not null,
+  entity_type text,
+  entity_id   text,
+  details     jsonb not null default '{}'::jsonb,
+  constraint budget_audit_action_check check (action in (
+    'create_limit', 'update_limit', 'delete_limit', 'reset_spend', 'pause_agent', 'unpause_agent', 'pause_expired'))
+);
+create index budget_audit_entity_idx on public.budget_audit (entity_type, entity_id, at);
+comment on table public.budget_audit is 'Every change to a budget limit, a spend reset, and every agent pause and unpause, with who did it.';
+
+-- Who is acting: admin functions and the Notion edit path set tokensync.actor for their transaction.
+create or replace function public.tokensync_actor()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(nullif(current_setting('tokensync.actor', true), ''), 'sql:' || session_user);
+$$;
+
+-- Limits are audited by a trigger, so an edit made in SQL, from the CLI or from Notion leaves the same row.
+create or replace function public.tokensync_audit_limit()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_old     jsonb := case when tg_op <> 'INSERT' then to_jsonb(old) - 'updated_at' - 'created_at' end;
+  v_new     jsonb := case when tg_op <> 'DELETE' then to_jsonb(new) - 'updated_at' - 'created_at' end;
+  v_changed jsonb;
+  v_action  text;
+begin
+  if tg_op = 'UPDATE' then
+    select coalesce(jsonb_object_agg(n.key, jsonb_build_object('from', v_old -> n.key, 'to', n.value)), '{}'::jsonb)
+      into v_changed
+      from jsonb_each(v_new) n
+     where n.value is distinct from v_old -> n.key;
+    if v_changed = '{}'::jsonb then return null; end if;
+    v_action := case when v_changed - 'daily_reset_at' - 'monthly_reset_at' = '{}'::jsonb then 'reset_spend' else 'update_limit' end;
+  end if;
+  insert into public.budget_audit (actor, action, entity_type, entity_id, details)
+  values (public.tokensync_actor(),
+          case tg_op when 'INSERT' then 'create_limit' when 'DELETE' then 'delete_limit' else v_action end,
+          coalesce(new.entity_type, old.entity_type), coalesce(new.entity_id, old.entity_id),
+          case tg_op when 'INSERT' then v_new when 'DELETE' then v_old else v_changed end
+            || jsonb_build_object('budget_limit_id', coalesce(new.id, old.id)));
+  return null;
+end;
+$$;
+
+create trigger budget_limits_audit after insert or update or delete on public.budget_limits
+  for each row execute function public.tokensync_audit_limit();
+
+-- ---------------------------------------------------------------------------
+-- Holds: what admitted calls may still spend.
+-- ---------------------------------------------------------------------------
+create table tokensync.budget_holds (
+  id              uuid primary key default gen_random_uuid(),
+  created_at      timestamptz not null default now(),
+  expires_at      timestamptz not null,
+  organization_id text,
+  tier            text,
+  user_id         text,
+  session_id      text,
+  service_type    text,
+  agent_id        text,
+  feature         text,
+  amount          numeric not null,
+  tokens          bigint not null,
+  estimated       boolean not null default false
+);
+create index budget_holds_expires_idx on tokensync.budget_holds (expires_at);
+comment on table tokensync.budget_holds is 'Reservations not yet settled or released; a hold past expires_at counts for nothing and is purged.';
+
+alter table tokensync.budget_holds enable row level security;
+revoke all on table tokensync.budget_holds from public, anon, authenticated;
+grant select, insert, update, delete on table tokensync.budget_holds to service_role;
+
+-- What live holds of an entity keep back in [p_from, p_at]: (amount, tokens).
+create or replace function public.tokensync_entity_held(
+  p_entity_type text,
+  p_entity_id   text,
+  p_from        timestamptz,
+  p_at          timestamptz,
+  p_session_id  text default null
+)
+returns table (amount numeric, tokens bigint)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  return query execute format(
+    'select coalesce(sum(h.amount), 0), coalesce(sum(h.tokens), 0)::bigint from tokensync.budget_holds h
+      where h.%I = $1 and h.created_at >= $2 and h.created_at <= $3 and h.expires_at > $3
+        and ($4::text is null or h.session_id = $4)', public.tokensync_entity_column(p_entity_type))
+    using p_entity_id, p_from, p_at, p_session_id;
+end;
+$$;
+
+-- Tokens an entity used in [p_from, p_to] (quotas are per user: raw logs, by index).
+create or replace function public.tokensync_entity_tokens(
+  p_entity_type text,
+  p_entity_id   text,
+  p_from        timestamptz,
+  p_to          timestamptz
+)
+returns bigint
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_tokens bigint;
+begin
+  execute format('select coalesce(sum(l.total_tokens), 0)::bigint from public.token_usage_logs l
+                   where l.%I = $1 and l.created_at >= $2 and l.created_at <= $3', public.tokensync_entity_column(p_entity_type))
+    into v_tokens using p_entity_id, p_from, p_to;
+  return v_tokens;
+end;
+$$;
+
+-- The local period around p_at: [start, end). Days are 23 or 25 hours long across DST.
+create or replace function public.tokensync_period_bounds(p_period text, p_at timestamptz, p_timezone text)
+returns table (period_start timestamptz, period_end timestamptz)
+language sql
+stable
+set search_path = ''
+as $$
+  select date_trunc(p_period, p_at, p_timezone),
+         ((date_trunc(p_period, p_at, p_timezone) at time zone p_timezone)
+            + case p_period when 'day' then interval '1 day' else interval '1 month' end) at time zone p_timezone;
+$$;
+
+-- Usage of one limit at p_at, resets applied: one row per period it limits.
+create or replace function public.tokensync_limit_usage(
+  p_limit      public.budget_limits,
+  p_session_id text,
+  p_at         timestamptz,
+  p_timezone   text
+)
+returns table (period text, period_start timestamptz, spent numeric, limit_amount numeric)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_day   timestamptz := greatest(date_trunc('day', p_at, p_timezone), p_limit.daily_reset_at);
+  v_month timestamptz := greatest(date_trunc('month', p_at, p_timezone), p_limit.monthly_reset_at);
+begin
+  if p_limit.daily_limit is not null then
+    period := 'daily'; period_start := v_day; limit_amount := p_limit.daily_limit;
+    spent := public.tokensync_entity_spend(p_limit.entity_type, p_limit.entity_id, v_day, p_at);
+    return next;
+  end if;
+  if p_limit.monthly_limit is not null then
+    period := 'monthly'; period_start := v_month; limit_amount := p_limit.monthly_limit;
+    spent := public.tokensync_entity_spend(p_limit.entity_type, p_limit.entity_id, v_month, p_at);
+    return next;
+  end if;
+  if p_limit.session_limit is not null and p_session_id is not null then
+    period := 'session'; limit_amount := p_limit.session_limit;
+    select coalesce(min(l.created_at), p_at) into period_start
+      from public.token_usage_logs l where l.session_id = p_session_id;
+    spent := public.tokensync_entity_spend(p_limit.entity_type, p_limit.entity_id, '-infinity', p_at, p_session_id);
+    return next;
+  end if;
+end;
+$$;
+
+-- The open pause of an agent at p_at, if any.
+create or replace function public.tokensync_agent_pause(p_agent_id text, p_at timestamptz)
+returns public.agent_pauses
+language sql
+stable
+set search_path = ''
+as $$
+  select p.* from public.agent_pauses p
+   where p.agent_id = p_agent_id and p.lifted_at is null
+     and p.paused_at <= p_at and (p.paused_until is null or p.paused_until > p_at)
+   limit 1;
+$$;
+
+-- Pauses an agent (or extends its open pause) and audits it. Returns the pause.
+create or replace function public.tokensync_pause_agent_internal(
+  p_agent_id text, p_until timestamptz, p_reason text, p_actor text, p_at timestamptz
+)
+returns public.agent_pauses
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_pause public.agent_pauses;
+begin
+  -- A pause that ran out is lifted first, so that at most one is open.
+  update public.agent_pauses set lifted_at = p_at, lifted_by = 'tokensync:period ended'
+   where agent_id = p_agent_id and lifted_at is null and paused_until <= p_at;
+  insert into public.agent_pauses (agent_id, paused_at, paused_until, reason, paused_by)
+  values (p_agent_id, p_at, p_until, p_reason, p_actor)
+  on conflict (agent_id) where lifted_at is null do update
+    set paused_until = case when public.agent_pauses.paused_until is null or excluded.paused_until is null then null
+                            else greatest(public.agent_pauses.paused_until, excluded.paused_until) end,
+        reason = excluded.reason
+  returning * into v_pause;
+  insert into public.budget_audit (actor, action, entity_type, entity_id, details)
+  values (p_actor, 'pause_agent', 'agent', p_agent_id,
+          jsonb_build_object('paused_until', p_until, 'reason', p_reason, 'pause_id', v_pause.id));
+  return v_pause;
+end;
+$$;
+
+-- ---------------------------------------------------------------------------
+-- The decision. p_hold: reserve (lock, decide, hold); otherwise a read-only question.
+-- p_request keys: organization_id, tier, user_id, session_id, service_type,
+-- agent_id, feature (text); estimated_cost (USD, >= 0), estimated_tokens (>= 0),
+-- estimated (the cost is a stand-in), ttl_ms (hold lifetime, default 60000).
+-- ---------------------------------------------------------------------------
+create or replace function public.tokensync_budget_decide(
+  p_request  jsonb,
+  p_hold     boolean,
+  p_at       timestamptz,
+  p_timezone text
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_org       text := p_request ->> 'organization_id';
+  v_tier      text := p_request ->> 'tier';
+  v_user      text := p_request ->> 'user_id';
+  v_session   text := p_request ->> 'session_id';
+  v_service   text := p_request ->> 'service_type';
+  v_agent     text := p_request ->> 'agent_id';
+  v_feature   text := p_request ->> 'feature';
+  v_estimate  numeric;
+  v_tokens    bigint;
+  v_ttl_ms    bigint;
+  v_limit     public.budget_limits;
+  v_limits    public.budget_limits[];
+  v_usage     record;
+  v_standing  record;
+  v_allowance numeric;
+  v_message   text;
+  v_blocks    text[] := '{}';
+  v_warnings  text[] := '{}';
+  v_remaining numeric;
+  v_remaining_tokens bigint;
+  v_checks    jsonb := '[]'::jsonb;
+  v_pause     public.agent_pauses;
+  v_gate      public.feature_gates;
+  v_have      public.subscription_tiers;
+  v_need      public.subscription_tiers;
+  v_upgrade   text;
+  v_quota     record;
+  v_used      bigint;
+  v_period_end timestamptz;
+  v_warn_pct  numeric;
+  v_hold      tokensync.budget_holds;
+begin
+  p_at := coalesce(p_at, now());
+  p_timezone := coalesce(p_timezone, 'UTC');
+  begin
+    v_estimate := coalesce((p_request ->> 'estimated_cost')::numeric, 0);
+    v_tokens := coalesce((p_request ->> 'estimated_tokens')::numeric, 0)::bigint;
+    v_ttl_ms := coalesce((p_request ->> 'ttl_ms')::numeric, 60000)::bigint;
+  exception when invalid_text_representation or numeric_value_out_of_range then
+    raise exception using errcode = '22023',
+      message = 'estimated_cost, estimated_tokens and ttl_ms must be numbers';
+  end;
+  if v_estimate < 0 or v_estimate = 'NaN' or v_estimate = 'Infinity' then
+    raise exception using errcode = '22023',
+      message = format('estimated_cost must be a finite amount >= 0, got %s', v_estimate);
+  end if;
+  if v_tokens < 0 then
+    raise exception using errcode = '22023', message = format('estimated_tokens must be >= 0, got %s', v_tokens);
+  end if;
+  if v_ttl_ms < 1000 or v_ttl_ms > 86400000 then
+    raise exception using errcode = '22023', message = format('ttl_ms must be between 1000 and 86400000, got %s', v_ttl_ms);
+  end if;
+
+  -- Organization and tier come from the caller or, failing that, the user's latest call.
+  if (v_org is null or v_tier is null) and v_user is not null then
+    select coalesce(v_org, l.organization_id), coalesce(v_tier, l.tier) into v_org, v_tier
+      from public.token_usage_logs l where l.user_id = v_user order by l.created_at desc limit 1;
+    v_org := coalesce(v_org, p_request ->> 'organization_id');
+    v_tier := coalesce(v_tier, p_request ->> 'tier');
+  end if;
+
+  -- A paused agent is denied before anything is counted.
+  if v_agent is not null then
+    v_pause := public.tokensync_agent_pause(v_agent, p_at);
+    if v_pause.id is not null then
+      v_blocks := v_blocks || format('agent %L is paused%s: %s', v_agent,
+        case when v_pause.paused_until is not null then ' until ' || to_char(v_pause.paused_until at time zone p_timezone, 'YYYY-MM-DD HH24:MI') || ' ' || p_timezone else ' until unpaused' end,
+        v_pause.reason);
+    end if;
+  end if;
+
+  -- A gated feature needs the caller's tier to rank at least as high as the gate's.
+  select t.* into v_have from public.subscription_tiers t where t.tier = v_tier;
+  if v_feature is not null then
+    select g.* into v_gate from public.feature_gates g where g.feature = v_feature and g.is_active;
+    if v_gate.feature is not null then
+      select t.* into v_need from public.subscription_tiers t where t.tier = v_gate.required_tier;
+      if v_have.tier is null or v_have.rank < v_need.rank then
+        v_blocks := v_blocks || format('feature %L requires tier %L or higher (the caller is on %s)',
+          v_feature, v_gate.required_tier, coalesce(quote_literal(v_tier), 'no known tier'));
+        v_upgrade := v_gate.required_tier;
+      end if;
+    end if;
+  end if;
+
+  select coalesce(array_agg(b order by b.id), '{}') into v_limits
+    from public.budget_limits b
+   where b.is_active
+     and (   (b.entity_type = 'organization' and b.entity_id = v_org)
+          or (b.entity_type = 'service'      and b.entity_id = v_service)
+          or (b.entity_type = 'tier'         and b.entity_id = v_tier)
+          or (b.entity_type = 'user'         and b.entity_id = v_user)
+          or (b.entity_type = 'session'      and b.entity_id = v_session)
+          or (b.entity_type = 'agent'        and b.entity_id = v_agent)
+          or (b.entity_type = 'feature'      and b.entity_id = v_feature));
+
+  -- Serialize reservations per limit and per user quota; keys in order, so no deadlock.
+  if p_hold and cardinality(v_blocks) = 0 then
+    perform pg_advisory_xact_lock(k)
+       from (select distinct hashtextextended(k, 7061) as k
+               from unnest(array(select 'limit:' || l.id::text from unnest(v_limits) l)
+                           || case when v_user is not null and v_have.tier is not null then array['quota:' || v_user] else '{}'::text[] end) k
+              order by 1) keys;
+  end if;
+
+  foreach v_limit in array v_limits loop
+    for v_usage in select * from public.tokensync_limit_usage(v_limit, v_session, p_at, p_timezone) loop
+      -- Spend and holds in one statement: one snapshot, so a settle in flight is counted once.
+      select s.spent, h.amount as held into v_standing
+        from (select public.tokensync_entity_spend(v_limit.entity_type, v_limit.entity_id, v_usage.period_start, p_at,
+                       case when v_usage.period = 'session' then v_session end) as spent) s,
+             public.tokensync_entity_held(v_limit.entity_type, v_limit.entity_id, v_usage.period_start, p_at,
+                       case when v_usage.period = 'session' then v_session end) h;
+      v_allowance := case when v_limit.breach_action = 'block'
+                          then v_usage.limit_amount * (1 + v_limit.grace_pct / 100) else v_usage.limit_amount end;
+      -- What is left is counted to the limit; the grace is an overdraft, not budget.
+      v_remaining := least(coalesce(v_remaining, v_usage.limit_amount - v_standing.spent - v_standing.held),
+                           v_usage.limit_amount - v_standing.spent - v_standing.held);
+      v_checks := v_checks || jsonb_build_object(
+        'entity_type', v_limit.entity_type, 'entity_id', v_limit.entity_id, 'period', v_usage.period,
+        'period_start', v_usage.period_start, 'spent', v_standing.spent, 'held', v_standing.held,
+        'limit', v_usage.limit_amount, 'allowance', v_allowance, 'breach_action', v_limit.breach_action,
+        'fail_mode', v_limit.fail_mode);
+      if v_standing.spent + v_standing.held + v_estimate > v_allowance then
+        v_message := format('%s %L %s limit %s would be exceeded%s (spent %s%s + estimated %s)',
+          v_limit.entity_type, v_limit.entity_id, v_usage.period,
+          public.tokensync_format_usd(v_usage.limit_amount),
+          case when v_limit.breach_action = 'block' and v_limit.grace_pct > 0
+               then format(' beyond its %s%% grace', trim_scale(v_limit.grace_pct)) else '' end,
+          public.tokensync_format_usd(v_standing.spent),
+          case when v_standing.held > 0 then ' + held ' || public.tokensync_format_usd(v_standing.held) else '' end,
+          public.tokensync_format_usd(v_estimate));
+        if v_limit.breach_action = 'block' then
+          v_blocks := v_blocks || v_message;
+          -- An agent already at its cap is paused until the period ends: it stops asking.
+          if p_hold and v_limit.entity_type = 'agent' and v_usage.period in ('daily', 'monthly')
+             and v_standing.spent + v_standing.held >= v_usage.limit_amount then
+            select b.period_end into v_period_end
+              from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, p_at, p_timezone) b;
+            perform public.tokensync_pause_agent_internal(v_agent, v_period_end,
+              format('%s limit %s exceeded (spent %s)', v_usage.period,
+                     public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_standing.spent)),
+              'tokensync:budget', p_at);
+          end if;
+        else
+          v_warnings := v_warnings || v_message;
+        end if;
+      end if;
+    end loop;
+  end loop;
+
+  -- Token quotas: each user on a tier may use its quota per day and per month.
+  if v_user is not null and v_have.tier is not null then
+    for v_quota in
+      select q.period, q.quota, b.period_start
+        from (values ('daily', 'day', v_have.daily_token_quota), ('monthly', 'month', v_have.monthly_token_quota)) q(period, unit, quota)
+        cross join lateral public.tokensync_period_bounds(q.unit, p_at, p_timezone) b
+       where q.quota is not null
+    loop
+      select t.used + h.tokens into v_used
+        from (select public.tokensync_entity_tokens('user', v_user, v_quota.period_start, p_at) as used) t,
+             public.tokensync_entity_held('user', v_user, v_quota.period_start, p_at) h;
+      v_remaining_tokens := least(coalesce(v_remaining_tokens, v_quota.quota - v_used), v_quota.quota - v_used);
+      v_checks := v_checks || jsonb_build_object(
+        'entity_type', 'user', 'entity_id', v_user, 'period', v_quota.period, 'period_start', v_quota.period_start,
+        'tokens_used', v_used, 'token_quota', v_quota.quota, 'tier', v_have.tier, 'breach_action', 'block');
+      if v_used + v_tokens > v_quota.quota then
+        v_blocks := v_blocks || format('user %L %s token quota of tier %L would be exceeded (%s used + %s needed > %s)',
+          v_user, v_quota.period, v_have.tier, v_used, v_tokens, v_quota.quota);
+        -- The lowest higher tier whose quota would take it, if any.
+        select t.tier into v_upgrade
+          from public.subscription_tiers t
+         where t.rank > v_have.rank
+           and coalesce(case v_quota.period when 'daily' then t.daily_token_quota else t.monthly_token_quota end, 9223372036854775807)
+               >= v_used + v_tokens
+         order by t.rank limit 1;
+      elsif v_quota.quota > 0 then
+        select max(w) into v_warn_pct from unnest(v_have.warning_pcts) w
+         where (v_used + v_tokens) * 100 >= v_quota.quota * w;
+        if v_warn_pct is not null then
+          v_warnings := v_warnings || format('user %L would have used %s%% of the %s token quota of tier %L (%s of %s)',
+            v_user, trim_scale(v_warn_pct), v_quota.period, v_have.tier, v_used + v_tokens, v_quota.quota);
+        end if;
+      end if;
+    end loop;
+  end if;
+
+  if p_hold and cardinality(v_blocks) = 0 then
+    insert into tokensync.budget_holds (created_at, expires_at, organization_id, tier, user_id, session_id,
+                                        service_type, agent_id, feature, amount, tokens, estimated)
+    values (p_at, p_at + make_interval(secs => v_ttl_ms / 1000.0), v_org, v_tier, v_user, v_session,
+            v_service, v_agent, v_feature, v_estimate, v_tokens, coalesce((p_request ->> 'estimated')::boolean, false))
+    returning * into v_hold;
+  end if;
+
+  return jsonb_build_object(
+    'allowed', cardinality(v_blocks) = 0,
+    'reason', case
+      when cardinality(v_blocks) > 0 then 'blocked: ' || array_to_string(v_blocks || v_warnings, '; ')
+      when cardinality(v_warnings) > 0 then 'warning (call allowed): ' || array_to_string(v_warnings, '; ')
+      when v_remaining is null and v_remaining_tokens is null then 'no active budget limit applies'
+      else 'within every limit that applies' end,
+    'warnings', to_jsonb(v_warnings),
+    'hold_id', v_hold.id,
+    'expires_at', v_hold.expires_at,
+    'remaining_budget', case when v_remaining is not null then greatest(v_remaining, 0) end,
+    'remaining_tokens', case when v_remaining_tokens is not null then greatest(v_remaining_tokens, 0) end,
+    'estimated_cost', v_estimate,
+    'tokens_needed', v_tokens,
+    'upgrade', case when v_upgrade is not null then jsonb_build_object('would_allow', true, 'tier', v_upgrade)
+                    when cardinality(v_blocks) > 0 then jsonb_build_object('would_allow', false, 'tier', null) end,
+    'organization_id', v_org,
+    'tier', v_tier,
+    'checks', v_checks);
+end;
+$$;
+
+-- Reserve: decide, and when allowed hold the estimate until settle, release or expiry.
+create or replace function public.tokensync_reserve(
+  p_request  jsonb,
+  p_at       timestamptz default null,
+  p_timezone text default 'UTC'
+)
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+  select public.tokensync_budget_decide(p_request, true, coalesce(p_at, now()), p_timezone);
+$$;
+
+-- Settle: the call happened; log it (p_row, keyed like the table) and drop its hold, in one
+-- transaction. The hold's entities fill what the row leaves out. A hold that expired or was
+-- released still has its call logged: the money was spent. An agent that ends up past its
+-- blocking limit and grace is paused.
+create or replace function public.tokensync_settle(
+  p_hold_id  uuid,
+  p_row      jsonb,
+  p_timezone text default 'UTC'
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_hold    tokensync.budget_holds;
+  v_row     jsonb := p_row;
+  v_written jsonb;
+  v_limit   public.budget_limits;
+  v_usage   record;
+  v_agent   text;
+  v_at      timestamptz := now();
+  v_period_end timestamptz;
+begin
+  if p_row is null or jsonb_typeof(p_row) <> 'object' then
+    raise exception using errcode = '22023', message = 'p_row must be a JSON object keyed like token_usage_logs';
+  end if;
+  delete from tokensync.budget_holds h where h.id = p_hold_id returning * into v_hold;
+  if v_hold.id is not null then
+    v_row := jsonb_strip_nulls(jsonb_build_object(
+      'organization_id', v_hold.organization_id, 'tier', v_hold.tier, 'user_id', v_hold.user_id,
+      'session_id', v_hold.session_id, 'service_type', v_hold.service_type, 'agent_id', v_hold.agent_id,
+      'feature', v_hold.feature)) || jsonb_strip_nulls(p_row);
+  end if;
+  v_written := public.tokensync_record_usage(jsonb_build_array(v_row));
+
+  v_agent := v_row ->> 'agent_id';
+  if v_agent is not null and public.tokensync_agent_pause(v_agent, v_at) is null then
+    for v_limit in select b.* from public.budget_limits b
+                    where b.is_active and b.breach_action = 'block' and b.entity_type = 'agent' and b.entity_id = v_agent loop
+      for v_usage in select * from public.tokensync_limit_usage(v_limit, null, v_at, p_timezone) loop
+        if v_usage.spent > v_usage.limit_amount * (1 + v_limit.grace_pct / 100) then
+          select b.period_end into v_period_end
+            from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, v_at, p_timezone) b;
+          perform public.tokensync_pause_agent_internal(v_agent, v_period_end,
+            format('%s limit %s and its grace exceeded (spent %s)', v_usage.period,
+                   public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_usage.spent)),
+            'tokensync:budget', v_at);
+        end if;
+      end loop;
+    end loop;
+  end if;
+
+  return jsonb_build_object(
+    'recorded', (v_written ->> 'inserted')::integer = 1,
+    'duplicate', (v_written ->> 'duplicates')::integer = 1,
+    'hold', case when v_hold.id is null then 'not found (expired or released)' else 'settled' end,
+    'held', v_hold.amount);
+end;
+$$;
+
+create or replace function public.tokensync_release(p_hold_id uuid)
+returns jsonb
+language sql
+volatile
+set search_path = ''
+as $$
+  with gone as (delete from tokensync.budget_holds h where h.id = p_hold_id returning 1)
+  select jsonb_build_object('released', exists (select 1 from gone));
+$$;
+
+-- Drops expired holds, and lifts pauses whose period ended (audited). The budgets job runs it.
+create or replace function public.tokensync_budget_housekeeping(p_at timestamptz default null)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_at      timestamptz := coalesce(p_at, now());
+  v_expired integer;
+  v_lifted  integer;
+begin
+  delete from tokensync.budget_holds where expires_at <= v_at;
+  get diagnostics v_expired = row_count;
+  with lifted as (
+    update public.agent_pauses set lifted_at = v_at, lifted_by = 'tokensync:period ended'
+     where lifted_at is null and paused_until <= v_at
+    returning agent_id, id, paused_until
+  ),
+  audited as (
+    insert into public.budget_audit (actor, action, entity_type, entity_id, details)
+    select 'tokensync:period ended', 'pause_expired', 'agent', agent_id,
+           jsonb_build_object('pause_id', id, 'paused_until', paused_until) from lifted
+    returning 1
+  )
+  select count(*) into v_lifted from audited;
+  return jsonb_build_object('expired_holds', v_expired, 'lifted_pauses', v_lifted);
+end;
+$$;
+
+-- check_user_budget stays the read-only question, now with agent and feature; it holds nothing.
+drop function public.check_user_budget(text, text, text, numeric, text, text, timestamptz, text);
+create or replace function public.check_user_budget(
+  p_user_id         text,
+  p_session_id      text,
+  p_service_type    text,
+  p_estimated_cost  numeric default 0,
+  p_organization_id text default null,
+  p_tier            text default null,
+  p_at              timestamptz default now(),
+  p_timezone        text default 'UTC',
+  p_agent_id        text default null,
+  p_feature         text default null,
+  p_estimated_tokens bigint default 0
+)
+returns public.budget_check_result
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_decision jsonb;
+  v_result   public.budget_check_result;
+begin
+  if p_estimated_cost < 0 or p_estimated_cost = 'NaN' or p_estimated_cost = 'Infinity' then
+    raise exception using errcode = '22023',
+      message = format('p_estimated_cost must be a finite amount >= 0, got %s', p_estimated_cost);
+  end if;
+  v_decision := public.tokensync_budget_decide(jsonb_build_object(
+    'user_id', p_user_id, 'session_id', p_session_id, 'service_type', p_service_type,
+    'organization_id', p_organization_id, 'tier', p_tier, 'agent_id', p_agent_id, 'feature', p_feature,
+    'estimated_cost', coalesce(p_estimated_cost, 0), 'estimated_tokens', coalesce(p_estimated_tokens, 0)), false, p_at, p_timezone);
+  v_result.allowed := (v_decision ->> 'allowed')::boolean;
+  v_result.reason := v_decision ->> 'reason';
+  v_result.remaining_budget := (v_decision ->> 'remaining_budget')::numeric;
+  return v_result;
+end;
+$$;
+comment on function public.check_user_budget(text, text, text, numeric, text, text, timestamptz, text, text, text, bigint) is
+  'Would a call costing p_estimated_cost stay within every active limit and quota that applies? Read-only: tokensync_reserve holds.';
+
+-- ---------------------------------------------------------------------------
+-- Admin actions (service role only). p_actor names who acted, for the audit.
+-- ---------------------------------------------------------------------------
+create or replace function public.tokensync_admin_set_limit(
+  p_entity_type   text,
+  p_entity_id     text,
+  p_daily_limit   numeric default null,
+  p_monthly_limit numeric default null,
+  p_session_limit numeric default null,
+  p_breach_action text default null,
+  p_grace_pct     numeric default null,
+  p_fail_mode     text default null,
+  p_is_active     boolean default null,
+  p_actor         text default null
+)
+returns public.budget_limits
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_limit public.budget_limits;
+begin
+  perform set_config('tokensync.actor', coalesce(p_actor, public.tokensync_actor()), true);
+  insert into public.budget_limits as b (entity_type, entity_id, daily_limit, monthly_limit, session_limit,
+                                         breach_action, grace_pct, fail_mode, is_active)
+  values (p_entity_type, p_entity_id, p_daily_limit, p_monthly_limit, p_session_limit,
+          coalesce(p_breach_action, 'alert'), coalesce(p_grace_pct, 10), coalesce(p_fail_mode, 'open'), coalesce(p_is_active, true))
+  on conflict (entity_type, entity_id) do update
+    set daily_limit = coalesce(p_daily_limit, b.daily_limit),
+        monthly_limit = coalesce(p_monthly_limit, b.monthly_limit),
+        session_limit = coalesce(p_session_limit, b.session_limit),
+        breach_action = coalesce(p_breach_action, b.breach_action),
+        grace_pct = coalesce(p_grace_pct, b.grace_pct),
+        fail_mode = coalesce(p_fail_mode, b.fail_mode),
+        is_active = coalesce(p_is_active, b.is_active)
+  returning * into v_limit;
+  return v_limit;
+end;
+$$;
+
+-- Spend before now stops counting toward the period ('daily', 'monthly' or 'both').
+create or replace function public.tokensync_admin_reset_spend(
+  p_entity_type text,
+  p_entity_id   text,
+  p_period      text default 'both',
+  p_actor       text default null,
+  p_at          timestamptz default null
+)
+returns public.budget_limits
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_limit public.budget_limits;
+  v_at    timestamptz := coalesce(p_at, now());
+begin
+  if p_period not in ('daily', 'monthly', 'both') then
+    raise exception using errcode = '22023', message = format('period must be daily, monthly or both, got %L', p_period);
+  end if;
+  perform set_config('tokensync.actor', coalesce(p_actor, public.tokensync_actor()), true);
+  update public.budget_limits b
+     set daily_reset_at = case when p_period in ('daily', 'both') then v_at else b.daily_reset_at end,
+         monthly_reset_at = case when p_period in ('monthly', 'both') then v_at else b.monthly_reset_at end
+   where b.entity_type = p_entity_type and b.entity_id = p_entity_id
+  returning * into v_limit;
+  if v_limit.id is null then
+    raise exception using errcode = 'P0002', message = format('no budget limit for %s %L', p_entity_type, p_entity_id);
+  end if;
+  return v_limit;
+end;
+$$;
+
+create or replace function public.tokensync_admin_pause_agent(
+  p_agent_id text,
+  p_until    timestamptz default null,
+  p_reason   text default 'paused by an administrator',
+  p_actor    text default null
+)
+returns public.agent_pauses
+language sql
+volatile
+set search_path = ''
+as $$
+  select public.tokensync_pause_agent_internal(p_agent_id, p_until, coalesce(p_reason, 'paused by an administrator'),
+                                               coalesce(p_actor, public.tokensync_actor()), now());
+$$;
+
+create or replace function public.tokensync_admin_unpause_agent(
+  p_agent_id text,
+  p_actor    text default null
+)
+returns jsonb
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_actor text := coalesce(p_actor, public.tokensync_actor());
+  v_ids   uuid[];
+begin
+  with lifted as (
+    update public.agent_pauses set lifted_at = now(), lifted_by = v_actor
+     where agent_id = p_agent_id and lifted_at is null
+    returning id
+  )
+  select coalesce(array_agg(id), '{}') into v_ids from lifted;
+  insert into public.budget_audit (actor, action, entity_type, entity_id, details)
+  values (v_actor, 'unpause_agent', 'agent', p_agent_id, jsonb_build_object('lifted', cardinality(v_ids), 'pause_ids', to_jsonb(v_ids)));
+  return jsonb_build_object('unpaused', cardinality(v_ids) > 0);
+end;
+$$;
+
+-- Which active limits fail closed: the SDK keeps this list to decide when it cannot ask.
+create or replace function public.tokensync_fail_closed_limits()
+returns jsonb
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object('entity_type', b.entity_type, 'entity_id', b.entity_id) order by b.entity_type, b.entity_id), '[]'::jsonb)
+    from public.budget_limits b where b.is_active and b.fail_mode = 'closed' and b.breach_action = 'block';
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Rights: tables readable by the service role; functions callable by it only.
+-- ---------------------------------------------------------------------------
+alter table public.subscription_tiers enable row level security;
+alter table public.feature_gates enable row level security;
+alter table public.agent_pauses enable row level security;
+alter table public.budget_audit enable row level security;
+revoke all on table public.subscription_tiers, public.feature_gates, public.agent_pauses, public.budget_audit
+  from public, anon, authenticated;
+grant select, insert, update, delete on table public.subscription_tiers, public.feature_gates to service_role;
+grant select on table public.agent_pauses, public.budget_audit to service_role;
+
+revoke all on function
+  public.tokensync_entity_held(text, text, timestamptz, timestamptz, text),
+  public.tokensync_entity_tokens(text, text, timestamptz, timestamptz),
+  public.tokensync_period_bounds(text, timestamptz, text),
+  public.tokensync_agent_pause(text, timestamptz),
+  public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz),
+  public.tokensync_budget_decide(jsonb, boolean, timestamptz, text),
+  public.tokensync_reserve(jsonb, timestamptz, text),
+  public.tokensync_settle(uuid, jsonb, text),
+  public.tokensync_release(uuid),
+  public.tokensync_budget_housekeeping(timestamptz),
+  public.check_user_budget(text, text, text, numeric, text, text, timestamptz, text, text, text, bigint),
+  public.tokensync_admin_set_limit(text, text, numeric, numeric, numeric, text, numeric, text, boolean, text),
+  public.tokensync_admin_reset_spend(text, text, text, text, timestamptz),
+  public.tokensync_admin_pause_agent(text, timestamptz, text, text),
+  public.tokensync_admin_unpause_agent(text, text),
+  public.tokensync_fail_closed_limits(),
+  public.tokensync_actor(),
+  public.tokensync_audit_limit()
+from public, anon, authenticated;
+
+grant execute on function
+  public.tokensync_entity_held(text, text, timestamptz, timestamptz, text),
+  public.tokensync_entity_tokens(text, text, timestamptz, timestamptz),
+  public.tokensync_period_bounds(text, timestamptz, text),
+  public.tokensync_agent_pause(text, timestamptz),
+  public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz),
+  public.tokensync_budget_decide(jsonb, boolean, timestamptz, text),
+  public.tokensync_reserve(jsonb, timestamptz, text),
+  public.tokensync_settle(uuid, jsonb, text),
+  public.tokensync_release(uuid),
+  public.tokensync_budget_housekeeping(timestamptz),
+  public.check_user_budget(text, text, text, numeric, text, text, timestamptz, text, text, text, bigint),
+  public.tokensync_admin_set_limit(text, text, numeric, numeric, numeric, text, numeric, text, boolean, text),
+  public.tokensync_admin_reset_spend(text, text, text, text, timestamptz),
+  public.tokensync_admin_pause_agent(text, timestamptz, text, text),
+  public.tokensync_admin_unpause_agent(text, text),
+  public.tokensync_fail_closed_limits(),
+  public.tokensync_actor()
+to service_role;
