@@ -8,6 +8,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { BudgetCheckRequest, SupabaseSource } from '../supabase/source.js';
 import { usdToMicros } from './money.js';
+import { createFailPolicy, type BudgetFailMode } from './fail-policy.js';
 import { storable } from './usage-event.js';
 
 export const DEFAULT_BUDGET_CACHE_TTL_MS = 5_000;
@@ -15,10 +16,14 @@ export const DEFAULT_BUDGET_TIMEOUT_MS = 2_000;
 /** Distinct questions remembered at once; the cache starts over beyond this. */
 const MAX_CACHED_ANSWERS = 10_000;
 
-export type BudgetFailMode = 'open' | 'closed';
+export type { BudgetFailMode } from './fail-policy.js';
 
-/** check_user_budget's question, at the current time: estimatedCost in USD (e.g. computeCost of an estimate). */
-export type BudgetRequest = Omit<BudgetCheckRequest, 'at' | 'timezone'>;
+/**
+ * check_user_budget's question, at the current time: estimatedCost in USD (e.g.
+ * computeCost of an estimate). Without one, the configured default estimate is
+ * asked about: an unknown cost is never taken as free.
+ */
+export type BudgetRequest = Omit<BudgetCheckRequest, 'at' | 'timezone' | 'estimatedCost'> & { estimatedCost?: number | null };
 
 export interface BudgetVerdict {
   allowed: boolean;
@@ -32,6 +37,8 @@ export interface BudgetVerdict {
 
 export interface BudgetCheckerOptions {
   source: Pick<SupabaseSource, 'checkUserBudget'>;
+  /** Active blocking limits that fail closed (`entity_type:entity_id`); without it, failMode decides alone. */
+  failClosedLimits?: () => Promise<Set<string>>;
   logger: Logger;
   /** How long an answer is reused for the same question (default 5000 ms; 0 disables the cache). */
   cacheTtlMs?: number;
@@ -39,7 +46,11 @@ export interface BudgetCheckerOptions {
   failMode?: BudgetFailMode;
   /** How long to wait for the database (default 2000 ms). */
   timeoutMs?: number;
+  /** What a question without an estimate asks about (default DEFAULT_ESTIMATE_USD). */
+  defaultEstimateUsd?: number;
 }
+
+export const DEFAULT_ESTIMATE_USD = 0.1;
 
 export type BudgetChecker = (request: BudgetRequest) => Promise<BudgetVerdict>;
 
@@ -55,18 +66,23 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /** The first text field of a request Postgres cannot take as text, if any. */
 function unstorableField(request: BudgetRequest): string | undefined {
-  const fields = ['userId', 'sessionId', 'serviceType', 'organizationId', 'tier'] as const;
+  const fields = ['userId', 'sessionId', 'serviceType', 'organizationId', 'tier', 'agentId', 'feature'] as const;
   return fields.find((field) => !storable(request[field]));
 }
 
 export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecker {
   const ttlMs = options.cacheTtlMs ?? DEFAULT_BUDGET_CACHE_TTL_MS;
-  const failMode = options.failMode ?? 'open';
   const timeoutMs = options.timeoutMs ?? DEFAULT_BUDGET_TIMEOUT_MS;
+  const policy = createFailPolicy({
+    ...(options.failClosedLimits ? { read: options.failClosedLimits } : {}),
+    fallback: options.failMode ?? 'open',
+    logger: options.logger,
+  });
   // Promises, so that concurrent identical questions share one query.
   const answers = new Map<string, { at: number; verdict: Promise<BudgetVerdict> }>();
 
   function failed(request: BudgetRequest, error: unknown): BudgetVerdict {
+    const failMode: BudgetFailMode = policy.modeFor(request);
     const problem = error instanceof Error ? error.message : String(error);
     options.logger.warn(
       { err: error, failMode, userId: request.userId, serviceType: request.serviceType },
@@ -80,7 +96,7 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
     };
   }
 
-  async function ask(request: BudgetRequest): Promise<BudgetVerdict> {
+  async function ask(request: BudgetRequest & { estimatedCost: number }): Promise<BudgetVerdict> {
     const decision = await withTimeout(
       options.source.checkUserBudget({ ...request, organizationId: request.organizationId ?? null, tier: request.tier ?? null }),
       timeoutMs,
@@ -88,7 +104,8 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
     return { ...decision, source: 'database' };
   }
 
-  return async (request) => {
+  return async (asked) => {
+    const request = { ...asked, estimatedCost: asked.estimatedCost ?? options.defaultEstimateUsd ?? DEFAULT_ESTIMATE_USD };
     const estimate = Number.isFinite(request.estimatedCost) && request.estimatedCost >= 0 ? usdToMicros(request.estimatedCost) : undefined;
     if (estimate === undefined) {
       return failed(request, new RangeError(`estimatedCost must be a finite amount >= 0, got ${request.estimatedCost}`));
@@ -98,7 +115,10 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
       // Postgres would refuse the question; said here, with the field, instead of as a database error.
       return failed(request, new RangeError(`${unstorable} must not contain NUL characters or unpaired surrogates`));
     }
-    const key = JSON.stringify([request.userId, request.sessionId, request.serviceType, request.organizationId ?? null, request.tier ?? null, estimate]);
+    const key = JSON.stringify([
+      request.userId, request.sessionId, request.serviceType, request.organizationId ?? null, request.tier ?? null,
+      request.agentId ?? null, request.feature ?? null, request.estimatedTokens ?? 0, estimate,
+    ]);
     const now = performance.now();
     const cached = answers.get(key);
     if (cached && now - cached.at < ttlMs) {
@@ -106,6 +126,7 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
       return verdict.source === 'database' ? { ...verdict, source: 'cache' } : verdict;
     }
 
+    policy.refresh();
     const verdict: Promise<BudgetVerdict> = ask(request).catch((error: unknown) => {
       // A failure is not an answer to remember: the next call asks again.
       if (answers.get(key)?.verdict === verdict) answers.delete(key);

@@ -1,5 +1,6 @@
 /** The tracking SDK: what `import … from 'tokensync'` offers application code. */
-export { createTracker, type Tracker, type TrackerOptions, type RecordOutcome } from './tracker.js';
+export { createTracker, type Tracker, type TrackerOptions, type RecordOutcome, type SettleOutcome, type GuardedCall, type Refusal } from './tracker.js';
+export type { ReserveRequest, CallEstimate, BudgetDecision, BudgetHold } from './reservations.js';
 export type { FlushReport, TrackerStats, Rejection } from './report.js';
 export type { UsageEvent } from './usage-event.js';
 export { checkBudget, closeBudgetChecks } from './check-budget.js';

@@ -14,12 +14,14 @@ import { createPostgresTransport } from '../supabase/postgres-transport.js';
 import { createRpcTransport } from '../supabase/rpc-transport.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
 import type { SqlFunctionTransport } from '../supabase/transport.js';
+import { createBudgetStore, type BudgetStore } from '../supabase/budget-store.js';
 import { createUsageStore, type UsageStore } from '../supabase/usage-store.js';
 import { BatchWriter } from './batch-writer.js';
 import { createBudgetChecker, type BudgetFailMode, type BudgetRequest, type BudgetVerdict } from './budget.js';
-import { computeCost } from './pricing/compute.js';
+import { computeCost, type CostResult } from './pricing/compute.js';
 import { createPriceBook, DEFAULT_PRICING_REFRESH_MS, type PriceBook } from './pricing/price-book.js';
 import { UsageReport, type FlushReport, type TrackerStats } from './report.js';
+import { createReservations, type BudgetDecision, type BudgetHold, type CallEstimate, type ReserveRequest } from './reservations.js';
 import { checkUsageEvent, hasGivenCost, toUsageRow, type UsageEvent, type ValidUsageEvent } from './usage-event.js';
 
 export const DEFAULT_BATCH_SIZE = 500;
@@ -55,11 +57,36 @@ export interface TrackerOptions {
   retryMaxDelayMs?: number;
   /** How long model_pricing overrides are reused before they are read again (default 5 minutes). */
   pricingRefreshMs?: number;
-  /** checkBudget policy; defaults from BUDGET_CHECK_* variables. */
-  budget?: { cacheTtlMs?: number; failMode?: BudgetFailMode; timeoutMs?: number };
+  /** checkBudget and reserve policy; defaults from BUDGET_CHECK_* and BUDGET_* variables. */
+  budget?: {
+    cacheTtlMs?: number;
+    failMode?: BudgetFailMode;
+    timeoutMs?: number;
+    /** What a reservation without a usable estimate holds (default BUDGET_DEFAULT_ESTIMATE_USD / _TOKENS). */
+    defaultEstimateUsd?: number;
+    defaultEstimateTokens?: number;
+    /** How long an unsettled hold lives (default BUDGET_HOLD_TTL_MS). */
+    holdTtlMs?: number;
+  };
 }
 
-export type RecordOutcome = { accepted: true } | { accepted: false; reason: string };
+export type Refusal = { accepted: false; reason: string };
+export type RecordOutcome = { accepted: true } | Refusal;
+
+/**
+ * What settle() did with the call: logged with its hold dropped (settled), logged
+ * though its hold had expired or been released (unheld), left to the buffer
+ * because the database could not take it now (buffered; written later, the hold
+ * expires), or refused as record() refuses.
+ */
+export type SettleOutcome =
+  | { accepted: true; via: 'settled' | 'unheld' | 'duplicate' | 'buffered' }
+  | Refusal;
+
+/** A guarded call: denied before it ran, or run and settled. */
+export type GuardedCall<T> =
+  | { allowed: false; decision: BudgetDecision }
+  | { allowed: true; decision: BudgetDecision; result: T; settled: SettleOutcome };
 
 export interface Tracker {
   /** Checks and buffers one call; returns at once and never throws. */
@@ -68,8 +95,20 @@ export interface Tracker {
   flush(options?: { timeoutMs?: number }): Promise<FlushReport>;
   /** Stops accepting records, flushes (at most timeoutMs, default 10 s), drops the rest, closes connections. */
   close(options?: { timeoutMs?: number }): Promise<FlushReport>;
-  /** check_user_budget with the tracker's connection; see checkBudget. */
+  /** check_user_budget with the tracker's connection; see checkBudget. Read-only: it holds nothing. */
   checkBudget(request: BudgetRequest): Promise<BudgetVerdict>;
+  /** Decides against every limit and quota that applies and, when allowed, holds the estimate. */
+  reserve(request: ReserveRequest): Promise<BudgetDecision>;
+  /** Logs the call the hold was for and drops the hold in one transaction; never throws. */
+  settle(hold: BudgetHold | null, event: UsageEvent): Promise<SettleOutcome>;
+  /** Cancels a hold (the call did not happen); never throws. */
+  release(hold: BudgetHold | null): Promise<void>;
+  /**
+   * reserve(), then call() when allowed; settles with usage(result), or releases
+   * when call() throws (and rethrows). usage is where an adapter goes, e.g.
+   * (r) => fromOpenAIChatCompletion(r, context).
+   */
+  guard<T>(request: ReserveRequest, call: (decision: BudgetDecision) => Promise<T>, usage: (result: T) => UsageEvent): Promise<GuardedCall<T>>;
   stats(): TrackerStats;
 }
 
@@ -103,12 +142,25 @@ function positive(name: string, value: number | undefined, fallback: number, max
   return chosen;
 }
 
+async function costOf(prices: PriceBook, event: ValidUsageEvent): Promise<CostResult | 'given'> {
+  return hasGivenCost(event) ? 'given' : computeCost(event, { at: new Date(event.createdAt), overrides: await prices.current() });
+}
+
 async function priceAndWrite(store: UsageStore, prices: PriceBook, batch: readonly ValidUsageEvent[]) {
-  const overrides = await prices.current();
-  const rows = batch.map((event) =>
-    toUsageRow(event, hasGivenCost(event) ? 'given' : computeCost(event, { at: new Date(event.createdAt), overrides })),
-  );
+  const rows = await Promise.all(batch.map(async (event) => toUsageRow(event, await costOf(prices, event))));
   return store.recordUsage(rows);
+}
+
+/** An estimate's tokens at the model's price, as the call will be priced; undefined for a model nobody prices. */
+function estimatePricer(prices: PriceBook) {
+  return async (estimate: CallEstimate) => {
+    const cost = computeCost(
+      { provider: estimate.provider!, model: estimate.model!, promptTokens: estimate.promptTokens ?? 0, completionTokens: estimate.completionTokens ?? 0 },
+      { overrides: await prices.current() },
+    );
+    if (!cost.known) return undefined;
+    return { costUsd: cost.totalCost, fallback: (cost as { estimated?: boolean }).estimated === true };
+  };
 }
 
 /**
@@ -142,23 +194,70 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
     logger,
   });
   const budgetSettings = options.budget ?? {};
+  const budgetStore = createBudgetStore(transport, { timezone: config.reportTimezone });
   const checkBudget = createBudgetChecker({
     source: createSupabaseSource(transport, { timezone: config.reportTimezone }),
+    failClosedLimits: () => budgetStore.failClosedLimits(),
+    defaultEstimateUsd: budgetSettings.defaultEstimateUsd ?? config.budgetCheck.defaultEstimateUsd,
     logger,
     cacheTtlMs: budgetSettings.cacheTtlMs ?? config.budgetCheck.cacheTtlMs,
     failMode: budgetSettings.failMode ?? config.budgetCheck.failMode,
     timeoutMs: budgetSettings.timeoutMs ?? config.budgetCheck.timeoutMs,
   });
+  const reservations = createReservations({
+    store: budgetStore,
+    price: estimatePricer(prices),
+    logger,
+    settings: {
+      defaultCostUsd: budgetSettings.defaultEstimateUsd ?? config.budgetCheck.defaultEstimateUsd,
+      defaultTokens: budgetSettings.defaultEstimateTokens ?? config.budgetCheck.defaultEstimateTokens,
+      holdTtlMs: budgetSettings.holdTtlMs ?? config.budgetCheck.holdTtlMs,
+      failMode: budgetSettings.failMode ?? config.budgetCheck.failMode,
+      timeoutMs: budgetSettings.timeoutMs ?? config.budgetCheck.timeoutMs,
+    },
+  });
   let closing: Promise<FlushReport> | undefined;
 
-  function refuse(event: unknown, reason: string): RecordOutcome {
+  async function release(hold: BudgetHold | null): Promise<void> {
+    if (!hold) return;
+    // A release that fails costs nothing lasting: the hold expires by itself.
+    await budgetStore.release(hold.id).catch((error: unknown) => logger.warn({ err: error, holdId: hold.id }, 'could not release a budget hold; it expires by itself'));
+  }
+
+  async function settle(hold: BudgetHold | null, event: UsageEvent): Promise<SettleOutcome> {
+    const checked = checkUsageEvent(event);
+    if (!checked.ok || closing || !hold) {
+      // Nothing to settle against (failed open, or refused): record() says what becomes of it.
+      const outcome = tracker.record(event);
+      if (!outcome.accepted) await release(hold);
+      return outcome.accepted ? { accepted: true, via: 'buffered' } : outcome;
+    }
+    try {
+      const row = toUsageRow(checked.event, await costOf(prices, checked.event));
+      const settled = await budgetStore.settle(hold.id, row);
+      report.recorded += 1;
+      report.written(settled.recorded ? 1 : 0, settled.duplicate ? 1 : 0);
+      return { accepted: true, via: settled.duplicate ? 'duplicate' : settled.holdFound ? 'settled' : 'unheld' };
+    } catch (error) {
+      if (isRowProblem(error)) {
+        await release(hold);
+        return refuse(event, (error as Error).message);
+      }
+      // The call happened: it is written later with the other records; its hold expires meanwhile.
+      logger.warn({ err: error, requestId: checked.event.requestId, holdId: hold.id }, 'could not settle a budget hold; the call is buffered instead');
+      const outcome = tracker.record(event);
+      return outcome.accepted ? { accepted: true, via: 'buffered' } : outcome;
+    }
+  }
+
+  function refuse(event: unknown, reason: string): Refusal {
     const requestId = typeof (event as { requestId?: unknown })?.requestId === 'string' ? (event as { requestId: string }).requestId : null;
     report.rejected({ requestId, reason });
     logger.warn({ requestId, reason }, 'usage record refused');
     return { accepted: false, reason };
   }
 
-  return {
+  const tracker: Tracker = {
     record(event) {
       try {
         if (closing) return refuse(event, 'the tracker is closed');
@@ -199,6 +298,24 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
 
     checkBudget: (request) => checkBudget(request),
 
+    reserve: (request) => reservations.reserve(request),
+    settle,
+    release,
+
+    async guard(request, call, usage) {
+      const decision = await reservations.reserve(request);
+      if (!decision.allowed) return { allowed: false, decision };
+      let result;
+      try {
+        result = await call(decision);
+      } catch (error) {
+        await release(decision.hold);
+        throw error;
+      }
+      return { allowed: true, decision, result, settled: await settle(decision.hold, usage(result)) };
+    },
+
     stats: () => report.stats(writer.pending),
   };
+  return tracker;
 }

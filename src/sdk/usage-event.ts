@@ -99,6 +99,8 @@ export const usageEventSchema = z
     agentName: optionalText(255),
     workflowId: optionalText(255),
     workflowStep: optionalText(255),
+    /** The product feature that made the call: budgets may guard it, tiers may gate it. */
+    feature: optionalText(255),
     latencyMs: z.number().finite().min(0, 'must be >= 0').max(MAX_TOKENS).nullish().transform((v) => (v == null ? null : Math.round(v))),
     success: z.boolean().optional().default(true),
     errorType: optionalText(255),
@@ -176,6 +178,7 @@ export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): 
     agent_name: event.agentName,
     workflow_id: event.workflowId,
     workflow_step: event.workflowStep,
+    feature: event.feature,
     provider: event.provider,
     model: event.model,
     prompt_tokens: event.promptTokens,

@@ -186,6 +186,10 @@ export interface BudgetCheckRequest {
   /** Default: those of the user's latest logged call. */
   organizationId?: string | null;
   tier?: string | null;
+  agentId?: string | null;
+  feature?: string | null;
+  /** Tokens the call will use, for token quotas (default 0). */
+  estimatedTokens?: number;
   at?: Date | string;
   timezone?: string;
 }
@@ -450,6 +454,9 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
           p_tier: request.tier ?? null,
           ...atArg(request.at),
           p_timezone: request.timezone ?? defaults.timezone,
+          p_agent_id: request.agentId ?? null,
+          p_feature: request.feature ?? null,
+          p_estimated_tokens: request.estimatedTokens ?? 0,
         },
         budgetDecision,
       ),

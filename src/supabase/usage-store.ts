@@ -18,6 +18,7 @@ export interface UsageRow {
   agent_name: string | null;
   workflow_id: string | null;
   workflow_step: string | null;
+  feature: string | null;
   provider: string;
   model: string;
   prompt_tokens: number;

@@ -12,7 +12,7 @@
 alter table public.token_usage_logs
   add column feature text,
   add column cost_estimated boolean not null default false,
-  add constraint token_usage_logs_feature_bounded check (btrim(feature) <> '' and char_length(feature) <= 255);
+  add constraint token_usage_logs_feature_bounded check (char_length(feature) <= 255);
 
 comment on column public.token_usage_logs.feature is 'The product feature that made the call; budgets and tier gates may apply to it.';
 comment on column public.token_usage_logs.cost_estimated is 'true: the cost is a stand-in (unknown model priced at its provider''s dearest known model) until recost prices it.';

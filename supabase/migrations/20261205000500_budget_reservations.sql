@@ -364,12 +364,15 @@ as $$
 $$;
 
 -- Pauses an agent (or extends its open pause) and audits it. Returns the pause.
+-- Security definer, like the other writers of pauses: callers may read pauses and
+-- the audit, and change them only through these functions.
 create or replace function public.tokensync_pause_agent_internal(
   p_agent_id text, p_until timestamptz, p_reason text, p_actor text, p_at timestamptz
 )
 returns public.agent_pauses
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare
@@ -440,6 +443,7 @@ declare
   v_used      bigint;
   v_period_end timestamptz;
   v_warn_pct  numeric;
+  v_from      timestamptz;
   v_hold      tokensync.budget_holds;
 begin
   p_at := coalesce(p_at, now());
@@ -517,11 +521,13 @@ begin
 
   foreach v_limit in array v_limits loop
     for v_usage in select * from public.tokensync_limit_usage(v_limit, v_session, p_at, p_timezone) loop
+      v_from := case when v_usage.period = 'session' then '-infinity'::timestamptz else v_usage.period_start end;
       -- Spend and holds in one statement: one snapshot, so a settle in flight is counted once.
+      -- A session's spend and holds count from its start, whenever that was.
       select s.spent, h.amount as held into v_standing
-        from (select public.tokensync_entity_spend(v_limit.entity_type, v_limit.entity_id, v_usage.period_start, p_at,
+        from (select public.tokensync_entity_spend(v_limit.entity_type, v_limit.entity_id, v_from, p_at,
                        case when v_usage.period = 'session' then v_session end) as spent) s,
-             public.tokensync_entity_held(v_limit.entity_type, v_limit.entity_id, v_usage.period_start, p_at,
+             public.tokensync_entity_held(v_limit.entity_type, v_limit.entity_id, v_from, p_at,
                        case when v_usage.period = 'session' then v_session end) h;
       v_allowance := case when v_limit.breach_action = 'block'
                           then v_usage.limit_amount * (1 + v_limit.grace_pct / 100) else v_usage.limit_amount end;
@@ -545,7 +551,7 @@ begin
         if v_limit.breach_action = 'block' then
           v_blocks := v_blocks || v_message;
           -- An agent already at its cap is paused until the period ends: it stops asking.
-          if p_hold and v_limit.entity_type = 'agent' and v_usage.period in ('daily', 'monthly')
+          if p_hold and v_limit.entity_type = 'agent' and v_pause.id is null and v_usage.period in ('daily', 'monthly')
              and v_standing.spent + v_standing.held >= v_usage.limit_amount then
             select b.period_end into v_period_end
               from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, p_at, p_timezone) b;
@@ -717,6 +723,7 @@ create or replace function public.tokensync_budget_housekeeping(p_at timestamptz
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare
@@ -879,6 +886,7 @@ create or replace function public.tokensync_admin_unpause_agent(
 returns jsonb
 language plpgsql
 volatile
+security definer
 set search_path = ''
 as $$
 declare

@@ -1,0 +1,54 @@
+/**
+ * What a budget question answers when the database cannot: each limit says
+ * (budget_limits.fail_mode), and the configured policy covers the rest. The
+ * list of fail-closed limits is read while the database answers, so that it is
+ * known when it does not.
+ */
+import type { Logger } from '../logging/logger.js';
+import type { BudgetEntities } from '../supabase/budget-store.js';
+
+export type BudgetFailMode = 'open' | 'closed';
+
+/** How long the list of fail-closed limits is trusted before it is read again. */
+const REFRESH_MS = 60_000;
+
+const ENTITY_FIELDS = [
+  ['organization', 'organizationId'],
+  ['tier', 'tier'],
+  ['user', 'userId'],
+  ['session', 'sessionId'],
+  ['service', 'serviceType'],
+  ['agent', 'agentId'],
+  ['feature', 'feature'],
+] as const;
+
+export interface FailPolicy {
+  /** Reads the list again when it is older than a minute; never waits, never throws. */
+  refresh(): void;
+  /** closed when a fail-closed limit applies to these entities, else the configured mode. */
+  modeFor(entities: BudgetEntities): BudgetFailMode;
+}
+
+export function createFailPolicy(options: {
+  read?: () => Promise<Set<string>>;
+  fallback: BudgetFailMode;
+  logger: Logger;
+}): FailPolicy {
+  let known: { at: number; keys: Set<string> } | undefined;
+  return {
+    refresh() {
+      const { read } = options;
+      if (!read || (known && performance.now() - known.at < REFRESH_MS)) return;
+      const at = performance.now();
+      known = { at, keys: known?.keys ?? new Set() };
+      read().then(
+        (keys) => (known = { at, keys }),
+        (error: unknown) => options.logger.debug({ err: error }, 'could not read which budget limits fail closed'),
+      );
+    },
+    modeFor(entities) {
+      const closed = ENTITY_FIELDS.some(([type, field]) => entities[field] != null && known?.keys.has(`${type}:${entities[field]}`));
+      return closed ? 'closed' : options.fallback;
+    },
+  };
+}
