@@ -2,7 +2,8 @@
  * The whole environment, validated once at start. Nothing else reads process.env.
  *
  * Each concern declares its own variables and what they mean (logging.ts,
- * database.ts, notion.ts, sync.ts, worker.ts, reporting.ts, budget-check.ts);
+ * database.ts, notion.ts, sync.ts, worker.ts, reporting.ts, budget-check.ts,
+ * pricing.ts);
  * this module composes them into one schema, so that every bad variable is named
  * in one error, and into one Config.
  *
@@ -17,6 +18,7 @@ import { databaseConfig, databaseIssues, databaseVariables, type DatabaseConfig 
 import { NOTION_PAGE_HINT, POSTGRES_URL_HINT } from './fields.js';
 import { loggingConfig, loggingVariables, type LoggingConfig } from './logging.js';
 import { notionConfig, notionVariables, type NotionConfig } from './notion.js';
+import { pricingConfig, pricingVariables, type PricingConfig } from './pricing.js';
 import { reportingConfig, reportingVariables, type ReportingConfig } from './reporting.js';
 import { readEnvironment, type RawEnvironment } from './sources.js';
 import { syncConfig, syncVariables, type SyncConfig } from './sync.js';
@@ -26,6 +28,7 @@ export { LOG_LEVELS, type LogLevel } from './logging.js';
 export type { BudgetCheckConfig } from './budget-check.js';
 export type { SupabaseApiConfig } from './database.js';
 export type { NotionConfig, NotionIds } from './notion.js';
+export { ANY_PROVIDER, catalogueProviderId, type FallbackModel, type FallbackModels, type PricingConfig } from './pricing.js';
 export { MIN_LOG_RETENTION_DAYS, type ReportingConfig } from './reporting.js';
 export { FREE_TOKEN_LOG_PAGE_BUDGET, PAID_TOKEN_LOG_PAGE_BUDGET, type SyncConfig } from './sync.js';
 export type { WakeConfig, WorkerConfig } from './worker.js';
@@ -38,6 +41,7 @@ const envSchema = z.object({
   ...workerVariables,
   ...reportingVariables,
   ...budgetCheckVariables,
+  ...pricingVariables,
 });
 
 /** Every variable the program reads; docs (.env.example, docs/configuration.md) are checked against it. */
@@ -49,6 +53,7 @@ export interface Config extends LoggingConfig, DatabaseConfig {
   redisUrl: string;
   reportTimezone: string;
   budgetCheck: BudgetCheckConfig;
+  pricing: PricingConfig;
   notion: NotionConfig;
   sync: SyncConfig;
   worker: WorkerConfig;
@@ -100,6 +105,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
     redisUrl: e.REDIS_URL,
     reportTimezone: e.REPORT_TIMEZONE,
     budgetCheck: budgetCheckConfig(e),
+    pricing: pricingConfig(e),
     notion: notionConfig(e),
     sync: syncConfig(e, e.NOTION_WORKSPACE_PLAN),
     reporting: reportingConfig(e),

@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       reportTimezone: 'UTC',
       budgetCheck: { failMode: 'open', cacheTtlMs: 5000, timeoutMs: 2000 },
+      pricing: { fallbackModels: {} },
       notion: {
         token: undefined,
         parentPageId: undefined,
