@@ -14,7 +14,10 @@ Recomputes input_cost, output_cost and total_cost of logged calls after a price
 change: each row is priced as of its own created_at, from model_pricing
 overrides and the price catalogue (@pydantic/genai-prices), and only rows whose
 costs differ are written. Rows whose costs the application gave itself
-(metadata.pricing.source = 'given') are left as they are. Reads in keyset pages.
+(metadata.pricing.source = 'given') are left as they are. A call on a model
+with no price is counted at a fallback (PRICING_FALLBACK_MODELS, else its
+provider's dearest known model) and flagged cost_estimated; once the model has
+a price here, recost replaces the estimate and clears the flag. Reads in keyset pages.
 Then the rollups of every day whose costs changed are brought up to date
 (what the worker's rollup job would do on its next run).
 
@@ -28,6 +31,7 @@ Options:
 
 Environment:
   DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (see .env.example)
+  PRICING_FALLBACK_MODELS  what a model still without a price is estimated at
 
 Exit codes: 0 done, 1 the database failed, 2 bad usage or configuration.
 `;
@@ -58,6 +62,8 @@ function summary(s: RecostSummary, dryRun: boolean): string {
     `  unchanged            ${s.unchanged}`,
     `  caller-given (kept)  ${s.skippedGiven}`,
     `  unknown price after  ${s.unknownAfter}`,
+    `  estimates replaced   ${s.estimatesReplaced}`,
+    `  still estimated      ${s.estimatedAfter}`,
     `  total before         ${usd(s.totalBeforeMicros)}`,
     `  total after          ${usd(s.totalAfterMicros)}`,
     `  difference           ${signedUsd(s.totalAfterMicros - s.totalBeforeMicros)}`,
@@ -112,6 +118,7 @@ await runCommand({
       const result = await recost({
         store,
         overrides,
+        fallbackModels: config.pricing.fallbackModels,
         from,
         to,
         model: values.model,

@@ -4,18 +4,25 @@
  * of its own created_at, and writes the costs that differ. Rows whose costs the
  * caller gave (metadata.pricing.source = 'given') are the caller's numbers and
  * are left alone. Sums are exact micro-dollars.
+ *
+ * Estimated costs (a model with no price, counted at a fallback) are replaced
+ * once the model has a price, and the flag is cleared; a model still unknown
+ * stays estimated at the fallback price of today's configuration.
  */
+import type { FallbackModels } from '../config/env.js';
 import type { CostUpdate, CreatedCursor, RecostRow, UsageStore } from '../supabase/usage-store.js';
 import { formatMicros, parseUsdText } from './money.js';
 import { computeCost } from './pricing/compute.js';
 import type { PriceOverride } from './pricing/overrides.js';
-import { pricingNote } from './usage-event.js';
+import { isEstimated, pricingNote } from './usage-event.js';
 
 export const DEFAULT_RECOST_BATCH_SIZE = 1000;
 
 export interface RecostOptions {
   store: UsageStore;
   overrides: readonly PriceOverride[];
+  /** PRICING_FALLBACK_MODELS: what a model still unknown is estimated at (default: its provider's dearest). */
+  fallbackModels?: FallbackModels;
   /** Rows created at or after this instant. */
   from: string;
   /** …and before this one (default: no end). */
@@ -38,6 +45,10 @@ export interface RecostTotals {
   skippedGiven: number;
   /** Rows without a price after re-costing (their costs are now null). */
   unknownAfter: number;
+  /** Rows estimated before (a fallback price) that now have their model's own price. */
+  estimatesReplaced: number;
+  /** Rows still on a fallback price after re-costing: their model has no price yet. */
+  estimatedAfter: number;
   /** Sums of total_cost over the rows read (unknown counts as 0), before and after. */
   totalBeforeMicros: number;
   totalAfterMicros: number;
@@ -54,10 +65,12 @@ interface Repriced {
   beforeMicros: number;
   afterMicros: number;
   unknown: boolean;
+  estimated: boolean;
 }
 
-function reprice(row: RecostRow, overrides: readonly PriceOverride[]): Repriced {
-  const cost = computeCost(row, { at: new Date(row.createdAt), overrides });
+function reprice(row: RecostRow, options: Pick<RecostOptions, 'overrides' | 'fallbackModels'>): Repriced {
+  const cost = computeCost(row, { at: new Date(row.createdAt), overrides: options.overrides, fallbackModels: options.fallbackModels ?? {} });
+  const estimated = isEstimated(cost);
   const before = [row.inputCost, row.outputCost, row.totalCost].map(parseUsdText);
   const after = cost.known ? [cost.inputMicros, cost.outputMicros, cost.totalMicros] : [null, null, null];
   return {
@@ -66,17 +79,23 @@ function reprice(row: RecostRow, overrides: readonly PriceOverride[]): Repriced 
       input_cost: cost.known ? formatMicros(cost.inputMicros) : null,
       output_cost: cost.known ? formatMicros(cost.outputMicros) : null,
       total_cost: cost.known ? formatMicros(cost.totalMicros) : null,
+      cost_estimated: estimated,
       pricing: pricingNote(cost),
     },
-    changed: before.some((value, i) => value !== after[i]),
+    // An estimate replaced by the same amount is still a change: the flag must clear.
+    changed: before.some((value, i) => value !== after[i]) || row.costEstimated !== estimated,
     beforeMicros: before[2] ?? 0,
     afterMicros: after[2] ?? 0,
     unknown: !cost.known,
+    estimated,
   };
 }
 
 export async function recost(options: RecostOptions): Promise<RecostSummary> {
-  const totals: RecostTotals = { scanned: 0, changed: 0, unchanged: 0, skippedGiven: 0, unknownAfter: 0, totalBeforeMicros: 0, totalAfterMicros: 0 };
+  const totals: RecostTotals = {
+    scanned: 0, changed: 0, unchanged: 0, skippedGiven: 0, unknownAfter: 0, estimatesReplaced: 0, estimatedAfter: 0,
+    totalBeforeMicros: 0, totalAfterMicros: 0,
+  };
   const byModel = new Map<string, RecostSummary['byModel'][number]>();
   let cursor: CreatedCursor | null = null;
   for (;;) {
@@ -105,9 +124,11 @@ export async function recost(options: RecostOptions): Promise<RecostSummary> {
         totals.skippedGiven += 1;
         continue;
       }
-      const result = reprice(row, options.overrides);
+      const result = reprice(row, options);
       sum(result.beforeMicros, result.afterMicros);
       if (result.unknown) totals.unknownAfter += 1;
+      if (result.estimated) totals.estimatedAfter += 1;
+      else if (row.costEstimated && !result.unknown) totals.estimatesReplaced += 1;
       if (result.changed) {
         totals.changed += 1;
         model.changed += 1;

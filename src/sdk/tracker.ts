@@ -2,12 +2,13 @@
  * createTracker: what application code uses to log its LLM calls.
  *
  * record() checks a call and buffers it, and returns at once; a writer prices
- * the buffered calls (catalogue, then model_pricing overrides) and writes them in
+ * the buffered calls (model_pricing overrides, then the catalogue; a model neither
+ * knows at a conservative fallback, flagged cost_estimated) and writes them in
  * batches through tokensync_record_usage, over whichever transport is configured.
  * Nothing it does throws into the application: refused, dropped and failed
  * records are logged, counted, and reported by flush() and close().
  */
-import { loadConfig, type Config } from '../config/env.js';
+import { loadConfig, type Config, type FallbackModels } from '../config/env.js';
 import { ConfigError, DatabaseError } from '../errors.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { createPostgresTransport } from '../supabase/postgres-transport.js';
@@ -142,24 +143,24 @@ function positive(name: string, value: number | undefined, fallback: number, max
   return chosen;
 }
 
-async function costOf(prices: PriceBook, event: ValidUsageEvent): Promise<CostResult | 'given'> {
-  return hasGivenCost(event) ? 'given' : computeCost(event, { at: new Date(event.createdAt), overrides: await prices.current() });
+async function costOf(prices: PriceBook, fallbackModels: FallbackModels, event: ValidUsageEvent): Promise<CostResult | 'given'> {
+  if (hasGivenCost(event)) return 'given';
+  return computeCost(event, { at: new Date(event.createdAt), overrides: await prices.current(), fallbackModels });
 }
 
-async function priceAndWrite(store: UsageStore, prices: PriceBook, batch: readonly ValidUsageEvent[]) {
-  const rows = await Promise.all(batch.map(async (event) => toUsageRow(event, await costOf(prices, event))));
+async function priceAndWrite(store: UsageStore, prices: PriceBook, fallbackModels: FallbackModels, batch: readonly ValidUsageEvent[]) {
+  const rows = await Promise.all(batch.map(async (event) => toUsageRow(event, await costOf(prices, fallbackModels, event))));
   return store.recordUsage(rows);
 }
 
-/** An estimate's tokens at the model's price, as the call will be priced; undefined for a model nobody prices. */
-function estimatePricer(prices: PriceBook) {
+/** An estimate's tokens at the model's price, as the call will be priced (an unknown model at its fallback). */
+function estimatePricer(prices: PriceBook, fallbackModels: FallbackModels) {
   return async (estimate: CallEstimate) => {
     const cost = computeCost(
       { provider: estimate.provider!, model: estimate.model!, promptTokens: estimate.promptTokens ?? 0, completionTokens: estimate.completionTokens ?? 0 },
-      { overrides: await prices.current() },
+      { overrides: await prices.current(), fallbackModels },
     );
-    if (!cost.known) return undefined;
-    return { costUsd: cost.totalCost, fallback: (cost as { estimated?: boolean }).estimated === true };
+    return cost.known ? { costUsd: cost.totalCost, fallback: cost.estimate !== null } : undefined;
   };
 }
 
@@ -187,7 +188,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
   const report = new UsageReport();
   const writer = new BatchWriter<ValidUsageEvent>({
     ...writerSettings,
-    write: (batch) => priceAndWrite(store, prices, batch),
+    write: (batch) => priceAndWrite(store, prices, config.pricing.fallbackModels, batch),
     isRowProblem,
     idOf: (event) => event.requestId,
     report,
@@ -206,7 +207,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
   });
   const reservations = createReservations({
     store: budgetStore,
-    price: estimatePricer(prices),
+    price: estimatePricer(prices, config.pricing.fallbackModels),
     logger,
     settings: {
       defaultCostUsd: budgetSettings.defaultEstimateUsd ?? config.budgetCheck.defaultEstimateUsd,
@@ -233,7 +234,7 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
       return outcome.accepted ? { accepted: true, via: 'buffered' } : outcome;
     }
     try {
-      const row = toUsageRow(checked.event, await costOf(prices, checked.event));
+      const row = toUsageRow(checked.event, await costOf(prices, config.pricing.fallbackModels, checked.event));
       const settled = await budgetStore.settle(hold.id, row);
       report.recorded += 1;
       report.written(settled.recorded ? 1 : 0, settled.duplicate ? 1 : 0);

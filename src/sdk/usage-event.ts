@@ -146,17 +146,25 @@ export function hasGivenCost(event: ValidUsageEvent): boolean {
 
 const decimal = (usdAmount: number | undefined) => (usdAmount === undefined ? null : formatMicros(usdToMicros(usdAmount)!));
 
-/** The metadata.pricing note of a row: where its cost came from, or why it is unknown. */
+/**
+ * The metadata.pricing note of a row: where its cost came from, or why it is
+ * unknown. An estimate says which model priced it, by which rule, and why the
+ * model itself has no price.
+ */
 export function pricingNote(cost: CostResult | 'given'): { [key: string]: JsonValue } {
   if (cost === 'given') return { source: 'given' };
   if (!cost.known) return { source: 'unknown', reason: cost.reason };
   return {
-    source: cost.source,
+    source: cost.estimate ? 'estimated' : cost.source,
     priced_as: cost.pricedAs,
+    ...(cost.estimate ? { fallback: cost.estimate.rule, reason: cost.estimate.reason } : {}),
     ...(cost.effectiveFrom ? { effective_from: cost.effectiveFrom } : {}),
     ...(cost.longContext ? { long_context: true } : {}),
   };
 }
+
+/** Whether the row's cost is a stand-in: never for a cost the caller gave. */
+export const isEstimated = (cost: CostResult | 'given'): boolean => cost !== 'given' && cost.known && cost.estimate !== null;
 
 /** The row to write: costs as given by the caller, else as priced. */
 export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): UsageRow {
@@ -187,6 +195,7 @@ export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): 
     cache_write_tokens: event.cacheWriteTokens,
     reasoning_tokens: event.reasoningTokens,
     ...costs,
+    cost_estimated: isEstimated(cost),
     latency_ms: event.latencyMs,
     success: event.success,
     error_type: event.errorType,

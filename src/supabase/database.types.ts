@@ -19,11 +19,120 @@ export type Database = {
           p_tier?: string | null;
           p_at?: string | null;
           p_timezone?: string | null;
+          p_agent_id?: string | null;
+          p_feature?: string | null;
+          p_estimated_tokens?: number | null;
         };
         Returns: {
           allowed: boolean | null;
           reason: string | null;
           remaining_budget: number | null;
+        };
+      };
+      tokensync_actor: {
+        Args: Record<PropertyKey, never>;
+        Returns: string;
+      };
+      tokensync_admin_pause_agent: {
+        Args: {
+          p_agent_id: string | null;
+          p_until?: string | null;
+          p_reason?: string | null;
+          p_actor?: string | null;
+        };
+        Returns: {
+          id: string | null;
+          agent_id: string | null;
+          paused_at: string | null;
+          paused_until: string | null;
+          reason: string | null;
+          paused_by: string | null;
+          lifted_at: string | null;
+          lifted_by: string | null;
+          updated_at: string | null;
+        };
+      };
+      tokensync_admin_reset_spend: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_period?: string | null;
+          p_actor?: string | null;
+          p_at?: string | null;
+        };
+        Returns: {
+          id: string | null;
+          created_at: string | null;
+          updated_at: string | null;
+          entity_type: string | null;
+          entity_id: string | null;
+          daily_limit: number | null;
+          monthly_limit: number | null;
+          session_limit: number | null;
+          alert_thresholds: number[] | null;
+          breach_action: string | null;
+          is_active: boolean | null;
+          description: string | null;
+          grace_pct: number | null;
+          fail_mode: string | null;
+          daily_reset_at: string | null;
+          monthly_reset_at: string | null;
+        };
+      };
+      tokensync_admin_set_limit: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_daily_limit?: number | null;
+          p_monthly_limit?: number | null;
+          p_session_limit?: number | null;
+          p_breach_action?: string | null;
+          p_grace_pct?: number | null;
+          p_fail_mode?: string | null;
+          p_is_active?: boolean | null;
+          p_actor?: string | null;
+        };
+        Returns: {
+          id: string | null;
+          created_at: string | null;
+          updated_at: string | null;
+          entity_type: string | null;
+          entity_id: string | null;
+          daily_limit: number | null;
+          monthly_limit: number | null;
+          session_limit: number | null;
+          alert_thresholds: number[] | null;
+          breach_action: string | null;
+          is_active: boolean | null;
+          description: string | null;
+          grace_pct: number | null;
+          fail_mode: string | null;
+          daily_reset_at: string | null;
+          monthly_reset_at: string | null;
+        };
+      };
+      tokensync_admin_unpause_agent: {
+        Args: {
+          p_agent_id: string | null;
+          p_actor?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_agent_pause: {
+        Args: {
+          p_agent_id: string | null;
+          p_at: string | null;
+        };
+        Returns: {
+          id: string | null;
+          agent_id: string | null;
+          paused_at: string | null;
+          paused_until: string | null;
+          reason: string | null;
+          paused_by: string | null;
+          lifted_at: string | null;
+          lifted_by: string | null;
+          updated_at: string | null;
         };
       };
       tokensync_alert_severity: {
@@ -67,6 +176,21 @@ export type Database = {
       tokensync_apply_costs: {
         Args: {
           p_costs: Json | null;
+        };
+        Returns: Json;
+      };
+      tokensync_budget_decide: {
+        Args: {
+          p_request: Json | null;
+          p_hold: boolean | null;
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_budget_housekeeping: {
+        Args: {
+          p_at?: string | null;
         };
         Returns: Json;
       };
@@ -150,6 +274,19 @@ export type Database = {
         };
         Returns: number;
       };
+      tokensync_entity_held: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_from: string | null;
+          p_at: string | null;
+          p_session_id?: string | null;
+        };
+        Returns: {
+          amount: number | null;
+          tokens: number | null;
+        }[];
+      };
       tokensync_entity_sessions: {
         Args: {
           p_entity_type: string | null;
@@ -173,6 +310,15 @@ export type Database = {
         };
         Returns: number;
       };
+      tokensync_entity_tokens: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_from: string | null;
+          p_to: string | null;
+        };
+        Returns: number;
+      };
       tokensync_estimate_note: {
         Args: {
           p_estimated: number | null;
@@ -193,6 +339,10 @@ export type Database = {
           p_horizon: string | null;
         };
         Returns: undefined;
+      };
+      tokensync_fail_closed_limits: {
+        Args: Record<PropertyKey, never>;
+        Returns: Json;
       };
       tokensync_format_usd: {
         Args: {
@@ -364,6 +514,37 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_pause_agent_internal: {
+        Args: {
+          p_agent_id: string | null;
+          p_until: string | null;
+          p_reason: string | null;
+          p_actor: string | null;
+          p_at: string | null;
+        };
+        Returns: {
+          id: string | null;
+          agent_id: string | null;
+          paused_at: string | null;
+          paused_until: string | null;
+          reason: string | null;
+          paused_by: string | null;
+          lifted_at: string | null;
+          lifted_by: string | null;
+          updated_at: string | null;
+        };
+      };
+      tokensync_period_bounds: {
+        Args: {
+          p_period: string | null;
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: {
+          period_start: string | null;
+          period_end: string | null;
+        }[];
+      };
       tokensync_purge_logs: {
         Args: {
           p_retention_days: number | null;
@@ -395,11 +576,25 @@ export type Database = {
         Args: Record<PropertyKey, never>;
         Returns: Json;
       };
+      tokensync_release: {
+        Args: {
+          p_hold_id: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_report_figures: {
         Args: {
           p_at?: string | null;
           p_timezone?: string | null;
           p_top?: number | null;
+        };
+        Returns: Json;
+      };
+      tokensync_reserve: {
+        Args: {
+          p_request: Json | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
         };
         Returns: Json;
       };
@@ -477,6 +672,14 @@ export type Database = {
           p_edited_after: string | null;
         };
         Returns: undefined;
+      };
+      tokensync_settle: {
+        Args: {
+          p_hold_id: string | null;
+          p_row: Json | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
       };
       tokensync_spend_between: {
         Args: {

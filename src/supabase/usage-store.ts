@@ -1,6 +1,7 @@
 /**
  * What the tracking SDK and `npm run recost` ask of the database, as typed calls
- * to the SQL functions of 20261123000600_model_pricing.sql, over either transport.
+ * to the SQL functions of 20261123000600_model_pricing.sql (as redefined by
+ * later migrations), over either transport.
  */
 import { z } from 'zod';
 import { callFunction, type JsonValue, type SqlFunctionTransport } from './transport.js';
@@ -29,6 +30,8 @@ export interface UsageRow {
   input_cost: string | null;
   output_cost: string | null;
   total_cost: string | null;
+  /** The cost is a stand-in: the model had no price and was priced as a fallback. */
+  cost_estimated: boolean;
   latency_ms: number | null;
   success: boolean;
   error_type: string | null;
@@ -54,6 +57,7 @@ const recostRow = z
     input_cost: decimalText,
     output_cost: decimalText,
     total_cost: decimalText,
+    cost_estimated: z.boolean(),
     pricing_source: z.string().nullable(),
   })
   .transform((r) => ({
@@ -69,6 +73,7 @@ const recostRow = z
     inputCost: r.input_cost,
     outputCost: r.output_cost,
     totalCost: r.total_cost,
+    costEstimated: r.cost_estimated,
     pricingSource: r.pricing_source,
   }));
 export type RecostRow = z.output<typeof recostRow>;
@@ -94,6 +99,7 @@ export interface CostUpdate {
   input_cost: string | null;
   output_cost: string | null;
   total_cost: string | null;
+  cost_estimated: boolean;
   pricing: { [key: string]: JsonValue };
 }
 

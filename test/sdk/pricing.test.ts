@@ -81,19 +81,29 @@ describe('computeCost from the catalogue, exact to the micro-dollar', () => {
   });
 });
 
-describe('computeCost never guesses', () => {
-  it('an unknown model has unknown (null) costs and says why', () => {
+describe('computeCost never prices a model as another without saying so', () => {
+  // OpenAI API pricing page (platform.openai.com/docs/pricing), o1-pro: $150.00/MTok input, $600.00/MTok output,
+  // its price since launch (2025-03); OpenAI's dearest model by input price. The fallback of an unknown model (fallback.ts).
+  it('an unknown model is estimated at its provider’s dearest model, and says why', () => {
     // The catalogue matches dated snapshots of a model, not any name that starts like one.
-    expect(computeCost({ provider: 'openai', model: 'gpt-4o-but-not-really-9000x', promptTokens: 10, completionTokens: 10 })).toMatchObject({ known: false });
+    expect(computeCost({ provider: 'openai', model: 'gpt-4o-but-not-really-9000x', promptTokens: 10, completionTokens: 10 }))
+      .toMatchObject({ known: true, pricedAs: 'openai/o1-pro', estimate: { rule: 'dearest of provider' } });
     const unknownModel = computeCost({ provider: 'openai', model: 'house-model-7', promptTokens: 10, completionTokens: 10 });
-    expect(unknownModel).toEqual({
-      known: false, inputCost: null, outputCost: null, totalCost: null,
-      reason: expect.stringMatching(/no price for model "house-model-7" of provider "openai"/),
+    // 10 × 150 = 1,500 µ$ input; 10 × 600 = 6,000 µ$ output
+    expect(unknownModel).toMatchObject({
+      known: true, inputMicros: 1_500, outputMicros: 6_000, totalMicros: 7_500, pricedAs: 'openai/o1-pro',
+      estimate: { rule: 'dearest of provider', reason: expect.stringMatching(/no price for model "house-model-7" of provider "openai"/) },
     });
   });
 
-  it('a known model under a provider the catalogue does not know is not priced as someone else’s', () => {
-    expect(computeCost({ provider: 'my-gateway', model: 'gpt-4o', promptTokens: 10, completionTokens: 10 })).toMatchObject({ known: false });
+  it('a known model under a provider the catalogue does not know is not priced as that model, but estimated', () => {
+    // An unknown provider: the dearest model of every provider, o1-pro again: 10 × 150 + 10 × 600 = 7,500 µ$ (not gpt-4o's 125 µ$).
+    expect(computeCost({ provider: 'my-gateway', model: 'gpt-4o', promptTokens: 10, completionTokens: 10 }))
+      .toMatchObject({ totalMicros: 7_500, pricedAs: 'openai/o1-pro', estimate: { rule: 'dearest of all providers' } });
+  });
+
+  it('a model the catalogue knows is not an estimate', () => {
+    expect(computeCost({ provider: 'openai', model: 'gpt-4o', promptTokens: 10, completionTokens: 10 })).toMatchObject({ estimate: null });
   });
 
   it.each([
@@ -150,9 +160,10 @@ describe('computeCost with model_pricing overrides', () => {
       .toMatchObject({ inputMicros: 300_000, outputMicros: 18_000, longContext: true });
   });
 
-  it('an override in force only later leaves an earlier call unknown rather than guessed', () => {
+  it('an override in force only later leaves an earlier call estimated, not priced at the later price', () => {
+    // acme has no price in force yet and the catalogue does not know it: o1-pro (see above), 1 × 150 + 1 × 600 = 750 µ$
     expect(computeCost({ provider: 'acme', model: 'thinker-1', promptTokens: 1, completionTokens: 1 }, { overrides, at: new Date('2025-12-31T00:00:00Z') }))
-      .toMatchObject({ known: false });
+      .toMatchObject({ totalMicros: 750, pricedAs: 'openai/o1-pro', estimate: { rule: 'dearest of all providers' } });
   });
 
   it('a malformed override is an unknown cost, not an exception', () => {

@@ -34,7 +34,8 @@ beforeEach(async () => {
   tracker.record(call('late', '2026-11-20T08:00:00Z')); //                       4,500 µ$
   tracker.record(call('mini', '2026-11-20T09:00:00Z', { model: 'gpt-4o-mini' })); // 1000 × 0.15 + 200 × 0.6 = 270 µ$
   tracker.record(call('given', '2026-11-21T08:00:00Z', { totalCost: 1 })); //     the caller's $1
-  tracker.record(call('house', '2026-11-21T09:00:00Z', { model: 'house-model-7' })); // unknown
+  // Unknown: estimated at OpenAI's dearest, o1-pro (OpenAI API pricing page, $150.00/MTok input, $600.00/MTok output, since 2025-03):
+  tracker.record(call('house', '2026-11-21T09:00:00Z', { model: 'house-model-7' })); // 1000 × 150 + 200 × 600 = 270,000 µ$
   // Twenty-five calls in one instant: keyset pages must neither skip nor repeat them.
   for (let i = 0; i < 25; i++) tracker.record(call(`same-instant-${i}`, '2026-11-22T00:00:00Z', { model: 'gpt-4o-mini' })); // 25 × 270 µ$
   expect(await tracker.close()).toMatchObject({ written: 30 });
@@ -53,9 +54,12 @@ const snapshot = async () =>
   (await db.pool.query(`select request_id, total_cost::text, updated_at, metadata->'pricing'->>'source' as source from token_usage_logs order by request_id`)).rows;
 
 describe('recost', () => {
-  // before: 4500 + 4500 + 270 + 1,000,000 + 0 + 25 × 270 = 1,016,020 µ$
-  // after:  late 1000 × 2 + 200 × 8 = 3,600 µ$ and house 1000 × 1 + 200 × 1 = 1,200 µ$: 1,016,020 − 900 + 1,200 = 1,016,320 µ$
-  const expected = { scanned: 30, changed: 2, unchanged: 27, skippedGiven: 1, unknownAfter: 0, totalBeforeMicros: 1_016_020, totalAfterMicros: 1_016_320 };
+  // before: 4500 + 4500 + 270 + 1,000,000 + 270,000 + 25 × 270 = 1,286,020 µ$
+  // after:  late 1000 × 2 + 200 × 8 = 3,600 µ$ and house 1000 × 1 + 200 × 1 = 1,200 µ$: 1,286,020 − 900 − 268,800 = 1,016,320 µ$
+  const expected = {
+    scanned: 30, changed: 2, unchanged: 27, skippedGiven: 1, unknownAfter: 0, estimatesReplaced: 1, estimatedAfter: 0,
+    totalBeforeMicros: 1_286_020, totalAfterMicros: 1_016_320,
+  };
 
   it('a dry run computes the difference and writes nothing', async () => {
     const before = await snapshot();
@@ -71,7 +75,7 @@ describe('recost', () => {
     expect(summary).toMatchObject(expected);
     expect(pages).toEqual([7, 14, 21, 28, 30]);
     expect(summary.byModel.slice(0, 2)).toEqual([
-      { model: 'house-model-7', rows: 1, changed: 1, beforeMicros: 0, afterMicros: 1_200 },
+      { model: 'house-model-7', rows: 1, changed: 1, beforeMicros: 270_000, afterMicros: 1_200 },
       { model: 'gpt-4o', rows: 3, changed: 1, beforeMicros: 1_009_000, afterMicros: 1_008_100 },
     ]);
 
@@ -103,8 +107,10 @@ describe('npm run recost', { timeout: 180_000 }, () => {
     expect(result.stdout).toContain('(2 model_pricing overrides)');
     expect(result.stdout).toMatch(/10 rows read, \d+ changed/);
     expect(result.stdout).toMatch(/rows read +30\n/);
-    expect(result.stdout).toMatch(/difference +\+\$0\.000300\n/);
-    expect(result.stdout).toContain('house-model-7: 1/1, +$0.001200');
+    // 1,016,320 − 1,286,020 = −269,700 µ$; house 1,200 − 270,000 = −268,800 µ$
+    expect(result.stdout).toMatch(/difference +-\$0\.269700\n/);
+    expect(result.stdout).toMatch(/estimates replaced +1\n/);
+    expect(result.stdout).toContain('house-model-7: 1/1, -$0.268800');
     // Every day whose costs changed is rolled up again, however old: the dashboards follow the new prices.
     expect(result.stdout).toMatch(/Rollups: \d+ days brought up to date/);
     const { rows } = await db.pool.query(

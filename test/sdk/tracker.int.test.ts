@@ -67,7 +67,7 @@ describe('record() and flush()', () => {
     }
   });
 
-  it('prices calls exactly, notes unknown prices, keeps given costs', async () => {
+  it('prices calls exactly, estimates unknown prices, keeps given costs', async () => {
     const tracker = openTracker(db, 'postgres');
     try {
       tracker.record(call('priced', { promptTokens: 10_000, cachedTokens: 4_000, completionTokens: 500 }));
@@ -82,9 +82,14 @@ describe('record() and flush()', () => {
         { request_id: 'given', input_cost: '0.100000', output_cost: '0.200000', total_cost: '0.300000', pricing: { source: 'given' } },
         // 6000 × 2.5 + 4000 × 1.25 = 15,000 + 5,000 = 20,000 µ$; 500 × 10 = 5,000 µ$
         { request_id: 'priced', input_cost: '0.020000', output_cost: '0.005000', total_cost: '0.025000', pricing: { source: 'catalogue', priced_as: 'openai/gpt-4o' } },
+        // No price: estimated at OpenAI's dearest, o1-pro (OpenAI API pricing page, $150.00/MTok input, $600.00/MTok output, since 2025-03):
+        // 1000 × 150 = 150,000 µ$; 200 × 600 = 120,000 µ$
         {
-          request_id: 'unknown-model', input_cost: null, output_cost: null, total_cost: null,
-          pricing: { source: 'unknown', reason: expect.stringContaining('no price for model "house-model-7"') },
+          request_id: 'unknown-model', input_cost: '0.150000', output_cost: '0.120000', total_cost: '0.270000',
+          pricing: {
+            source: 'estimated', priced_as: 'openai/o1-pro', fallback: 'dearest of provider',
+            reason: expect.stringContaining('no price for model "house-model-7"'),
+          },
         },
       ]);
     } finally {

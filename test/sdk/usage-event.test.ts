@@ -80,9 +80,25 @@ describe('toUsageRow', () => {
     expect(row).toMatchObject({ input_cost: '0.000002', output_cost: '0.250000', total_cost: null, metadata: { pricing: { source: 'given' } } });
   });
 
-  it('writes an unknown price as null costs with the reason', () => {
+  it('writes an unknown model at its fallback price, flagged as estimated, with the model that priced it', () => {
     const e = event({ model: 'house-model-7' });
-    const row = toUsageRow(e, computeCost(e));
-    expect(row).toMatchObject({ input_cost: null, output_cost: null, total_cost: null, metadata: { pricing: { source: 'unknown', reason: expect.stringContaining('house-model-7') } } });
+    const row = toUsageRow(e, computeCost(e, { at: new Date(e.createdAt) }));
+    // OpenAI API pricing page, o1-pro $150.00/MTok input, $600.00/MTok output (since 2025-03):
+    // 1000 × 150 = 150,000 µ$; 200 × 600 = 120,000 µ$
+    expect(row).toMatchObject({
+      input_cost: '0.150000', output_cost: '0.120000', total_cost: '0.270000', cost_estimated: true,
+      metadata: { pricing: { source: 'estimated', priced_as: 'openai/o1-pro', fallback: 'dearest of provider', reason: expect.stringContaining('house-model-7') } },
+    });
+  });
+
+  it('a given cost and a priced one are never estimated', () => {
+    expect(toUsageRow(event({ model: 'house-model-7', totalCost: 0.01 }), 'given').cost_estimated).toBe(false);
+    const e = event();
+    expect(toUsageRow(e, computeCost(e, { at: new Date(e.createdAt) })).cost_estimated).toBe(false);
+  });
+
+  it('writes invalid usage as null costs with the reason', () => {
+    const row = toUsageRow(event(), { known: false, inputCost: null, outputCost: null, totalCost: null, reason: 'invalid usage: x' });
+    expect(row).toMatchObject({ total_cost: null, cost_estimated: false, metadata: { pricing: { source: 'unknown', reason: 'invalid usage: x' } } });
   });
 });

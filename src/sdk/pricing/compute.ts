@@ -11,8 +11,10 @@
  * each rounded once to whole micro-dollars (half up), and total = input + output.
  * A long-context tier prices the whole call when promptTokens exceeds its threshold.
  */
+import type { FallbackModels } from '../../config/env.js';
 import { microsToUsd, roundScaledMicros, scaledCostOf, type Rate } from '../money.js';
 import { lookupCatalogue } from './catalogue.js';
+import { fallbackPrice, type FallbackRule } from './fallback.js';
 import { findOverride, sheetFromOverride, type PriceOverride } from './overrides.js';
 import { ratesFor, type PriceLookup, type PriceSheet, type PriceSource } from './price-sheet.js';
 
@@ -34,6 +36,15 @@ export interface CostOptions {
   at?: Date;
   /** model_pricing rows; they win over the catalogue from their effective_from on. */
   overrides?: readonly PriceOverride[];
+  /** PRICING_FALLBACK_MODELS: what an unknown model is priced as, per provider (default: its dearest known model). */
+  fallbackModels?: FallbackModels;
+}
+
+/** Why a cost is a stand-in: the model had no price, so it was priced as another. */
+export interface Estimate {
+  rule: FallbackRule;
+  /** Why the model itself has no price. */
+  reason: string;
 }
 
 export interface KnownCost {
@@ -49,6 +60,8 @@ export interface KnownCost {
   pricedAs: string;
   effectiveFrom: string | null;
   longContext: boolean;
+  /** Set when the model has no price and pricedAs is a fallback (see fallback.ts): the cost is an estimate. */
+  estimate: Estimate | null;
 }
 
 export interface UnknownCost {
@@ -145,23 +158,38 @@ export function costFromSheet(sheet: PriceSheet, usage: TokenUsage): CostResult 
     pricedAs: sheet.pricedAs,
     effectiveFrom: sheet.effectiveFrom,
     longContext,
+    estimate: null,
   };
+}
+
+/** An unknown model's cost at its fallback price: never free, marked as an estimate. */
+function estimatedCost(usage: TokenUsage, at: Date, options: CostOptions, reason: string): CostResult {
+  const overrides = options.overrides ?? [];
+  const fallback = fallbackPrice(usage.provider.trim(), {
+    at,
+    overrides,
+    configured: options.fallbackModels ?? {},
+    lookup: (provider, model) => lookupPrice(provider, model, at, overrides),
+  });
+  if (!fallback) return unknown(reason);
+  const cost = costFromSheet(fallback.sheet, usage);
+  return cost.known ? { ...cost, estimate: { rule: fallback.rule, reason } } : cost;
 }
 
 /**
  * The cost of one call from the catalogue, or from an override in force at
- * `options.at`. Never throws: an unknown model or invalid counts give
- * `{ known: false, reason }` and null costs.
+ * `options.at`; a model neither knows is priced at a fallback and marked as an
+ * estimate (`estimate` set). Never throws: invalid counts, or a bad override,
+ * give `{ known: false, reason }` and null costs.
  */
 export function computeCost(usage: TokenUsage, options: CostOptions = {}): CostResult {
   const at = options.at ?? new Date();
   if (Number.isNaN(at.getTime())) return unknown('invalid usage: the call time is not a valid date');
   if (!usage.provider?.trim() || !usage.model?.trim()) return unknown('invalid usage: provider and model are required');
-  let lookup: PriceLookup;
   try {
-    lookup = lookupPrice(usage.provider.trim(), usage.model.trim(), at, options.overrides);
+    const lookup = lookupPrice(usage.provider.trim(), usage.model.trim(), at, options.overrides);
+    return lookup.found ? costFromSheet(lookup.sheet, usage) : estimatedCost(usage, at, options, lookup.reason);
   } catch (error) {
     return unknown(`invalid price override: ${(error as Error).message}`);
   }
-  return lookup.found ? costFromSheet(lookup.sheet, usage) : unknown(lookup.reason);
 }
