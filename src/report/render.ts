@@ -3,7 +3,7 @@
  * blocks) and sections of lines. layout.ts lays it out as a fixed set of
  * blocks that later refreshes edit in place (see publish.ts).
  */
-import type { ReportFigures, SpendLeader } from '../supabase/source.js';
+import type { ReportFigures, SpendLeader, UnpricedModel } from '../supabase/source.js';
 import { explain } from './explain.js';
 import { change, dayOfMonth, daysUntil, localTime, usd } from './format.js';
 import { LINES_PER_BLOCK, REPORT_HEADER, reportBlocks } from './layout.js';
@@ -68,6 +68,21 @@ function spendLines(f: ReportFigures): string[] {
 
 const leaderLine = (l: SpendLeader) => `${short(l.name)}: ${usd(l.spent)} (${change(l.spent, l.previous)} vs last week, same days)`;
 
+/**
+ * A model with no price, counted at a fallback: what it cost so far and how to
+ * price it. recost's --from is a UTC date, so the first call's UTC date.
+ */
+const unpricedLine = (m: UnpricedModel) =>
+  `${short(`${m.provider}/${m.model}`)}: ${m.calls} ${m.calls === 1 ? 'call' : 'calls'}, ${usd(m.estimated_spend)} estimated — ` +
+  `priced as ${m.priced_as ?? 'a fallback'} until priced; run npm run recost -- --from ${new Date(m.first_seen).toISOString().slice(0, 10)} after adding a price`;
+
+/** Shown only while this month has calls on unpriced models; last, so that its coming and going moves no other section. */
+function unpricedSection(f: ReportFigures): ReportSection[] {
+  const models = f.unpriced_models ?? [];
+  if (models.length === 0) return [];
+  return [{ title: 'Unpriced models this month', ...capped(models.map(unpricedLine), notShown), empty: '' }];
+}
+
 /** The lines, cut to MAX_SECTION_LINES with a line that says how many more and where. */
 function capped(lines: string[], more: (n: number) => MoreLine): Pick<ReportSection, 'lines' | 'more'> {
   if (lines.length <= MAX_SECTION_LINES) return { lines };
@@ -99,6 +114,7 @@ export function reportContent(f: ReportFigures, notices: readonly string[] = [],
       { title: 'Top users this week', ...capped(f.top_users.map(leaderLine), notShown), empty: 'No spend this week.' },
       { title: 'Budget utilisation', ...capped(budgetLines, moreBudgets), empty: 'No active budget limits.' },
       { title: 'Open critical alerts', ...capped(f.open_critical_alerts.map((a) => a.message), notShown), empty: 'None.' },
+      ...unpricedSection(f),
     ],
   };
 }

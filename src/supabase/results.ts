@@ -156,6 +156,19 @@ export type CostAlert = z.infer<typeof costAlert>;
 const leader = z.object({ name: z.string(), spent: z.number(), previous: z.number(), change: z.number(), change_pct: z.number().nullable() });
 export type SpendLeader = z.infer<typeof leader>;
 
+/** tokensync_unpriced_models: calls on a model with no price, counted at a fallback price until recost prices them. */
+export const unpricedModel = z.object({
+  provider: z.string(),
+  model: z.string(),
+  calls: z.number().int(),
+  estimated_spend: z.number(),
+  /** The fallback model of the latest such call, e.g. "openai/o1-pro". */
+  priced_as: z.string().nullable(),
+  first_seen: z.string(),
+  last_seen: z.string(),
+});
+export type UnpricedModel = z.infer<typeof unpricedModel>;
+
 /** What the stakeholder report shows; snake_case as SQL returns it, amounts in USD. */
 export const reportFigures = z.object({
   generated_at: z.string(),
@@ -178,6 +191,8 @@ export const reportFigures = z.object({
   top_users: z.array(leader),
   drivers: z.array(z.object({ service: z.string(), model: z.string(), spent: z.number(), previous: z.number(), change: z.number() })),
   budgets: z.array(budgetUsage),
+  /** This month's calls on unpriced models (absent before 20261205000600_estimated_costs.sql). */
+  unpriced_models: z.array(unpricedModel).optional(),
   open_critical_alerts: z.array(
     z.object({ message: z.string(), raised_at: z.string(), entity_type: z.string(), entity_id: z.string(), period: z.string() }),
   ),

@@ -20,6 +20,7 @@ import {
   refreshResult,
   reportFigures,
   rollupResult,
+  unpricedModel,
   schemaStatus,
   syncChangesResult,
   type BudgetDecision,
@@ -32,6 +33,7 @@ import {
   type ReportFigures,
   type RollupResult,
   type SchemaStatus,
+  type UnpricedModel,
 } from './results.js';
 import { createRpcTransport } from './rpc-transport.js';
 import { callFunction, type JsonValue, type SqlFunctionArgs, type SqlFunctionName, type SqlFunctionTransport } from './transport.js';
@@ -48,6 +50,7 @@ export type {
   RollupResult,
   SchemaStatus,
   SpendLeader,
+  UnpricedModel,
 } from './results.js';
 
 export { DATASETS as SYNC_DATASETS, type Dataset as SyncDataset } from '../datasets.js';
@@ -253,6 +256,8 @@ export interface SupabaseSource {
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
   reportFigures(options?: { at?: Date | string; timezone?: string; top?: number }): Promise<ReportFigures>;
+  /** Calls counted at a fallback price (no price for their model), per provider and model, created in [from, to) (default: all). */
+  unpricedModels(options?: { from?: Date | string; to?: Date | string }): Promise<UnpricedModel[]>;
   /** Edits made in Notion, carried back in one call; outcomes in the same order (see *_notion_edits.sql). */
   applyAcknowledgements(edits: (NotionEdit & { acknowledged: boolean })[]): Promise<EditOutcome[]>;
   applyBudgetEdits(edits: (NotionEdit & { changes: BudgetEdit })[]): Promise<EditOutcome[]>;
@@ -484,6 +489,16 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         'tokensync_report_figures',
         { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone, p_top: options.top ?? 5 },
         reportFigures,
+      ),
+
+    unpricedModels: (options = {}) =>
+      call(
+        'tokensync_unpriced_models',
+        {
+          ...(options.from === undefined ? {} : { p_from: new Date(options.from).toISOString() }),
+          ...(options.to === undefined ? {} : { p_to: new Date(options.to).toISOString() }),
+        },
+        unpricedModel.array(),
       ),
 
     applyAcknowledgements: (edits) =>

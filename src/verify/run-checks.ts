@@ -15,6 +15,7 @@ import { fail, pass, type CheckGroup, type CheckResult } from './check.js';
 import { checkNotion } from './notion.js';
 import { checkRedis } from './redis.js';
 import { connectOnce } from '../worker/redis-tools.js';
+import { checkEstimatedCosts } from './estimates.js';
 import { checkSupabase, expectedSchema } from './supabase.js';
 import { checkSync } from './sync.js';
 import { checkRecordedIds } from './ids.js';
@@ -48,7 +49,10 @@ async function supabaseGroup(config: Config, overrides: SourceOverrides | undefi
   }
   const source = openSupabaseSource(config, overrides);
   try {
-    return await checkSupabase(source, await expectedSchema());
+    const results = await checkSupabase(source, await expectedSchema());
+    // Only a schema that is all there has the function to ask.
+    if (results.every((r) => r.ok)) results.push(await checkEstimatedCosts(source));
+    return results;
   } finally {
     await source.close();
   }
