@@ -27,7 +27,7 @@ describe('loadConfig', () => {
       sourceTransport: undefined,
       redisUrl: 'redis://127.0.0.1:6379',
       reportTimezone: 'UTC',
-      budgetCheck: { failMode: 'open', cacheTtlMs: 5000, timeoutMs: 2000 },
+      budgetCheck: { failMode: 'open', cacheTtlMs: 5000, timeoutMs: 2000, defaultEstimateUsd: 0.1, defaultEstimateTokens: 8000, holdTtlMs: 120_000 },
       pricing: { fallbackModels: {} },
       notion: {
         token: undefined,
@@ -159,11 +159,24 @@ describe('loadConfig', () => {
   });
 
   it('reads the budget check policy', () => {
-    expect(loadConfig({ BUDGET_CHECK_FAIL_MODE: 'closed', BUDGET_CHECK_CACHE_TTL_MS: '0', BUDGET_CHECK_TIMEOUT_MS: '250' }).budgetCheck).toEqual({
-      failMode: 'closed',
-      cacheTtlMs: 0,
-      timeoutMs: 250,
-    });
+    expect(
+      loadConfig({
+        BUDGET_CHECK_FAIL_MODE: 'closed',
+        BUDGET_CHECK_CACHE_TTL_MS: '0',
+        BUDGET_CHECK_TIMEOUT_MS: '250',
+        BUDGET_DEFAULT_ESTIMATE_USD: '0.025',
+        BUDGET_DEFAULT_ESTIMATE_TOKENS: '1500',
+        BUDGET_HOLD_TTL_MS: '30000',
+      }).budgetCheck,
+    ).toEqual({ failMode: 'closed', cacheTtlMs: 0, timeoutMs: 250, defaultEstimateUsd: 0.025, defaultEstimateTokens: 1500, holdTtlMs: 30_000 });
+  });
+
+  it.each([
+    ['BUDGET_DEFAULT_ESTIMATE_USD', '-1', /BUDGET_DEFAULT_ESTIMATE_USD.*must be an amount in USD, e\.g\. 0\.10/],
+    ['BUDGET_DEFAULT_ESTIMATE_TOKENS', '1.5', /BUDGET_DEFAULT_ESTIMATE_TOKENS.*must be a whole number of tokens/],
+    ['BUDGET_HOLD_TTL_MS', '10', /BUDGET_HOLD_TTL_MS.*must be between 1000 and 86400000/],
+  ])('stops on a bad %s, naming it', (variable, value, message) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(message);
   });
 
   it('treats the alert webhook URL as a secret and names it when malformed', () => {
