@@ -191,6 +191,7 @@ export type Database = {
       tokensync_budget_housekeeping: {
         Args: {
           p_at?: string | null;
+          p_timezone?: string | null;
         };
         Returns: Json;
       };

@@ -718,8 +718,13 @@ as $$
   select jsonb_build_object('released', exists (select 1 from gone));
 $$;
 
--- Drops expired holds, and lifts pauses whose period ended (audited). The budgets job runs it.
-create or replace function public.tokensync_budget_housekeeping(p_at timestamptz default null)
+-- Drops expired holds, lifts pauses whose period ended, and pauses agents past a
+-- blocking limit and its grace that reservations did not catch (calls recorded
+-- without one). All audited. The budgets job runs it.
+create or replace function public.tokensync_budget_housekeeping(
+  p_at       timestamptz default null,
+  p_timezone text default 'UTC'
+)
 returns jsonb
 language plpgsql
 volatile
@@ -730,6 +735,10 @@ declare
   v_at      timestamptz := coalesce(p_at, now());
   v_expired integer;
   v_lifted  integer;
+  v_paused  integer := 0;
+  v_limit   public.budget_limits;
+  v_usage   record;
+  v_end     timestamptz;
 begin
   delete from tokensync.budget_holds where expires_at <= v_at;
   get diagnostics v_expired = row_count;
@@ -745,7 +754,24 @@ begin
     returning 1
   )
   select count(*) into v_lifted from audited;
-  return jsonb_build_object('expired_holds', v_expired, 'lifted_pauses', v_lifted);
+
+  for v_limit in select b.* from public.budget_limits b
+                  where b.is_active and b.breach_action = 'block' and b.entity_type = 'agent'
+                    and public.tokensync_agent_pause(b.entity_id, v_at) is null loop
+    for v_usage in select * from public.tokensync_limit_usage(v_limit, null, v_at, p_timezone) loop
+      if v_usage.spent > v_usage.limit_amount * (1 + v_limit.grace_pct / 100) then
+        select b.period_end into v_end
+          from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, v_at, p_timezone) b;
+        perform public.tokensync_pause_agent_internal(v_limit.entity_id, v_end,
+          format('%s limit %s and its grace exceeded (spent %s)', v_usage.period,
+                 public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_usage.spent)),
+          'tokensync:budget', v_at);
+        v_paused := v_paused + 1;
+        exit;
+      end if;
+    end loop;
+  end loop;
+  return jsonb_build_object('expired_holds', v_expired, 'lifted_pauses', v_lifted, 'paused_agents', v_paused);
 end;
 $$;
 
@@ -938,7 +964,7 @@ revoke all on function
   public.tokensync_reserve(jsonb, timestamptz, text),
   public.tokensync_settle(uuid, jsonb, text),
   public.tokensync_release(uuid),
-  public.tokensync_budget_housekeeping(timestamptz),
+  public.tokensync_budget_housekeeping(timestamptz, text),
   public.check_user_budget(text, text, text, numeric, text, text, timestamptz, text, text, text, bigint),
   public.tokensync_admin_set_limit(text, text, numeric, numeric, numeric, text, numeric, text, boolean, text),
   public.tokensync_admin_reset_spend(text, text, text, text, timestamptz),
@@ -959,7 +985,7 @@ grant execute on function
   public.tokensync_reserve(jsonb, timestamptz, text),
   public.tokensync_settle(uuid, jsonb, text),
   public.tokensync_release(uuid),
-  public.tokensync_budget_housekeeping(timestamptz),
+  public.tokensync_budget_housekeeping(timestamptz, text),
   public.check_user_budget(text, text, text, numeric, text, text, timestamptz, text, text, text, bigint),
   public.tokensync_admin_set_limit(text, text, numeric, numeric, numeric, text, numeric, text, boolean, text),
   public.tokensync_admin_reset_spend(text, text, text, text, timestamptz),

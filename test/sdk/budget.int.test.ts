@@ -40,6 +40,26 @@ describe.each(TRANSPORTS)('checkBudget over %s', (transport) => {
   });
 });
 
+describe('a question without an estimate', () => {
+  it('asks about the configured default, never "allowed because the check failed"', async () => {
+    // user-2 has spent $0.80 of a $1.00 limit: the default $0.10 fits, a default of $0.25 does not.
+    const fits = openTracker(db, 'postgres', { budget: { cacheTtlMs: 0 } });
+    const tooMuch = openTracker(db, 'postgres', { budget: { cacheTtlMs: 0, defaultEstimateUsd: 0.25 } });
+    try {
+      const { estimatedCost: _, ...withoutEstimate } = ask(0);
+      expect(await fits.checkBudget(withoutEstimate)).toMatchObject({ allowed: true, source: 'database' });
+      expect(await tooMuch.checkBudget({ ...withoutEstimate, estimatedCost: null })).toMatchObject({
+        allowed: false,
+        source: 'database',
+        reason: expect.stringContaining('estimated $0.25'),
+      });
+    } finally {
+      await fits.close();
+      await tooMuch.close();
+    }
+  });
+});
+
 describe('when the database cannot answer', () => {
   it.each([
     ['open', true, 'fail-open'],

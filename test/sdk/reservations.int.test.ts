@@ -225,7 +225,29 @@ describe('reservations in SQL, at chosen instants', () => {
     expect((await reserve({ user_id: 'u', estimated_cost: 0.5 }, '2026-11-20T12:00:59Z')).allowed).toBe(false);
     expect((await reserve({ user_id: 'u', estimated_cost: 0.5 }, '2026-11-20T12:01:00Z')).allowed).toBe(true);
     const { rows } = await db.pool.query(`select tokensync_budget_housekeeping('2026-11-20T12:30:00Z') as h`);
-    expect(rows[0].h).toEqual({ expired_holds: 2, lifted_pauses: 0 });
+    expect(rows[0].h).toEqual({ expired_holds: 2, lifted_pauses: 0, paused_agents: 0 });
+  });
+
+  it('pauses, in housekeeping, an agent whose recorded calls passed its limit and grace, and lifts the pause when the day ends', async () => {
+    await limit({ entity_type: 'agent', entity_id: 'a', daily_limit: 1, grace_pct: 10 });
+    await insertLogs(db.pool, [
+      { agent_id: 'a', total_cost: 1.1, created_at: '2026-11-20T09:00:00Z' },
+      { agent_id: 'b', total_cost: 9, created_at: '2026-11-20T09:00:00Z' },
+    ]);
+    const housekeeping = async (at: string) => (await db.pool.query(`select tokensync_budget_housekeeping($1, 'UTC') as h`, [at])).rows[0].h;
+    // $1.10 is the limit plus its grace, not past it.
+    expect(await housekeeping('2026-11-20T10:00:00Z')).toMatchObject({ paused_agents: 0 });
+    await insertLogs(db.pool, [{ agent_id: 'a', total_cost: 0.01, created_at: '2026-11-20T10:00:00Z' }]);
+    expect(await housekeeping('2026-11-20T11:00:00Z')).toMatchObject({ paused_agents: 1 });
+    expect(await housekeeping('2026-11-20T12:00:00Z')).toMatchObject({ paused_agents: 0, lifted_pauses: 0 });
+    const paused = await reserve({ agent_id: 'a', estimated_cost: 0 }, '2026-11-20T12:00:00Z');
+    expect(paused.reason).toMatch(/^blocked: agent 'a' is paused until 2026-11-21 00:00 UTC: daily limit \$1\.00 and its grace exceeded \(spent \$1\.11\)/);
+    expect(await housekeeping('2026-11-21T00:00:00Z')).toMatchObject({ lifted_pauses: 1, paused_agents: 0 });
+    const { rows } = await db.pool.query(`select actor, action from budget_audit where entity_id = 'a' and action <> 'create_limit' order by id`);
+    expect(rows).toEqual([
+      { actor: 'tokensync:budget', action: 'pause_agent' },
+      { actor: 'tokensync:period ended', action: 'pause_expired' },
+    ]);
   });
 
   it('rolls the day over at local midnight in New York (DST or not), and the month on the 1st', async () => {
