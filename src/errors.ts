@@ -74,6 +74,18 @@ export class DatabaseError extends TokensyncError {
   }
 }
 
+/** A budget reservation denied a call (a limit, a quota, a tier gate or a paused agent); the reason says which. */
+export class BudgetDeniedError extends TokensyncError {
+  readonly code = 'budget_denied';
+  /** The lowest tier that would allow it, when one would. */
+  readonly upgradeTier: string | null;
+
+  constructor(reason: string, options: { upgradeTier?: string | null; context?: ErrorContext } = {}) {
+    super(reason, { ...(options.context ? { context: options.context } : {}), retryable: false });
+    this.upgradeTier = options.upgradeTier ?? null;
+  }
+}
+
 /** SQLSTATEs after which the same call may succeed: lost connection, shutdown, serialization, overload. */
 export function isTransientSqlState(sqlState: string | undefined): boolean {
   if (!sqlState) return false;

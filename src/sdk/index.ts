@@ -12,3 +12,4 @@ export { fromOpenAIChatCompletion, fromOpenAIResponse, type OpenAIChatCompletion
 export { fromAnthropicMessage, type AnthropicMessageLike } from './adapters/anthropic.js';
 export { createLangChainHandler, type LangChainHandlerOptions, type LLMResultLike } from './adapters/langchain.js';
 export type { CallContext } from './adapters/context.js';
+export { BudgetDeniedError } from '../errors.js';

@@ -84,3 +84,40 @@ it('records each chat model run once, with usage, cache details, latency and fai
     },
   ]);
 });
+
+it('with reserve, holds each run against the budgets, settles it, and stops a denied run before the model is called', async () => {
+  await db.pool.query('truncate token_usage_logs, budget_limits, cost_alerts');
+  // A $1.10 daily user limit without grace. The answered run costs $1.0125 (above): after it,
+  // a run holding the $0.10 default would pass $1.10, so it is denied.
+  await db.pool.query(`insert into budget_limits (entity_type, entity_id, daily_limit, breach_action, grace_pct) values ('user', 'user-8', 1.1, 'block', 0)`);
+  const tracker = openTracker(db, 'postgres');
+  const handler = createLangChainHandler({ tracker, context: { userId: 'user-8', serviceType: 'virtual_panel' }, reserve: true });
+  let calls = 0;
+  const model = new (class extends ScriptedChatModel {
+    override async _generate(messages: BaseMessage[]) {
+      calls++;
+      return super._generate(messages);
+    }
+  })(
+    new AIMessage({
+      content: 'Hello',
+      usage_metadata: { input_tokens: 250_000, output_tokens: 1_000, total_tokens: 251_000, input_token_details: { cache_read: 100_000, cache_creation: 20_000 } },
+      response_metadata: { model_name: 'claude-sonnet-4-5-20250929' },
+    }),
+  );
+  try {
+    await model.invoke('Hi', { callbacks: [handler] });
+    await awaitAllCallbacks();
+    // Settled at once (not buffered): the hold is gone and the call is logged.
+    expect((await db.pool.query(`select count(*)::int as n from tokensync.budget_holds`)).rows[0].n).toBe(0);
+    expect((await db.pool.query(`select total_cost::text as cost from token_usage_logs where user_id = 'user-8'`)).rows).toEqual([{ cost: '1.012500' }]);
+
+    await expect(model.invoke('Hi', { callbacks: [handler] })).rejects.toMatchObject({
+      name: 'BudgetDeniedError',
+      message: expect.stringMatching(/^blocked: user 'user-8' daily limit \$1\.10 would be exceeded/),
+    });
+    expect(calls).toBe(1);
+  } finally {
+    await tracker.close();
+  }
+});

@@ -9,8 +9,15 @@
  * input token, cache reads and writes included: tokensync's convention), else
  * from llmOutput.tokenUsage of older integrations. The run id is the request
  * id, so a run is recorded once.
+ *
+ * With `reserve`, each run first reserves against the budgets that apply: a
+ * denied run fails with BudgetDeniedError before the model is called (the
+ * handler then asks LangChain to await it and raise its errors), and a finished
+ * or failed run settles its hold.
  */
-import type { RecordOutcome } from '../tracker.js';
+import { BudgetDeniedError } from '../../errors.js';
+import type { BudgetHold, CallEstimate } from '../reservations.js';
+import type { Tracker } from '../tracker.js';
 import type { UsageEvent } from '../usage-event.js';
 import { count, usageEvent, type CallContext, type TokenCounts } from './context.js';
 
@@ -40,10 +47,17 @@ const CATALOGUE_PROVIDER: Record<string, string> = {
   bedrock: 'aws',
 };
 
+type RunInfo = { runId: string; metadata: Record<string, unknown>; tags: string[] };
+
 export interface LangChainHandlerOptions {
-  tracker: { record(event: UsageEvent): RecordOutcome };
+  tracker: Pick<Tracker, 'record'> & Partial<Pick<Tracker, 'reserve' | 'settle'>>;
   /** Who and what for; a function receives the run's LangChain metadata and tags. */
-  context: CallContext | ((run: { runId: string; metadata: Record<string, unknown>; tags: string[] }) => CallContext);
+  context: CallContext | ((run: RunInfo) => CallContext);
+  /**
+   * Reserve before each run: true holds the configured default estimate; an
+   * estimate (or a function of the run giving one) holds that.
+   */
+  reserve?: boolean | CallEstimate | ((run: RunInfo) => CallEstimate);
 }
 
 interface RunStart {
@@ -51,6 +65,7 @@ interface RunStart {
   metadata: Record<string, unknown>;
   tags: string[];
   invocationModel: string | undefined;
+  hold?: BudgetHold | null;
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
@@ -85,22 +100,41 @@ function modelFrom(output: LLMResultLike | undefined, start: RunStart | undefine
 
 export function createLangChainHandler(options: LangChainHandlerOptions) {
   const runs = new Map<string, RunStart>();
+  const { tracker } = options;
+  const reserving = options.reserve !== undefined && options.reserve !== false;
+  if (reserving && (!tracker.reserve || !tracker.settle)) {
+    throw new TypeError('createLangChainHandler: reserve needs a tracker with reserve() and settle() (createTracker())');
+  }
+  const contextOf = (run: RunInfo) => (typeof options.context === 'function' ? options.context(run) : options.context);
 
-  function started(runId: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+  async function started(runId: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
     const invocation = extraParams?.invocation_params as Record<string, unknown> | undefined;
-    runs.set(runId, {
+    const start: RunStart = {
       startedAt: performance.now(),
       metadata: metadata ?? {},
       tags: tags ?? [],
       invocationModel: text(invocation?.model) ?? text(invocation?.model_name),
+    };
+    runs.set(runId, start);
+    if (!reserving) return;
+    const run = { runId, metadata: start.metadata, tags: start.tags };
+    const estimate = typeof options.reserve === 'function' ? options.reserve(run) : options.reserve === true ? undefined : options.reserve;
+    const { organizationId, tier, userId, sessionId, serviceType, agentId, feature } = contextOf(run);
+    const decision = await tracker.reserve!({
+      organizationId, tier, userId, sessionId, serviceType, agentId, feature, ...(estimate ? { estimate } : {}),
     });
+    if (!decision.allowed) {
+      runs.delete(runId);
+      throw new BudgetDeniedError(decision.reason, { upgradeTier: decision.upgrade?.tier ?? null, context: { runId, userId, agentId } });
+    }
+    start.hold = decision.hold;
   }
 
-  function finish(runId: string, output: LLMResultLike | undefined, failure: Error | undefined): void {
+  async function finish(runId: string, output: LLMResultLike | undefined, failure: Error | undefined): Promise<void> {
     const start = runs.get(runId);
     runs.delete(runId);
     const run = { runId, metadata: start?.metadata ?? {}, tags: start?.tags ?? [] };
-    const context = typeof options.context === 'function' ? options.context(run) : options.context;
+    const context = contextOf(run);
     const lsProvider = text(run.metadata.ls_provider);
     const event = usageEvent(
       {
@@ -117,22 +151,25 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
     );
     // A failed call may have no usage at all; that is not worth a flag.
     if (failure) delete (event.metadata as Record<string, unknown>).usage_missing;
-    options.tracker.record(event);
+    if (reserving) await tracker.settle!(start?.hold ?? null, event);
+    else tracker.record(event);
   }
 
   return {
     name: 'tokensync',
+    // A denial must stop the run: LangChain then awaits these handlers and raises what they throw.
+    ...(reserving ? { awaitHandlers: true, raiseError: true } : {}),
     handleLLMStart(_llm: unknown, _prompts: string[], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
-      started(runId, extraParams, tags, metadata);
+      return started(runId, extraParams, tags, metadata);
     },
     handleChatModelStart(_llm: unknown, _messages: unknown[][], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
-      started(runId, extraParams, tags, metadata);
+      return started(runId, extraParams, tags, metadata);
     },
     handleLLMEnd(output: LLMResultLike, runId: string) {
-      finish(runId, output, undefined);
+      return finish(runId, output, undefined);
     },
     handleLLMError(error: Error, runId: string) {
-      finish(runId, undefined, error);
+      return finish(runId, undefined, error);
     },
   };
 }
