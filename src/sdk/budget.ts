@@ -8,7 +8,7 @@
 import type { Logger } from '../logging/logger.js';
 import type { BudgetCheckRequest, SupabaseSource } from '../supabase/source.js';
 import { usdToMicros } from './money.js';
-import { createFailPolicy, type BudgetFailMode } from './fail-policy.js';
+import { answerWithin, createFailPolicy, type BudgetFailMode } from './fail-policy.js';
 import { storable } from './usage-event.js';
 
 export const DEFAULT_BUDGET_CACHE_TTL_MS = 5_000;
@@ -54,16 +54,6 @@ export const DEFAULT_ESTIMATE_USD = 0.1;
 
 export type BudgetChecker = (request: BudgetRequest) => Promise<BudgetVerdict>;
 
-class BudgetCheckTimeout extends Error {}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BudgetCheckTimeout(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** The first text field of a request Postgres cannot take as text, if any. */
 function unstorableField(request: BudgetRequest): string | undefined {
   const fields = ['userId', 'sessionId', 'serviceType', 'organizationId', 'tier', 'agentId', 'feature'] as const;
@@ -97,7 +87,7 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
   }
 
   async function ask(request: BudgetRequest & { estimatedCost: number }): Promise<BudgetVerdict> {
-    const decision = await withTimeout(
+    const decision = await answerWithin(
       options.source.checkUserBudget({ ...request, organizationId: request.organizationId ?? null, tier: request.tier ?? null }),
       timeoutMs,
     );

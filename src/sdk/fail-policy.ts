@@ -52,3 +52,14 @@ export function createFailPolicy(options: {
     },
   };
 }
+
+/** A budget question the database did not answer in time: decided by the policy like any failure. */
+export class BudgetAnswerTimeout extends Error {}
+
+export function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BudgetAnswerTimeout(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

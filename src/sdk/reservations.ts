@@ -16,7 +16,7 @@ import type { Logger } from '../logging/logger.js';
 import type { BudgetEntities, BudgetStore, StoredDecision } from '../supabase/budget-store.js';
 import { usdToMicros, microsToUsd } from './money.js';
 import { storable } from './usage-event.js';
-import { createFailPolicy, type BudgetFailMode } from './fail-policy.js';
+import { answerWithin, createFailPolicy, type BudgetFailMode } from './fail-policy.js';
 
 /** What a call is expected to cost: dollars, or tokens of a model, or both. */
 export interface CallEstimate {
@@ -77,16 +77,6 @@ export interface ReservationSettings {
 
 export interface Reservations {
   reserve(request: ReserveRequest): Promise<BudgetDecision>;
-}
-
-class ReservationTimeout extends Error {}
-
-function timed<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReservationTimeout(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const wholeTokens = (value: number | undefined) => (value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
@@ -181,7 +171,7 @@ export function createReservations(options: {
       const costUsd = microsToUsd(usdToMicros(estimate.costUsd) ?? 0);
       policy.refresh();
       try {
-        const stored = await timed(
+        const stored = await answerWithin(
           store.reserve({
             organizationId: request.organizationId ?? null,
             tier: request.tier ?? null,
