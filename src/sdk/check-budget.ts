@@ -5,16 +5,22 @@
  */
 import { loadConfig } from '../config/env.js';
 import { createLogger } from '../logging/logger.js';
-import { openSupabaseSource, type SupabaseSource } from '../supabase/source.js';
+import { createBudgetStore } from '../supabase/budget-store.js';
+import { createSupabaseSource, openTransport, type SupabaseSource } from '../supabase/source.js';
 import { createBudgetChecker, type BudgetChecker, type BudgetRequest, type BudgetVerdict } from './budget.js';
 
 let shared: { check: BudgetChecker; source: SupabaseSource } | undefined;
 
 function open(): { check: BudgetChecker; source: SupabaseSource } {
   const config = loadConfig();
-  const source = openSupabaseSource(config, { allowExitOnIdle: true });
+  const transport = openTransport(config, { allowExitOnIdle: true });
+  const source = createSupabaseSource(transport, { timezone: config.reportTimezone });
+  const budgets = createBudgetStore(transport, { timezone: config.reportTimezone });
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-sdk' });
-  return { check: createBudgetChecker({ source, logger, ...config.budgetCheck }), source };
+  return {
+    check: createBudgetChecker({ source, logger, failClosedLimits: () => budgets.failClosedLimits(), ...config.budgetCheck }),
+    source,
+  };
 }
 
 /**
