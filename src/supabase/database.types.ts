@@ -33,6 +33,23 @@ export type Database = {
         Args: Record<PropertyKey, never>;
         Returns: string;
       };
+      tokensync_admin_budget_audit: {
+        Args: {
+          p_entity_type?: string | null;
+          p_entity_id?: string | null;
+          p_limit?: number | null;
+        };
+        Returns: Json;
+      };
+      tokensync_admin_budget_overview: {
+        Args: {
+          p_entity_type?: string | null;
+          p_entity_id?: string | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_admin_pause_agent: {
         Args: {
           p_agent_id: string | null;
@@ -187,6 +204,13 @@ export type Database = {
           p_timezone: string | null;
         };
         Returns: Json;
+      };
+      tokensync_budget_edit_problem: {
+        Args: {
+          p_field: string | null;
+          p_value: Json | null;
+        };
+        Returns: string;
       };
       tokensync_budget_housekeeping: {
         Args: {
@@ -360,6 +384,15 @@ export type Database = {
         };
         Returns: string;
       };
+      tokensync_limit_period_start: {
+        Args: {
+          p_limit: Json | null;
+          p_period: string | null;
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: string;
+      };
       tokensync_limit_usage: {
         Args: {
           p_limit: Json | null;
@@ -514,6 +547,24 @@ export type Database = {
           p_message: string | null;
         };
         Returns: Json;
+      };
+      tokensync_notion_unpause_wanted: {
+        Args: {
+          p_limit: Json | null;
+          p_edit: Json | null;
+          p_page_synced_at: string | null;
+        };
+        Returns: {
+          id: string | null;
+          agent_id: string | null;
+          paused_at: string | null;
+          paused_until: string | null;
+          reason: string | null;
+          paused_by: string | null;
+          lifted_at: string | null;
+          lifted_by: string | null;
+          updated_at: string | null;
+        };
       };
       tokensync_pause_agent_internal: {
         Args: {
