@@ -23,7 +23,9 @@ export interface CommandSpec<O extends Options> {
   name: string;
   help: string;
   options: O;
-  run: (values: ReturnType<typeof parseArgs<{ options: O; strict: true }>>['values']) => Promise<number>;
+  /** Words that are not options (a subcommand and its arguments) are allowed and handed to run; default: refused. */
+  positionals?: boolean;
+  run: (values: ReturnType<typeof parseArgs<{ options: O; strict: true }>>['values'], positionals: string[]) => Promise<number>;
 }
 
 let knownSecrets: readonly string[] = [];
@@ -101,12 +103,16 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv =
   });
   condensePgSslWarning();
   let values;
+  let positionals: string[];
   try {
-    values = parseArgs({
+    const parsed = parseArgs({
       args: argv,
       options: { ...spec.options, help: { type: 'boolean', short: 'h' }, verbose: { type: 'boolean' } },
       strict: true,
-    }).values as Parameters<CommandSpec<O>['run']>[0] & { help?: boolean; verbose?: boolean };
+      allowPositionals: spec.positionals === true,
+    });
+    values = parsed.values as Parameters<CommandSpec<O>['run']>[0] & { help?: boolean; verbose?: boolean };
+    positionals = parsed.positionals;
   } catch (error) {
     process.stderr.write(`${spec.name}: ${(error as Error).message}\nRun with --help for usage.\n`);
     process.exitCode = EXIT_USAGE;
@@ -117,7 +123,7 @@ export async function runCommand<O extends Options>(spec: CommandSpec<O>, argv =
     return;
   }
   try {
-    process.exitCode = await spec.run(values);
+    process.exitCode = await spec.run(values, positionals);
   } catch (error) {
     process.exitCode = printError(error, values.verbose === true);
   }
