@@ -1,16 +1,16 @@
-import { checkbox, date, ENTITY_TYPE_OPTIONS, formula, money, percent, select, supabaseId, text, title, sortedTable, type DatabaseSpec } from './types.js';
+import { checkbox, date, decimal, ENTITY_TYPE_OPTIONS, formula, money, percent, select, supabaseId, text, title, sortedTable, type DatabaseSpec } from './types.js';
 
 export const budgetLimits: DatabaseSpec = {
   dataset: 'budget_limits',
   title: 'Budget Limits',
   icon: '🎯',
   description:
-    'Spend limits per organization, service, tier, user or session. Limits and Active may be edited here; tokensync carries valid edits back to Supabase.',
+    'Spend limits per organization, service, tier, user, session, agent or feature. Limits, Active, Grace and Fail Mode may be edited here, and clearing Paused Until unpauses an agent; tokensync carries valid edits back to Supabase.',
   properties: [
     title('name', 'Name', 'Entity type and id, e.g. “service · workflow”.'),
     supabaseId(),
     select('entity_type', 'Entity Type', 'What the limit applies to.', ENTITY_TYPE_OPTIONS),
-    text('entity_id', 'Entity ID', 'Which organization, service, tier, user or session.'),
+    text('entity_id', 'Entity ID', 'Which organization, service, tier, user, session, agent or feature.'),
     money('daily_limit', 'Daily Limit', 'USD per day (local day in the report time zone). Editable.'),
     money('monthly_limit', 'Monthly Limit', 'USD per calendar month. Editable.'),
     money('session_limit', 'Session Limit', 'USD per session. Editable.'),
@@ -20,6 +20,14 @@ export const budgetLimits: DatabaseSpec = {
       { name: 'block', color: 'red' },
     ]),
     checkbox('is_active', 'Active', 'Inactive limits are ignored. Editable.'),
+    // A plain number, not Notion's percent format: typing 15 there would mean 1500 %.
+    decimal('grace_pct', 'Grace', 'Percent over the limit a blocking limit still admits (10 = 10 %), 0 to 100. Editable.'),
+    select('fail_mode', 'Fail Mode', 'When the budget cannot be asked: open allows the call, closed denies it. Editable.', [
+      { name: 'open', color: 'green' },
+      { name: 'closed', color: 'red' },
+    ]),
+    date('paused_until', 'Paused Until', 'Agents: the open pause ends then. Clear it to unpause the agent now.'),
+    text('pause_reason', 'Pause Reason', 'Agents: why the agent is paused. For a pause without an end, clear it to unpause.'),
     text('description', 'Description', 'Free text.'),
     money('daily_spend', 'Spent Today', 'Spend so far today, refreshed by tokensync.'),
     money('monthly_spend', 'Spent This Month', 'Spend so far this month, refreshed by tokensync.'),

@@ -170,6 +170,7 @@ export const ENTITY_TYPE_OPTIONS: readonly SelectOption[] = [
   { name: 'user', color: 'orange' },
   { name: 'session', color: 'gray' },
   { name: 'agent', color: 'brown' },
+  { name: 'feature', color: 'pink' },
 ];
 
 export const PROVIDER_OPTIONS: readonly SelectOption[] = [

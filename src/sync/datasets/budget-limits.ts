@@ -20,6 +20,11 @@ export const budgetLimitsDataset = defineDataset({
     monthly_spend: nonNegative.nullable(),
     daily_utilisation: nonNegative.nullable(),
     monthly_utilisation: nonNegative.nullable(),
+    grace_pct: nonNegative,
+    fail_mode: z.enum(['open', 'closed']),
+    // The agent's open pause (agent limits only), joined by tokensync.budget_limits_synced.
+    paused_until: z.string().nullable(),
+    pause_reason: z.string().nullable(),
   }),
   values: (row) => ({
     ...row,
