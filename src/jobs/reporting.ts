@@ -65,15 +65,20 @@ export interface BudgetJobOptions {
 }
 
 /**
- * Refreshes what each limit has spent (Notion's Budget Limits show it), raises
- * due alerts and hands the new ones to the webhook, without waiting for it.
+ * Drops expired holds and lifts pauses whose period ended (first, so that the
+ * spend and Notion see the agent running again), refreshes what each limit has
+ * spent (Notion's Budget Limits show it), raises due alerts and hands the new
+ * ones to the webhook, without waiting for it.
  */
 export async function runBudgetJob(source: SupabaseSource, options: BudgetJobOptions) {
   const at = { timezone: options.timezone, ...(options.now ? { at: options.now } : {}) };
+  const housekeeping = await source.budgetHousekeeping(options.now ? { at: options.now } : {});
+  // Quiet when idle: every run would otherwise log two zeros.
+  if (housekeeping.expiredHolds > 0 || housekeeping.liftedPauses > 0) options.logger.info(housekeeping, 'budget housekeeping');
   const spend = await source.refreshBudgetSpend({ ...at, ...(options.spendWindowMs ? { minAgeMs: options.spendWindowMs } : {}) });
   const alerts = await source.evaluateAlerts(at);
   const delivery = options.webhook && alerts.length > 0 ? notifyAlerts(alerts, { ...options.webhook, logger: options.logger }) : undefined;
-  return { spendChanged: spend.changed, raised: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length, delivery };
+  return { ...housekeeping, spendChanged: spend.changed, raised: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length, delivery };
 }
 
 export interface ReportJobOptions {

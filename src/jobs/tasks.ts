@@ -114,7 +114,8 @@ export function createTaskRunner(deps: TaskDeps): TaskRunner {
         // Both travel in the alerts lane; the new alerts ask first, the spend figures right after.
         // Spend alone changes with every call: under load, waking for it at once would rewrite the Budget
         // Limits pages several times a second, so it wakes one pass per spend window.
-        if (summary.spendChanged > 0) {
+        // A lifted pause changes the agent's Budget Limits page like spend does.
+        if (summary.spendChanged > 0 || summary.liftedPauses > 0) {
           await (summary.raised > 0
             ? deps.wakeSync?.('budget_limits', SPEND_AFTER_ALERTS_MS)
             : deps.wakeSync?.('budget_limits', 0, config.wake.spendWindowMs));

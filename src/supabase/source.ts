@@ -205,11 +205,23 @@ export interface NotionEdit {
   editedAt: string;
 }
 
+/** What a Budget Limits page shows of the editable fields; a field its data source lacks is left out (and left as it is). */
 export interface BudgetEdit {
   daily_limit?: number | null | string;
   monthly_limit?: number | null | string;
   session_limit?: number | null | string;
   is_active?: boolean;
+  grace_pct?: number | null;
+  fail_mode?: string | null;
+  /** Agents: the page's Paused Until (ISO) and Pause Reason; cleared, they unpause the agent. */
+  paused_until?: string | null;
+  pause_reason?: string | null;
+}
+
+/** What tokensync_budget_housekeeping did: holds past their expiry dropped, pauses whose period ended lifted. */
+export interface HousekeepingResult {
+  expiredHolds: number;
+  liftedPauses: number;
 }
 
 export interface SupabaseSource {
@@ -252,6 +264,8 @@ export interface SupabaseSource {
    * than that as they are unless a limit changed or a threshold was crossed.
    */
   refreshBudgetSpend(options?: { at?: Date | string; timezone?: string; minAgeMs?: number }): Promise<{ changed: number }>;
+  /** Drops expired budget holds and lifts agent pauses whose period ended at `at` (audited). */
+  budgetHousekeeping(options?: { at?: Date | string }): Promise<HousekeepingResult>;
   /** Raises the alerts due at `at` (thresholds crossed, monthly forecasts) and returns only the new ones. */
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
@@ -476,6 +490,15 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         },
         z.object({ changed: z.number().int() }),
       ),
+
+    budgetHousekeeping: async (options = {}) => {
+      const result = await call(
+        'tokensync_budget_housekeeping',
+        atArg(options.at),
+        z.object({ expired_holds: z.number().int(), lifted_pauses: z.number().int() }),
+      );
+      return { expiredHolds: result.expired_holds, liftedPauses: result.lifted_pauses };
+    },
 
     evaluateAlerts: (options = {}) =>
       call(
