@@ -1,7 +1,9 @@
 /**
  * The edits stakeholders may make in Notion, carried back to Supabase: ticking
  * Acknowledged on a Cost Alerts page, and changing a Budget Limits page's daily,
- * monthly or session limit or its Active flag. Nothing else flows back.
+ * monthly or session limit, Active, Grace or Fail Mode, or clearing an agent's
+ * Paused Until (Pause Reason, for a pause without an end) to unpause it. Nothing
+ * else flows back. The SQL audits each change as notion:<editor>.
  *
  * Pages edited since the last poll are read (data source query on
  * last_edited_time, never search), and each page's values are compared with its
@@ -126,7 +128,35 @@ async function putBack(client: Client, page: Page, ids: Map<string, string>, cur
   const properties: Record<string, unknown> = {};
   for (const key of LIMIT_KEYS) properties[ids.get(key)!] = { number: current[key] ?? null };
   properties[ids.get('is_active')!] = { checkbox: current.is_active === true };
+  // Properties a workspace provisioned before them lacks are not written.
+  const grace = ids.get('grace_pct');
+  if (grace && current.grace_pct !== undefined) properties[grace] = { number: Number(current.grace_pct) };
+  const failMode = ids.get('fail_mode');
+  if (failMode && typeof current.fail_mode === 'string') properties[failMode] = { select: { name: current.fail_mode } };
   await notionCall('put a rejected edit back', () => client.pages.update({ page_id: page.id, properties: properties as never }));
+}
+
+/** A select's option name, or null when empty. */
+const selectName = (value: unknown): string | null => (value as { name?: string } | null | undefined)?.name ?? null;
+
+/**
+ * The editable fields a Budget Limits page shows. Grace, Fail Mode and the pause
+ * are sent only when the data source has them (setup:notion adds them to older
+ * workspaces): a field that is not there is no edit. Nor is an empty Grace or
+ * Fail Mode: pages written before the properties existed have them empty until
+ * the sync rewrites them, and an edit of a limit there must not be refused for it.
+ */
+function budgetChangesOf(page: Page, ids: Map<string, string>): BudgetEdit {
+  const changes: BudgetEdit = { is_active: valueOf(page, ids.get('is_active')) === true };
+  for (const key of LIMIT_KEYS) changes[key] = (valueOf(page, ids.get(key)) as number | null | undefined) ?? null;
+  const present = (key: string) => ids.has(key) && valueOf(page, ids.get(key)) !== undefined;
+  const grace = valueOf(page, ids.get('grace_pct')) as number | null | undefined;
+  if (grace !== undefined && grace !== null) changes.grace_pct = grace;
+  const failMode = selectName(valueOf(page, ids.get('fail_mode')));
+  if (failMode !== null) changes.fail_mode = failMode;
+  if (present('paused_until')) changes.paused_until = (valueOf(page, ids.get('paused_until')) as { start?: string } | null)?.start ?? null;
+  if (present('pause_reason')) changes.pause_reason = valueOf(page, ids.get('pause_reason')) as string;
+  return changes;
 }
 
 /** Pages per call to the database: one round trip for a poll's worth of edits. */
@@ -147,11 +177,7 @@ async function applyPages(dataset: EditableDataset, pages: { page: Page; edit: N
       )));
     } else {
       outcomes.push(...(await source.applyBudgetEdits(
-        chunk.map(({ page, edit }) => {
-          const changes: BudgetEdit = { is_active: valueOf(page, ids.get('is_active')) === true };
-          for (const key of LIMIT_KEYS) changes[key] = (valueOf(page, ids.get(key)) as number | null | undefined) ?? null;
-          return { ...edit, changes };
-        }),
+        chunk.map(({ page, edit }) => ({ ...edit, changes: budgetChangesOf(page, ids) })),
       )));
     }
   }
