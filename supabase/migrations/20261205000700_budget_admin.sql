@@ -15,6 +15,71 @@
 --     the start of the day or month, as enforcement already does.
 
 -- ---------------------------------------------------------------------------
+-- Fixes to the admin functions of 20261205000500, found by calling them as the
+-- service role, as the CLI and the worker do.
+-- ---------------------------------------------------------------------------
+
+-- set_limit inserted first and updated on conflict. Check constraints judge the
+-- row proposed for insert before the conflict is seen, so changing only the
+-- grace of an existing limit proposed a row without amounts and was refused
+-- (budget_limits_has_a_limit). Update first; insert only what does not exist.
+create or replace function public.tokensync_admin_set_limit(
+  p_entity_type   text,
+  p_entity_id     text,
+  p_daily_limit   numeric default null,
+  p_monthly_limit numeric default null,
+  p_session_limit numeric default null,
+  p_breach_action text default null,
+  p_grace_pct     numeric default null,
+  p_fail_mode     text default null,
+  p_is_active     boolean default null,
+  p_actor         text default null
+)
+returns public.budget_limits
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_limit public.budget_limits;
+begin
+  perform set_config('tokensync.actor', coalesce(p_actor, public.tokensync_actor()), true);
+  for attempt in 1..2 loop
+    update public.budget_limits b
+       set daily_limit = coalesce(p_daily_limit, b.daily_limit),
+           monthly_limit = coalesce(p_monthly_limit, b.monthly_limit),
+           session_limit = coalesce(p_session_limit, b.session_limit),
+           breach_action = coalesce(p_breach_action, b.breach_action),
+           grace_pct = coalesce(p_grace_pct, b.grace_pct),
+           fail_mode = coalesce(p_fail_mode, b.fail_mode),
+           is_active = coalesce(p_is_active, b.is_active)
+     where b.entity_type = p_entity_type and b.entity_id = p_entity_id
+    returning * into v_limit;
+    if found then return v_limit; end if;
+    begin
+      insert into public.budget_limits (entity_type, entity_id, daily_limit, monthly_limit, session_limit,
+                                        breach_action, grace_pct, fail_mode, is_active)
+      values (p_entity_type, p_entity_id, p_daily_limit, p_monthly_limit, p_session_limit,
+              coalesce(p_breach_action, 'alert'), coalesce(p_grace_pct, 10), coalesce(p_fail_mode, 'open'), coalesce(p_is_active, true))
+      returning * into v_limit;
+      return v_limit;
+    exception when unique_violation then
+      null; -- created meanwhile by someone else: update it on the second pass
+    end;
+  end loop;
+  return v_limit;
+end;
+$$;
+
+-- The service role may read agent_pauses and budget_audit but not write them, so
+-- that pauses are lifted, never deleted, and the audit is append-only. The
+-- functions that pause, unpause and lift therefore write as their owner; every
+-- one of them sets search_path = ''.
+alter function public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz) security definer;
+alter function public.tokensync_admin_unpause_agent(text, text) security definer;
+alter function public.tokensync_budget_housekeeping(timestamptz) security definer;
+
+-- ---------------------------------------------------------------------------
 -- Where a limit's period starts at p_at: the local day or month, or its reset if later.
 -- ---------------------------------------------------------------------------
 create or replace function public.tokensync_limit_period_start(
