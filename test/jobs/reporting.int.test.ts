@@ -115,6 +115,22 @@ describe('budget job and its webhook', () => {
   });
 });
 
+describe('budget job housekeeping', () => {
+  it('lifts pauses whose period ended and drops expired holds, logging the counts only when there are some', async () => {
+    // Paused at NOW - 1 h until NOW - 1 min: over by the job's run at NOW.
+    await db.pool.query(`select tokensync_pause_agent_internal('bot', $1::timestamptz - interval '1 minute', 'over budget', 'test', $1::timestamptz - interval '1 hour')`, [NOW]);
+    await db.pool.query(`insert into tokensync.budget_holds (agent_id, amount, tokens, created_at, expires_at) values ('bot', 1, 10, $1::timestamptz - interval '2 minutes', $1::timestamptz - interval '1 minute')`, [NOW]);
+    const { lines, logger } = captureLogger();
+    const result = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger });
+    expect(result).toMatchObject({ expiredHolds: 1, liftedPauses: 1 });
+    expect(JSON.parse(lines.find((l) => l.includes('budget housekeeping'))!)).toMatchObject({ expiredHolds: 1, liftedPauses: 1 });
+
+    const quiet = captureLogger();
+    expect(await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger: quiet.logger })).toMatchObject({ expiredHolds: 0, liftedPauses: 0 });
+    expect(quiet.lines.some((l) => l.includes('budget housekeeping'))).toBe(false);
+  });
+});
+
 describe('report job', () => {
   let fake: NotionFake;
   beforeAll(async () => {
