@@ -74,10 +74,24 @@ $$;
 -- The service role may read agent_pauses and budget_audit but not write them, so
 -- that pauses are lifted, never deleted, and the audit is append-only. The
 -- functions that pause, unpause and lift therefore write as their owner; every
--- one of them sets search_path = ''.
-alter function public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz) security definer;
-alter function public.tokensync_admin_unpause_agent(text, text) security definer;
-alter function public.tokensync_budget_housekeeping(timestamptz) security definer;
+-- one of them sets search_path = ''. Only the signatures that exist are altered:
+-- later versions of 20261205000500 declare them security definer themselves
+-- (and give housekeeping a time zone).
+do $$
+declare
+  v_fn regprocedure;
+begin
+  foreach v_fn in array array[
+    to_regprocedure('public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz)'),
+    to_regprocedure('public.tokensync_admin_unpause_agent(text, text)'),
+    to_regprocedure('public.tokensync_budget_housekeeping(timestamptz)')]
+  loop
+    if v_fn is not null then
+      execute format('alter function %s security definer', v_fn);
+    end if;
+  end loop;
+end;
+$$;
 
 -- ---------------------------------------------------------------------------
 -- Where a limit's period starts at p_at: the local day or month, or its reset if later.
