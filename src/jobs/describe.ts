@@ -26,8 +26,11 @@ function budgets(r: Result): string[] {
   const webhook = r.webhook as { delivered: number; failed: number } | undefined;
   return [
     `budgets: spend refreshed, ${plural(r.spendChanged, 'limit')} changed; ${plural(r.raised, 'alert')} raised (${r.critical} critical)`,
-    ...(r.expiredHolds > 0 || r.liftedPauses > 0
-      ? [`  housekeeping: ${plural(r.expiredHolds, 'expired hold')} dropped, ${plural(r.liftedPauses, 'ended pause')} lifted`]
+    ...(r.expiredHolds > 0 || r.liftedPauses > 0 || r.pausedAgents > 0
+      ? [
+          `  housekeeping: ${plural(r.expiredHolds, 'expired hold')} dropped, ${plural(r.liftedPauses, 'ended pause')} lifted, ` +
+            `${plural(r.pausedAgents, 'agent')} over budget paused`,
+        ]
       : []),
     ...(webhook ? [`  webhook: ${webhook.delivered} delivered, ${webhook.failed} failed`] : []),
     ...(r.raised > 0 ? ['  Notion gets them on the next sync pass (npm run sync -- --once, or the worker)'] : []),

@@ -72,9 +72,11 @@ export interface BudgetJobOptions {
  */
 export async function runBudgetJob(source: SupabaseSource, options: BudgetJobOptions) {
   const at = { timezone: options.timezone, ...(options.now ? { at: options.now } : {}) };
-  const housekeeping = await source.budgetHousekeeping(options.now ? { at: options.now } : {});
-  // Quiet when idle: every run would otherwise log two zeros.
-  if (housekeeping.expiredHolds > 0 || housekeeping.liftedPauses > 0) options.logger.info(housekeeping, 'budget housekeeping');
+  const housekeeping = await source.budgetHousekeeping(at);
+  // Quiet when idle: every run would otherwise log zeros.
+  if (housekeeping.expiredHolds > 0 || housekeeping.liftedPauses > 0 || housekeeping.pausedAgents > 0) {
+    options.logger.info(housekeeping, 'budget housekeeping');
+  }
   const spend = await source.refreshBudgetSpend({ ...at, ...(options.spendWindowMs ? { minAgeMs: options.spendWindowMs } : {}) });
   const alerts = await source.evaluateAlerts(at);
   const delivery = options.webhook && alerts.length > 0 ? notifyAlerts(alerts, { ...options.webhook, logger: options.logger }) : undefined;

@@ -218,10 +218,14 @@ export interface BudgetEdit {
   pause_reason?: string | null;
 }
 
-/** What tokensync_budget_housekeeping did: holds past their expiry dropped, pauses whose period ended lifted. */
+/**
+ * What tokensync_budget_housekeeping did: holds past their expiry dropped, pauses
+ * whose period ended lifted, agents past a blocking limit and its grace paused.
+ */
 export interface HousekeepingResult {
   expiredHolds: number;
   liftedPauses: number;
+  pausedAgents: number;
 }
 
 export interface SupabaseSource {
@@ -265,7 +269,7 @@ export interface SupabaseSource {
    */
   refreshBudgetSpend(options?: { at?: Date | string; timezone?: string; minAgeMs?: number }): Promise<{ changed: number }>;
   /** Drops expired budget holds and lifts agent pauses whose period ended at `at` (audited). */
-  budgetHousekeeping(options?: { at?: Date | string }): Promise<HousekeepingResult>;
+  budgetHousekeeping(options?: { at?: Date | string; timezone?: string }): Promise<HousekeepingResult>;
   /** Raises the alerts due at `at` (thresholds crossed, monthly forecasts) and returns only the new ones. */
   evaluateAlerts(options?: { at?: Date | string; timezone?: string }): Promise<CostAlert[]>;
   /** Every figure of the stakeholder report, as SQL computes it. */
@@ -494,10 +498,10 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
     budgetHousekeeping: async (options = {}) => {
       const result = await call(
         'tokensync_budget_housekeeping',
-        atArg(options.at),
-        z.object({ expired_holds: z.number().int(), lifted_pauses: z.number().int() }),
+        { ...atArg(options.at), p_timezone: options.timezone ?? defaults.timezone },
+        z.object({ expired_holds: z.number().int(), lifted_pauses: z.number().int(), paused_agents: z.number().int() }),
       );
-      return { expiredHolds: result.expired_holds, liftedPauses: result.lifted_pauses };
+      return { expiredHolds: result.expired_holds, liftedPauses: result.lifted_pauses, pausedAgents: result.paused_agents };
     },
 
     evaluateAlerts: (options = {}) =>

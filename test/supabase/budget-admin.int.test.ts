@@ -119,8 +119,8 @@ describe.each(TRANSPORTS)('the budgets job\'s SQL through %s', (transport) => {
 
   it('housekeeping lifts pauses whose period ended, audited, and reports what it did', async () => {
     await admin.pauseAgent('bot', new Date(Date.now() + 3_600_000).toISOString(), 'over budget', 'test');
-    expect(await source.budgetHousekeeping()).toEqual({ expiredHolds: 0, liftedPauses: 0 });
-    expect(await source.budgetHousekeeping({ at: new Date(Date.now() + 7_200_000) })).toEqual({ expiredHolds: 0, liftedPauses: 1 });
+    expect(await source.budgetHousekeeping()).toEqual({ expiredHolds: 0, liftedPauses: 0, pausedAgents: 0 });
+    expect(await source.budgetHousekeeping({ at: new Date(Date.now() + 7_200_000) })).toEqual({ expiredHolds: 0, liftedPauses: 1, pausedAgents: 0 });
     expect(await audit()).toEqual([
       { actor: 'test', action: 'pause_agent', entity_type: 'agent', entity_id: 'bot' },
       { actor: 'tokensync:period ended', action: 'pause_expired', entity_type: 'agent', entity_id: 'bot' },
