@@ -819,6 +819,9 @@ comment on function public.check_user_budget(text, text, text, numeric, text, te
 -- ---------------------------------------------------------------------------
 -- Admin actions (service role only). p_actor names who acted, for the audit.
 -- ---------------------------------------------------------------------------
+-- Updates first and inserts only what does not exist: check constraints judge a
+-- row proposed for insert before ON CONFLICT is seen, so changing only the grace
+-- of a limit as an upsert would propose a row without amounts and be refused.
 create or replace function public.tokensync_admin_set_limit(
   p_entity_type   text,
   p_entity_id     text,
@@ -840,19 +843,29 @@ declare
   v_limit public.budget_limits;
 begin
   perform set_config('tokensync.actor', coalesce(p_actor, public.tokensync_actor()), true);
-  insert into public.budget_limits as b (entity_type, entity_id, daily_limit, monthly_limit, session_limit,
-                                         breach_action, grace_pct, fail_mode, is_active)
-  values (p_entity_type, p_entity_id, p_daily_limit, p_monthly_limit, p_session_limit,
-          coalesce(p_breach_action, 'alert'), coalesce(p_grace_pct, 10), coalesce(p_fail_mode, 'open'), coalesce(p_is_active, true))
-  on conflict (entity_type, entity_id) do update
-    set daily_limit = coalesce(p_daily_limit, b.daily_limit),
-        monthly_limit = coalesce(p_monthly_limit, b.monthly_limit),
-        session_limit = coalesce(p_session_limit, b.session_limit),
-        breach_action = coalesce(p_breach_action, b.breach_action),
-        grace_pct = coalesce(p_grace_pct, b.grace_pct),
-        fail_mode = coalesce(p_fail_mode, b.fail_mode),
-        is_active = coalesce(p_is_active, b.is_active)
-  returning * into v_limit;
+  for attempt in 1..2 loop
+    update public.budget_limits b
+       set daily_limit = coalesce(p_daily_limit, b.daily_limit),
+           monthly_limit = coalesce(p_monthly_limit, b.monthly_limit),
+           session_limit = coalesce(p_session_limit, b.session_limit),
+           breach_action = coalesce(p_breach_action, b.breach_action),
+           grace_pct = coalesce(p_grace_pct, b.grace_pct),
+           fail_mode = coalesce(p_fail_mode, b.fail_mode),
+           is_active = coalesce(p_is_active, b.is_active)
+     where b.entity_type = p_entity_type and b.entity_id = p_entity_id
+    returning * into v_limit;
+    if found then return v_limit; end if;
+    begin
+      insert into public.budget_limits (entity_type, entity_id, daily_limit, monthly_limit, session_limit,
+                                        breach_action, grace_pct, fail_mode, is_active)
+      values (p_entity_type, p_entity_id, p_daily_limit, p_monthly_limit, p_session_limit,
+              coalesce(p_breach_action, 'alert'), coalesce(p_grace_pct, 10), coalesce(p_fail_mode, 'open'), coalesce(p_is_active, true))
+      returning * into v_limit;
+      return v_limit;
+    exception when unique_violation then
+      null; -- created meanwhile by someone else: update it on the second pass
+    end;
+  end loop;
   return v_limit;
 end;
 $$;
