@@ -90,7 +90,7 @@ export interface InsertLogsOptions {
 }
 
 /** Runs `insert` over `count` rows a CHUNK at a time, with a progress line on stdout when there is more than one chunk. */
-async function inChunks(count: number, progress: string, noun: string, insert: (start: number, size: number) => Promise<unknown>): Promise<void> {
+export async function inChunks(count: number, progress: string, noun: string, insert: (start: number, size: number) => Promise<unknown>): Promise<void> {
   for (let start = 0; start < count; start += CHUNK) {
     const size = Math.min(CHUNK, count - start);
     await insert(start, size);
@@ -103,20 +103,32 @@ async function inChunks(count: number, progress: string, noun: string, insert: (
 export async function insertLogs(client: pg.Client, count: number, options: InsertLogsOptions = {}): Promise<void> {
   const end = (options.end ?? new Date()).toISOString();
   const spanMinutes = Math.max(1, Math.floor(options.minutes ?? (options.days ?? 29) * 1440));
-  const bulk = options.bulk === true && (await isSuperuser(client));
+  const insert = () =>
+    inChunks(count, `${options.label ?? 'bench'}: generated`, 'logs', (start, size) =>
+      client.query(INSERT_LOGS, [start, end, spanMinutes, options.prefix ?? 'bench-', size]),
+    );
+  await (options.bulk === true ? asBulkLoad(client, insert) : insert());
+  await client.query('analyze public.token_usage_logs');
+}
+
+/**
+ * Runs `load` (inserts into token_usage_logs) as a bulk load when the role is a
+ * superuser: triggers off and the secondary indexes built again afterwards (see
+ * InsertLogsOptions.bulk); as plain inserts otherwise. Returns whether it was a bulk load.
+ */
+export async function asBulkLoad(client: pg.Client, load: () => Promise<unknown>): Promise<boolean> {
+  const bulk = await isSuperuser(client);
   const rebuild = bulk ? await dropSecondaryIndexes(client) : [];
   // Memory to sort in when the indexes are built again.
   if (bulk) await client.query(`set session_replication_role = replica; set maintenance_work_mem = '512MB'`);
   try {
-    await inChunks(count, `${options.label ?? 'bench'}: generated`, 'logs', (start, size) =>
-      client.query(INSERT_LOGS, [start, end, spanMinutes, options.prefix ?? 'bench-', size]),
-    );
+    await load();
   } finally {
     if (bulk) await client.query(`reset session_replication_role`);
     for (const definition of rebuild) await client.query(definition);
     if (bulk) await client.query(`reset maintenance_work_mem`);
   }
-  await client.query('analyze public.token_usage_logs');
+  return bulk;
 }
 
 /** Drops the indexes of token_usage_logs that back no constraint; returns the statements that build them again. */
