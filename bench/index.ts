@@ -19,6 +19,7 @@ import {
   type BenchResult,
 } from './support.js';
 import { breachBenchmark } from './breach.js';
+import { budgetBenchmark } from './budget.js';
 import { DEFAULT_CALLS_PER_DAY, freeWorkspaceBenchmark } from './free-workspace.js';
 import { rollupsBenchmark } from './rollups.js';
 import { DEFAULT_SOAK_MINUTES, DEFAULT_SOAK_SEED, soakBenchmark } from './soak.js';
@@ -29,7 +30,7 @@ import { trackerBenchmark } from './tracker.js';
 import { DEFAULT_HISTORY_ROWS, DEFAULT_LOAD_SECONDS, volumeBenchmark } from './volume.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
-  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark, soakBenchmark,
+  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, budgetBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark, soakBenchmark,
 ];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -58,7 +59,7 @@ Environment:
 
 Worker processes and the Notion fake run as child processes (free-workspace
 runs the fake and the worker's own functions in this process, on a simulated
-clock); the whole run takes about ten minutes (most of it at Notion's real 3
+clock); the whole run takes about twelve minutes (most of it at Notion's real 3
 requests/s).
 `;
 
