@@ -248,7 +248,9 @@ export type Database = {
         Returns: Json;
       };
       tokensync_compact_spend: {
-        Args: Record<PropertyKey, never>;
+        Args: {
+          p_since?: string | null;
+        };
         Returns: Json;
       };
       tokensync_content_hash_sql: {
@@ -299,19 +301,6 @@ export type Database = {
         };
         Returns: number;
       };
-      tokensync_entity_held: {
-        Args: {
-          p_entity_type: string | null;
-          p_entity_id: string | null;
-          p_from: string | null;
-          p_at: string | null;
-          p_session_id?: string | null;
-        };
-        Returns: {
-          amount: number | null;
-          tokens: number | null;
-        }[];
-      };
       tokensync_entity_sessions: {
         Args: {
           p_entity_type: string | null;
@@ -335,14 +324,21 @@ export type Database = {
         };
         Returns: number;
       };
-      tokensync_entity_tokens: {
+      tokensync_entity_standing: {
         Args: {
           p_entity_type: string | null;
           p_entity_id: string | null;
           p_from: string | null;
           p_to: string | null;
+          p_at: string | null;
+          p_session_id?: string | null;
         };
-        Returns: number;
+        Returns: {
+          spent: number | null;
+          tokens: number | null;
+          held: number | null;
+          held_tokens: number | null;
+        }[];
       };
       tokensync_estimate_note: {
         Args: {
@@ -586,6 +582,14 @@ export type Database = {
           updated_at: string | null;
         };
       };
+      tokensync_pause_agent_over_grace: {
+        Args: {
+          p_limit: Json | null;
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: boolean;
+      };
       tokensync_period_bounds: {
         Args: {
           p_period: string | null;
@@ -609,6 +613,19 @@ export type Database = {
       tokensync_purging: {
         Args: Record<PropertyKey, never>;
         Returns: boolean;
+      };
+      tokensync_raw_usage: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_from: string | null;
+          p_to: string | null;
+          p_session_id?: string | null;
+        };
+        Returns: {
+          spent: number | null;
+          tokens: number | null;
+        }[];
       };
       tokensync_record_usage: {
         Args: {

@@ -110,6 +110,51 @@ end;
 $$;
 
 -- ---------------------------------------------------------------------------
+-- Spend buckets for hot limits. Settled one call at a time, each call appends a
+-- delta row per entity to the current hour, and a reservation reads that hour:
+-- merging only closed hours let the read grow with the hour's calls. Compaction
+-- now merges the current hour too, and with p_since only the hours since then:
+-- the budgets job runs that short pass every time it runs (under load, every
+-- BUDGET_WAKE_WINDOW_MS), the rollup job the whole table. Still safe beside
+-- writers, who only append, and beside another compaction.
+-- ---------------------------------------------------------------------------
+create index spend_hourly_hour_idx on tokensync.spend_hourly (hour);
+
+drop function public.tokensync_compact_spend();
+create or replace function public.tokensync_compact_spend(p_since timestamptz default null)
+returns jsonb
+language plpgsql
+volatile
+security definer
+set search_path = ''
+as $$
+declare
+  v_merged integer;
+begin
+  with crowded as (
+    select entity_type, entity_id, hour from tokensync.spend_hourly
+     where p_since is null or hour >= date_trunc('hour', p_since, 'UTC')
+     group by 1, 2, 3 having count(*) > 1
+  ),
+  gone as (
+    delete from tokensync.spend_hourly s using crowded c
+     where s.entity_type = c.entity_type and s.entity_id = c.entity_id and s.hour = c.hour
+    returning s.entity_type, s.entity_id, s.hour, s.spent, s.calls
+  ),
+  merged as (
+    insert into tokensync.spend_hourly (entity_type, entity_id, hour, spent, calls)
+    select entity_type, entity_id, hour, sum(spent), sum(calls) from gone group by 1, 2, 3
+    having sum(spent) <> 0 or sum(calls) <> 0
+    returning 1
+  )
+  select count(*) into v_merged from gone;
+  return jsonb_build_object('merged_rows', v_merged);
+end;
+$$;
+revoke all on function public.tokensync_compact_spend(timestamptz) from public, anon, authenticated;
+grant execute on function public.tokensync_compact_spend(timestamptz) to service_role;
+
+-- ---------------------------------------------------------------------------
 -- Subscription tiers (token quotas per user, ranks for feature gates) and gates.
 -- ---------------------------------------------------------------------------
 create table public.subscription_tiers (
@@ -258,47 +303,126 @@ alter table tokensync.budget_holds enable row level security;
 revoke all on table tokensync.budget_holds from public, anon, authenticated;
 grant select, insert, update, delete on table tokensync.budget_holds to service_role;
 
--- What live holds of an entity keep back in [p_from, p_at]: (amount, tokens).
-create or replace function public.tokensync_entity_held(
+-- Cost and tokens of an entity's calls in [p_from, p_to) from the raw logs. One
+-- static statement per column, not dynamic SQL: a reservation runs several of
+-- these, and a static statement is planned once per connection.
+create or replace function public.tokensync_raw_usage(
   p_entity_type text,
   p_entity_id   text,
   p_from        timestamptz,
-  p_at          timestamptz,
+  p_to          timestamptz,
   p_session_id  text default null
 )
-returns table (amount numeric, tokens bigint)
+returns table (spent numeric, tokens bigint)
 language plpgsql
 stable
 set search_path = ''
 as $$
 begin
-  return query execute format(
-    'select coalesce(sum(h.amount), 0), coalesce(sum(h.tokens), 0)::bigint from tokensync.budget_holds h
-      where h.%I = $1 and h.created_at >= $2 and h.created_at <= $3 and h.expires_at > $3
-        and ($4::text is null or h.session_id = $4)', public.tokensync_entity_column(p_entity_type))
-    using p_entity_id, p_from, p_at, p_session_id;
+  case p_entity_type
+    when 'organization' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.organization_id = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    when 'service' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.service_type = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    when 'tier' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.tier = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    when 'user' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.user_id = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    when 'session' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.session_id = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    when 'agent' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.agent_id = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    when 'feature' then
+      return query select coalesce(sum(l.total_cost), 0), coalesce(sum(l.total_tokens), 0)::bigint
+        from public.token_usage_logs l
+       where l.feature = p_entity_id and l.created_at >= p_from and l.created_at < p_to
+         and (p_session_id is null or l.session_id = p_session_id);
+    else
+      raise exception using errcode = '22023',
+        message = format('unknown entity_type %L; expected organization, service, tier, user, session, agent or feature', p_entity_type);
+  end case;
 end;
 $$;
 
--- Tokens an entity used in [p_from, p_to] (quotas are per user: raw logs, by index).
-create or replace function public.tokensync_entity_tokens(
+-- Where an entity stands in [p_from, p_to) at p_at: what it spent (and, for the
+-- raw-summed entities, its tokens) and what live holds keep back. Stable, so
+-- every statement in it reads the snapshot of the statement that calls it: a
+-- settle committing meanwhile counts once, as its hold or as its logged call.
+--
+-- Periods end at the next local midnight, not at p_at: every call dated in the
+-- period counts, and a period whose ends fall on whole UTC hours is read from
+-- the hourly buckets alone, so the cost stays flat however busy the current hour.
+create or replace function public.tokensync_entity_standing(
   p_entity_type text,
   p_entity_id   text,
   p_from        timestamptz,
-  p_to          timestamptz
+  p_to          timestamptz,
+  p_at          timestamptz,
+  p_session_id  text default null
 )
-returns bigint
+returns table (spent numeric, tokens bigint, held numeric, held_tokens bigint)
 language plpgsql
 stable
 set search_path = ''
 as $$
 declare
-  v_tokens bigint;
+  v_first_hour timestamptz := date_trunc('hour', p_from, 'UTC');
+  v_last_hour  timestamptz := date_trunc('hour', p_to, 'UTC');
+  v_edge       numeric;
 begin
-  execute format('select coalesce(sum(l.total_tokens), 0)::bigint from public.token_usage_logs l
-                   where l.%I = $1 and l.created_at >= $2 and l.created_at <= $3', public.tokensync_entity_column(p_entity_type))
-    into v_tokens using p_entity_id, p_from, p_to;
-  return v_tokens;
+  if v_first_hour < p_from then v_first_hour := v_first_hour + interval '1 hour'; end if;
+  -- Users, sessions and features have no buckets (many entities, few calls each):
+  -- their index ranges are short. Tokens are only wanted for users.
+  if p_entity_type in ('user', 'session', 'feature') or p_session_id is not null
+     or not isfinite(p_from) or not isfinite(p_to) or v_first_hour >= v_last_hour then
+    select r.spent, r.tokens into spent, tokens
+      from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, p_to, p_session_id) r;
+  else
+    select coalesce(sum(b.spent), 0) into spent
+      from tokensync.spend_hourly b
+     where b.entity_type = p_entity_type and b.entity_id = p_entity_id
+       and b.hour >= v_first_hour and b.hour < v_last_hour;
+    if p_from < v_first_hour then
+      select r.spent into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, v_first_hour) r;
+      spent := spent + v_edge;
+    end if;
+    if v_last_hour < p_to then
+      select r.spent into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, v_last_hour, p_to) r;
+      spent := spent + v_edge;
+    end if;
+  end if;
+  select coalesce(sum(h.amount), 0), coalesce(sum(h.tokens), 0)::bigint into held, held_tokens
+    from tokensync.budget_holds h
+   where h.created_at >= p_from and h.created_at < p_to and h.expires_at > p_at
+     and (p_session_id is null or h.session_id = p_session_id)
+     and case p_entity_type
+               when 'organization' then h.organization_id = p_entity_id
+               when 'service' then h.service_type = p_entity_id
+               when 'tier' then h.tier = p_entity_id
+               when 'user' then h.user_id = p_entity_id
+               when 'session' then h.session_id = p_entity_id
+               when 'agent' then h.agent_id = p_entity_id
+               when 'feature' then h.feature = p_entity_id
+         end;
+  return next;
 end;
 $$;
 
@@ -441,9 +565,9 @@ declare
   v_upgrade   text;
   v_quota     record;
   v_used      bigint;
-  v_period_end timestamptz;
+  v_day       record;
+  v_month     record;
   v_warn_pct  numeric;
-  v_from      timestamptz;
   v_hold      tokensync.budget_holds;
 begin
   p_at := coalesce(p_at, now());
@@ -510,25 +634,44 @@ begin
           or (b.entity_type = 'agent'        and b.entity_id = v_agent)
           or (b.entity_type = 'feature'      and b.entity_id = v_feature));
 
-  -- Serialize reservations per limit and per user quota; keys in order, so no deadlock.
+  -- Serialize reservations per blocking limit and per user quota; keys in order, so no
+  -- deadlock. An alert-only limit denies nothing, so it holds nobody back.
   if p_hold and cardinality(v_blocks) = 0 then
     perform pg_advisory_xact_lock(k)
        from (select distinct hashtextextended(k, 7061) as k
-               from unnest(array(select 'limit:' || l.id::text from unnest(v_limits) l)
+               from unnest(array(select 'limit:' || l.id::text from unnest(v_limits) l where l.breach_action = 'block')
                            || case when v_user is not null and v_have.tier is not null then array['quota:' || v_user] else '{}'::text[] end) k
               order by 1) keys;
   end if;
 
+  select b.period_start, b.period_end into v_day from public.tokensync_period_bounds('day', p_at, p_timezone) b;
+  select b.period_start, b.period_end into v_month from public.tokensync_period_bounds('month', p_at, p_timezone) b;
+
   foreach v_limit in array v_limits loop
-    for v_usage in select * from public.tokensync_limit_usage(v_limit, v_session, p_at, p_timezone) loop
-      v_from := case when v_usage.period = 'session' then '-infinity'::timestamptz else v_usage.period_start end;
-      -- Spend and holds in one statement: one snapshot, so a settle in flight is counted once.
-      -- A session's spend and holds count from its start, whenever that was.
-      select s.spent, h.amount as held into v_standing
-        from (select public.tokensync_entity_spend(v_limit.entity_type, v_limit.entity_id, v_from, p_at,
-                       case when v_usage.period = 'session' then v_session end) as spent) s,
-             public.tokensync_entity_held(v_limit.entity_type, v_limit.entity_id, v_from, p_at,
-                       case when v_usage.period = 'session' then v_session end) h;
+    for v_usage in
+      select q.period, q.period_start, q.period_end, q.limit_amount
+        from (values
+          ('daily', greatest(v_day.period_start, v_limit.daily_reset_at), v_day.period_end, v_limit.daily_limit),
+          ('monthly', greatest(v_month.period_start, v_limit.monthly_reset_at), v_month.period_end, v_limit.monthly_limit),
+          -- A session's spend and holds count from its start, whenever that was.
+          ('session', '-infinity'::timestamptz, 'infinity'::timestamptz, v_limit.session_limit)) q(period, period_start, period_end, limit_amount)
+       where q.limit_amount is not null and (q.period <> 'session' or v_session is not null)
+    loop
+      if p_hold and v_limit.breach_action = 'alert' then
+        -- An alert-only limit refuses nothing, so a reservation does not pay to read it
+        -- exactly: it warns from the spend the budgets job keeps for Budget Limits
+        -- (refreshed on new spend and every BUDGET_INTERVAL_MS). The read-only check
+        -- reads it exactly.
+        select case v_usage.period when 'daily' then bs.daily_spend when 'monthly' then bs.monthly_spend end as spent,
+               0::numeric as held
+          into v_standing
+          from tokensync.budget_spend bs where bs.budget_limit_id = v_limit.id;
+        continue when v_standing.spent is null;
+      else
+        select st.spent, st.held into v_standing
+          from public.tokensync_entity_standing(v_limit.entity_type, v_limit.entity_id, v_usage.period_start, v_usage.period_end, p_at,
+                                                case when v_usage.period = 'session' then v_session end) st;
+      end if;
       v_allowance := case when v_limit.breach_action = 'block'
                           then v_usage.limit_amount * (1 + v_limit.grace_pct / 100) else v_usage.limit_amount end;
       -- What is left is counted to the limit; the grace is an overdraft, not budget.
@@ -553,9 +696,7 @@ begin
           -- An agent already at its cap is paused until the period ends: it stops asking.
           if p_hold and v_limit.entity_type = 'agent' and v_pause.id is null and v_usage.period in ('daily', 'monthly')
              and v_standing.spent + v_standing.held >= v_usage.limit_amount then
-            select b.period_end into v_period_end
-              from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, p_at, p_timezone) b;
-            perform public.tokensync_pause_agent_internal(v_agent, v_period_end,
+            perform public.tokensync_pause_agent_internal(v_agent, v_usage.period_end,
               format('%s limit %s exceeded (spent %s)', v_usage.period,
                      public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_standing.spent)),
               'tokensync:budget', p_at);
@@ -570,14 +711,13 @@ begin
   -- Token quotas: each user on a tier may use its quota per day and per month.
   if v_user is not null and v_have.tier is not null then
     for v_quota in
-      select q.period, q.quota, b.period_start
-        from (values ('daily', 'day', v_have.daily_token_quota), ('monthly', 'month', v_have.monthly_token_quota)) q(period, unit, quota)
-        cross join lateral public.tokensync_period_bounds(q.unit, p_at, p_timezone) b
+      select q.period, q.quota, q.period_start, q.period_end
+        from (values ('daily', v_have.daily_token_quota, v_day.period_start, v_day.period_end),
+                     ('monthly', v_have.monthly_token_quota, v_month.period_start, v_month.period_end)) q(period, quota, period_start, period_end)
        where q.quota is not null
     loop
-      select t.used + h.tokens into v_used
-        from (select public.tokensync_entity_tokens('user', v_user, v_quota.period_start, p_at) as used) t,
-             public.tokensync_entity_held('user', v_user, v_quota.period_start, p_at) h;
+      select st.tokens + st.held_tokens into v_used
+        from public.tokensync_entity_standing('user', v_user, v_quota.period_start, v_quota.period_end, p_at) st;
       v_remaining_tokens := least(coalesce(v_remaining_tokens, v_quota.quota - v_used), v_quota.quota - v_used);
       v_checks := v_checks || jsonb_build_object(
         'entity_type', 'user', 'entity_id', v_user, 'period', v_quota.period, 'period_start', v_quota.period_start,
@@ -647,6 +787,43 @@ as $$
   select public.tokensync_budget_decide(p_request, true, coalesce(p_at, now()), p_timezone);
 $$;
 
+-- Pauses the agent of a blocking agent limit whose spend this day or month is past
+-- the limit and its grace, until that period ends. True when it paused.
+create or replace function public.tokensync_pause_agent_over_grace(
+  p_limit    public.budget_limits,
+  p_at       timestamptz,
+  p_timezone text
+)
+returns boolean
+language plpgsql
+volatile
+set search_path = ''
+as $$
+declare
+  v_period record;
+  v_spent  numeric;
+begin
+  for v_period in
+    select q.period, greatest(b.period_start, q.reset_at) as period_start, b.period_end, q.limit_amount
+      from (values ('daily', 'day', p_limit.daily_limit, p_limit.daily_reset_at),
+                   ('monthly', 'month', p_limit.monthly_limit, p_limit.monthly_reset_at)) q(period, unit, limit_amount, reset_at)
+      cross join lateral public.tokensync_period_bounds(q.unit, p_at, p_timezone) b
+     where q.limit_amount is not null
+  loop
+    select st.spent into v_spent
+      from public.tokensync_entity_standing('agent', p_limit.entity_id, v_period.period_start, v_period.period_end, p_at) st;
+    if v_spent > v_period.limit_amount * (1 + p_limit.grace_pct / 100) then
+      perform public.tokensync_pause_agent_internal(p_limit.entity_id, v_period.period_end,
+        format('%s limit %s and its grace exceeded (spent %s)', v_period.period,
+               public.tokensync_format_usd(v_period.limit_amount), public.tokensync_format_usd(v_spent)),
+        'tokensync:budget', p_at);
+      return true;
+    end if;
+  end loop;
+  return false;
+end;
+$$;
+
 -- Settle: the call happened; log it (p_row, keyed like the table) and drop its hold, in one
 -- transaction. The hold's entities fill what the row leaves out. A hold that expired or was
 -- released still has its call logged: the money was spent. An agent that ends up past its
@@ -666,10 +843,8 @@ declare
   v_row     jsonb := p_row;
   v_written jsonb;
   v_limit   public.budget_limits;
-  v_usage   record;
   v_agent   text;
   v_at      timestamptz := now();
-  v_period_end timestamptz;
 begin
   if p_row is null or jsonb_typeof(p_row) <> 'object' then
     raise exception using errcode = '22023', message = 'p_row must be a JSON object keyed like token_usage_logs';
@@ -684,19 +859,15 @@ begin
   v_written := public.tokensync_record_usage(jsonb_build_array(v_row));
 
   v_agent := v_row ->> 'agent_id';
-  if v_agent is not null and public.tokensync_agent_pause(v_agent, v_at) is null then
+  -- A call that cost no more than its hold was admitted with room for it: no limit it
+  -- counts against can have passed its grace by it. Only a dearer (or unheld) call is
+  -- checked here; calls recorded without a hold are the budgets job's (housekeeping).
+  if v_agent is not null
+     and (v_hold.id is null or coalesce((v_row ->> 'total_cost')::numeric, 0) > v_hold.amount)
+     and public.tokensync_agent_pause(v_agent, v_at) is null then
     for v_limit in select b.* from public.budget_limits b
                     where b.is_active and b.breach_action = 'block' and b.entity_type = 'agent' and b.entity_id = v_agent loop
-      for v_usage in select * from public.tokensync_limit_usage(v_limit, null, v_at, p_timezone) loop
-        if v_usage.spent > v_usage.limit_amount * (1 + v_limit.grace_pct / 100) then
-          select b.period_end into v_period_end
-            from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, v_at, p_timezone) b;
-          perform public.tokensync_pause_agent_internal(v_agent, v_period_end,
-            format('%s limit %s and its grace exceeded (spent %s)', v_usage.period,
-                   public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_usage.spent)),
-            'tokensync:budget', v_at);
-        end if;
-      end loop;
+      exit when public.tokensync_pause_agent_over_grace(v_limit, v_at, p_timezone);
     end loop;
   end if;
 
@@ -737,11 +908,11 @@ declare
   v_lifted  integer;
   v_paused  integer := 0;
   v_limit   public.budget_limits;
-  v_usage   record;
-  v_end     timestamptz;
 begin
   delete from tokensync.budget_holds where expires_at <= v_at;
   get diagnostics v_expired = row_count;
+  -- The last hours' spend deltas, merged: what reservations read stays a few rows per entity.
+  perform public.tokensync_compact_spend(v_at - interval '1 hour');
   with lifted as (
     update public.agent_pauses set lifted_at = v_at, lifted_by = 'tokensync:period ended'
      where lifted_at is null and paused_until <= v_at
@@ -758,18 +929,7 @@ begin
   for v_limit in select b.* from public.budget_limits b
                   where b.is_active and b.breach_action = 'block' and b.entity_type = 'agent'
                     and public.tokensync_agent_pause(b.entity_id, v_at) is null loop
-    for v_usage in select * from public.tokensync_limit_usage(v_limit, null, v_at, p_timezone) loop
-      if v_usage.spent > v_usage.limit_amount * (1 + v_limit.grace_pct / 100) then
-        select b.period_end into v_end
-          from public.tokensync_period_bounds(case v_usage.period when 'daily' then 'day' else 'month' end, v_at, p_timezone) b;
-        perform public.tokensync_pause_agent_internal(v_limit.entity_id, v_end,
-          format('%s limit %s and its grace exceeded (spent %s)', v_usage.period,
-                 public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_usage.spent)),
-          'tokensync:budget', v_at);
-        v_paused := v_paused + 1;
-        exit;
-      end if;
-    end loop;
+    if public.tokensync_pause_agent_over_grace(v_limit, v_at, p_timezone) then v_paused := v_paused + 1; end if;
   end loop;
   return jsonb_build_object('expired_holds', v_expired, 'lifted_pauses', v_lifted, 'paused_agents', v_paused);
 end;
@@ -968,11 +1128,12 @@ grant select, insert, update, delete on table public.subscription_tiers, public.
 grant select on table public.agent_pauses, public.budget_audit to service_role;
 
 revoke all on function
-  public.tokensync_entity_held(text, text, timestamptz, timestamptz, text),
-  public.tokensync_entity_tokens(text, text, timestamptz, timestamptz),
+  public.tokensync_raw_usage(text, text, timestamptz, timestamptz, text),
+  public.tokensync_entity_standing(text, text, timestamptz, timestamptz, timestamptz, text),
   public.tokensync_period_bounds(text, timestamptz, text),
   public.tokensync_agent_pause(text, timestamptz),
   public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz),
+  public.tokensync_pause_agent_over_grace(public.budget_limits, timestamptz, text),
   public.tokensync_budget_decide(jsonb, boolean, timestamptz, text),
   public.tokensync_reserve(jsonb, timestamptz, text),
   public.tokensync_settle(uuid, jsonb, text),
@@ -989,11 +1150,12 @@ revoke all on function
 from public, anon, authenticated;
 
 grant execute on function
-  public.tokensync_entity_held(text, text, timestamptz, timestamptz, text),
-  public.tokensync_entity_tokens(text, text, timestamptz, timestamptz),
+  public.tokensync_raw_usage(text, text, timestamptz, timestamptz, text),
+  public.tokensync_entity_standing(text, text, timestamptz, timestamptz, timestamptz, text),
   public.tokensync_period_bounds(text, timestamptz, text),
   public.tokensync_agent_pause(text, timestamptz),
   public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz),
+  public.tokensync_pause_agent_over_grace(public.budget_limits, timestamptz, text),
   public.tokensync_budget_decide(jsonb, boolean, timestamptz, text),
   public.tokensync_reserve(jsonb, timestamptz, text),
   public.tokensync_settle(uuid, jsonb, text),
