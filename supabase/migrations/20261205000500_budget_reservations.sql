@@ -60,7 +60,8 @@ as $$
   end;
 $$;
 
--- As before, with features summed from the raw logs like users and sessions (no buckets).
+-- As before, with users read from their buckets (added below) and features summed
+-- from the raw logs like sessions.
 create or replace function public.tokensync_entity_spend(
   p_entity_type text,
   p_entity_id   text,
@@ -93,7 +94,7 @@ begin
   if v_first_hour < p_from then v_first_hour := v_first_hour + interval '1 hour'; end if;
   v_last_hour := date_trunc('hour', p_to, 'UTC');
 
-  if p_entity_type in ('user', 'session', 'feature') or p_session_id is not null or not isfinite(p_from)
+  if p_entity_type in ('session', 'feature') or p_session_id is not null or not isfinite(p_from)
      or v_first_hour >= v_last_hour then
     execute v_raw into v_spent using p_entity_id, p_from, p_to, p_session_id;
     return v_spent;
@@ -120,6 +121,64 @@ $$;
 -- ---------------------------------------------------------------------------
 create index spend_hourly_hour_idx on tokensync.spend_hourly (hour);
 
+-- Users get buckets too, with tokens (for per-user token quotas): a reservation for a
+-- busy user then reads a few rows per hour instead of every call the user made
+-- today. Deltas are still appended, never upserted (no writer waits on another's
+-- open transaction), and the budgets job's compaction keeps the current hour short.
+alter table tokensync.spend_hourly add column tokens bigint not null default 0;
+comment on table tokensync.spend_hourly is
+  'Deltas of token_usage_logs cost, calls and tokens per entity (organization, service, tier, agent, user) and UTC hour; appended by triggers, merged by tokensync_compact_spend().';
+
+-- p_delta_sql yields (created_at, total_cost, total_tokens, sign, organization_id,
+-- service_type, tier, agent_id, user_id); see 20261123000800 for why it returns SQL.
+create or replace function public.tokensync_spend_delta_sql(p_delta_sql text)
+returns text
+language sql
+immutable
+set search_path = ''
+as $$
+  select format($q$
+    insert into tokensync.spend_hourly (entity_type, entity_id, hour, spent, calls, tokens)
+    select e.entity_type, e.entity_id, date_trunc('hour', d.created_at, 'UTC'),
+           sum(d.sign * coalesce(d.total_cost, 0)), sum(d.sign), sum(d.sign * coalesce(d.total_tokens, 0))
+      from (%s) d
+      cross join lateral (values ('organization', d.organization_id), ('service', d.service_type), ('tier', d.tier),
+                                 ('agent', d.agent_id), ('user', d.user_id)) e(entity_type, entity_id)
+     where e.entity_id is not null
+     group by 1, 2, 3
+    having sum(d.sign * coalesce(d.total_cost, 0)) <> 0 or sum(d.sign) <> 0
+  $q$, p_delta_sql);
+$$;
+
+create or replace function public.tokensync_track_spend()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_columns constant text := 'created_at, total_cost, total_tokens, %s as sign, organization_id, service_type, tier, agent_id, user_id';
+begin
+  if tg_op = 'INSERT' then
+    execute public.tokensync_spend_delta_sql(format('select ' || v_columns || ' from new_rows', '1'));
+  elsif tg_op = 'DELETE' then
+    execute public.tokensync_spend_delta_sql(format('select ' || v_columns || ' from old_rows', '-1'));
+  else
+    execute public.tokensync_spend_delta_sql(
+      format('select ' || v_columns || ' from new_rows union all select ' || v_columns || ' from old_rows', '1', '-1'));
+  end if;
+  return null;
+end;
+$$;
+
+-- The users' buckets for the rows that exist already; writers wait for this migration.
+lock table public.token_usage_logs in share row exclusive mode;
+insert into tokensync.spend_hourly (entity_type, entity_id, hour, spent, calls, tokens)
+select 'user', l.user_id, date_trunc('hour', l.created_at, 'UTC'), sum(coalesce(l.total_cost, 0)), count(*), sum(l.total_tokens)
+  from public.token_usage_logs l
+ where l.user_id is not null
+ group by 2, 3;
+
 drop function public.tokensync_compact_spend();
 create or replace function public.tokensync_compact_spend(p_since timestamptz default null)
 returns jsonb
@@ -139,12 +198,12 @@ begin
   gone as (
     delete from tokensync.spend_hourly s using crowded c
      where s.entity_type = c.entity_type and s.entity_id = c.entity_id and s.hour = c.hour
-    returning s.entity_type, s.entity_id, s.hour, s.spent, s.calls
+    returning s.entity_type, s.entity_id, s.hour, s.spent, s.calls, s.tokens
   ),
   merged as (
-    insert into tokensync.spend_hourly (entity_type, entity_id, hour, spent, calls)
-    select entity_type, entity_id, hour, sum(spent), sum(calls) from gone group by 1, 2, 3
-    having sum(spent) <> 0 or sum(calls) <> 0
+    insert into tokensync.spend_hourly (entity_type, entity_id, hour, spent, calls, tokens)
+    select entity_type, entity_id, hour, sum(spent), sum(calls), sum(tokens) from gone group by 1, 2, 3
+    having sum(spent) <> 0 or sum(calls) <> 0 or sum(tokens) <> 0
     returning 1
   )
   select count(*) into v_merged from gone;
@@ -362,8 +421,8 @@ begin
 end;
 $$;
 
--- Where an entity stands in [p_from, p_to) at p_at: what it spent (and, for the
--- raw-summed entities, its tokens) and what live holds keep back. Stable, so
+-- Where an entity stands in [p_from, p_to) at p_at: what it spent, its tokens, and
+-- what live holds keep back. Stable, so
 -- every statement in it reads the snapshot of the statement that calls it: a
 -- settle committing meanwhile counts once, as its hold or as its logged call.
 --
@@ -386,27 +445,28 @@ as $$
 declare
   v_first_hour timestamptz := date_trunc('hour', p_from, 'UTC');
   v_last_hour  timestamptz := date_trunc('hour', p_to, 'UTC');
-  v_edge       numeric;
+  v_edge       record;
 begin
   if v_first_hour < p_from then v_first_hour := v_first_hour + interval '1 hour'; end if;
-  -- Users, sessions and features have no buckets (many entities, few calls each):
-  -- their index ranges are short. Tokens are only wanted for users.
-  if p_entity_type in ('user', 'session', 'feature') or p_session_id is not null
+  -- Sessions and features have no buckets: their index ranges are short.
+  if p_entity_type in ('session', 'feature') or p_session_id is not null
      or not isfinite(p_from) or not isfinite(p_to) or v_first_hour >= v_last_hour then
     select r.spent, r.tokens into spent, tokens
       from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, p_to, p_session_id) r;
   else
-    select coalesce(sum(b.spent), 0) into spent
+    select coalesce(sum(b.spent), 0), coalesce(sum(b.tokens), 0)::bigint into spent, tokens
       from tokensync.spend_hourly b
      where b.entity_type = p_entity_type and b.entity_id = p_entity_id
        and b.hour >= v_first_hour and b.hour < v_last_hour;
     if p_from < v_first_hour then
-      select r.spent into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, v_first_hour) r;
-      spent := spent + v_edge;
+      select r.spent, r.tokens into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, v_first_hour) r;
+      spent := spent + v_edge.spent;
+      tokens := tokens + v_edge.tokens;
     end if;
     if v_last_hour < p_to then
-      select r.spent into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, v_last_hour, p_to) r;
-      spent := spent + v_edge;
+      select r.spent, r.tokens into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, v_last_hour, p_to) r;
+      spent := spent + v_edge.spent;
+      tokens := tokens + v_edge.tokens;
     end if;
   end if;
   select coalesce(sum(h.amount), 0), coalesce(sum(h.tokens), 0)::bigint into held, held_tokens
