@@ -31,6 +31,18 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
   // An idle client that loses its connection must not crash the process; the next call reconnects.
   pool.on('error', () => undefined);
 
+  // Each call shape (function and argument names) is a named prepared statement: the SDK's budget
+  // calls run several times a second per process, and parsing and planning the same text each time
+  // was a measurable part of them. node-postgres prepares a name once per connection. Not through a
+  // pooler in transaction mode, which cannot keep them (see preparesStatements).
+  const prepare = preparesStatements(options.databaseUrl);
+  const statementNames = new Map<string, string>();
+  const statementName = (text: string) => {
+    let name = statementNames.get(text);
+    if (!name) statementNames.set(text, (name = `tokensync_${statementNames.size + 1}`));
+    return name;
+  };
+
   return {
     kind: 'postgres',
     async call(fn, args) {
@@ -41,10 +53,12 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
       names.forEach((name) => assertIdentifier(name, 'argument'));
       const namedArgs = names.map((name, i) => `${name} => $${i + 1}`).join(', ');
       try {
-        const { rows } = await pool.query<{ result: unknown }>(
-          `select to_jsonb(public.${fn}(${namedArgs})) as result`,
-          names.map((name) => asParameter(given[name]!)),
-        );
+        const text = `select to_jsonb(public.${fn}(${namedArgs})) as result`;
+        const { rows } = await pool.query<{ result: unknown }>({
+          ...(prepare ? { name: statementName(text) } : {}),
+          text,
+          values: names.map((name) => asParameter(given[name]!)),
+        });
         return rows[0]?.result ?? null;
       } catch (error) {
         throw toDatabaseError(fn, error, options.databaseUrl);
@@ -54,6 +68,18 @@ export function createPostgresTransport(options: PostgresTransportOptions): SqlF
       await pool.end();
     },
   };
+}
+
+/**
+ * Whether named prepared statements may be used: not through a pooler in
+ * transaction mode (Supabase's Supavisor on port 6543, PgBouncer on 6432), which
+ * hands each transaction a different server connection, nor when the URL says so
+ * as Prisma's convention does (`?pgbouncer=true`) or `?prepare=false`.
+ */
+export function preparesStatements(databaseUrl: string): boolean {
+  const url = new URL(databaseUrl);
+  const flag = (name: string) => url.searchParams.get(name)?.toLowerCase();
+  return !['6543', '6432'].includes(url.port) && flag('pgbouncer') !== 'true' && flag('prepare') !== 'false';
 }
 
 /** JSON values go as JSON text (node-postgres would turn an array into a Postgres array literal). */
