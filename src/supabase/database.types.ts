@@ -291,6 +291,23 @@ export type Database = {
         };
         Returns: string;
       };
+      tokensync_entity_day_and_month: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_day_from: string | null;
+          p_day_to: string | null;
+          p_month_from: string | null;
+          p_month_to: string | null;
+          p_at: string | null;
+        };
+        Returns: {
+          day_spent: number | null;
+          day_held: number | null;
+          month_spent: number | null;
+          month_held: number | null;
+        }[];
+      };
       tokensync_entity_estimated_spend: {
         Args: {
           p_entity_type: string | null;

@@ -513,6 +513,61 @@ begin
 end;
 $$;
 
+-- A limit's day and month at once: one scan of the month's buckets and one of the
+-- holds serve both, where both periods fall on whole UTC hours (every time zone
+-- with a whole-hour offset, without a reset mid-hour); otherwise two standings.
+-- Stable: one snapshot, as for tokensync_entity_standing.
+create or replace function public.tokensync_entity_day_and_month(
+  p_entity_type text,
+  p_entity_id   text,
+  p_day_from    timestamptz,
+  p_day_to      timestamptz,
+  p_month_from  timestamptz,
+  p_month_to    timestamptz,
+  p_at          timestamptz
+)
+returns table (day_spent numeric, day_held numeric, month_spent numeric, month_held numeric)
+language plpgsql
+stable
+set search_path = ''
+as $$
+declare
+  v_day   record;
+  v_month record;
+begin
+  if p_entity_type in ('session', 'feature')
+     or date_trunc('hour', p_day_from, 'UTC') <> p_day_from or date_trunc('hour', p_day_to, 'UTC') <> p_day_to
+     or date_trunc('hour', p_month_from, 'UTC') <> p_month_from or date_trunc('hour', p_month_to, 'UTC') <> p_month_to then
+    select st.spent, st.held into v_day from public.tokensync_entity_standing(p_entity_type, p_entity_id, p_day_from, p_day_to, p_at) st;
+    select st.spent, st.held into v_month from public.tokensync_entity_standing(p_entity_type, p_entity_id, p_month_from, p_month_to, p_at) st;
+    return query select v_day.spent, v_day.held, v_month.spent, v_month.held;
+    return;
+  end if;
+  select coalesce(sum(b.spent) filter (where b.hour >= p_day_from and b.hour < p_day_to), 0),
+         coalesce(sum(b.spent) filter (where b.hour >= p_month_from and b.hour < p_month_to), 0)
+    into day_spent, month_spent
+    from tokensync.spend_hourly b
+   where b.entity_type = p_entity_type and b.entity_id = p_entity_id
+     and b.hour >= least(p_day_from, p_month_from) and b.hour < greatest(p_day_to, p_month_to);
+  select coalesce(sum(h.amount) filter (where h.created_at >= p_day_from and h.created_at < p_day_to), 0),
+         coalesce(sum(h.amount) filter (where h.created_at >= p_month_from and h.created_at < p_month_to), 0)
+    into day_held, month_held
+    from tokensync.budget_holds h
+   where h.created_at >= least(p_day_from, p_month_from) and h.created_at < greatest(p_day_to, p_month_to)
+     and h.expires_at > p_at
+     and case p_entity_type
+               when 'organization' then h.organization_id = p_entity_id
+               when 'service' then h.service_type = p_entity_id
+               when 'tier' then h.tier = p_entity_id
+               when 'user' then h.user_id = p_entity_id
+               when 'session' then h.session_id = p_entity_id
+               when 'agent' then h.agent_id = p_entity_id
+               when 'feature' then h.feature = p_entity_id
+         end;
+  return next;
+end;
+$$;
+
 -- The local period around p_at: [start, end). Days are 23 or 25 hours long across DST.
 create or replace function public.tokensync_period_bounds(p_period text, p_at timestamptz, p_timezone text)
 returns table (period_start timestamptz, period_end timestamptz)
@@ -655,6 +710,7 @@ declare
   v_day       record;
   v_month     record;
   v_warn_pct  numeric;
+  v_pair      record;
   v_hold      tokensync.budget_holds;
 begin
   p_at := coalesce(p_at, now());
@@ -735,6 +791,14 @@ begin
   select b.period_start, b.period_end into v_month from public.tokensync_period_bounds('month', p_at, p_timezone) b;
 
   foreach v_limit in array v_limits loop
+    -- A limit read exactly with a daily and a monthly amount reads both at once.
+    v_pair := null;
+    if v_limit.daily_limit is not null and v_limit.monthly_limit is not null and not (p_hold and v_limit.breach_action = 'alert') then
+      select * into v_pair
+        from public.tokensync_entity_day_and_month(v_limit.entity_type, v_limit.entity_id,
+               greatest(v_day.period_start, v_limit.daily_reset_at), v_day.period_end,
+               greatest(v_month.period_start, v_limit.monthly_reset_at), v_month.period_end, p_at);
+    end if;
     for v_usage in
       select q.period, q.period_start, q.period_end, q.limit_amount
         from (values
@@ -754,6 +818,10 @@ begin
           into v_standing
           from tokensync.budget_spend bs where bs.budget_limit_id = v_limit.id;
         continue when v_standing.spent is null;
+      elsif v_pair is not null and v_usage.period = 'daily' then
+        select v_pair.day_spent as spent, v_pair.day_held as held into v_standing;
+      elsif v_pair is not null and v_usage.period = 'monthly' then
+        select v_pair.month_spent as spent, v_pair.month_held as held into v_standing;
       else
         select st.spent, st.held into v_standing
           from public.tokensync_entity_standing(v_limit.entity_type, v_limit.entity_id, v_usage.period_start, v_usage.period_end, p_at,
@@ -867,11 +935,18 @@ create or replace function public.tokensync_reserve(
   p_timezone text default 'UTC'
 )
 returns jsonb
-language sql
+language plpgsql
 volatile
 set search_path = ''
 as $$
-  select public.tokensync_budget_decide(p_request, true, coalesce(p_at, now()), p_timezone);
+begin
+  -- A hold is committed without waiting for the WAL flush (a third of a reservation's
+  -- time): others see it at once, as with any commit; only a crash of the database
+  -- itself could forget the holds of its last fraction of a second, and their calls
+  -- are still logged, durably, when they settle. A settle commits synchronously.
+  perform set_config('synchronous_commit', 'off', true);
+  return public.tokensync_budget_decide(p_request, true, coalesce(p_at, now()), p_timezone);
+end;
 $$;
 
 -- Pauses the agent of a blocking agent limit whose spend this day or month is past
@@ -1217,6 +1292,7 @@ grant select on table public.agent_pauses, public.budget_audit to service_role;
 revoke all on function
   public.tokensync_raw_usage(text, text, timestamptz, timestamptz, text),
   public.tokensync_entity_standing(text, text, timestamptz, timestamptz, timestamptz, text),
+  public.tokensync_entity_day_and_month(text, text, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz),
   public.tokensync_period_bounds(text, timestamptz, text),
   public.tokensync_agent_pause(text, timestamptz),
   public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz),
@@ -1239,6 +1315,7 @@ from public, anon, authenticated;
 grant execute on function
   public.tokensync_raw_usage(text, text, timestamptz, timestamptz, text),
   public.tokensync_entity_standing(text, text, timestamptz, timestamptz, timestamptz, text),
+  public.tokensync_entity_day_and_month(text, text, timestamptz, timestamptz, timestamptz, timestamptz, timestamptz),
   public.tokensync_period_bounds(text, timestamptz, text),
   public.tokensync_agent_pause(text, timestamptz),
   public.tokensync_pause_agent_internal(text, timestamptz, text, text, timestamptz),
