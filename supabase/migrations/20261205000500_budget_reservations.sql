@@ -60,8 +60,8 @@ as $$
   end;
 $$;
 
--- As before, with users read from their buckets (added below) and features summed
--- from the raw logs like sessions.
+-- Spend of one entity in [p_from, p_to]: as tokensync_entity_standing reads it
+-- (users from their buckets, added below; features summed raw like sessions).
 create or replace function public.tokensync_entity_spend(
   p_entity_type text,
   p_entity_id   text,
@@ -74,39 +74,14 @@ language plpgsql
 stable
 set search_path = ''
 as $$
-declare
-  v_column     text := public.tokensync_entity_column(p_entity_type);
-  v_first_hour timestamptz;
-  v_last_hour  timestamptz;
-  v_raw        text;
-  v_spent      numeric;
-  v_buckets    numeric;
 begin
-  if v_column is null then
+  if public.tokensync_entity_column(p_entity_type) is null then
     raise exception using errcode = '22023',
       message = format('unknown entity_type %L; expected organization, service, tier, user, session, agent or feature', p_entity_type);
   end if;
-  v_raw := format('select coalesce(sum(l.total_cost), 0) from public.token_usage_logs l
-                    where l.%I = $1 and l.created_at >= $2 and l.created_at <= $3
-                      and ($4::text is null or l.session_id = $4)', v_column);
-
-  v_first_hour := date_trunc('hour', p_from, 'UTC');
-  if v_first_hour < p_from then v_first_hour := v_first_hour + interval '1 hour'; end if;
-  v_last_hour := date_trunc('hour', p_to, 'UTC');
-
-  if p_entity_type in ('session', 'feature') or p_session_id is not null or not isfinite(p_from)
-     or v_first_hour >= v_last_hour then
-    execute v_raw into v_spent using p_entity_id, p_from, p_to, p_session_id;
-    return v_spent;
-  end if;
-
-  select coalesce(sum(s.spent), 0) into v_buckets
-    from tokensync.spend_hourly s
-   where s.entity_type = p_entity_type and s.entity_id = p_entity_id
-     and s.hour >= v_first_hour and s.hour < v_last_hour;
-  execute v_raw || ' and (l.created_at < $5 or l.created_at >= $6)'
-    into v_spent using p_entity_id, p_from, p_to, null::text, v_first_hour, v_last_hour;
-  return v_buckets + v_spent;
+  -- [p_from, p_to], p_to included: a microsecond past it is the first instant left out.
+  return (select st.spent from public.tokensync_entity_standing(p_entity_type, p_entity_id, p_from,
+            case when isfinite(p_to) then p_to + interval '1 microsecond' else p_to end, p_to, p_session_id) st);
 end;
 $$;
 
@@ -453,9 +428,8 @@ $$;
 -- every statement in it reads the snapshot of the statement that calls it: a
 -- settle committing meanwhile counts once, as its hold or as its logged call.
 --
--- Periods end at the next local midnight, not at p_at: every call dated in the
--- period counts, and a period whose ends fall on whole UTC hours is read from
--- the hourly buckets alone, so the cost stays flat however busy the current hour.
+-- Callers ask as of an instant (p_to just past p_at): the whole hours come from
+-- the buckets, so the cost stays flat however busy the current hour is.
 create or replace function public.tokensync_entity_standing(
   p_entity_type text,
   p_entity_id   text,
@@ -471,29 +445,33 @@ set search_path = ''
 as $$
 declare
   v_first_hour timestamptz := date_trunc('hour', p_from, 'UTC');
-  v_last_hour  timestamptz := date_trunc('hour', p_to, 'UTC');
+  v_end_hour   timestamptz := date_trunc('hour', p_to, 'UTC');
   v_edge       record;
 begin
   if v_first_hour < p_from then v_first_hour := v_first_hour + interval '1 hour'; end if;
+  if v_end_hour < p_to then v_end_hour := v_end_hour + interval '1 hour'; end if;
   -- Sessions and features have no buckets: their index ranges are short.
   if p_entity_type in ('session', 'feature') or p_session_id is not null
-     or not isfinite(p_from) or not isfinite(p_to) or v_first_hour >= v_last_hour then
+     or not isfinite(p_from) or not isfinite(p_to) or v_first_hour >= v_end_hour then
     select r.spent, r.tokens into spent, tokens
       from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, p_to, p_session_id) r;
   else
+    -- Whole hours from the buckets, through the hour p_to falls in; then the calls of
+    -- that hour dated from p_to on are taken out again. For "now" those are none or
+    -- few, where summing the hour's calls up to now would be all of them.
     select coalesce(sum(b.spent), 0), coalesce(sum(b.tokens), 0)::bigint into spent, tokens
       from tokensync.spend_hourly b
      where b.entity_type = p_entity_type and b.entity_id = p_entity_id
-       and b.hour >= v_first_hour and b.hour < v_last_hour;
+       and b.hour >= v_first_hour and b.hour < v_end_hour;
     if p_from < v_first_hour then
       select r.spent, r.tokens into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_from, v_first_hour) r;
       spent := spent + v_edge.spent;
       tokens := tokens + v_edge.tokens;
     end if;
-    if v_last_hour < p_to then
-      select r.spent, r.tokens into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, v_last_hour, p_to) r;
-      spent := spent + v_edge.spent;
-      tokens := tokens + v_edge.tokens;
+    if p_to < v_end_hour then
+      select r.spent, r.tokens into v_edge from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_to, v_end_hour) r;
+      spent := spent - v_edge.spent;
+      tokens := tokens - v_edge.tokens;
     end if;
   end if;
   select coalesce(sum(h.amount), 0), coalesce(sum(h.tokens), 0)::bigint into held, held_tokens
@@ -513,9 +491,11 @@ begin
 end;
 $$;
 
--- A limit's day and month at once: one scan of the month's buckets and one of the
--- holds serve both, where both periods fall on whole UTC hours (every time zone
--- with a whole-hour offset, without a reset mid-hour); otherwise two standings.
+-- A limit's day [p_day_from, p_day_to) and month [p_month_from, p_month_to) at once:
+-- one scan of the buckets and one of the holds serve both, where both periods start
+-- on whole UTC hours (every time zone with a whole-hour offset, without a reset
+-- mid-hour); otherwise two standings. An end inside an hour takes that hour's
+-- calls dated from the end on out again, as in tokensync_entity_standing.
 -- Stable: one snapshot, as for tokensync_entity_standing.
 create or replace function public.tokensync_entity_day_and_month(
   p_entity_type text,
@@ -532,23 +512,38 @@ stable
 set search_path = ''
 as $$
 declare
-  v_day   record;
-  v_month record;
+  v_day_end   timestamptz := date_trunc('hour', p_day_to, 'UTC');
+  v_month_end timestamptz := date_trunc('hour', p_month_to, 'UTC');
+  v_day       record;
+  v_month     record;
+  v_after     numeric;
 begin
+  if v_day_end < p_day_to then v_day_end := v_day_end + interval '1 hour'; end if;
+  if v_month_end < p_month_to then v_month_end := v_month_end + interval '1 hour'; end if;
   if p_entity_type in ('session', 'feature')
-     or date_trunc('hour', p_day_from, 'UTC') <> p_day_from or date_trunc('hour', p_day_to, 'UTC') <> p_day_to
-     or date_trunc('hour', p_month_from, 'UTC') <> p_month_from or date_trunc('hour', p_month_to, 'UTC') <> p_month_to then
+     or date_trunc('hour', p_day_from, 'UTC') <> p_day_from or date_trunc('hour', p_month_from, 'UTC') <> p_month_from
+     or p_day_from >= p_day_to or p_month_from >= p_month_to then
     select st.spent, st.held into v_day from public.tokensync_entity_standing(p_entity_type, p_entity_id, p_day_from, p_day_to, p_at) st;
     select st.spent, st.held into v_month from public.tokensync_entity_standing(p_entity_type, p_entity_id, p_month_from, p_month_to, p_at) st;
     return query select v_day.spent, v_day.held, v_month.spent, v_month.held;
     return;
   end if;
-  select coalesce(sum(b.spent) filter (where b.hour >= p_day_from and b.hour < p_day_to), 0),
-         coalesce(sum(b.spent) filter (where b.hour >= p_month_from and b.hour < p_month_to), 0)
+  select coalesce(sum(b.spent) filter (where b.hour >= p_day_from and b.hour < v_day_end), 0),
+         coalesce(sum(b.spent) filter (where b.hour >= p_month_from and b.hour < v_month_end), 0)
     into day_spent, month_spent
     from tokensync.spend_hourly b
    where b.entity_type = p_entity_type and b.entity_id = p_entity_id
-     and b.hour >= least(p_day_from, p_month_from) and b.hour < greatest(p_day_to, p_month_to);
+     and b.hour >= least(p_day_from, p_month_from) and b.hour < greatest(v_day_end, v_month_end);
+  if p_day_to < v_day_end then
+    select r.spent into v_after from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_day_to, v_day_end) r;
+    day_spent := day_spent - v_after;
+    -- As of one instant (the reporting case), the month ends where the day does.
+    if p_month_to = p_day_to then month_spent := month_spent - v_after; end if;
+  end if;
+  if p_month_to < v_month_end and p_month_to <> p_day_to then
+    select r.spent into v_after from public.tokensync_raw_usage(p_entity_type, p_entity_id, p_month_to, v_month_end) r;
+    month_spent := month_spent - v_after;
+  end if;
   select coalesce(sum(h.amount) filter (where h.created_at >= p_day_from and h.created_at < p_day_to), 0),
          coalesce(sum(h.amount) filter (where h.created_at >= p_month_from and h.created_at < p_month_to), 0)
     into day_held, month_held
@@ -580,7 +575,8 @@ as $$
             + case p_period when 'day' then interval '1 day' else interval '1 month' end) at time zone p_timezone;
 $$;
 
--- Usage of one limit at p_at, resets applied: one row per period it limits.
+-- Usage of one limit at p_at, resets applied: one row per period it limits, each
+-- as of p_at (p_at included), its whole hours from the buckets.
 create or replace function public.tokensync_limit_usage(
   p_limit      public.budget_limits,
   p_session_id text,
@@ -593,17 +589,27 @@ stable
 set search_path = ''
 as $$
 declare
-  v_day   timestamptz := greatest(date_trunc('day', p_at, p_timezone), p_limit.daily_reset_at);
-  v_month timestamptz := greatest(date_trunc('month', p_at, p_timezone), p_limit.monthly_reset_at);
+  v_day   record;
+  v_month record;
+  v_both  record;
 begin
+  select greatest(b.period_start, p_limit.daily_reset_at) as period_start into v_day
+    from public.tokensync_period_bounds('day', p_at, p_timezone) b;
+  select greatest(b.period_start, p_limit.monthly_reset_at) as period_start into v_month
+    from public.tokensync_period_bounds('month', p_at, p_timezone) b;
+  if p_limit.daily_limit is not null or p_limit.monthly_limit is not null then
+    -- As of p_at, p_at included.
+    select * into v_both from public.tokensync_entity_day_and_month(p_limit.entity_type, p_limit.entity_id,
+      v_day.period_start, p_at + interval '1 microsecond', v_month.period_start, p_at + interval '1 microsecond', p_at);
+  end if;
   if p_limit.daily_limit is not null then
-    period := 'daily'; period_start := v_day; limit_amount := p_limit.daily_limit;
-    spent := public.tokensync_entity_spend(p_limit.entity_type, p_limit.entity_id, v_day, p_at);
+    period := 'daily'; period_start := v_day.period_start; limit_amount := p_limit.daily_limit;
+    spent := v_both.day_spent;
     return next;
   end if;
   if p_limit.monthly_limit is not null then
-    period := 'monthly'; period_start := v_month; limit_amount := p_limit.monthly_limit;
-    spent := public.tokensync_entity_spend(p_limit.entity_type, p_limit.entity_id, v_month, p_at);
+    period := 'monthly'; period_start := v_month.period_start; limit_amount := p_limit.monthly_limit;
+    spent := v_both.month_spent;
     return next;
   end if;
   if p_limit.session_limit is not null and p_session_id is not null then
@@ -789,6 +795,9 @@ begin
 
   select b.period_start, b.period_end into v_day from public.tokensync_period_bounds('day', p_at, p_timezone) b;
   select b.period_start, b.period_end into v_month from public.tokensync_period_bounds('month', p_at, p_timezone) b;
+  -- A decision counts its periods whole, to the next local midnight, not as of p_at:
+  -- a concurrent call settled (or held) after this transaction began is dated after
+  -- its now(), and must count all the same, or two reservations could both pass.
 
   foreach v_limit in array v_limits loop
     -- A limit read exactly with a daily and a monthly amount reads both at once.
@@ -851,7 +860,8 @@ begin
           -- An agent already at its cap is paused until the period ends: it stops asking.
           if p_hold and v_limit.entity_type = 'agent' and v_pause.id is null and v_usage.period in ('daily', 'monthly')
              and v_standing.spent + v_standing.held >= v_usage.limit_amount then
-            perform public.tokensync_pause_agent_internal(v_agent, v_usage.period_end,
+            perform public.tokensync_pause_agent_internal(v_agent,
+              case v_usage.period when 'daily' then v_day.period_end else v_month.period_end end,
               format('%s limit %s exceeded (spent %s)', v_usage.period,
                      public.tokensync_format_usd(v_usage.limit_amount), public.tokensync_format_usd(v_standing.spent)),
               'tokensync:budget', p_at);

@@ -52,13 +52,14 @@ declare
   v_fresh_after timestamptz := clock_timestamp() - make_interval(secs => greatest(coalesce(p_min_age_ms, 0), 0) / 1000.0);
   v_changed integer;
 begin
+  -- As of v_at (included), both periods in one read: whole hours from the buckets, however busy the current one.
   with spend as (
     select b.id, b.daily_limit, b.monthly_limit, b.updated_at as limit_updated_at, b.alert_thresholds,
-           round(public.tokensync_entity_spend(b.entity_type, b.entity_id,
-                   public.tokensync_limit_period_start(b, 'daily', v_at, p_timezone), v_at), 2) as daily_spend,
-           round(public.tokensync_entity_spend(b.entity_type, b.entity_id,
-                   public.tokensync_limit_period_start(b, 'monthly', v_at, p_timezone), v_at), 2) as monthly_spend
+           round(dm.day_spent, 2) as daily_spend, round(dm.month_spent, 2) as monthly_spend
       from public.budget_limits b
+      cross join lateral public.tokensync_entity_day_and_month(b.entity_type, b.entity_id,
+             public.tokensync_limit_period_start(b, 'daily', v_at, p_timezone), v_at + interval '1 microsecond',
+             public.tokensync_limit_period_start(b, 'monthly', v_at, p_timezone), v_at + interval '1 microsecond', v_at) dm
   ),
   fresh as (
     select id, limit_updated_at, alert_thresholds, daily_spend, monthly_spend,
