@@ -7,10 +7,14 @@
 -- so a caller that crashed leaks nothing.
 --
 -- Postgres is the truth, and the decision is serialized per limit with
--- transaction-scoped advisory locks (one per applicable limit and quota, taken in
--- key order so two reservations never deadlock). Spend and holds are then read in
--- one statement, one snapshot: a settle committing meanwhile is seen either as
--- the hold or as the logged call, never as neither. Why not Redis counters: the
+-- transaction-scoped advisory locks (one per applicable blocking limit and user
+-- quota, taken in key order so two reservations never deadlock). Spend and holds
+-- are then read by one stable function call, one snapshot: a settle committing
+-- meanwhile is seen either as the hold or as the logged call, never as neither.
+-- A reservation counts its periods whole, to the next local midnight, so a call
+-- a concurrent transaction settled (dated after this one's now()) counts too.
+-- To stay flat in history, users get spend buckets too, compaction merges the
+-- current hour, and reads take whole hours from the buckets. Why not Redis counters: the
 -- logs are the spend and they are in Postgres; counters kept beside them would
 -- need the same transaction to stay exact, and Postgres is already where every
 -- caller writes. Advisory locks rather than row locks: a reservation must not
