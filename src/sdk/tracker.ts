@@ -307,13 +307,16 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
       const decision = await reservations.reserve(request);
       if (!decision.allowed) return { allowed: false, decision };
       let result;
+      let event;
       try {
         result = await call(decision);
+        // An adapter that cannot read the result leaves nothing to settle: the hold goes too.
+        event = usage(result);
       } catch (error) {
         await release(decision.hold);
         throw error;
       }
-      return { allowed: true, decision, result, settled: await settle(decision.hold, usage(result)) };
+      return { allowed: true, decision, result, settled: await settle(decision.hold, event) };
     },
 
     stats: () => report.stats(writer.pending),

@@ -146,6 +146,29 @@ describe.each(TRANSPORTS)('reservations over %s', (transport) => {
     expect(defaulted.remainingBudget).toBeCloseTo(10 - GPT4O_CALL_USD, 9);
   });
 
+  it('guards a call: runs and settles it when allowed, never runs it when denied, releases the hold when it throws', async () => {
+    await limit({ entity_type: 'user', entity_id: 'user-1', daily_limit: 0.1 });
+    const holds = async () => (await db.pool.query(`select count(*)::int as n from tokensync.budget_holds`)).rows[0].n;
+    const calls: string[] = [];
+    const request = { userId: 'user-1', estimate: { costUsd: GPT4O_CALL_USD } };
+
+    const ran = await tracker.guard(request, async () => (calls.push('first'), 'answer'), () => gpt4oCall('guarded', { userId: 'user-1' }));
+    expect(ran).toMatchObject({ allowed: true, result: 'answer', settled: { accepted: true, via: 'settled' } });
+    expect(await spentBy('user_id', 'user-1')).toBe(GPT4O_CALL_USD);
+    expect(await holds()).toBe(0);
+
+    // $0.0875 spent of $0.10: another $0.0875 would pass the cap.
+    const denied = await tracker.guard(request, async () => calls.push('second'), () => gpt4oCall('never', { userId: 'user-1' }));
+    expect(denied.allowed).toBe(false);
+    expect(calls).toEqual(['first']);
+
+    const failing = tracker.guard({ userId: 'user-1', estimate: { costUsd: 0.01 } }, async () => {
+      throw new Error('provider down');
+    }, () => gpt4oCall('failed', { userId: 'user-1' }));
+    await expect(failing).rejects.toThrow('provider down');
+    expect(await holds()).toBe(0);
+  });
+
   it('settles a call whose hold was released: logged all the same (the money was spent)', async () => {
     const decision = await tracker.reserve({ userId: 'user-1', estimate: { costUsd: 0.1 } });
     await tracker.release(decision.hold);
