@@ -12,4 +12,5 @@ export { fromOpenAIChatCompletion, fromOpenAIResponse, type OpenAIChatCompletion
 export { fromAnthropicMessage, type AnthropicMessageLike } from './adapters/anthropic.js';
 export { createLangChainHandler, type LangChainHandlerOptions, type LLMResultLike } from './adapters/langchain.js';
 export type { CallContext } from './adapters/context.js';
+export type { CallText, MessageLike, RequestText, UsageEstimateNote } from './adapters/estimate.js';
 export { BudgetDeniedError } from '../errors.js';

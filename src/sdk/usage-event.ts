@@ -166,6 +166,19 @@ export function pricingNote(cost: CostResult | 'given'): { [key: string]: JsonVa
 /** Whether the row's cost is a stand-in: never for a cost the caller gave. */
 export const isEstimated = (cost: CostResult | 'given'): boolean => cost !== 'given' && cost.known && cost.estimate !== null;
 
+/** Whether the event's token counts were estimated from its text (metadata.usage_estimated, set by the adapters). */
+export function hasEstimatedUsage(event: Pick<ValidUsageEvent, 'metadata'>): boolean {
+  const note = event.metadata?.usage_estimated;
+  return note !== undefined && note !== null && note !== false;
+}
+
+/**
+ * Whether the row's cost is not the provider's bill: priced at a fallback, or
+ * priced from estimated tokens. A cost the caller gave is the caller's.
+ */
+export const isCostEstimated = (event: Pick<ValidUsageEvent, 'metadata'>, cost: CostResult | 'given'): boolean =>
+  isEstimated(cost) || (cost !== 'given' && cost.known && hasEstimatedUsage(event));
+
 /** The row to write: costs as given by the caller, else as priced. */
 export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): UsageRow {
   const costs =
@@ -195,7 +208,7 @@ export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): 
     cache_write_tokens: event.cacheWriteTokens,
     reasoning_tokens: event.reasoningTokens,
     ...costs,
-    cost_estimated: isEstimated(cost),
+    cost_estimated: isCostEstimated(event, cost),
     latency_ms: event.latencyMs,
     success: event.success,
     error_type: event.errorType,

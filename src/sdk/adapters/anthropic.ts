@@ -7,7 +7,7 @@
  * tokens are part of output_tokens; output_tokens_details reports how many.
  */
 import type { UsageEvent } from '../usage-event.js';
-import { count, usageEvent, type CallContext } from './context.js';
+import { count, usageEvent, withResponseText, type CallContext } from './context.js';
 
 export interface AnthropicMessageLike {
   id?: string;
@@ -20,6 +20,8 @@ export interface AnthropicMessageLike {
     cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
     output_tokens_details?: { thinking_tokens?: number | null } | null;
   } | null;
+  /** Read only to estimate usage when it is missing and the context gives the call's text. */
+  content?: readonly { type: string; text?: string }[];
 }
 
 export function fromAnthropicMessage(message: AnthropicMessageLike, context: CallContext): UsageEvent {
@@ -27,8 +29,9 @@ export function fromAnthropicMessage(message: AnthropicMessageLike, context: Cal
   const cacheRead = count(usage?.cache_read_input_tokens);
   const cacheWrite = count(usage?.cache_creation_input_tokens);
   const oneHourWrites = count(usage?.cache_creation?.ephemeral_1h_input_tokens);
+  const text = message.content?.map((block) => (block.type === 'text' ? (block.text ?? '') : '')).join('');
   return usageEvent(
-    context,
+    withResponseText(context, text),
     { provider: 'anthropic', model: message.model, requestId: message.id },
     usage
       ? {

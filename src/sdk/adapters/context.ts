@@ -3,6 +3,7 @@
  * for what. Token counts, model and provider come from the response.
  */
 import type { UsageEvent } from '../usage-event.js';
+import { estimateTokens, type CallText } from './estimate.js';
 
 type FromResponse = 'provider' | 'model' | 'promptTokens' | 'completionTokens' | 'cachedTokens' | 'cacheWriteTokens' | 'reasoningTokens' | 'requestId';
 
@@ -11,6 +12,12 @@ export type CallContext = Omit<UsageEvent, FromResponse> & {
   requestId?: string;
   /** Default: the adapter's provider, e.g. "openai"; set "azure" for Azure OpenAI. */
   provider?: string;
+  /**
+   * The call's text, counted only when the response reports no usage: the
+   * request (prompt, inputs or messages) and the response (or the text streamed
+   * so far). Never stored.
+   */
+  text?: CallText;
 };
 
 export interface TokenCounts {
@@ -25,9 +32,21 @@ export interface TokenCounts {
 export const count = (value: number | null | undefined): number => value ?? 0;
 
 /**
- * The event for record(). A response without usage (e.g. a stream without
- * include_usage) is still a call: it is recorded with zero tokens and flagged in
- * metadata, rather than dropped or guessed.
+ * The context with the response's own text as `text.response`, when the caller
+ * gave the call's text (and no response text of its own): estimation is opt-in.
+ */
+export function withResponseText(context: CallContext, response: string | undefined): CallContext {
+  if (!context.text || context.text.response !== undefined || !response) return context;
+  return { ...context, text: { ...context.text, response } };
+}
+
+/**
+ * The event for record(). A response without usage (e.g. a stream cut short, or
+ * without include_usage) is still a call. Its tokens are estimated from the
+ * call's text when the context gives it (metadata.usage_estimated says how; the
+ * row's cost is then flagged estimated too); without text it is recorded with
+ * zero tokens and metadata.usage_missing. A row is one of measured, estimated or
+ * missing: usage the provider reported is never estimated.
  */
 export function usageEvent(
   context: CallContext,
@@ -35,13 +54,16 @@ export function usageEvent(
   tokens: TokenCounts | undefined,
   extraMetadata: Record<string, unknown> = {},
 ): UsageEvent {
-  const { requestId, provider, metadata, ...rest } = context;
+  const { requestId, provider, metadata, text, ...rest } = context;
+  const finalProvider = provider ?? defaults.provider;
+  const estimate = tokens ? undefined : estimateTokens(finalProvider, defaults.model, text);
+  const usageNote = tokens ? {} : estimate ? { usage_estimated: estimate.note } : { usage_missing: true };
   return {
     ...rest,
     requestId: requestId ?? defaults.requestId ?? '',
-    provider: provider ?? defaults.provider,
+    provider: finalProvider,
     model: defaults.model,
-    ...(tokens ?? { promptTokens: 0, completionTokens: 0 }),
-    metadata: { ...metadata, ...extraMetadata, ...(tokens ? {} : { usage_missing: true }) },
+    ...(tokens ?? estimate?.tokens ?? { promptTokens: 0, completionTokens: 0 }),
+    metadata: { ...metadata, ...extraMetadata, ...usageNote },
   };
 }

@@ -7,7 +7,7 @@
  * reasoning tokens inside completion/output tokens: the convention computeCost uses.
  */
 import type { UsageEvent } from '../usage-event.js';
-import { count, usageEvent, type CallContext } from './context.js';
+import { count, usageEvent, withResponseText, type CallContext } from './context.js';
 
 export interface OpenAIChatCompletionLike {
   id?: string;
@@ -18,6 +18,8 @@ export interface OpenAIChatCompletionLike {
     prompt_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
     completion_tokens_details?: { reasoning_tokens?: number | null } | null;
   } | null;
+  /** Read only to estimate usage when it is missing and the context gives the call's text. */
+  choices?: readonly { message?: { content?: string | null } | null }[];
 }
 
 export interface OpenAIResponseLike {
@@ -31,12 +33,15 @@ export interface OpenAIResponseLike {
     input_tokens_details?: { cached_tokens?: number | null; cache_write_tokens?: number | null } | null;
     output_tokens_details?: { reasoning_tokens?: number | null } | null;
   } | null;
+  /** The SDK's concatenated output text; read only to estimate missing usage. */
+  output_text?: string;
 }
 
 export function fromOpenAIChatCompletion(completion: OpenAIChatCompletionLike, context: CallContext): UsageEvent {
   const usage = completion.usage;
+  const content = completion.choices?.map((choice) => choice.message?.content ?? '').join('');
   return usageEvent(
-    context,
+    withResponseText(context, content),
     { provider: 'openai', model: completion.model, requestId: completion.id },
     usage
       ? {
@@ -56,7 +61,7 @@ export function fromOpenAIResponse(response: OpenAIResponseLike, context: CallCo
   return usageEvent(
     {
       ...(failed ? { success: false, errorType: response.error?.code ?? 'failed' } : {}),
-      ...context,
+      ...withResponseText(context, response.output_text),
     },
     { provider: 'openai', model: response.model, requestId: response.id },
     usage

@@ -1,0 +1,145 @@
+import { encodeChat } from 'gpt-tokenizer/encoding/o200k_base';
+import { describe, expect, it } from 'vitest';
+import { fromAnthropicMessage } from '../../src/sdk/adapters/anthropic.js';
+import type { CallContext } from '../../src/sdk/adapters/context.js';
+import { countTextTokens, encodingFor, type MessageLike } from '../../src/sdk/adapters/estimate.js';
+import { fromOpenAIChatCompletion, fromOpenAIResponse } from '../../src/sdk/adapters/openai.js';
+import { computeCost } from '../../src/sdk/pricing/compute.js';
+import { checkUsageEvent, toUsageRow, type UsageEvent, type ValidUsageEvent } from '../../src/sdk/usage-event.js';
+
+const AT = '2026-11-20T12:00:00.000Z';
+const context: CallContext = { serviceType: 'workflow', userId: 'user-1', createdAt: AT };
+
+/**
+ * Reference counts, not computed with the package under test: OpenAI's cookbook
+ * (examples/How_to_count_tokens_with_tiktoken.ipynb) shows
+ * encoding_for_model("gpt-4o-mini").encode("tiktoken is great!") (o200k_base)
+ * = [83, 8251, 2488, 382, 2212, 0], and its earlier cl100k_base edition
+ * [83, 1609, 5963, 374, 2294, 0]: 6 tokens in both encodings.
+ */
+const COOKBOOK_TEXT = 'tiktoken is great!';
+const COOKBOOK_TOKENS = 6;
+
+function checked(event: UsageEvent): ValidUsageEvent {
+  const result = checkUsageEvent(event);
+  if (!result.ok) throw new Error(result.reason);
+  return result.event;
+}
+
+const rowOf = (event: UsageEvent) => {
+  const valid = checked(event);
+  return toUsageRow(valid, computeCost(valid, { at: new Date(AT) }));
+};
+
+describe('the tokenizer', () => {
+  it('counts the cookbook’s reference string as OpenAI does, in both encodings', () => {
+    expect(countTextTokens(COOKBOOK_TEXT, 'o200k_base')).toBe(COOKBOOK_TOKENS);
+    expect(countTextTokens(COOKBOOK_TEXT, 'cl100k_base')).toBe(COOKBOOK_TOKENS);
+  });
+
+  it('picks the model’s own encoding for OpenAI, o200k_base as a proxy elsewhere', () => {
+    for (const model of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'gpt-5', 'o3-2025-04-16', 'o4-mini']) {
+      expect(encodingFor('openai', model)).toEqual({ method: 'tokenizer', encoding: 'o200k_base' });
+    }
+    for (const model of ['gpt-4', 'gpt-4-turbo', 'gpt-3.5-turbo', 'text-embedding-3-small', 'text-embedding-ada-002']) {
+      expect(encodingFor('openai', model)).toEqual({ method: 'tokenizer', encoding: 'cl100k_base' });
+    }
+    expect(encodingFor('anthropic', 'claude-sonnet-4-5')).toEqual({ method: 'proxy_tokenizer', encoding: 'o200k_base' });
+  });
+
+  it('counts special-token text as plain text instead of throwing', () => {
+    expect(countTextTokens('a <|endoftext|> b', 'o200k_base')).toBeGreaterThan(3);
+  });
+});
+
+describe('a chat completion stream cut short (no usage)', () => {
+  // One user message: 3 (per message) + 1 ("user") + 6 (cookbook text) + 3 (reply priming) = 13,
+  // OpenAI's documented chat overhead (same cookbook, num_tokens_from_messages).
+  const messages: MessageLike[] = [{ role: 'user', content: COOKBOOK_TEXT }];
+  const streamed = { id: 'chatcmpl-cut', model: 'gpt-4.1' };
+  const event = fromOpenAIChatCompletion(streamed, { ...context, text: { request: messages, response: COOKBOOK_TEXT } });
+
+  it('estimates prompt and completion tokens from the messages and the text so far', () => {
+    expect(event).toMatchObject({ requestId: 'chatcmpl-cut', provider: 'openai', promptTokens: 13, completionTokens: 6 });
+    // The package's own chat encoder agrees on the overhead.
+    expect(event.promptTokens).toBe(encodeChat([{ role: 'user', content: COOKBOOK_TEXT }], 'gpt-4o').length);
+  });
+
+  it('counts a longer conversation as the tokenizer package does', () => {
+    const conversation: MessageLike[] = [
+      { role: 'system', content: 'You are a terse assistant. Answer in one sentence.' },
+      { role: 'user', content: [{ type: 'text', text: 'What is the capital of France, and why is it famous?' }] },
+    ];
+    const partial = 'Paris is the capital of France, famous for the Eiffel Tower and';
+    const cut = fromOpenAIChatCompletion({ id: 'chatcmpl-2', model: 'gpt-4o' }, { ...context, text: { request: conversation, response: partial } });
+    expect(cut.promptTokens).toBe(
+      encodeChat([
+        { role: 'system', content: 'You are a terse assistant. Answer in one sentence.' },
+        { role: 'user', content: 'What is the capital of France, and why is it famous?' },
+      ], 'gpt-4o').length,
+    );
+    expect(cut.completionTokens).toBe(countTextTokens(partial, 'o200k_base'));
+    expect(cut.completionTokens).toBeGreaterThan(10);
+  });
+
+  it('is flagged estimated, not missing, and so is its cost', () => {
+    expect(event.metadata).toEqual({ usage_estimated: { method: 'tokenizer', encoding: 'o200k_base', counted: ['request', 'response'] } });
+    // gpt-4.1, OpenAI price sheet: $2.00 / MTok input, $8.00 / MTok output.
+    // 13 × 2 = 26 µ$, 6 × 8 = 48 µ$, total 74 µ$.
+    expect(rowOf(event)).toMatchObject({
+      prompt_tokens: 13, completion_tokens: 6,
+      input_cost: '0.000026', output_cost: '0.000048', total_cost: '0.000074',
+      cost_estimated: true,
+    });
+  });
+
+  it('takes the response text from the completion when the caller gives only the request', () => {
+    const completion = { ...streamed, choices: [{ message: { content: COOKBOOK_TEXT } }] };
+    expect(fromOpenAIChatCompletion(completion, { ...context, text: { request: messages } })).toMatchObject({ promptTokens: 13, completionTokens: 6 });
+  });
+
+  it('without the call’s text, stays missing with zero tokens', () => {
+    const missing = fromOpenAIChatCompletion({ ...streamed, choices: [{ message: { content: COOKBOOK_TEXT } }] }, context);
+    expect(missing).toMatchObject({ promptTokens: 0, completionTokens: 0, metadata: { usage_missing: true } });
+    expect(rowOf(missing).cost_estimated).toBe(false);
+  });
+});
+
+describe('a response with usage is never estimated', () => {
+  const text = { request: [{ role: 'user', content: 'x '.repeat(500) }], response: 'y '.repeat(500) };
+
+  it('Chat Completions', () => {
+    const event = fromOpenAIChatCompletion(
+      { id: 'chatcmpl-ok', model: 'gpt-4.1', usage: { prompt_tokens: 1000, completion_tokens: 100 } },
+      { ...context, text },
+    );
+    expect(event).toMatchObject({ promptTokens: 1000, completionTokens: 100, metadata: {} });
+    expect(event.metadata).not.toHaveProperty('usage_estimated');
+    // 1000 × 2 = 2000 µ$, 100 × 8 = 800 µ$.
+    expect(rowOf(event)).toMatchObject({ total_cost: '0.002800', cost_estimated: false });
+  });
+
+  it('Responses API and Anthropic', () => {
+    const response = fromOpenAIResponse({ id: 'resp_1', model: 'gpt-4.1', usage: { input_tokens: 10, output_tokens: 2 }, output_text: 'hello' }, { ...context, text });
+    expect(response).toMatchObject({ promptTokens: 10, completionTokens: 2 });
+    expect(response.metadata).toEqual({});
+    const message = fromAnthropicMessage(
+      { id: 'msg_1', model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: 2 }, content: [{ type: 'text', text: 'hello' }] },
+      { ...context, text },
+    );
+    expect(message).toMatchObject({ promptTokens: 10, completionTokens: 2 });
+    expect(message.metadata).toEqual({});
+  });
+});
+
+describe('Anthropic without usage', () => {
+  it('is estimated with o200k_base as a proxy, and says so', () => {
+    const event = fromAnthropicMessage(
+      { id: 'msg_cut', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: COOKBOOK_TEXT }] },
+      { ...context, text: { request: [{ role: 'user', content: [{ type: 'text', text: COOKBOOK_TEXT }] }] } },
+    );
+    expect(event).toMatchObject({ promptTokens: 13, completionTokens: 6 });
+    expect(event.metadata).toEqual({ usage_estimated: { method: 'proxy_tokenizer', encoding: 'o200k_base', counted: ['request', 'response'] } });
+    expect(rowOf(event).cost_estimated).toBe(true);
+  });
+});
