@@ -8,7 +8,7 @@ export { createBudgetChecker, type BudgetRequest, type BudgetVerdict, type Budge
 export { computeCost, type CostResult, type KnownCost, type UnknownCost, type TokenUsage, type CostOptions } from './pricing/compute.js';
 export type { PriceOverride, OverrideRates } from './pricing/overrides.js';
 export { formatMicros } from './money.js';
-export { fromOpenAIChatCompletion, fromOpenAIResponse, type OpenAIChatCompletionLike, type OpenAIResponseLike } from './adapters/openai.js';
+export { fromOpenAIChatCompletion, fromOpenAIEmbedding, fromOpenAIResponse, type OpenAIChatCompletionLike, type OpenAIEmbeddingLike, type OpenAIResponseLike } from './adapters/openai.js';
 export { fromAnthropicMessage, type AnthropicMessageLike } from './adapters/anthropic.js';
 export { createLangChainHandler, type LangChainHandlerOptions, type LLMResultLike } from './adapters/langchain.js';
 export type { CallContext } from './adapters/context.js';

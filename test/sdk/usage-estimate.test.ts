@@ -1,9 +1,10 @@
+import type OpenAI from 'openai';
 import { encodeChat } from 'gpt-tokenizer/encoding/o200k_base';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import { fromAnthropicMessage } from '../../src/sdk/adapters/anthropic.js';
 import type { CallContext } from '../../src/sdk/adapters/context.js';
 import { countTextTokens, encodingFor, type MessageLike } from '../../src/sdk/adapters/estimate.js';
-import { fromOpenAIChatCompletion, fromOpenAIResponse } from '../../src/sdk/adapters/openai.js';
+import { fromOpenAIChatCompletion, fromOpenAIEmbedding, fromOpenAIResponse } from '../../src/sdk/adapters/openai.js';
 import { computeCost } from '../../src/sdk/pricing/compute.js';
 import { checkUsageEvent, toUsageRow, type UsageEvent, type ValidUsageEvent } from '../../src/sdk/usage-event.js';
 
@@ -141,5 +142,35 @@ describe('Anthropic without usage', () => {
     expect(event).toMatchObject({ promptTokens: 13, completionTokens: 6 });
     expect(event.metadata).toEqual({ usage_estimated: { method: 'proxy_tokenizer', encoding: 'o200k_base', counted: ['request', 'response'] } });
     expect(rowOf(event).cost_estimated).toBe(true);
+  });
+});
+
+describe('OpenAI embeddings', () => {
+  it('compiles against the SDK’s type', () => {
+    expectTypeOf(fromOpenAIEmbedding).toBeCallableWith({} as OpenAI.CreateEmbeddingResponse, context);
+  });
+
+  it('are priced from the price sheet: 1,000 tokens of text-embedding-3-small at $0.02 / MTok = $0.00002', () => {
+    const event = fromOpenAIEmbedding(
+      { model: 'text-embedding-3-small', usage: { prompt_tokens: 1000, total_tokens: 1000 } },
+      { ...context, requestId: 'emb-1' },
+    );
+    expect(event).toMatchObject({ requestId: 'emb-1', provider: 'openai', promptTokens: 1000, completionTokens: 0, metadata: {} });
+    expect(rowOf(event)).toMatchObject({ input_cost: '0.000020', output_cost: '0.000000', total_cost: '0.000020', cost_estimated: false });
+  });
+
+  it('text-embedding-3-large at $0.13 / MTok: 1,000,000 tokens = $0.13', () => {
+    const event = fromOpenAIEmbedding({ model: 'text-embedding-3-large', usage: { prompt_tokens: 1_000_000, total_tokens: 1_000_000 } }, { ...context, requestId: 'emb-2' });
+    expect(rowOf(event)).toMatchObject({ total_cost: '0.130000', cost_estimated: false });
+  });
+
+  it('without usage, are estimated from the inputs with cl100k_base', () => {
+    // cl100k_base: "tiktoken is great!" = 6 (cookbook) and "hello world" = [15339, 1917] = 2.
+    const inputs = Array.from({ length: 1000 }, (_, i) => (i % 2 === 0 ? COOKBOOK_TEXT : 'hello world'));
+    const event = fromOpenAIEmbedding({ model: 'text-embedding-3-small' }, { ...context, requestId: 'emb-3', text: { request: inputs } });
+    expect(event).toMatchObject({ promptTokens: 500 * 6 + 500 * 2, completionTokens: 0 });
+    expect(event.metadata).toEqual({ usage_estimated: { method: 'tokenizer', encoding: 'cl100k_base', counted: ['request'] } });
+    // 4,000 × $0.02 / MTok = 80 µ$.
+    expect(rowOf(event)).toMatchObject({ total_cost: '0.000080', cost_estimated: true });
   });
 });

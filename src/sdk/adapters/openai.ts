@@ -37,6 +37,12 @@ export interface OpenAIResponseLike {
   output_text?: string;
 }
 
+/** An embeddings response: no id (pass requestId in the context), no completion. */
+export interface OpenAIEmbeddingLike {
+  model: string;
+  usage?: { prompt_tokens: number; total_tokens?: number } | null;
+}
+
 export function fromOpenAIChatCompletion(completion: OpenAIChatCompletionLike, context: CallContext): UsageEvent {
   const usage = completion.usage;
   const content = completion.choices?.map((choice) => choice.message?.content ?? '').join('');
@@ -72,6 +78,22 @@ export function fromOpenAIResponse(response: OpenAIResponseLike, context: CallCo
           cacheWriteTokens: count(usage.input_tokens_details?.cache_write_tokens),
           reasoningTokens: count(usage.output_tokens_details?.reasoning_tokens),
         }
+      : undefined,
+  );
+}
+
+/**
+ * An embeddings call. The response has no id: give `requestId` in the context
+ * (record() refuses an empty one). Without usage, the tokens are estimated from
+ * `text.request` (the input strings) with the model's encoding.
+ */
+export function fromOpenAIEmbedding(response: OpenAIEmbeddingLike, context: CallContext): UsageEvent {
+  const usage = response.usage;
+  return usageEvent(
+    context,
+    { provider: 'openai', model: response.model, requestId: undefined },
+    usage
+      ? { promptTokens: usage.prompt_tokens, completionTokens: 0, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 }
       : undefined,
   );
 }
