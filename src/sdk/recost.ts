@@ -7,7 +7,8 @@
  *
  * Estimated costs (a model with no price, counted at a fallback) are replaced
  * once the model has a price, and the flag is cleared; a model still unknown
- * stays estimated at the fallback price of today's configuration.
+ * stays estimated at the fallback price of today's configuration. Rows whose
+ * tokens were estimated from text (metadata.usage_estimated) keep the flag.
  */
 import type { FallbackModels } from '../config/env.js';
 import type { CostUpdate, CreatedCursor, RecostRow, UsageStore } from '../supabase/usage-store.js';
@@ -65,12 +66,19 @@ interface Repriced {
   beforeMicros: number;
   afterMicros: number;
   unknown: boolean;
-  estimated: boolean;
+  /** Priced at a fallback: the model still has no price. */
+  fallback: boolean;
+  /** Flagged for tokens estimated from text, whatever the price. */
+  usageEstimated: boolean;
 }
 
 function reprice(row: RecostRow, options: Pick<RecostOptions, 'overrides' | 'fallbackModels'>): Repriced {
   const cost = computeCost(row, { at: new Date(row.createdAt), overrides: options.overrides, fallbackModels: options.fallbackModels ?? {} });
-  const estimated = isEstimated(cost);
+  // A row flagged estimated whose price was not a fallback was flagged for its
+  // tokens (estimated from text): a new price does not make them measured.
+  const usageEstimated = row.costEstimated && row.pricingSource !== 'estimated';
+  const fallback = isEstimated(cost);
+  const estimated = fallback || (cost.known && usageEstimated);
   const before = [row.inputCost, row.outputCost, row.totalCost].map(parseUsdText);
   const after = cost.known ? [cost.inputMicros, cost.outputMicros, cost.totalMicros] : [null, null, null];
   return {
@@ -87,7 +95,8 @@ function reprice(row: RecostRow, options: Pick<RecostOptions, 'overrides' | 'fal
     beforeMicros: before[2] ?? 0,
     afterMicros: after[2] ?? 0,
     unknown: !cost.known,
-    estimated,
+    fallback,
+    usageEstimated: cost.known && usageEstimated,
   };
 }
 
@@ -127,8 +136,8 @@ export async function recost(options: RecostOptions): Promise<RecostSummary> {
       const result = reprice(row, options);
       sum(result.beforeMicros, result.afterMicros);
       if (result.unknown) totals.unknownAfter += 1;
-      if (result.estimated) totals.estimatedAfter += 1;
-      else if (row.costEstimated && !result.unknown) totals.estimatesReplaced += 1;
+      if (result.fallback) totals.estimatedAfter += 1;
+      else if (row.costEstimated && !result.unknown && !result.usageEstimated) totals.estimatesReplaced += 1;
       if (result.changed) {
         totals.changed += 1;
         model.changed += 1;

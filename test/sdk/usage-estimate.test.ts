@@ -6,7 +6,9 @@ import type { CallContext } from '../../src/sdk/adapters/context.js';
 import { countTextTokens, encodingFor, type MessageLike } from '../../src/sdk/adapters/estimate.js';
 import { fromOpenAIChatCompletion, fromOpenAIEmbedding, fromOpenAIResponse } from '../../src/sdk/adapters/openai.js';
 import { computeCost } from '../../src/sdk/pricing/compute.js';
+import { recost } from '../../src/sdk/recost.js';
 import { checkUsageEvent, toUsageRow, type UsageEvent, type ValidUsageEvent } from '../../src/sdk/usage-event.js';
+import type { CostUpdate, RecostRow, UsageStore } from '../../src/supabase/usage-store.js';
 
 const AT = '2026-11-20T12:00:00.000Z';
 const context: CallContext = { serviceType: 'workflow', userId: 'user-1', createdAt: AT };
@@ -172,5 +174,27 @@ describe('OpenAI embeddings', () => {
     expect(event.metadata).toEqual({ usage_estimated: { method: 'tokenizer', encoding: 'cl100k_base', counted: ['request'] } });
     // 4,000 × $0.02 / MTok = 80 µ$.
     expect(rowOf(event)).toMatchObject({ total_cost: '0.000080', cost_estimated: true });
+  });
+});
+
+describe('recost', () => {
+  const row = (id: string, costEstimated: boolean, pricingSource: string): RecostRow => ({
+    id, createdAt: AT, provider: 'openai', model: 'gpt-4.1',
+    promptTokens: 13, completionTokens: 6, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0,
+    inputCost: '0.000020', outputCost: '0.000040', totalCost: '0.000060', costEstimated, pricingSource,
+  });
+
+  it('keeps the flag of a row whose tokens were estimated, and clears nothing else', async () => {
+    const written: CostUpdate[] = [];
+    const store = {
+      usageToRecost: async () => ({ rows: [row('usage-estimated', true, 'catalogue'), row('measured', false, 'catalogue')], hasMore: false }),
+      applyCosts: async (updates: readonly CostUpdate[]) => (written.push(...updates), updates.length),
+    } as unknown as UsageStore;
+    const summary = await recost({ store, overrides: [], from: AT, dryRun: false });
+    expect(written.map((u) => [u.id, u.total_cost, u.cost_estimated])).toEqual([
+      ['usage-estimated', '0.000074', true],
+      ['measured', '0.000074', false],
+    ]);
+    expect(summary).toMatchObject({ estimatesReplaced: 0, estimatedAfter: 0 });
   });
 });
