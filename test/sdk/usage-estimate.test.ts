@@ -1,8 +1,10 @@
+import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type OpenAI from 'openai';
 import { encodeChat } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { fromAnthropicMessage } from '../../src/sdk/adapters/anthropic.js';
 import type { CallContext } from '../../src/sdk/adapters/context.js';
+import { createLangChainHandler } from '../../src/sdk/adapters/langchain.js';
 import { countTextTokens, encodingFor, type MessageLike } from '../../src/sdk/adapters/estimate.js';
 import { fromOpenAIChatCompletion, fromOpenAIEmbedding, fromOpenAIResponse } from '../../src/sdk/adapters/openai.js';
 import { computeCost } from '../../src/sdk/pricing/compute.js';
@@ -196,5 +198,50 @@ describe('recost', () => {
       ['measured', '0.000074', false],
     ]);
     expect(summary).toMatchObject({ estimatesReplaced: 0, estimatedAfter: 0 });
+  });
+});
+
+describe('the LangChain handler', () => {
+  function handlerRecording() {
+    const recorded: UsageEvent[] = [];
+    const handler = createLangChainHandler({ tracker: { record: (event) => (recorded.push(event), { accepted: true }) }, context });
+    return { handler, recorded };
+  }
+  const start = { invocation_params: { model: 'gpt-4.1' } };
+  const meta = { ls_provider: 'openai' };
+
+  it('estimates a chat run that reports no usage from its messages and generated text', async () => {
+    const { handler, recorded } = handlerRecording();
+    await handler.handleChatModelStart({}, [[new HumanMessage(COOKBOOK_TEXT)]], 'run-1', undefined, start, [], meta);
+    await handler.handleLLMEnd({ generations: [[{ text: COOKBOOK_TEXT }]] }, 'run-1');
+    expect(recorded[0]).toMatchObject({ requestId: 'run-1', model: 'gpt-4.1', promptTokens: 13, completionTokens: 6 });
+    expect(recorded[0]!.metadata).toEqual({ usage_estimated: { method: 'tokenizer', encoding: 'o200k_base', counted: ['request', 'response'] } });
+  });
+
+  it('counts a conversation as OpenAI’s chat format does, and plain prompts without its overhead', async () => {
+    const { handler, recorded } = handlerRecording();
+    const conversation = [new SystemMessage('Be brief.'), new HumanMessage('Hi'), new AIMessage('Hello'), new HumanMessage(COOKBOOK_TEXT)];
+    await handler.handleChatModelStart({}, [conversation], 'run-2', undefined, start, [], meta);
+    await handler.handleLLMEnd({ generations: [[{ text: '' }]] }, 'run-2');
+    expect(recorded[0]!.promptTokens).toBe(
+      encodeChat([
+        { role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' },
+        { role: 'assistant', content: 'Hello' }, { role: 'user', content: COOKBOOK_TEXT },
+      ], 'gpt-4o').length,
+    );
+    await handler.handleLLMStart({}, [COOKBOOK_TEXT], 'run-3', undefined, start, [], meta);
+    await handler.handleLLMEnd({ generations: [[{ text: COOKBOOK_TEXT }]] }, 'run-3');
+    expect(recorded[1]).toMatchObject({ promptTokens: 6, completionTokens: 6 });
+  });
+
+  it('never estimates a run with usage, nor a failed run', async () => {
+    const { handler, recorded } = handlerRecording();
+    await handler.handleChatModelStart({}, [[new HumanMessage(COOKBOOK_TEXT)]], 'run-4', undefined, start, [], meta);
+    await handler.handleLLMEnd({ generations: [[{ text: COOKBOOK_TEXT, message: { usage_metadata: { input_tokens: 100, output_tokens: 20 } } }]] }, 'run-4');
+    await handler.handleChatModelStart({}, [[new HumanMessage(COOKBOOK_TEXT)]], 'run-5', undefined, start, [], meta);
+    await handler.handleLLMError(new Error('boom'), 'run-5');
+    expect(recorded[0]).toMatchObject({ promptTokens: 100, completionTokens: 20, metadata: {} });
+    expect(recorded[0]!.metadata).not.toHaveProperty('usage_estimated');
+    expect(recorded[1]).toMatchObject({ success: false, promptTokens: 0, completionTokens: 0, metadata: {} });
   });
 });

@@ -8,7 +8,8 @@
  * Usage comes from the messages' usage_metadata (input_tokens counts every
  * input token, cache reads and writes included: tokensync's convention), else
  * from llmOutput.tokenUsage of older integrations. The run id is the request
- * id, so a run is recorded once.
+ * id, so a run is recorded once. A run that ends without usage is estimated
+ * from its prompts and generated text (see estimate.ts); a failed run is not.
  *
  * With `reserve`, each run first reserves against the budgets that apply: a
  * denied run fails with BudgetDeniedError before the model is called (the
@@ -20,6 +21,7 @@ import type { BudgetHold, CallEstimate } from '../reservations.js';
 import type { Tracker } from '../tracker.js';
 import type { UsageEvent } from '../usage-event.js';
 import { count, usageEvent, type CallContext, type TokenCounts } from './context.js';
+import type { CallText, MessageLike, RequestText } from './estimate.js';
 
 interface UsageMetadataLike {
   input_tokens?: number;
@@ -65,7 +67,33 @@ interface RunStart {
   metadata: Record<string, unknown>;
   tags: string[];
   invocationModel: string | undefined;
+  /** The prompts or messages, kept to estimate usage if the run reports none. */
+  request: RequestText | undefined;
   hold?: BudgetHold | null;
+}
+
+/** LangChain message types as chat roles (what OpenAI's count of a message's role token sees). */
+const ROLE: Record<string, string> = { human: 'user', ai: 'assistant', system: 'system', tool: 'tool', function: 'function' };
+
+interface LangChainMessageLike {
+  content?: MessageLike['content'];
+  name?: string;
+  role?: string;
+  type?: string;
+  getType?: () => string;
+  _getType?: () => string;
+}
+
+function messageLike(message: unknown): MessageLike {
+  const m = (message ?? {}) as LangChainMessageLike;
+  const type = m.getType?.() ?? m._getType?.() ?? m.type;
+  return { role: (type && ROLE[type]) ?? m.role ?? type ?? null, name: m.name ?? null, content: m.content ?? null };
+}
+
+/** The run's text, when usage is missing: what was sent and what came back. */
+function callText(start: RunStart | undefined, output: LLMResultLike): CallText | undefined {
+  if (!start?.request) return undefined;
+  return { request: start.request, response: output.generations.flat().map((g) => g.text ?? '').join('') };
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
@@ -107,13 +135,14 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
   }
   const contextOf = (run: RunInfo) => (typeof options.context === 'function' ? options.context(run) : options.context);
 
-  async function started(runId: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+  async function started(runId: string, request: RequestText, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
     const invocation = extraParams?.invocation_params as Record<string, unknown> | undefined;
     const start: RunStart = {
       startedAt: performance.now(),
       metadata: metadata ?? {},
       tags: tags ?? [],
       invocationModel: text(invocation?.model) ?? text(invocation?.model_name),
+      request,
     };
     runs.set(runId, start);
     if (!reserving) return;
@@ -135,19 +164,22 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
     runs.delete(runId);
     const run = { runId, metadata: start?.metadata ?? {}, tags: start?.tags ?? [] };
     const context = contextOf(run);
+    const usage = output ? tokensFrom(output) : undefined;
+    const estimateFrom = !usage && output ? callText(start, output) : undefined;
     const lsProvider = text(run.metadata.ls_provider);
     const event = usageEvent(
       {
         ...(start ? { latencyMs: performance.now() - start.startedAt } : {}),
         ...(failure ? { success: false, errorType: failure.name || 'Error' } : {}),
         ...context,
+        ...(estimateFrom ? { text: estimateFrom } : {}),
       },
       {
         provider: lsProvider ? (CATALOGUE_PROVIDER[lsProvider] ?? lsProvider) : 'unknown',
         model: modelFrom(output, start),
         requestId: runId,
       },
-      output ? tokensFrom(output) : undefined,
+      usage,
     );
     // A failed call may have no usage at all; that is not worth a flag.
     if (failure) delete (event.metadata as Record<string, unknown>).usage_missing;
@@ -159,11 +191,11 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
     name: 'tokensync',
     // A denial must stop the run: LangChain then awaits these handlers and raises what they throw.
     ...(reserving ? { awaitHandlers: true, raiseError: true } : {}),
-    handleLLMStart(_llm: unknown, _prompts: string[], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
-      return started(runId, extraParams, tags, metadata);
+    handleLLMStart(_llm: unknown, prompts: string[], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+      return started(runId, prompts, extraParams, tags, metadata);
     },
-    handleChatModelStart(_llm: unknown, _messages: unknown[][], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
-      return started(runId, extraParams, tags, metadata);
+    handleChatModelStart(_llm: unknown, messages: unknown[][], runId: string, _parentRunId?: string, extraParams?: Record<string, unknown>, tags?: string[], metadata?: Record<string, unknown>) {
+      return started(runId, messages.flat().map(messageLike), extraParams, tags, metadata);
     },
     handleLLMEnd(output: LLMResultLike, runId: string) {
       return finish(runId, output, undefined);
