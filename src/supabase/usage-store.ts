@@ -59,6 +59,8 @@ const recostRow = z
     total_cost: decimalText,
     cost_estimated: z.boolean(),
     pricing_source: z.string().nullable(),
+    // Absent before 20261205000900: then only the price source tells.
+    usage_estimated: z.boolean().optional(),
   })
   .transform((r) => ({
     id: r.id,
@@ -75,6 +77,7 @@ const recostRow = z
     totalCost: r.total_cost,
     costEstimated: r.cost_estimated,
     pricingSource: r.pricing_source,
+    usageEstimated: r.usage_estimated,
   }));
 export type RecostRow = z.output<typeof recostRow>;
 

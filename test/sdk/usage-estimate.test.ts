@@ -180,10 +180,25 @@ describe('OpenAI embeddings', () => {
 });
 
 describe('recost', () => {
-  const row = (id: string, costEstimated: boolean, pricingSource: string): RecostRow => ({
+  /** usageEstimated undefined: a database from before 20261205000900, where only the price source tells. */
+  const row = (id: string, costEstimated: boolean, pricingSource: string, usageEstimated?: boolean): RecostRow => ({
     id, createdAt: AT, provider: 'openai', model: 'gpt-4.1',
     promptTokens: 13, completionTokens: 6, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0,
-    inputCost: '0.000020', outputCost: '0.000040', totalCost: '0.000060', costEstimated, pricingSource,
+    inputCost: '0.000020', outputCost: '0.000040', totalCost: '0.000060', costEstimated, pricingSource, usageEstimated,
+  });
+
+  it('keeps the flag of a row whose tokens were estimated and whose model was unpriced, once the model is priced', async () => {
+    const written: CostUpdate[] = [];
+    const store = {
+      usageToRecost: async () => ({ rows: [row('both', true, 'estimated', true), row('price-only', true, 'estimated', false)], hasMore: false }),
+      applyCosts: async (updates: readonly CostUpdate[]) => (written.push(...updates), updates.length),
+    } as unknown as UsageStore;
+    await recost({ store, overrides: [], from: AT, dryRun: false });
+    // gpt-4.1 is priced now ($2 / $8 per MTok): 13 × 2 + 6 × 8 = 74 µ$ for both; only the one with estimated tokens stays flagged.
+    expect(written.map((u) => [u.id, u.total_cost, u.cost_estimated])).toEqual([
+      ['both', '0.000074', true],
+      ['price-only', '0.000074', false],
+    ]);
   });
 
   it('keeps the flag of a row whose tokens were estimated, and clears nothing else', async () => {
