@@ -80,7 +80,14 @@ export async function runBudgetJob(source: SupabaseSource, options: BudgetJobOpt
   const spend = await source.refreshBudgetSpend({ ...at, ...(options.spendWindowMs ? { minAgeMs: options.spendWindowMs } : {}) });
   const alerts = await source.evaluateAlerts(at);
   const delivery = options.webhook && alerts.length > 0 ? notifyAlerts(alerts, { ...options.webhook, logger: options.logger }) : undefined;
-  return { ...housekeeping, spendChanged: spend.changed, raised: alerts.length, critical: alerts.filter((a) => a.severity === 'critical').length, delivery };
+  return {
+    ...housekeeping,
+    spendChanged: spend.changed,
+    raised: alerts.length,
+    critical: alerts.filter((a) => a.severity === 'critical').length,
+    late: alerts.filter((a) => a.late).length,
+    delivery,
+  };
 }
 
 export interface ReportJobOptions {

@@ -247,6 +247,17 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_claim_past_periods: {
+        Args: {
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: {
+          period: string | null;
+          period_start: string | null;
+          period_end: string | null;
+        }[];
+      };
       tokensync_compact_spend: {
         Args: {
           p_since?: string | null;
@@ -394,6 +405,14 @@ export type Database = {
           p_after_updated_at: string | null;
           p_after_id: string | null;
           p_limit: number | null;
+        };
+        Returns: string;
+      };
+      tokensync_late_note: {
+        Args: {
+          p_period: string | null;
+          p_period_end: string | null;
+          p_timezone: string | null;
         };
         Returns: string;
       };
@@ -578,6 +597,13 @@ export type Database = {
           lifted_by: string | null;
           updated_at: string | null;
         };
+      };
+      tokensync_past_period_usage: {
+        Args: {
+          p_periods: Json | null;
+          p_at: string | null;
+        };
+        Returns: Json;
       };
       tokensync_pause_agent_internal: {
         Args: {

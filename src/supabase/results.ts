@@ -134,6 +134,7 @@ export const costAlert = z
     message: z.string(),
     projected_amount: z.number().nullable(),
     projected_date: z.string().nullable(),
+    late: z.boolean(),
   })
   .transform((a) => ({
     id: a.id,
@@ -150,6 +151,8 @@ export const costAlert = z
     message: a.message,
     projectedAmount: a.projected_amount,
     projectedDate: a.projected_date,
+    /** Raised after its period had ended (the message says when it ended). */
+    late: a.late,
   }));
 export type CostAlert = z.infer<typeof costAlert>;
 

@@ -21,6 +21,7 @@ const alert: CostAlert = {
   message: "organization 'mvp' reached 90% of its daily limit: $4.50 of $5.00",
   projectedAmount: null,
   projectedDate: null,
+  late: false,
 };
 
 /** A fetch that answers each post with the next scripted status, or throws the scripted error. */
