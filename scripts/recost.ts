@@ -4,7 +4,7 @@ import { createLogger } from '../src/logging/logger.js';
 import { formatMicros } from '../src/sdk/money.js';
 import { createPriceBook } from '../src/sdk/pricing/price-book.js';
 import { DEFAULT_RECOST_BATCH_SIZE, recost, type RecostSummary, type RecostTotals } from '../src/sdk/recost.js';
-import { runRollupJob } from '../src/jobs/reporting.js';
+import { followRecost, followUpSummary } from '../src/jobs/recost-follow-up.js';
 import { createSupabaseSource, openTransport } from '../src/supabase/source.js';
 import { createUsageStore } from '../src/supabase/usage-store.js';
 
@@ -18,8 +18,11 @@ costs differ are written. Rows whose costs the application gave itself
 with no price is counted at a fallback (PRICING_FALLBACK_MODELS, else its
 provider's dearest known model) and flagged cost_estimated; once the model has
 a price here, recost replaces the estimate and clears the flag. Reads in keyset pages.
-Then the rollups of every day whose costs changed are brought up to date
-(what the worker's rollup job would do on its next run).
+Then what the new costs move is brought up to date in the same run: the
+rollups of every day whose costs changed, each budget limit's spend, and the
+alerts of every period they reach, past ones included (raised late, and sent
+to ALERT_WEBHOOK_URL when set); a summary line says what moved. The Notion
+pages and the report page follow on the worker's next runs.
 
 Options:
   --from DATE        rows created at or after DATE (YYYY-MM-DD, UTC midnight, or an ISO instant) (required)
@@ -32,6 +35,8 @@ Options:
 Environment:
   DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY (see .env.example)
   PRICING_FALLBACK_MODELS  what a model still without a price is estimated at
+  REPORT_TIMEZONE          the days and months of rollups, budgets and alerts
+  ALERT_WEBHOOK_URL        where new alerts are posted
 
 Exit codes: 0 done, 1 the database failed, 2 bad usage or configuration.
 `;
@@ -133,10 +138,15 @@ await runCommand({
       });
       process.stdout.write(summary(result, dryRun));
       if (!dryRun && result.changed > 0) {
-        // Triggers marked the hours of every row written; the rollups of those days follow now, not on the worker's next run.
-        const rollups = await runRollupJob(createSupabaseSource(transport, { timezone: config.reportTimezone }), { timezone: config.reportTimezone });
-        const span = rollups.days.count > 0 ? ` (${rollups.days.from} to ${rollups.days.to})` : '';
-        process.stdout.write(`Rollups: ${rollups.days.count} day${rollups.days.count === 1 ? '' : 's'} brought up to date${span}.\n`);
+        // Triggers marked the hours of every row written; rollups, budget spend and alerts follow now, not on the worker's next runs.
+        const followUp = await followRecost(createSupabaseSource(transport, { timezone: config.reportTimezone }), {
+          timezone: config.reportTimezone,
+          logger,
+          webhook: config.reporting.alertWebhookUrl ? { url: config.reporting.alertWebhookUrl } : undefined,
+        });
+        process.stdout.write(followUpSummary(followUp));
+      } else {
+        process.stdout.write(dryRun ? 'Moved: nothing (dry run).\n' : 'Moved: nothing (no cost changed).\n');
       }
       return EXIT_OK;
     } finally {

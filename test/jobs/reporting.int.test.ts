@@ -90,6 +90,8 @@ describe('budget job and its webhook', () => {
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('raises the due alerts, returns without waiting for delivery, and delivers each one despite a 503', async () => {
+    // Past days were closed (evaluated for the last time) before the limit existed: only today's alert is new.
+    expect(await source.evaluateAlerts({ timezone: 'UTC', at: NOW })).toEqual([]);
     await insertLimits(db.pool, [{ daily_limit: 4, breach_action: 'alert', alert_thresholds: [50, 90] }]);
     const { logger } = captureLogger();
     const result = await runBudgetJob(source, { timezone: 'UTC', now: NOW, logger, webhook: { url, initialDelayMs: 10 } });

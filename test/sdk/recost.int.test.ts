@@ -112,7 +112,7 @@ describe('npm run recost', { timeout: 180_000 }, () => {
     expect(result.stdout).toMatch(/estimates replaced +1\n/);
     expect(result.stdout).toContain('house-model-7: 1/1, -$0.268800');
     // Every day whose costs changed is rolled up again, however old: the dashboards follow the new prices.
-    expect(result.stdout).toMatch(/Rollups: \d+ days brought up to date/);
+    expect(result.stdout).toMatch(/Moved: \d+ days of rollups \(2026-11-\d\d to 2026-11-\d\d\), 0 limits' spend, 0 alerts raised\.\n/);
     const { rows } = await db.pool.query(
       `select (select sum(total_cost) from daily_cost_breakdown)::text as rollup, (select sum(total_cost) from token_usage_logs)::text as raw`,
     );
