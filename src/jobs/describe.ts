@@ -25,7 +25,7 @@ function rollups(r: Result): string[] {
 function budgets(r: Result): string[] {
   const webhook = r.webhook as { delivered: number; failed: number } | undefined;
   return [
-    `budgets: spend refreshed, ${plural(r.spendChanged, 'limit')} changed; ${plural(r.raised, 'alert')} raised (${r.critical} critical)`,
+    `budgets: spend refreshed, ${plural(r.spendChanged, 'limit')} changed; ${plural(r.raised, 'alert')} raised (${r.critical} critical${r.late > 0 ? `, ${r.late} late: their period had ended` : ''})`,
     ...(r.expiredHolds > 0 || r.liftedPauses > 0 || r.pausedAgents > 0
       ? [
           `  housekeeping: ${plural(r.expiredHolds, 'expired hold')} dropped, ${plural(r.liftedPauses, 'ended pause')} lifted, ` +
