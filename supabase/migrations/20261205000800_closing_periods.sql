@@ -29,7 +29,8 @@
 -- its period has ended is marked late, and its message says when the period
 -- ended. Forecasts stay for the current month only. Alerts already raised are
 -- never withdrawn (a re-cost that lowers spend leaves them). Past periods are
--- evaluated against each limit as it is now (budget_limits keeps no history).
+-- evaluated against each limit as it is now (budget_limits keeps no history),
+-- and only those that ended after the limit was created.
 
 alter table public.cost_alerts add column late boolean not null default false;
 
@@ -106,19 +107,22 @@ declare
   v_days_from    timestamptz;
   v_months_from  timestamptz;
 begin
-  -- The row lock makes two evaluations close one after the other (both would be harmless, once is enough).
   select c.closed_through into v_days_from from tokensync.alert_periods_closed c
-   where c.timezone = p_timezone and c.period = 'daily' for update;
+   where c.timezone = p_timezone and c.period = 'daily';
   select c.closed_through into v_months_from from tokensync.alert_periods_closed c
-   where c.timezone = p_timezone and c.period = 'monthly' for update;
+   where c.timezone = p_timezone and c.period = 'monthly';
+  -- Written only when a period has ended, so most evaluations write nothing here. Two
+  -- evaluations closing the same period at once both evaluate it: the unique key keeps
+  -- each alert once.
+  if v_days_from is null or v_days_from < v_day or v_months_from is null or v_months_from < v_month then
+    insert into tokensync.alert_periods_closed as c (timezone, period, closed_through)
+    values (p_timezone, 'daily', v_day), (p_timezone, 'monthly', v_month)
+    on conflict on constraint alert_periods_closed_pkey do update
+      set closed_through = greatest(c.closed_through, excluded.closed_through), updated_at = clock_timestamp()
+      where excluded.closed_through > c.closed_through;
+  end if;
   v_days_from := coalesce(v_days_from, date_trunc('day', v_day - interval '1 microsecond', p_timezone));
   v_months_from := coalesce(v_months_from, date_trunc('month', v_month - interval '1 microsecond', p_timezone));
-
-  insert into tokensync.alert_periods_closed as c (timezone, period, closed_through)
-  values (p_timezone, 'daily', v_day), (p_timezone, 'monthly', v_month)
-  on conflict on constraint alert_periods_closed_pkey do update
-    set closed_through = greatest(c.closed_through, excluded.closed_through), updated_at = clock_timestamp()
-    where excluded.closed_through > c.closed_through;
 
   return query
   with marks as (
@@ -156,7 +160,9 @@ $$;
 
 -- Every active limit's spend in each past period given ([{period, period_start,
 -- period_end}]), shaped like tokensync_budget_status's items plus period_end:
--- the whole period, or from a reset made inside it.
+-- the whole period, or from a reset made inside it. A period that ended before
+-- the limit was created is not its to alert (history imported on install, a
+-- re-cost of last year under this year's limits).
 create or replace function public.tokensync_past_period_usage(p_periods jsonb, p_at timestamptz)
 returns jsonb
 language sql
@@ -168,7 +174,8 @@ as $$
                             order by p.period_start, b.entity_type, b.entity_id, p.period), '[]'::jsonb)
     from jsonb_to_recordset(p_periods) as p(period text, period_start timestamptz, period_end timestamptz)
     join public.budget_limits b
-      on b.is_active and case p.period when 'daily' then b.daily_limit is not null else b.monthly_limit is not null end
+      on b.is_active and b.created_at < p.period_end
+     and case p.period when 'daily' then b.daily_limit is not null else b.monthly_limit is not null end
     cross join lateral (select case p.period when 'daily' then b.daily_limit else b.monthly_limit end as amount,
                                case p.period when 'daily' then b.daily_reset_at else b.monthly_reset_at end as reset_at) l
     cross join lateral (select case when l.reset_at >= p.period_start and l.reset_at < p.period_end

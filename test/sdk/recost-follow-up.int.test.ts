@@ -47,7 +47,7 @@ async function seed(today: string) {
     { ...call, created_at: '2026-11-10T15:00:00Z', prompt_tokens: 400_000, completion_tokens: 150_000, input_cost: 5, output_cost: 0.5 },
     { ...call, created_at: today, prompt_tokens: 100_000, completion_tokens: 25_000, input_cost: 0.4, output_cost: 0.1 },
   ]);
-  await insertLimits(db.pool, [{ entity_type: 'service', entity_id: 'workflow', daily_limit: 10, monthly_limit: 100, breach_action: 'alert' }]);
+  await insertLimits(db.pool, [{ created_at: '2026-01-01T00:00:00Z', entity_type: 'service', entity_id: 'workflow', daily_limit: 10, monthly_limit: 100, breach_action: 'alert' }]);
   await db.pool.query(`insert into model_pricing (provider, model, effective_from, input_per_mtok, output_per_mtok)
                        values ('openai', 'house-model-9', '2026-11-01T00:00:00Z', 10, 40)`);
 }

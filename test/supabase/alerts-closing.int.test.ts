@@ -18,6 +18,8 @@ afterAll(() => db.drop());
 
 const spend = (total_cost: number, created_at: string) => insertLogs(db.pool, [{ input_cost: total_cost, output_cost: 0, created_at }]);
 const alertCount = async () => (await db.pool.query('select count(*)::int as n from cost_alerts')).rows[0].n as number;
+/** Limits made before every period these tests use (a period that ended before its limit existed is not alerted). */
+const LONG_AGO = '2026-01-01T00:00:00Z';
 const brief = (alerts: { periodStart: string; thresholdPct: number; late: boolean }[]) => alerts.map((a) => [a.periodStart, a.thresholdPct, a.late]);
 
 describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) => {
@@ -32,7 +34,7 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
   });
 
   it('alerts a threshold crossed at 23:50 local when the evaluation runs at 00:10 the next day, marked late, once', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 10, breach_action: 'alert' }]);
+    await insertLimits(db.pool, [{ created_at: LONG_AGO, daily_limit: 10, breach_action: 'alert' }]);
     const tz = { timezone: 'America/New_York' };
     expect(await source.evaluateAlerts({ at: '2026-11-20T17:00:00Z', ...tz })).toEqual([]); // noon in New York: nothing spent yet
     await spend(9.2, '2026-11-21T04:50:00Z'); // 23:50 on the 20th in New York (EST, UTC−5)
@@ -56,7 +58,7 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
   });
 
   it('closes every day that ended while no evaluation ran', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 10, breach_action: 'alert', alert_thresholds: [50] }]);
+    await insertLimits(db.pool, [{ created_at: LONG_AGO, daily_limit: 10, breach_action: 'alert', alert_thresholds: [50] }]);
     expect(await source.evaluateAlerts({ at: '2026-11-10T12:00:00Z' })).toEqual([]);
     await spend(5, '2026-11-10T23:00:00Z');
     await spend(6, '2026-11-12T08:00:00Z');
@@ -68,7 +70,7 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
   });
 
   it('raises the alerts of a closed day when a late row dated in it arrives, once the rollups have claimed it', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 10, monthly_limit: 100, breach_action: 'alert' }]);
+    await insertLimits(db.pool, [{ created_at: LONG_AGO, daily_limit: 10, monthly_limit: 100, breach_action: 'alert' }]);
     await spend(6, '2026-11-20T10:00:00Z');
     expect(brief(await source.evaluateAlerts({ at: '2026-11-20T12:00:00Z' }))).toEqual([['2026-11-20T00:00:00+00:00', 50, false]]);
     expect(await source.evaluateAlerts({ at: '2026-11-21T00:05:00Z' })).toEqual([]); // the 20th closes at $6: nothing new
@@ -93,7 +95,7 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
   });
 
   it('reaches a closed month through a late row too', async () => {
-    await insertLimits(db.pool, [{ monthly_limit: 100, breach_action: 'alert', alert_thresholds: [90] }]);
+    await insertLimits(db.pool, [{ created_at: LONG_AGO, monthly_limit: 100, breach_action: 'alert', alert_thresholds: [90] }]);
     await spend(80, '2026-10-15T10:00:00Z');
     expect(await source.evaluateAlerts({ at: '2026-11-02T12:00:00Z' })).toEqual([]); // October closes at $80
     await spend(15, '2026-10-31T23:30:00Z');
@@ -107,8 +109,19 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
     ]);
   });
 
+  it('leaves alone a period that ended before the limit was created', async () => {
+    await spend(9.5, '2026-11-20T20:00:00Z');
+    await insertLimits(db.pool, [{ created_at: '2026-11-21T00:30:00Z', daily_limit: 10, breach_action: 'alert' }]);
+    expect(await source.evaluateAlerts({ at: '2026-11-21T01:00:00Z' })).toEqual([]);
+    await source.rollupChanged({ timezone: 'UTC' });
+    expect(await source.evaluateAlerts({ at: '2026-11-21T01:05:00Z' })).toEqual([]);
+    // The day it was created in counts whole, as for any current period.
+    await spend(5, '2026-11-21T00:10:00Z');
+    expect(brief(await source.evaluateAlerts({ at: '2026-11-21T01:10:00Z' }))).toEqual([['2026-11-21T00:00:00+00:00', 50, false]]);
+  });
+
   it('counts a 25-hour DST day in America/New_York whole, and no more', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 10, breach_action: 'alert' }]);
+    await insertLimits(db.pool, [{ created_at: LONG_AGO, daily_limit: 10, breach_action: 'alert' }]);
     // 1 November 2026: clocks go back at 02:00 EDT, so the local day runs 04:00Z to 05:00Z the next day, 25 hours.
     await spend(5, '2026-11-01T04:30:00Z'); //   00:30 EDT, the day's first half hour
     await spend(4.5, '2026-11-02T04:30:00Z'); // 23:30 EST, its 25th hour: a 24-hour day would leave it out
@@ -125,7 +138,7 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
   });
 
   it('counts a 23-hour DST day in America/New_York whole', async () => {
-    await insertLimits(db.pool, [{ daily_limit: 10, breach_action: 'alert', alert_thresholds: [100] }]);
+    await insertLimits(db.pool, [{ created_at: LONG_AGO, daily_limit: 10, breach_action: 'alert', alert_thresholds: [100] }]);
     // 8 March 2026: clocks go forward at 02:00 EST, so the day runs 05:00Z to 04:00Z the next day, 23 hours.
     await spend(6, '2026-03-08T05:30:00Z'); //  00:30 EST
     await spend(4, '2026-03-09T03:50:00Z'); //  23:50 EDT, the day's last minutes
