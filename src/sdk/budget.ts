@@ -27,10 +27,18 @@ export type BudgetRequest = Omit<BudgetCheckRequest, 'at' | 'timezone' | 'estima
 
 export interface BudgetVerdict {
   allowed: boolean;
-  /** Why it was denied, or a warning (breach_action alert), or why the check failed. */
+  /** Why it was denied, the warnings it was allowed with, that every limit has room, or why the check failed. */
   reason: string | null;
   /** The least that is left across the limits that apply; null when none applies or the check failed. */
   remainingBudget: number | null;
+  /** The least left of the token quotas that apply; null when none applies or the check failed. */
+  remainingTokens: number | null;
+  /** The tokens the question was about (estimatedTokens). */
+  tokensNeeded: number;
+  /** Alert-only limits past their cap, quotas past a warning percentage. */
+  warnings: string[];
+  /** When denied by a quota or a tier gate: whether a higher tier would allow it, and which. */
+  upgrade: { wouldAllow: boolean; tier: string | null } | null;
   /** database: asked now; cache: asked within the TTL; fail-open / fail-closed: could not ask. */
   source: 'database' | 'cache' | 'fail-open' | 'fail-closed';
 }
@@ -82,6 +90,10 @@ export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecke
       allowed: failMode === 'open',
       reason: `budget check failed (${problem}); failing ${failMode}`,
       remainingBudget: null,
+      remainingTokens: null,
+      tokensNeeded: request.estimatedTokens ?? 0,
+      warnings: [],
+      upgrade: null,
       source: failMode === 'open' ? 'fail-open' : 'fail-closed',
     };
   }

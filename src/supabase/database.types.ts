@@ -230,6 +230,14 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_budget_question: {
+        Args: {
+          p_request: Json | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_budget_status: {
         Args: {
           p_at?: string | null;

@@ -107,8 +107,24 @@ export const budgetUsage = z
 export type BudgetUsage = z.infer<typeof budgetUsage>;
 
 export const budgetDecision = z
-  .object({ allowed: z.boolean(), reason: z.string().nullable(), remaining_budget: amount.nullable() })
-  .transform((d) => ({ allowed: d.allowed, reason: d.reason, remainingBudget: d.remaining_budget }));
+  .object({
+    allowed: z.boolean(),
+    reason: z.string().nullable(),
+    remaining_budget: amount.nullable(),
+    remaining_tokens: z.number().int().nullable(),
+    tokens_needed: z.number().int(),
+    warnings: z.array(z.string()),
+    upgrade: z.object({ would_allow: z.boolean(), tier: z.string().nullable() }).nullable(),
+  })
+  .transform((d) => ({
+    allowed: d.allowed,
+    reason: d.reason,
+    remainingBudget: d.remaining_budget,
+    remainingTokens: d.remaining_tokens,
+    tokensNeeded: d.tokens_needed,
+    warnings: d.warnings,
+    upgrade: d.upgrade ? { wouldAllow: d.upgrade.would_allow, tier: d.upgrade.tier } : null,
+  }));
 export type BudgetDecision = z.infer<typeof budgetDecision>;
 
 export const schemaStatus = z.object({

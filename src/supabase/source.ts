@@ -465,21 +465,25 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         budgetUsage.array(),
       ),
 
+    // check_user_budget's question, with the whole answer (tokens, warnings, upgrade): see 20261205001200.
     checkUserBudget: (request) =>
       call(
-        'check_user_budget',
+        'tokensync_budget_question',
         {
-          p_user_id: request.userId,
-          p_session_id: request.sessionId,
-          p_service_type: request.serviceType,
-          p_estimated_cost: request.estimatedCost,
-          p_organization_id: request.organizationId ?? null,
-          p_tier: request.tier ?? null,
+          p_request: {
+            user_id: request.userId,
+            session_id: request.sessionId,
+            service_type: request.serviceType,
+            organization_id: request.organizationId ?? null,
+            tier: request.tier ?? null,
+            agent_id: request.agentId ?? null,
+            feature: request.feature ?? null,
+            // As text: Postgres reads it as an exact numeric, never through a binary float.
+            estimated_cost: String(request.estimatedCost),
+            estimated_tokens: request.estimatedTokens ?? 0,
+          },
           ...atArg(request.at),
           p_timezone: request.timezone ?? defaults.timezone,
-          p_agent_id: request.agentId ?? null,
-          p_feature: request.feature ?? null,
-          p_estimated_tokens: request.estimatedTokens ?? 0,
         },
         budgetDecision,
       ),

@@ -17,6 +17,11 @@ beforeAll(async () => {
 afterAll(() => db.drop());
 afterEach(() => vi.unstubAllEnvs());
 
+/** An allowed answer with `remainingBudget` left and nothing else to say. */
+const roomFor = (remainingBudget: number) => ({
+  allowed: true, reason: 'within every limit that applies', remainingBudget, remainingTokens: null, tokensNeeded: 0, warnings: [], upgrade: null,
+});
+
 const ask = (estimatedCost: number): BudgetRequest => ({ userId: 'user-2', sessionId: 's-2', serviceType: 'workflow', estimatedCost });
 
 describe.each(TRANSPORTS)('checkBudget over %s', (transport) => {
@@ -24,13 +29,13 @@ describe.each(TRANSPORTS)('checkBudget over %s', (transport) => {
     const tracker = openTracker(db, transport, { budget: { cacheTtlMs: 60_000 } });
     let spent: Record<string, unknown>[] = [];
     try {
-      expect(await tracker.checkBudget(ask(0.1))).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 0.2, source: 'database' });
+      expect(await tracker.checkBudget(ask(0.1))).toEqual({ ...roomFor(0.2), source: 'database' });
       const denied = await tracker.checkBudget(ask(0.5));
       expect(denied).toMatchObject({ allowed: false, source: 'database', reason: expect.stringContaining(`user 'user-2' daily limit $1.00 would be exceeded`) });
 
       // Spending moves on, but within the TTL the same question gets the remembered answer…
       spent = await insertLogs(db.pool, [{ user_id: 'user-2', session_id: 's-2', input_cost: 0.15, output_cost: 0 }]);
-      expect(await tracker.checkBudget(ask(0.1))).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 0.2, source: 'cache' });
+      expect(await tracker.checkBudget(ask(0.1))).toEqual({ ...roomFor(0.2), source: 'cache' });
       // …while a different question is asked afresh: 0.95 spent + 0.1 > 1.
       expect(await tracker.checkBudget(ask(0.100001))).toMatchObject({ allowed: false, source: 'database' });
     } finally {
@@ -71,6 +76,7 @@ describe('when the database cannot answer', () => {
       for (let attempt = 0; attempt < 2; attempt++) {
         expect(await tracker.checkBudget(ask(0.1))).toEqual({
           allowed, remainingBudget: null, source, reason: expect.stringMatching(new RegExp(`^budget check failed \\(.*\\); failing ${failMode}$`)),
+          remainingTokens: null, tokensNeeded: 0, warnings: [], upgrade: null,
         });
       }
       expect(logs.lines.filter((l) => l.msg === `budget check failed; failing ${failMode}`)).toHaveLength(2);

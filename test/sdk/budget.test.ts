@@ -9,7 +9,7 @@ function checker(failMode: 'open' | 'closed') {
     source: {
       checkUserBudget: async () => {
         asked += 1;
-        return { allowed: true, reason: null, remainingBudget: 1 };
+        return { allowed: true, reason: null, remainingBudget: 1, remainingTokens: null, tokensNeeded: 0, warnings: [], upgrade: null };
       },
     },
     logger: createLogger({ level: 'silent' }),

@@ -227,6 +227,14 @@ describe.each(TRANSPORTS)('reservations over %s', (transport) => {
       upgrade: { wouldAllow: true, tier: 'premium' },
     });
     expect(denied.reason).toContain("user 'user-q' monthly token quota of tier 'free' would be exceeded (9100 used + 1000 needed > 10000)");
+
+    // The read-only question gives the same whole answer, and holds nothing.
+    const holdsBefore = (await db.pool.query(`select count(*)::int as n from tokensync.budget_holds`)).rows[0].n;
+    const question = { userId: 'user-q', tier: 'free', sessionId: null, serviceType: null, estimatedCost: 0, estimatedTokens: 1_000 };
+    expect(await tracker.checkBudget(question)).toMatchObject({
+      allowed: false, tokensNeeded: 1_000, remainingTokens: 900, upgrade: { wouldAllow: true, tier: 'premium' }, source: 'database',
+    });
+    expect((await db.pool.query(`select count(*)::int as n from tokensync.budget_holds`)).rows[0].n).toBe(holdsBefore);
   });
 
   it('gates a feature by tier, and says the upgrade that would allow it', async () => {

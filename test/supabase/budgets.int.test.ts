@@ -5,6 +5,9 @@ import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { insertLimits, insertLogs, type Row } from '../support/fixtures.js';
 import { openSource, TRANSPORTS } from '../support/sources.js';
 
+/** What an answer carries beyond allowed, reason and remaining budget, when no quota or gate applies. */
+const NO_QUOTA = { remainingTokens: null, tokensNeeded: 0, warnings: [], upgrade: null };
+
 /** Noon UTC on a Friday; "today" is 2026-11-20 and the month began on 2026-11-01. */
 const AT = '2026-11-20T12:00:00.000Z';
 const EARLIER_TODAY = '2026-11-20T09:00:00Z';
@@ -40,7 +43,7 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
       { entity_type: 'service', entity_id: 'workflow', daily_limit: 15, monthly_limit: 300 },
     ]);
     await spend(10);
-    expect(await check(1)).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 5 });
+    expect(await check(1)).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 5, ...NO_QUOTA });
   });
 
   it.each([
@@ -64,7 +67,7 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
     await limitsAtCap([{ daily_limit: 5, monthly_limit: 20 }]);
     await spend(15, { created_at: EARLIER_THIS_MONTH });
     await spend(4);
-    expect(await check(0.5)).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 1 });
+    expect(await check(0.5)).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 1, ...NO_QUOTA });
     const denied = await check(1.5);
     expect(denied.reason).toBe(
       "blocked: organization 'mvp' daily limit $5.00 would be exceeded (spent $4.00 + estimated $1.50); " +
@@ -84,18 +87,18 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
     await limitsAtCap([{ entity_type: 'user', entity_id: 'user-1', session_limit: 2 }]);
     await spend(1.5, { session_id: 'session-1' });
     expect((await check(0.6)).allowed).toBe(false);
-    expect(await check(0.6, { sessionId: 'session-2' })).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 2 });
+    expect(await check(0.6, { sessionId: 'session-2' })).toEqual({ allowed: true, reason: 'within every limit that applies', remainingBudget: 2, ...NO_QUOTA });
   });
 
   it('ignores inactive limits', async () => {
     await insertLimits(db.pool, [{ daily_limit: 1, is_active: false }]);
     await spend(5);
-    expect(await check(1)).toEqual({ allowed: true, reason: 'no active budget limit applies', remainingBudget: null });
+    expect(await check(1)).toEqual({ allowed: true, reason: 'no active budget limit applies', remainingBudget: null, ...NO_QUOTA });
   });
 
   it('allows anything when no limit applies', async () => {
     await insertLimits(db.pool, [{ entity_type: 'service', entity_id: 'virtual_panel', daily_limit: 1 }]);
-    expect(await check(1000)).toEqual({ allowed: true, reason: 'no active budget limit applies', remainingBudget: null });
+    expect(await check(1000)).toEqual({ allowed: true, reason: 'no active budget limit applies', remainingBudget: null, ...NO_QUOTA });
   });
 
   it("allows a breach of an 'alert' limit with a warning that names it", async () => {
@@ -117,7 +120,7 @@ describe.each(TRANSPORTS)('check_user_budget through %s', (transport) => {
   it('rejects a negative estimate with the argument named', async () => {
     const failure = check(-1);
     await expect(failure).rejects.toBeInstanceOf(DatabaseError);
-    await expect(failure).rejects.toMatchObject({ sqlState: '22023', message: expect.stringMatching(/p_estimated_cost must be a finite amount >= 0/) });
+    await expect(failure).rejects.toMatchObject({ sqlState: '22023', message: expect.stringMatching(/estimated_cost must be a finite amount >= 0/) });
   });
 });
 
