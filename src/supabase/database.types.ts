@@ -458,6 +458,14 @@ export type Database = {
           range_end: string | null;
         }[];
       };
+      tokensync_local_shift: {
+        Args: {
+          p_at: string | null;
+          p_shift: string | null;
+          p_timezone: string | null;
+        };
+        Returns: string;
+      };
       tokensync_lock_rollups: {
         Args: Record<PropertyKey, never>;
         Returns: undefined;
@@ -813,7 +821,8 @@ export type Database = {
           p_dimension: string | null;
           p_from: string | null;
           p_to: string | null;
-          p_shift: string | null;
+          p_prev_from: string | null;
+          p_prev_to: string | null;
           p_top: number | null;
         };
         Returns: Json;
