@@ -61,6 +61,11 @@ export function roundScaledMicros(scaled: bigint): number {
   return Number((scaled + RATE_SCALE / 2n) / RATE_SCALE);
 }
 
+/** Rounds scaled × numerator / denominator to whole micro-dollars, half up, exactly (a service-tier discount). */
+export function roundScaledMicrosTimes(scaled: bigint, numerator: bigint, denominator: bigint): number {
+  return Number((2n * scaled * numerator + denominator * RATE_SCALE) / (2n * denominator * RATE_SCALE));
+}
+
 /** A USD amount given as a number (e.g. by a caller) in whole micro-dollars, half up. */
 export function usdToMicros(usd: number): number | undefined {
   const micros = scaledFromNumber(usd, 6);

@@ -18,6 +18,7 @@ const PRICE_KEYS = {
   output: 'output_mtok',
   cacheRead: 'cache_read_mtok',
   cacheWrite: 'cache_write_mtok',
+  cacheWrite1h: 'cache_write_1h_mtok',
   reasoning: 'output_reasoning_mtok',
 } as const satisfies Record<keyof Rates, string>;
 

@@ -5,14 +5,18 @@
  * promptTokens counts every input token, cached reads and cache writes included;
  * completionTokens counts every output token, reasoning included. So
  *
- *   input  = (prompt − cached − cacheWrite) × input + cached × cacheRead + cacheWrite × cacheWrite
+ *   input  = (prompt − cached − cacheWrite) × input + cached × cacheRead
+ *            + (cacheWrite − cacheWrite1h) × cacheWrite + cacheWrite1h × cacheWrite1h
  *   output = (completion − reasoning) × output + reasoning × reasoning
  *
  * each rounded once to whole micro-dollars (half up), and total = input + output.
  * A long-context tier prices the whole call when promptTokens exceeds its threshold.
+ * A service tier (batch, flex, priority) scales or replaces the rates: service-tier.ts.
  */
 import type { FallbackModels } from '../../config/env.js';
-import { microsToUsd, roundScaledMicros, scaledCostOf, type Rate } from '../money.js';
+import { withPublishedPrices } from './published.js';
+import { tierPricing } from './service-tier.js';
+import { microsToUsd, roundScaledMicrosTimes, scaledCostOf, type Rate } from '../money.js';
 import { lookupCatalogue } from './catalogue.js';
 import { fallbackPrice, type FallbackRule } from './fallback.js';
 import { findOverride, sheetFromOverride, type PriceOverride } from './overrides.js';
@@ -27,6 +31,10 @@ export interface TokenUsage {
   cachedTokens?: number;
   /** Input tokens written to the provider's cache (part of promptTokens). */
   cacheWriteTokens?: number;
+  /** Of cacheWriteTokens, those written with a one-hour TTL (Anthropic); the rest are five-minute writes. */
+  cacheWrite1hTokens?: number;
+  /** How the provider served the call: 'default', 'batch', 'flex', 'priority'… (null or absent: standard). */
+  serviceTier?: string | null;
   /** Reasoning tokens (part of completionTokens). */
   reasoningTokens?: number;
 }
@@ -60,6 +68,8 @@ export interface KnownCost {
   pricedAs: string;
   effectiveFrom: string | null;
   longContext: boolean;
+  /** The service-tier rule applied (e.g. "batch: 50% of standard"); null for standard prices. */
+  tierRule: string | null;
   /** Set when the model has no price and pricedAs is a fallback (see fallback.ts): the cost is an estimate. */
   estimate: Estimate | null;
 }
@@ -82,7 +92,10 @@ const overrideSheets = new WeakMap<PriceOverride, PriceSheet>();
 /** Override first, then the catalogue; never another model's price. */
 export function lookupPrice(provider: string, model: string, at: Date, overrides: readonly PriceOverride[] = []): PriceLookup {
   const override = findOverride(overrides, provider, model, at);
-  if (!override) return lookupCatalogue(provider, model, at);
+  if (!override) {
+    const lookup = lookupCatalogue(provider, model, at);
+    return lookup.found ? { found: true, sheet: withPublishedPrices(lookup.sheet, at) } : lookup;
+  }
   let sheet = overrideSheets.get(override);
   if (!sheet) {
     sheet = sheetFromOverride(override);
@@ -97,6 +110,7 @@ function invalidUsage(usage: TokenUsage): string | undefined {
     completionTokens: usage.completionTokens,
     cachedTokens: usage.cachedTokens ?? 0,
     cacheWriteTokens: usage.cacheWriteTokens ?? 0,
+    cacheWrite1hTokens: usage.cacheWrite1hTokens ?? 0,
     reasoningTokens: usage.reasoningTokens ?? 0,
   };
   for (const [name, value] of Object.entries(counts)) {
@@ -104,6 +118,9 @@ function invalidUsage(usage: TokenUsage): string | undefined {
   }
   if (counts.cachedTokens + counts.cacheWriteTokens > counts.promptTokens) {
     return 'cachedTokens + cacheWriteTokens exceed promptTokens (promptTokens counts every input token)';
+  }
+  if (counts.cacheWrite1hTokens > counts.cacheWriteTokens) {
+    return 'cacheWrite1hTokens exceed cacheWriteTokens (one-hour writes are part of the cache writes)';
   }
   if (counts.reasoningTokens > counts.completionTokens) {
     return 'reasoningTokens exceed completionTokens (completionTokens counts every output token)';
@@ -123,18 +140,23 @@ function priceParts(parts: readonly [tokens: number, rate: Rate | null, what: st
 }
 
 /** The cost of a call priced by this sheet. */
-export function costFromSheet(sheet: PriceSheet, usage: TokenUsage): CostResult {
+export function costFromSheet(standard: PriceSheet, usage: TokenUsage): CostResult {
   const problem = invalidUsage(usage);
   if (problem) return unknown(`invalid usage: ${problem}`);
   const cached = usage.cachedTokens ?? 0;
   const cacheWrite = usage.cacheWriteTokens ?? 0;
+  const cacheWrite1h = usage.cacheWrite1hTokens ?? 0;
   const reasoning = usage.reasoningTokens ?? 0;
+  const tier = tierPricing(standard, usage.provider, usage.serviceTier);
+  const sheet = tier.sheet;
   const { rates, longContext } = ratesFor(sheet, usage.promptTokens);
 
   const input = priceParts([
     [usage.promptTokens - cached - cacheWrite, rates.input, 'input'],
     [cached, rates.cacheRead ?? rates.input, 'cached input'],
-    [cacheWrite, rates.cacheWrite ?? rates.input, 'cache write'],
+    [cacheWrite - cacheWrite1h, rates.cacheWrite ?? rates.input, 'cache write'],
+    // Anthropic's published rule where no one-hour rate is listed: 2 × base input.
+    [cacheWrite1h, rates.cacheWrite1h ?? (rates.input === null ? null : rates.input * 2n), 'one-hour cache write'],
   ]);
   const output = priceParts([
     [usage.completionTokens - reasoning, rates.output, 'output'],
@@ -143,8 +165,10 @@ export function costFromSheet(sheet: PriceSheet, usage: TokenUsage): CostResult 
   for (const part of [input, output]) {
     if (typeof part === 'string') return unknown(`${sheet.pricedAs} (${sheet.source}) has no ${part} token price`);
   }
-  const inputMicros = roundScaledMicros(input as bigint);
-  const outputMicros = roundScaledMicros(output as bigint);
+  const [numerator, denominator] = tier.factor;
+  // The tier's discount applies to each side's exact sum, so rounding stays once per side.
+  const inputMicros = roundScaledMicrosTimes(input as bigint, numerator, denominator);
+  const outputMicros = roundScaledMicrosTimes(output as bigint, numerator, denominator);
   const totalMicros = inputMicros + outputMicros;
   return {
     known: true,
@@ -158,6 +182,7 @@ export function costFromSheet(sheet: PriceSheet, usage: TokenUsage): CostResult 
     pricedAs: sheet.pricedAs,
     effectiveFrom: sheet.effectiveFrom,
     longContext,
+    tierRule: tier.rule,
     estimate: null,
   };
 }

@@ -84,6 +84,8 @@ function ratesOf(o: OverrideRates): Rates {
     output: rate(o.outputPerMtok),
     cacheRead: rate(o.cacheReadPerMtok),
     cacheWrite: rate(o.cacheWritePerMtok),
+    // model_pricing has no one-hour column: such writes fall back to 2 × input.
+    cacheWrite1h: null,
     reasoning: rate(o.reasoningPerMtok),
   };
 }

@@ -4,12 +4,19 @@
  */
 import type { Rate } from '../money.js';
 
-/** A rate left null falls back as providers bill it: cache reads and writes at the input rate, reasoning at the output rate. */
+/**
+ * A rate left null falls back as providers bill it: cache reads and writes at the
+ * input rate, reasoning at the output rate, one-hour cache writes at twice the
+ * input rate (Anthropic's published multiplier).
+ */
 export interface Rates {
   input: Rate | null;
   output: Rate | null;
   cacheRead: Rate | null;
+  /** Five-minute cache writes (and any cache write whose TTL is not reported). */
   cacheWrite: Rate | null;
+  /** One-hour cache writes (Anthropic `ephemeral_1h_input_tokens`). */
+  cacheWrite1h: Rate | null;
   reasoning: Rate | null;
 }
 
