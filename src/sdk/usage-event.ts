@@ -90,7 +90,11 @@ export const usageEventSchema = z
     completionTokens: tokens,
     cachedTokens: optionalTokens,
     cacheWriteTokens: optionalTokens,
+    /** Of cacheWriteTokens, those written with a one-hour TTL (Anthropic); priced at the one-hour rate. */
+    cacheWrite1hTokens: optionalTokens,
     reasoningTokens: optionalTokens,
+    /** How the provider served the call ('default', 'batch', 'flex', 'priority'…): its price depends on it. */
+    serviceTier: optionalText(50),
     userId: optionalText(255),
     sessionId: optionalText(255),
     organizationId: optionalText(255),
@@ -114,6 +118,9 @@ export const usageEventSchema = z
   .superRefine((e, ctx) => {
     if (e.cachedTokens + e.cacheWriteTokens > e.promptTokens) {
       ctx.addIssue({ code: 'custom', path: ['cachedTokens'], message: 'cachedTokens + cacheWriteTokens exceed promptTokens, which counts every input token' });
+    }
+    if (e.cacheWrite1hTokens > e.cacheWriteTokens) {
+      ctx.addIssue({ code: 'custom', path: ['cacheWrite1hTokens'], message: 'exceed cacheWriteTokens, which counts every cache write' });
     }
     if (e.reasoningTokens > e.completionTokens) {
       ctx.addIssue({ code: 'custom', path: ['reasoningTokens'], message: 'exceed completionTokens, which counts every output token' });
@@ -160,6 +167,7 @@ export function pricingNote(cost: CostResult | 'given'): { [key: string]: JsonVa
     ...(cost.estimate ? { fallback: cost.estimate.rule, reason: cost.estimate.reason } : {}),
     ...(cost.effectiveFrom ? { effective_from: cost.effectiveFrom } : {}),
     ...(cost.longContext ? { long_context: true } : {}),
+    ...(cost.tierRule ? { service_tier_rule: cost.tierRule } : {}),
   };
 }
 
@@ -212,7 +220,13 @@ export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): 
     latency_ms: event.latencyMs,
     success: event.success,
     error_type: event.errorType,
-    // The pricing note is ours: it replaces a caller's key of the same name.
-    metadata: { ...(event.metadata as { [key: string]: JsonValue } | undefined), pricing: pricingNote(cost) },
+    // The pricing note is ours: it replaces a caller's key of the same name; so do
+    // the tier and the one-hour writes, which recost reads back to price the row again.
+    metadata: {
+      ...(event.metadata as { [key: string]: JsonValue } | undefined),
+      ...(event.serviceTier ? { service_tier: event.serviceTier } : {}),
+      ...(event.cacheWrite1hTokens > 0 ? { cache_write_1h_tokens: event.cacheWrite1hTokens } : {}),
+      pricing: pricingNote(cost),
+    },
   };
 }

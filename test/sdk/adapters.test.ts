@@ -49,6 +49,12 @@ describe('OpenAI Chat Completions', () => {
     });
   });
 
+  it('carries service_tier; a batch job says batch in the context, which wins', () => {
+    expect(fromOpenAIChatCompletion({ ...completion, service_tier: 'flex' }, context)).toMatchObject({ serviceTier: 'flex' });
+    expect(fromOpenAIChatCompletion({ ...completion, service_tier: 'default' }, { ...context, serviceTier: 'batch' })).toMatchObject({ serviceTier: 'batch' });
+    expect(fromOpenAIChatCompletion(completion, context)).not.toHaveProperty('serviceTier');
+  });
+
   it('a response without usage (a stream without include_usage) is recorded with zero tokens and flagged', () => {
     const event = fromOpenAIChatCompletion({ id: 'chatcmpl-9', model: 'gpt-4o' }, { ...context, requestId: 'mine', provider: 'azure' });
     expect(event).toMatchObject({ requestId: 'mine', provider: 'azure', promptTokens: 0, completionTokens: 0, metadata: { usage_missing: true } });
@@ -79,6 +85,13 @@ describe('OpenAI Responses API', () => {
     expect(computeCost(event as Parameters<typeof computeCost>[0], { at: new Date('2026-01-01') })).toMatchObject({ inputMicros: 1500, outputMicros: 40_000 });
   });
 
+  it('carries service_tier into the event and its price (flex: half of standard)', () => {
+    const event = fromOpenAIResponse({ ...response, service_tier: 'flex' }, context);
+    expect(event).toMatchObject({ serviceTier: 'flex' });
+    // half of the 1,500 + 40,000 µ$ above (OpenAI flex = Batch prices, openai.com/api/pricing, 2025-09)
+    expect(computeCost(event as Parameters<typeof computeCost>[0], { at: new Date('2026-01-01') })).toMatchObject({ inputMicros: 750, outputMicros: 20_000 });
+  });
+
   it('a failed response is a failed call with its error code', () => {
     const failed = fromOpenAIResponse({ ...response, status: 'failed', error: { code: 'rate_limit_exceeded', message: 'slow down' } } as typeof response, context);
     expect(failed).toMatchObject({ success: false, errorType: 'rate_limit_exceeded' });
@@ -107,10 +120,17 @@ describe('Anthropic Messages', () => {
     const event = fromAnthropicMessage(message, context);
     expect(event).toMatchObject({
       requestId: 'msg_01', provider: 'anthropic', promptTokens: 62_000, cachedTokens: 50_000, cacheWriteTokens: 10_000,
-      completionTokens: 700, reasoningTokens: 250, metadata: { cache_write_1h_tokens: 4_000 },
+      cacheWrite1hTokens: 4_000, completionTokens: 700, reasoningTokens: 250, serviceTier: 'standard',
     });
-    // the hand-computed case of pricing.test.ts: 58,500 + 10,500 µ$
-    expect(computeCost(event as Parameters<typeof computeCost>[0])).toMatchObject({ totalMicros: 69_000 });
+    // Sonnet 4, $/MTok (anthropic.com/pricing, 2025-09): input 3, read 0.30, 5-min write 3.75, 1-h write 6, output 15.
+    // input 2,000×3 + 50,000×0.3 + 6,000×3.75 + 4,000×6 = 6,000 + 15,000 + 22,500 + 24,000 = 67,500 µ$;
+    // output 700×15 = 10,500 µ$ (the one-hour writes at the five-minute rate gave 69,000).
+    expect(computeCost(event as Parameters<typeof computeCost>[0])).toMatchObject({ inputMicros: 67_500, totalMicros: 78_000 });
+  });
+
+  it('carries a batch tier from the usage', () => {
+    const event = fromAnthropicMessage({ ...message, usage: { ...message.usage, service_tier: 'batch' } }, context);
+    expect(event).toMatchObject({ serviceTier: 'batch' });
   });
 
   it('null cache counts are zero', () => {

@@ -75,6 +75,19 @@ describe('toUsageRow', () => {
     });
   });
 
+  it('stores the service tier and the one-hour cache writes in metadata, and prices by them', () => {
+    const e = event({ serviceTier: 'batch' });
+    const row = toUsageRow(e, computeCost(e, { at: new Date(e.createdAt) }));
+    // gpt-4o Batch (openai.com/api/pricing, 2025-09): 1000 × 1.25 = 1250 µ$; 200 × 5 = 1000 µ$
+    expect(row).toMatchObject({
+      input_cost: '0.001250', output_cost: '0.001000',
+      metadata: { service_tier: 'batch', pricing: { source: 'catalogue', service_tier_rule: 'batch: 50% of standard' } },
+    });
+    const cached = event({ provider: 'anthropic', model: 'claude-sonnet-4-0', cacheWriteTokens: 500, cacheWrite1hTokens: 300 });
+    expect(toUsageRow(cached, 'given').metadata).toMatchObject({ cache_write_1h_tokens: 300 });
+    expect(checkUsageEvent({ ...call, cacheWriteTokens: 1, cacheWrite1hTokens: 2 })).toMatchObject({ ok: false });
+  });
+
   it('keeps the caller’s costs, to the micro-dollar', () => {
     const row = toUsageRow(event({ inputCost: 0.0000015, outputCost: 0.25 }), 'given');
     expect(row).toMatchObject({ input_cost: '0.000002', output_cost: '0.250000', total_cost: null, metadata: { pricing: { source: 'given' } } });

@@ -19,6 +19,8 @@ export interface AnthropicMessageLike {
     cache_read_input_tokens?: number | null;
     cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
     output_tokens_details?: { thinking_tokens?: number | null } | null;
+    /** 'standard', 'priority' or 'batch' (Message Batches, billed at 50 %). */
+    service_tier?: string | null;
   } | null;
   /** Read only to estimate usage when it is missing and the context gives the call's text. */
   content?: readonly { type: string; text?: string }[];
@@ -32,17 +34,17 @@ export function fromAnthropicMessage(message: AnthropicMessageLike, context: Cal
   const text = message.content?.map((block) => (block.type === 'text' ? (block.text ?? '') : '')).join('');
   return usageEvent(
     withResponseText(context, text),
-    { provider: 'anthropic', model: message.model, requestId: message.id },
+    { provider: 'anthropic', model: message.model, requestId: message.id, serviceTier: usage?.service_tier },
     usage
       ? {
           promptTokens: usage.input_tokens + cacheRead + cacheWrite,
           completionTokens: usage.output_tokens,
           cachedTokens: cacheRead,
           cacheWriteTokens: cacheWrite,
+          // One-hour writes cost 2 × input, five-minute ones 1.25 ×: priced apart.
+          cacheWrite1hTokens: Math.min(oneHourWrites, cacheWrite),
           reasoningTokens: count(usage.output_tokens_details?.thinking_tokens),
         }
       : undefined,
-    // One-hour cache writes cost more than five-minute ones; kept visible (priced at the cache-write rate).
-    oneHourWrites > 0 ? { cache_write_1h_tokens: oneHourWrites } : {},
   );
 }

@@ -5,13 +5,19 @@
 import type { UsageEvent } from '../usage-event.js';
 import { estimateTokens, type CallText } from './estimate.js';
 
-type FromResponse = 'provider' | 'model' | 'promptTokens' | 'completionTokens' | 'cachedTokens' | 'cacheWriteTokens' | 'reasoningTokens' | 'requestId';
+type FromResponse = 'provider' | 'model' | 'promptTokens' | 'completionTokens' | 'cachedTokens' | 'cacheWriteTokens' | 'cacheWrite1hTokens' | 'reasoningTokens' | 'requestId';
 
 export type CallContext = Omit<UsageEvent, FromResponse> & {
   /** Default: the response's own id (unique per call, so retried records are not counted twice). */
   requestId?: string;
   /** Default: the adapter's provider, e.g. "openai"; set "azure" for Azure OpenAI. */
   provider?: string;
+  /**
+   * Default: the tier the response reports (OpenAI `service_tier`, Anthropic
+   * `usage.service_tier`). Set 'batch' for results of a batch job whose bodies
+   * do not say so.
+   */
+  serviceTier?: string | null;
   /**
    * The call's text, counted only when the response reports no usage: the
    * request (prompt, inputs or messages) and the response (or the text streamed
@@ -25,6 +31,8 @@ export interface TokenCounts {
   completionTokens: number;
   cachedTokens: number;
   cacheWriteTokens: number;
+  /** Of cacheWriteTokens, the one-hour ones (Anthropic). */
+  cacheWrite1hTokens?: number;
   reasoningTokens: number;
 }
 
@@ -50,11 +58,12 @@ export function withResponseText(context: CallContext, response: string | undefi
  */
 export function usageEvent(
   context: CallContext,
-  defaults: { provider: string; model: string; requestId: string | undefined },
+  defaults: { provider: string; model: string; requestId: string | undefined; serviceTier?: string | null | undefined },
   tokens: TokenCounts | undefined,
   extraMetadata: Record<string, unknown> = {},
 ): UsageEvent {
-  const { requestId, provider, metadata, text, ...rest } = context;
+  const { requestId, provider, metadata, text, serviceTier, ...rest } = context;
+  const tier = serviceTier ?? defaults.serviceTier ?? null;
   const finalProvider = provider ?? defaults.provider;
   const estimate = tokens ? undefined : estimateTokens(finalProvider, defaults.model, text);
   const usageNote = tokens ? {} : estimate ? { usage_estimated: estimate.note } : { usage_missing: true };
@@ -63,6 +72,7 @@ export function usageEvent(
     requestId: requestId ?? defaults.requestId ?? '',
     provider: finalProvider,
     model: defaults.model,
+    ...(tier ? { serviceTier: tier } : {}),
     ...(tokens ?? estimate?.tokens ?? { promptTokens: 0, completionTokens: 0 }),
     metadata: { ...metadata, ...extraMetadata, ...usageNote },
   };

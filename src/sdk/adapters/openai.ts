@@ -12,6 +12,8 @@ import { count, usageEvent, withResponseText, type CallContext } from './context
 export interface OpenAIChatCompletionLike {
   id?: string;
   model: string;
+  /** The tier that served the call: 'default', 'flex', 'priority', 'scale'… */
+  service_tier?: string | null;
   usage?: {
     prompt_tokens: number;
     completion_tokens: number;
@@ -25,6 +27,8 @@ export interface OpenAIChatCompletionLike {
 export interface OpenAIResponseLike {
   id?: string;
   model: string;
+  /** The tier that served the call: 'default', 'flex', 'priority', 'scale'… */
+  service_tier?: string | null;
   status?: string | null;
   error?: { code?: string | null } | null;
   usage?: {
@@ -48,7 +52,7 @@ export function fromOpenAIChatCompletion(completion: OpenAIChatCompletionLike, c
   const content = completion.choices?.map((choice) => choice.message?.content ?? '').join('');
   return usageEvent(
     withResponseText(context, content),
-    { provider: 'openai', model: completion.model, requestId: completion.id },
+    { provider: 'openai', model: completion.model, requestId: completion.id, serviceTier: completion.service_tier },
     usage
       ? {
           promptTokens: usage.prompt_tokens,
@@ -69,7 +73,7 @@ export function fromOpenAIResponse(response: OpenAIResponseLike, context: CallCo
       ...(failed ? { success: false, errorType: response.error?.code ?? 'failed' } : {}),
       ...withResponseText(context, response.output_text),
     },
-    { provider: 'openai', model: response.model, requestId: response.id },
+    { provider: 'openai', model: response.model, requestId: response.id, serviceTier: response.service_tier },
     usage
       ? {
           promptTokens: usage.input_tokens,
