@@ -61,6 +61,9 @@ const recostRow = z
     pricing_source: z.string().nullable(),
     // Absent before 20261205000900: then only the price source tells.
     usage_estimated: z.boolean().optional(),
+    // Absent before 20261205001000: such rows are priced as standard, five-minute writes.
+    service_tier: z.string().nullable().optional(),
+    cache_write_1h_tokens: z.number().int().min(0).nullable().optional(),
   })
   .transform((r) => ({
     id: r.id,
@@ -71,6 +74,8 @@ const recostRow = z
     completionTokens: r.completion_tokens,
     cachedTokens: r.cached_tokens,
     cacheWriteTokens: r.cache_write_tokens,
+    ...(r.cache_write_1h_tokens ? { cacheWrite1hTokens: r.cache_write_1h_tokens } : {}),
+    ...(r.service_tier ? { serviceTier: r.service_tier } : {}),
     reasoningTokens: r.reasoning_tokens,
     inputCost: r.input_cost,
     outputCost: r.output_cost,
