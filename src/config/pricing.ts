@@ -25,7 +25,11 @@ export type FallbackModels = Readonly<Record<string, FallbackModel>>;
 export interface PricingConfig {
   /** Configured fallbacks; a provider not listed falls back to its dearest known model. */
   fallbackModels: FallbackModels;
+  /** verify warns when the bundled catalogue's data is older than this. */
+  catalogueMaxAgeDays: number;
 }
+
+export const DEFAULT_CATALOGUE_MAX_AGE_DAYS = 60;
 
 const EXAMPLE = 'e.g. openai=gpt-4.1,anthropic=claude-opus-4-1 (and *=openai/gpt-4.1 for providers the catalogue does not know)';
 
@@ -85,6 +89,10 @@ const fallbackModels = z
 
 export const pricingVariables = {
   PRICING_FALLBACK_MODELS: fallbackModels,
+  PRICING_CATALOGUE_MAX_AGE_DAYS: z.coerce.number().int('must be a whole number of days').min(1, 'must be at least 1').max(3650).default(DEFAULT_CATALOGUE_MAX_AGE_DAYS),
 };
 
-export const pricingConfig = (e: Parsed<typeof pricingVariables>): PricingConfig => ({ fallbackModels: e.PRICING_FALLBACK_MODELS });
+export const pricingConfig = (e: Parsed<typeof pricingVariables>): PricingConfig => ({
+  fallbackModels: e.PRICING_FALLBACK_MODELS,
+  catalogueMaxAgeDays: e.PRICING_CATALOGUE_MAX_AGE_DAYS,
+});

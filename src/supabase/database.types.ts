@@ -196,6 +196,12 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_apply_model_pricing: {
+        Args: {
+          p_rows: Json | null;
+        };
+        Returns: Json;
+      };
       tokensync_budget_decide: {
         Args: {
           p_request: Json | null;
@@ -558,6 +564,12 @@ export type Database = {
       };
       tokensync_model_pricing: {
         Args: Record<PropertyKey, never>;
+        Returns: Json;
+      };
+      tokensync_models_seen: {
+        Args: {
+          p_from: string | null;
+        };
         Returns: Json;
       };
       tokensync_notion_creation_hold: {

@@ -19,6 +19,7 @@ import { checkEstimatedCosts } from './estimates.js';
 import { checkSupabase, expectedSchema } from './supabase.js';
 import { checkSync } from './sync.js';
 import { checkRecordedIds } from './ids.js';
+import { checkCatalogueAge } from './catalogue.js';
 
 export interface RunChecksOptions {
   groups: readonly CheckGroup[];
@@ -36,7 +37,10 @@ const REDIS_TIMEOUT_MS = 3_000;
 function configChecks(env: RawEnvironment | undefined, layers: LayeredEnvironment | undefined): { config?: Config; results: CheckResult[] } {
   try {
     const config = env ? loadConfig(env) : loadConfig();
-    return { config, results: [pass('config', 'environment', 'every variable is valid'), checkRecordedIds(config, layers)] };
+    return {
+      config,
+      results: [pass('config', 'environment', 'every variable is valid'), checkRecordedIds(config, layers), checkCatalogueAge(config.pricing.catalogueMaxAgeDays)],
+    };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     return { results: error.issues.map((i) => fail('config', i.variable, i.problem, 'fix the variable; see .env.example')) };

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       reportTimezone: 'UTC',
       budgetCheck: { failMode: 'open', cacheTtlMs: 5000, timeoutMs: 2000, defaultEstimateUsd: 0.1, defaultEstimateTokens: 8000, holdTtlMs: 120_000 },
-      pricing: { fallbackModels: {} },
+      pricing: { fallbackModels: {}, catalogueMaxAgeDays: 60 },
       notion: {
         token: undefined,
         parentPageId: undefined,
