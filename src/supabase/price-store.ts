@@ -4,10 +4,28 @@
  */
 import { z } from 'zod';
 import { callFunction, type JsonValue, type SqlFunctionTransport } from './transport.js';
-import type { ModelPricingRow } from '../sdk/pricing/price-file.js';
 
 const modelsSeen = z.array(z.object({ provider: z.string(), model: z.string(), calls: z.number().int() }));
 const applied = z.object({ inserted: z.number().int(), existing: z.number().int() });
+
+/** A model_pricing row, keyed like the table's columns. */
+export interface ModelPricingRow {
+  provider: string;
+  model: string;
+  effective_from: string;
+  input_per_mtok: string;
+  output_per_mtok: string;
+  cache_read_per_mtok: string | null;
+  cache_write_per_mtok: string | null;
+  reasoning_per_mtok: string | null;
+  long_context_threshold_tokens: number | null;
+  long_context_input_per_mtok: string | null;
+  long_context_output_per_mtok: string | null;
+  long_context_cache_read_per_mtok: string | null;
+  long_context_cache_write_per_mtok: string | null;
+  long_context_reasoning_per_mtok: string | null;
+  notes: string | null;
+}
 
 export type ModelSeen = z.output<typeof modelsSeen>[number];
 

@@ -7,6 +7,7 @@
  *      "output_per_mtok": "0.42", "cache_read_per_mtok": "0.028", "notes": "api-docs.deepseek.com, 2025-09-29" }]
  */
 import { z } from 'zod';
+import type { ModelPricingRow } from '../../supabase/price-store.js';
 import { parseRate } from '../money.js';
 
 const rate = z
@@ -42,25 +43,6 @@ const entry = z
   .strict();
 
 export const priceFileSchema = z.array(entry).min(1, 'must list at least one price');
-
-/** A model_pricing row, keyed like the table's columns. */
-export interface ModelPricingRow {
-  provider: string;
-  model: string;
-  effective_from: string;
-  input_per_mtok: string;
-  output_per_mtok: string;
-  cache_read_per_mtok: string | null;
-  cache_write_per_mtok: string | null;
-  reasoning_per_mtok: string | null;
-  long_context_threshold_tokens: number | null;
-  long_context_input_per_mtok: string | null;
-  long_context_output_per_mtok: string | null;
-  long_context_cache_read_per_mtok: string | null;
-  long_context_cache_write_per_mtok: string | null;
-  long_context_reasoning_per_mtok: string | null;
-  notes: string | null;
-}
 
 export type PriceFileCheck = { ok: true; rows: ModelPricingRow[] } | { ok: false; reason: string };
 
