@@ -81,7 +81,13 @@ describe('PRICING_FALLBACK_MODELS', () => {
 
   it('is keyed by the catalogue’s provider id', () => {
     expect(fallbackModels('xai=grok-3')).toEqual({ 'x-ai': { provider: 'x-ai', model: 'grok-3' } });
-    expect(loadConfig({}).pricing).toEqual({ fallbackModels: {} });
+    expect(loadConfig({}).pricing).toEqual({ fallbackModels: {}, catalogueMaxAgeDays: 60 });
+  });
+
+  it('PRICING_CATALOGUE_MAX_AGE_DAYS is a whole number of days', () => {
+    expect(loadConfig({ PRICING_CATALOGUE_MAX_AGE_DAYS: '30' }).pricing.catalogueMaxAgeDays).toBe(30);
+    expect(() => loadConfig({ PRICING_CATALOGUE_MAX_AGE_DAYS: '0' })).toThrow(/PRICING_CATALOGUE_MAX_AGE_DAYS/);
+    expect(() => loadConfig({ PRICING_CATALOGUE_MAX_AGE_DAYS: 'soon' })).toThrow(/PRICING_CATALOGUE_MAX_AGE_DAYS/);
   });
 
   it.each([
