@@ -58,8 +58,10 @@ export function tierPricing(sheet: PriceSheet, provider: string, tier: string | 
   }
   if (name === 'flex' && vendor === 'openai') return { sheet, factor: HALF, rule: 'flex: 50% of standard (OpenAI flex = Batch prices)' };
   if (name === 'priority' && vendor === 'openai') {
+    // A model_pricing override is the price agreed for the model: it stands, whatever the tier.
+    if (sheet.source === 'override') return { sheet, factor: STANDARD, rule: 'priority: the model_pricing override’s rates' };
     const rates = OPENAI_PRIORITY[sheet.pricedAs];
-    if (rates && sheet.source === 'catalogue') return { sheet: { ...sheet, base: rates, tiers: [] }, factor: STANDARD, rule: 'priority: published priority prices' };
+    if (rates) return { sheet: { ...sheet, base: rates, tiers: [] }, factor: STANDARD, rule: 'priority: published priority prices' };
     return { sheet, factor: STANDARD, rule: 'priority: no priority price known for this model; standard rates' };
   }
   return { sheet, factor: STANDARD, rule: null };
