@@ -74,9 +74,8 @@ interface Repriced {
 
 function reprice(row: RecostRow, options: Pick<RecostOptions, 'overrides' | 'fallbackModels'>): Repriced {
   const cost = computeCost(row, { at: new Date(row.createdAt), overrides: options.overrides, fallbackModels: options.fallbackModels ?? {} });
-  // Tokens estimated from text stay estimated whatever the price: metadata says so,
-  // or, from a database without that column, a flag not set by a fallback price.
-  const usageEstimated = row.usageEstimated ?? (row.costEstimated && row.pricingSource !== 'estimated');
+  // Tokens estimated from text stay estimated whatever the price.
+  const usageEstimated = row.usageEstimated;
   const fallback = isEstimated(cost);
   const estimated = fallback || (cost.known && usageEstimated);
   const before = [row.inputCost, row.outputCost, row.totalCost].map(parseUsdText);

@@ -59,8 +59,7 @@ const recostRow = z
     total_cost: decimalText,
     cost_estimated: z.boolean(),
     pricing_source: z.string().nullable(),
-    // Absent before 20261205000900: then only the price source tells.
-    usage_estimated: z.boolean().optional(),
+    usage_estimated: z.boolean(),
     // Absent before 20261205001000: such rows are priced as standard, five-minute writes.
     service_tier: z.string().nullable().optional(),
     cache_write_1h_tokens: z.number().int().min(0).nullable().optional(),

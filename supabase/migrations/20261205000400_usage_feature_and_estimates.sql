@@ -15,7 +15,8 @@ alter table public.token_usage_logs
   add constraint token_usage_logs_feature_bounded check (char_length(feature) <= 255);
 
 comment on column public.token_usage_logs.feature is 'The product feature that made the call; budgets and tier gates may apply to it.';
-comment on column public.token_usage_logs.cost_estimated is 'true: the cost is a stand-in (unknown model priced at its provider''s dearest known model) until recost prices it.';
+comment on column public.token_usage_logs.cost_estimated is
+  'true: the cost is a stand-in: the model had no price (priced at a fallback, metadata.pricing), or the provider reported no usage and the tokens were estimated from the text (metadata.usage_estimated).';
 
 create index token_usage_logs_feature_time_idx on public.token_usage_logs (feature, created_at) where feature is not null;
 create index token_usage_logs_estimated_idx on public.token_usage_logs (model, created_at) where cost_estimated;

@@ -194,8 +194,10 @@ as $$
                 to_char(p_period_end at time zone p_timezone, 'YYYY-MM-DD HH24:MI'), p_timezone);
 $$;
 
--- As in 20261205000600_estimated_costs.sql, plus the past periods: those that
--- ended since the last evaluation and those that late rows (or a re-cost) changed.
+-- As in 20261123001000_cost_alert_evaluation.sql, with messages that say how much
+-- of the spend is estimated (tokensync_estimate_note, 20261205000600), plus the
+-- past periods: those that ended since the last evaluation and those that late
+-- rows (or a re-cost) changed.
 create or replace function public.tokensync_evaluate_alerts(
   p_at       timestamptz default now(),
   p_timezone text default 'UTC'

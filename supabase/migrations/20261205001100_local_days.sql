@@ -78,7 +78,8 @@ begin
 end;
 $$;
 
--- As in 20261205000600_estimated_costs.sql, with every comparison window in
+-- As in 20261123001100_report_figures.sql, plus this month's unpriced models
+-- (tokensync_unpriced_models, 20261205000600), with every comparison window in
 -- local days and weeks of p_timezone (see the top of this file).
 create or replace function public.tokensync_report_figures(
   p_at       timestamptz default now(),

@@ -180,8 +180,7 @@ describe('OpenAI embeddings', () => {
 });
 
 describe('recost', () => {
-  /** usageEstimated undefined: a database from before 20261205000900, where only the price source tells. */
-  const row = (id: string, costEstimated: boolean, pricingSource: string, usageEstimated?: boolean): RecostRow => ({
+  const row = (id: string, costEstimated: boolean, pricingSource: string, usageEstimated: boolean): RecostRow => ({
     id, createdAt: AT, provider: 'openai', model: 'gpt-4.1',
     promptTokens: 13, completionTokens: 6, cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0,
     inputCost: '0.000020', outputCost: '0.000040', totalCost: '0.000060', costEstimated, pricingSource, usageEstimated,
@@ -204,7 +203,7 @@ describe('recost', () => {
   it('keeps the flag of a row whose tokens were estimated, and clears nothing else', async () => {
     const written: CostUpdate[] = [];
     const store = {
-      usageToRecost: async () => ({ rows: [row('usage-estimated', true, 'catalogue'), row('measured', false, 'catalogue')], hasMore: false }),
+      usageToRecost: async () => ({ rows: [row('usage-estimated', true, 'catalogue', true), row('measured', false, 'catalogue', false)], hasMore: false }),
       applyCosts: async (updates: readonly CostUpdate[]) => (written.push(...updates), updates.length),
     } as unknown as UsageStore;
     const summary = await recost({ store, overrides: [], from: AT, dryRun: false });

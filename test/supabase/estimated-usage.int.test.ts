@@ -1,5 +1,5 @@
 /**
- * cost_estimated has two reasons (20261205000900): an unpriced model priced at a
+ * cost_estimated has two reasons (20261205000600): an unpriced model priced at a
  * fallback, or tokens estimated from the text. Only the first is an unpriced
  * model for the report, verify and the alerts' "estimated for unpriced models".
  */
