@@ -6,6 +6,7 @@
  * closed (deny). Either way the failure is logged and the verdict says so.
  */
 import type { Logger } from '../logging/logger.js';
+import { ENTITY_FIELDS } from '../supabase/budget-store.js';
 import type { BudgetCheckRequest, SupabaseSource } from '../supabase/source.js';
 import { usdToMicros } from './money.js';
 import { answerWithin, createFailPolicy, type BudgetFailMode } from './fail-policy.js';
@@ -64,8 +65,7 @@ export type BudgetChecker = (request: BudgetRequest) => Promise<BudgetVerdict>;
 
 /** The first text field of a request Postgres cannot take as text, if any. */
 function unstorableField(request: BudgetRequest): string | undefined {
-  const fields = ['userId', 'sessionId', 'serviceType', 'organizationId', 'tier', 'agentId', 'feature'] as const;
-  return fields.find((field) => !storable(request[field]));
+  return ENTITY_FIELDS.map(([, field]) => field).find((field) => !storable(request[field]));
 }
 
 export function createBudgetChecker(options: BudgetCheckerOptions): BudgetChecker {

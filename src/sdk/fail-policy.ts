@@ -5,22 +5,12 @@
  * known when it does not.
  */
 import type { Logger } from '../logging/logger.js';
-import type { BudgetEntities } from '../supabase/budget-store.js';
+import { ENTITY_FIELDS, type BudgetEntities } from '../supabase/budget-store.js';
 
 export type BudgetFailMode = 'open' | 'closed';
 
 /** How long the list of fail-closed limits is trusted before it is read again. */
 const REFRESH_MS = 60_000;
-
-const ENTITY_FIELDS = [
-  ['organization', 'organizationId'],
-  ['tier', 'tier'],
-  ['user', 'userId'],
-  ['session', 'sessionId'],
-  ['service', 'serviceType'],
-  ['agent', 'agentId'],
-  ['feature', 'feature'],
-] as const;
 
 export interface FailPolicy {
   /** Reads the list again when it is older than a minute; never waits, never throws. */

@@ -13,7 +13,7 @@
  * follow the configured policy (BUDGET_CHECK_FAIL_MODE). The answer says which.
  */
 import type { Logger } from '../logging/logger.js';
-import type { BudgetEntities, BudgetStore, StoredDecision } from '../supabase/budget-store.js';
+import { ENTITY_FIELDS, type BudgetEntities, type BudgetStore, type StoredDecision } from '../supabase/budget-store.js';
 import { usdToMicros, microsToUsd } from './money.js';
 import { storable } from './usage-event.js';
 import { answerWithin, createFailPolicy, type BudgetFailMode } from './fail-policy.js';
@@ -83,7 +83,7 @@ const wholeTokens = (value: number | undefined) => (value !== undefined && Numbe
 
 /** A request the database could not take, said here with the field. */
 function refusal(request: ReserveRequest): string | undefined {
-  for (const field of ['organizationId', 'tier', 'userId', 'sessionId', 'serviceType', 'agentId', 'feature'] as const) {
+  for (const [, field] of ENTITY_FIELDS) {
     const value = request[field];
     if (value != null && (typeof value !== 'string' || !storable(value) || value.length > 255)) {
       return `${field} must be text of at most 255 characters without NUL characters or unpaired surrogates`;

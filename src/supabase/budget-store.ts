@@ -7,6 +7,17 @@ import { z } from 'zod';
 import { callFunction, type JsonValue, type SqlFunctionTransport } from './transport.js';
 import type { UsageRow } from './usage-store.js';
 
+/** Each entity type a budget applies to, by the request field and the JSON key that name it. */
+export const ENTITY_FIELDS = [
+  ['organization', 'organizationId', 'organization_id'],
+  ['tier', 'tier', 'tier'],
+  ['user', 'userId', 'user_id'],
+  ['session', 'sessionId', 'session_id'],
+  ['service', 'serviceType', 'service_type'],
+  ['agent', 'agentId', 'agent_id'],
+  ['feature', 'feature', 'feature'],
+] as const;
+
 /** The entities a call is counted against; each may be left out. */
 export interface BudgetEntities {
   organizationId?: string | null;
@@ -78,17 +89,21 @@ export interface BudgetStore {
   failClosedLimits(): Promise<Set<string>>;
 }
 
+/** A budget question as tokensync_budget_decide reads it (p_request). */
+export function budgetRequestJson(
+  entities: BudgetEntities,
+  estimate: { estimatedCost: number; estimatedTokens?: number | undefined },
+): { [key: string]: JsonValue } {
+  return {
+    ...Object.fromEntries(ENTITY_FIELDS.map(([, field, key]) => [key, entities[field] ?? null])),
+    // As text: Postgres reads it as an exact numeric, never through a binary float.
+    estimated_cost: String(estimate.estimatedCost),
+    estimated_tokens: estimate.estimatedTokens ?? 0,
+  };
+}
+
 const requestJson = (ask: ReservationAsk): { [key: string]: JsonValue } => ({
-  organization_id: ask.organizationId ?? null,
-  tier: ask.tier ?? null,
-  user_id: ask.userId ?? null,
-  session_id: ask.sessionId ?? null,
-  service_type: ask.serviceType ?? null,
-  agent_id: ask.agentId ?? null,
-  feature: ask.feature ?? null,
-  // As text: Postgres reads it as an exact numeric, never through a binary float.
-  estimated_cost: String(ask.estimatedCost),
-  estimated_tokens: ask.estimatedTokens,
+  ...budgetRequestJson(ask, ask),
   estimated: ask.estimated,
   ttl_ms: ask.ttlMs,
 });

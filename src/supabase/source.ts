@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Config } from '../config/env.js';
 import { DATASETS as SYNC_DATASET_NAMES, type Dataset as SyncDataset } from '../datasets.js';
 import { ConfigError } from '../errors.js';
+import { budgetRequestJson } from './budget-store.js';
 import { createPostgresTransport } from './postgres-transport.js';
 import {
   budgetDecision,
@@ -470,18 +471,7 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
       call(
         'tokensync_budget_question',
         {
-          p_request: {
-            user_id: request.userId,
-            session_id: request.sessionId,
-            service_type: request.serviceType,
-            organization_id: request.organizationId ?? null,
-            tier: request.tier ?? null,
-            agent_id: request.agentId ?? null,
-            feature: request.feature ?? null,
-            // As text: Postgres reads it as an exact numeric, never through a binary float.
-            estimated_cost: String(request.estimatedCost),
-            estimated_tokens: request.estimatedTokens ?? 0,
-          },
+          p_request: budgetRequestJson(request, request),
           ...atArg(request.at),
           p_timezone: request.timezone ?? defaults.timezone,
         },
