@@ -3,7 +3,8 @@
  * catalogue update): reads rows in (created_at, id) keyset pages, prices each as
  * of its own created_at, and writes the costs that differ. Rows whose costs the
  * caller gave (metadata.pricing.source = 'given') are the caller's numbers and
- * are left alone. Sums are exact micro-dollars.
+ * are left alone. Sums are exact (atto-dollars), rounded to micro-dollars only
+ * for the summary's display figures.
  *
  * Estimated costs (a model with no price, counted at a fallback) are replaced
  * once the model has a price, and the flag is cleared; a model still unknown
@@ -12,7 +13,7 @@
  */
 import type { FallbackModels } from '../config/env.js';
 import type { CostUpdate, CreatedCursor, RecostRow, UsageStore } from '../supabase/usage-store.js';
-import { formatMicros, parseUsdText } from './money.js';
+import { formatExact, microsFromExact, parseExactUsd, type Exact } from './money.js';
 import { computeCost } from './pricing/compute.js';
 import type { PriceOverride } from './pricing/overrides.js';
 import { isEstimated, pricingNote } from './usage-event.js';
@@ -50,7 +51,10 @@ export interface RecostTotals {
   estimatesReplaced: number;
   /** Rows still on a fallback price after re-costing: their model has no price yet. */
   estimatedAfter: number;
-  /** Sums of total_cost over the rows read (unknown counts as 0), before and after. */
+  /** Sums of total_cost over the rows read (unknown counts as 0), before and after: exact decimal USD. */
+  totalBeforeUsd: string;
+  totalAfterUsd: string;
+  /** The same sums rounded to micro-dollars, for display. */
   totalBeforeMicros: number;
   totalAfterMicros: number;
 }
@@ -63,8 +67,8 @@ export interface RecostSummary extends RecostTotals {
 interface Repriced {
   update: CostUpdate;
   changed: boolean;
-  beforeMicros: number;
-  afterMicros: number;
+  before: Exact;
+  after: Exact;
   unknown: boolean;
   /** Priced at a fallback: the model still has no price. */
   fallback: boolean;
@@ -78,33 +82,46 @@ function reprice(row: RecostRow, options: Pick<RecostOptions, 'overrides' | 'fal
   const usageEstimated = row.usageEstimated;
   const fallback = isEstimated(cost);
   const estimated = fallback || (cost.known && usageEstimated);
-  const before = [row.inputCost, row.outputCost, row.totalCost].map(parseUsdText);
-  const after = cost.known ? [cost.inputMicros, cost.outputMicros, cost.totalMicros] : [null, null, null];
+  const before = [row.inputCost, row.outputCost, row.totalCost].map(parseExactUsd);
+  const after = cost.known ? [cost.exact.input, cost.exact.output, cost.exact.total] : [null, null, null];
   return {
     update: {
       id: row.id,
-      input_cost: cost.known ? formatMicros(cost.inputMicros) : null,
-      output_cost: cost.known ? formatMicros(cost.outputMicros) : null,
-      total_cost: cost.known ? formatMicros(cost.totalMicros) : null,
+      input_cost: cost.known ? cost.inputUsd : null,
+      output_cost: cost.known ? cost.outputUsd : null,
+      total_cost: cost.known ? cost.totalUsd : null,
       cost_estimated: estimated,
       pricing: pricingNote(cost),
     },
     // An estimate replaced by the same amount is still a change: the flag must clear.
     changed: before.some((value, i) => value !== after[i]) || row.costEstimated !== estimated,
-    beforeMicros: before[2] ?? 0,
-    afterMicros: after[2] ?? 0,
+    before: before[2] ?? 0n,
+    after: after[2] ?? 0n,
     unknown: !cost.known,
     fallback,
     usageEstimated: cost.known && usageEstimated,
   };
 }
 
-export async function recost(options: RecostOptions): Promise<RecostSummary> {
-  const totals: RecostTotals = {
-    scanned: 0, changed: 0, unchanged: 0, skippedGiven: 0, unknownAfter: 0, estimatesReplaced: 0, estimatedAfter: 0,
-    totalBeforeMicros: 0, totalAfterMicros: 0,
+type Counts = Omit<RecostTotals, 'totalBeforeUsd' | 'totalAfterUsd' | 'totalBeforeMicros' | 'totalAfterMicros'>;
+interface ModelSums { model: string; rows: number; changed: number; before: Exact; after: Exact }
+
+/** The exact sums, and their display rounding. */
+function withSums(counts: Counts, before: Exact, after: Exact): RecostTotals {
+  return {
+    ...counts,
+    totalBeforeUsd: formatExact(before),
+    totalAfterUsd: formatExact(after),
+    totalBeforeMicros: microsFromExact(before),
+    totalAfterMicros: microsFromExact(after),
   };
-  const byModel = new Map<string, RecostSummary['byModel'][number]>();
+}
+
+export async function recost(options: RecostOptions): Promise<RecostSummary> {
+  const totals: Counts = { scanned: 0, changed: 0, unchanged: 0, skippedGiven: 0, unknownAfter: 0, estimatesReplaced: 0, estimatedAfter: 0 };
+  let totalBefore = 0n;
+  let totalAfter = 0n;
+  const byModel = new Map<string, ModelSums>();
   let cursor: CreatedCursor | null = null;
   for (;;) {
     const page = await options.store.usageToRecost({
@@ -117,23 +134,23 @@ export async function recost(options: RecostOptions): Promise<RecostSummary> {
     const updates: CostUpdate[] = [];
     for (const row of page.rows) {
       totals.scanned += 1;
-      const model = byModel.get(row.model) ?? { model: row.model, rows: 0, changed: 0, beforeMicros: 0, afterMicros: 0 };
+      const model = byModel.get(row.model) ?? { model: row.model, rows: 0, changed: 0, before: 0n, after: 0n };
       byModel.set(row.model, model);
       model.rows += 1;
-      const sum = (before: number, after: number) => {
-        totals.totalBeforeMicros += before;
-        totals.totalAfterMicros += after;
-        model.beforeMicros += before;
-        model.afterMicros += after;
+      const sum = (before: Exact, after: Exact) => {
+        totalBefore += before;
+        totalAfter += after;
+        model.before += before;
+        model.after += after;
       };
       if (row.pricingSource === 'given') {
-        const given = parseUsdText(row.totalCost) ?? 0;
+        const given = parseExactUsd(row.totalCost) ?? 0n;
         sum(given, given);
         totals.skippedGiven += 1;
         continue;
       }
       const result = reprice(row, options);
-      sum(result.beforeMicros, result.afterMicros);
+      sum(result.before, result.after);
       if (result.unknown) totals.unknownAfter += 1;
       if (result.fallback) totals.estimatedAfter += 1;
       else if (row.costEstimated && !result.unknown && !result.usageEstimated) totals.estimatesReplaced += 1;
@@ -146,13 +163,14 @@ export async function recost(options: RecostOptions): Promise<RecostSummary> {
       }
     }
     if (updates.length > 0 && !options.dryRun) await options.store.applyCosts(updates);
-    options.onProgress?.({ ...totals });
+    options.onProgress?.(withSums(totals, totalBefore, totalAfter));
     const last = page.rows.at(-1);
     if (!page.hasMore || !last) break;
     cursor = { createdAt: last.createdAt, id: last.id };
   }
-  const ordered = [...byModel.values()].sort(
-    (a, b) => Math.abs(b.afterMicros - b.beforeMicros) - Math.abs(a.afterMicros - a.beforeMicros) || a.model.localeCompare(b.model),
-  );
-  return { ...totals, byModel: ordered };
+  const moved = (m: ModelSums) => (m.after > m.before ? m.after - m.before : m.before - m.after);
+  const ordered = [...byModel.values()]
+    .sort((a, b) => (moved(b) > moved(a) ? 1 : moved(b) < moved(a) ? -1 : a.model.localeCompare(b.model)))
+    .map(({ before, after, ...m }) => ({ ...m, beforeMicros: microsFromExact(before), afterMicros: microsFromExact(after) }));
+  return { ...withSums(totals, totalBefore, totalAfter), byModel: ordered };
 }

@@ -6,12 +6,12 @@
 import { z } from 'zod';
 import type { JsonValue } from '../supabase/transport.js';
 import type { UsageRow } from '../supabase/usage-store.js';
-import { formatMicros, usdToMicros } from './money.js';
+import { exactFromNumber, formatExact } from './money.js';
 import type { CostResult } from './pricing/compute.js';
 
 /** Largest token count the integer columns hold. */
 const MAX_TOKENS = 2_147_483_647;
-/** Largest amount the cost columns (numeric(14,6)) hold. */
+/** Largest cost one call may be given: far past any real call, it catches a unit mistake (cents, micros). */
 export const MAX_USD = 99_999_999.999999;
 /** Metadata travels with every row into Postgres and Notion; keep it small. */
 export const MAX_METADATA_BYTES = 32_768;
@@ -31,7 +31,7 @@ const optionalText = (max: number) =>
   z.string().max(max, `must be at most ${max} characters`).refine(storable, UNSTORABLE_MESSAGE).nullish().transform((v) => v ?? null);
 const tokens = z.number().int('must be a whole number').min(0, 'must be >= 0').max(MAX_TOKENS);
 const optionalTokens = tokens.optional().default(0);
-const usd = z.number().finite('must be a finite amount').min(0, 'must be >= 0').max(MAX_USD, `must be at most ${MAX_USD} (the cost columns' numeric(14,6))`);
+const usd = z.number().finite('must be a finite amount').min(0, 'must be >= 0').max(MAX_USD, `must be at most ${MAX_USD}`);
 
 /** Some string in a JSON value (keys included) that Postgres cannot store, if any. */
 function hasUnstorableText(value: unknown): boolean {
@@ -126,7 +126,7 @@ export const usageEventSchema = z
       ctx.addIssue({ code: 'custom', path: ['reasoningTokens'], message: 'exceed completionTokens, which counts every output token' });
     }
     if (e.inputCost !== undefined && e.outputCost !== undefined && e.totalCost !== undefined
-        && usdToMicros(e.inputCost)! + usdToMicros(e.outputCost)! !== usdToMicros(e.totalCost)) {
+        && exactFromNumber(e.inputCost)! + exactFromNumber(e.outputCost)! !== exactFromNumber(e.totalCost)) {
       ctx.addIssue({ code: 'custom', path: ['totalCost'], message: 'differs from inputCost + outputCost' });
     }
   });
@@ -151,7 +151,8 @@ export function hasGivenCost(event: ValidUsageEvent): boolean {
   return event.inputCost !== undefined || event.outputCost !== undefined || event.totalCost !== undefined;
 }
 
-const decimal = (usdAmount: number | undefined) => (usdAmount === undefined ? null : formatMicros(usdToMicros(usdAmount)!));
+/** A cost the caller gave, stored exactly as written (a number's shortest decimal form). */
+const decimal = (usdAmount: number | undefined) => (usdAmount === undefined ? null : formatExact(exactFromNumber(usdAmount)!));
 
 /**
  * The metadata.pricing note of a row: where its cost came from, or why it is
@@ -193,7 +194,7 @@ export function toUsageRow(event: ValidUsageEvent, cost: CostResult | 'given'): 
     cost === 'given'
       ? { input_cost: decimal(event.inputCost), output_cost: decimal(event.outputCost), total_cost: decimal(event.totalCost) }
       : cost.known
-        ? { input_cost: formatMicros(cost.inputMicros), output_cost: formatMicros(cost.outputMicros), total_cost: formatMicros(cost.totalMicros) }
+        ? { input_cost: cost.inputUsd, output_cost: cost.outputUsd, total_cost: cost.totalUsd }
         : { input_cost: null, output_cost: null, total_cost: null };
   return {
     request_id: event.requestId,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatMicros, parseRate, parseScaledDecimal, parseUsdText, roundScaledMicros, usdToMicros } from '../../src/sdk/money.js';
+import {
+  exactFromNumber, exactFromScaled, formatExact, formatMicros, microsFromExact, parseExactUsd, parseRate, parseScaledDecimal, parseUsdText, usdToMicros,
+} from '../../src/sdk/money.js';
 
 describe('exact decimals', () => {
   it.each([
@@ -26,13 +28,30 @@ describe('exact decimals', () => {
     expect(parseRate(Number.NaN)).toBeUndefined();
   });
 
-  it('rounds scaled micro-dollars half up', () => {
-    expect(roundScaledMicros(1_499_999_999n)).toBe(1);
-    expect(roundScaledMicros(1_500_000_000n)).toBe(2);
-    expect(roundScaledMicros(0n)).toBe(0);
+  it('keeps tokens × rate exact, a halving included, and rounds only for display', () => {
+    // 1 token at $1.50/MTok is $0.0000015: 1.5 µ$, 1,500,000,000,000 atto-dollars.
+    const oneToken = exactFromScaled(1n * parseRate('1.50')!);
+    expect(oneToken).toBe(1_500_000_000_000n);
+    expect(formatExact(oneToken)).toBe('0.0000015');
+    // Batch: half of 1 token at $0.075/MTok is $0.0000000375.
+    expect(formatExact(exactFromScaled(parseRate('0.075')!, 1n, 2n))).toBe('0.0000000375');
+    // A million such calls are $1.50, not the $2.00 that rounding each to 2 µ$ gave.
+    expect(formatExact(oneToken * 1_000_000n)).toBe('1.500000');
+    expect(microsFromExact(oneToken)).toBe(2);
+    expect(microsFromExact(1_499_999_999_999n)).toBe(1);
+    expect(microsFromExact(-oneToken)).toBe(-2);
   });
 
-  it('formats micro-dollars as numeric(14,6) text and reads it back', () => {
+  it('stores a given cost exactly as written and reads stored text back exactly', () => {
+    expect(formatExact(exactFromNumber(0.0000015)!)).toBe('0.0000015');
+    expect(formatExact(exactFromNumber(12.5)!)).toBe('12.500000');
+    expect(parseExactUsd('0.0000000375000000')).toBe(37_500_000_000n);
+    expect(parseExactUsd(null)).toBeNull();
+    expect(() => parseExactUsd('1,5')).toThrow(/not a decimal amount/);
+    expect(formatExact(-1n)).toBe('-0.000000000000000001');
+  });
+
+  it('formats micro-dollars as six-decimal text and reads it back', () => {
     expect(formatMicros(2500)).toBe('0.002500');
     expect(formatMicros(12_345_678_901)).toBe('12345.678901');
     expect(formatMicros(0)).toBe('0.000000');

@@ -2,8 +2,8 @@
  * Golden prices, each computed by hand from the provider's published price sheet
  * (never from the catalogue package): the source and the date it was read are
  * given per group, the arithmetic per case. A rate in USD per million tokens
- * (MTok) times a token count is a cost in micro-dollars (µ$); each side is
- * rounded once, half up.
+ * (MTok) times a token count is a cost in micro-dollars (µ$); nothing is
+ * rounded, and each case is matched exactly (to the atto-dollar, well past the nano-dollar).
  *
  * Sources
  *   [A]  Anthropic, "Pricing", docs.claude.com/en/docs/about-claude/pricing, read 2025-09:
@@ -22,14 +22,16 @@
  *        from 2025-09-29 (V3.2-Exp) 0.28 / 0.028 / 0.42, chat and reasoner alike.
  */
 import { describe, expect, it } from 'vitest';
+import { parseExactUsd } from '../../src/sdk/money.js';
 import { computeCost, type TokenUsage } from '../../src/sdk/pricing/compute.js';
 
 interface Golden {
   name: string;
   usage: TokenUsage;
   at?: string;
-  inputMicros: number;
-  outputMicros: number;
+  /** Exact USD, as decimal text. */
+  input: string;
+  output: string;
 }
 
 const anthropic = (model: string, counts: Omit<TokenUsage, 'provider' | 'model'>): TokenUsage => ({ provider: 'anthropic', model, ...counts });
@@ -42,113 +44,113 @@ const GOLDEN: Golden[] = [
     // 1,000 × 3 + 10,000 × 3.75 = 3,000 + 37,500 = 40,500; 500 × 15 = 7,500
     name: 'Sonnet 4, five-minute cache writes at 1.25 × input',
     usage: anthropic('claude-sonnet-4-20250514', { promptTokens: 11_000, cacheWriteTokens: 10_000, completionTokens: 500 }),
-    inputMicros: 40_500, outputMicros: 7_500,
+    input: '0.0405', output: '0.0075',
   },
   {
     // 1,000 × 3 + 10,000 × 6 = 3,000 + 60,000 = 63,000; 500 × 15 = 7,500
     name: 'Sonnet 4, one-hour cache writes at 2 × input',
     usage: anthropic('claude-sonnet-4-20250514', { promptTokens: 11_000, cacheWriteTokens: 10_000, cacheWrite1hTokens: 10_000, completionTokens: 500 }),
-    inputMicros: 63_000, outputMicros: 7_500,
+    input: '0.063', output: '0.0075',
   },
   {
     // 1,000 × 1 + 20,000 × 0.1 + 6,000 × 1.25 + 4,000 × 2 = 1,000 + 2,000 + 7,500 + 8,000 = 18,500; 2,000 × 5 = 10,000
     name: 'Haiku 4.5, reads and both TTLs in one call',
     usage: anthropic('claude-haiku-4-5', { promptTokens: 31_000, cachedTokens: 20_000, cacheWriteTokens: 10_000, cacheWrite1hTokens: 4_000, completionTokens: 2_000 }),
-    inputMicros: 18_500, outputMicros: 10_000,
+    input: '0.0185', output: '0.01',
   },
   {
     // 500 × 15 + 2,000 × 30 = 7,500 + 60,000 = 67,500; 100 × 75 = 7,500
     name: 'Opus 4.1, one-hour cache writes',
     usage: anthropic('claude-opus-4-1', { promptTokens: 2_500, cacheWriteTokens: 2_000, cacheWrite1hTokens: 2_000, completionTokens: 100 }),
-    inputMicros: 67_500, outputMicros: 7_500,
+    input: '0.0675', output: '0.0075',
   },
   // ── Anthropic long context [A] ──
   {
     // above 200k: 150,000 × 6 + 100,000 × 0.6 = 900,000 + 60,000 = 960,000; 2,000 × 22.5 = 45,000
     name: 'Sonnet 4 above 200k input tokens, cache reads at the long-context read rate',
     usage: anthropic('claude-sonnet-4-20250514', { promptTokens: 250_000, cachedTokens: 100_000, completionTokens: 2_000 }),
-    inputMicros: 960_000, outputMicros: 45_000,
+    input: '0.96', output: '0.045',
   },
   {
     // 100,000 × 6 + 150,000 × 0.6 + 30,000 × 7.5 + 20,000 × 12 = 600,000 + 90,000 + 225,000 + 240,000 = 1,155,000;
     // 1,000 × 22.5 = 22,500
     name: 'Sonnet 4 above 200k, reads and both TTLs at long-context rates',
     usage: anthropic('claude-sonnet-4-0', { promptTokens: 300_000, cachedTokens: 150_000, cacheWriteTokens: 50_000, cacheWrite1hTokens: 20_000, completionTokens: 1_000 }),
-    inputMicros: 1_155_000, outputMicros: 22_500,
+    input: '1.155', output: '0.0225',
   },
   {
     // exactly 200k is not above it: 200,000 × 3 = 600,000; 1,000 × 15 = 15,000
     name: 'Sonnet 4 at exactly 200k input tokens: standard rates',
     usage: anthropic('claude-sonnet-4-0', { promptTokens: 200_000, completionTokens: 1_000 }),
-    inputMicros: 600_000, outputMicros: 15_000,
+    input: '0.6', output: '0.015',
   },
   {
     // cached reads count toward the threshold: 10,000 × 6 + 200,000 × 0.6 = 60,000 + 120,000 = 180,000; 1,000 × 22.5 = 22,500
     name: 'Sonnet 4.5 above 200k, mostly cache reads',
     usage: anthropic('claude-sonnet-4-5', { promptTokens: 210_000, cachedTokens: 200_000, completionTokens: 1_000 }),
-    inputMicros: 180_000, outputMicros: 22_500,
+    input: '0.18', output: '0.0225',
   },
   {
     // 50 %: 100,000 × 3 / 2 = 150,000; 10,000 × 15 / 2 = 75,000
     name: 'Sonnet 4 Message Batches',
     usage: anthropic('claude-sonnet-4-0', { promptTokens: 100_000, completionTokens: 10_000, serviceTier: 'batch' }),
-    inputMicros: 150_000, outputMicros: 75_000,
+    input: '0.15', output: '0.075',
   },
   // ── OpenAI service tiers [O] ──
   {
     // 10,000 × 1.25 = 12,500; 2,000 × 5 = 10,000
     name: 'gpt-4o Batch',
     usage: openai('gpt-4o', { promptTokens: 10_000, completionTokens: 2_000, serviceTier: 'batch' }),
-    inputMicros: 12_500, outputMicros: 10_000,
+    input: '0.0125', output: '0.01',
   },
   {
     // 12,000 × 0.625 + 8,000 × 0.0625 = 7,500 + 500 = 8,000; 3,000 × 5 = 15,000 (reasoning billed as output)
     name: 'gpt-5 Batch with cached input and reasoning',
     usage: openai('gpt-5', { promptTokens: 20_000, cachedTokens: 8_000, completionTokens: 3_000, reasoningTokens: 2_000, serviceTier: 'batch' }),
-    inputMicros: 8_000, outputMicros: 15_000,
+    input: '0.008', output: '0.015',
   },
   {
-    // 7 × 0.075 = 0.525 → 1; 3 × 0.30 = 0.9 → 1 (discounting after rounding would give 1 and 2 halved)
-    name: 'gpt-4o-mini Batch, rounded once after the discount',
+    // 7 × 0.075 = 0.525 µ$; 3 × 0.30 = 0.9 µ$: sub-micro-dollar amounts, kept exactly (no rounding)
+    name: 'gpt-4o-mini Batch, fractions of a micro-dollar kept',
     usage: openai('gpt-4o-mini', { promptTokens: 7, completionTokens: 3, serviceTier: 'batch' }),
-    inputMicros: 1, outputMicros: 1,
+    input: '0.000000525', output: '0.0000009',
   },
   {
     // 40,000 × 1 + 10,000 × 0.25 = 42,500; 20,000 × 4 = 80,000
     name: 'o3 flex',
     usage: openai('o3', { promptTokens: 50_000, cachedTokens: 10_000, completionTokens: 20_000, serviceTier: 'flex' }),
     at: '2026-11-01T12:00:00Z',
-    inputMicros: 42_500, outputMicros: 80_000,
+    input: '0.0425', output: '0.08',
   },
   {
     // 10,000 × 0.55 = 5,500; 5,000 × 2.2 = 11,000
     name: 'o4-mini flex',
     usage: openai('o4-mini', { promptTokens: 10_000, completionTokens: 5_000, serviceTier: 'flex' }),
-    inputMicros: 5_500, outputMicros: 11_000,
+    input: '0.0055', output: '0.011',
   },
   {
     // 60,000 × 0.625 + 40,000 × 0.0625 = 37,500 + 2,500 = 40,000; 10,000 × 5 = 50,000
     name: 'gpt-5 flex',
     usage: openai('gpt-5', { promptTokens: 100_000, cachedTokens: 40_000, completionTokens: 10_000, serviceTier: 'flex' }),
-    inputMicros: 40_000, outputMicros: 50_000,
+    input: '0.04', output: '0.05',
   },
   {
     // 8,000 × 2.5 + 2,000 × 0.25 = 20,000 + 500 = 20,500; 1,000 × 20 = 20,000
     name: 'gpt-5 priority',
     usage: openai('gpt-5', { promptTokens: 10_000, cachedTokens: 2_000, completionTokens: 1_000, serviceTier: 'priority' }),
-    inputMicros: 20_500, outputMicros: 20_000,
+    input: '0.0205', output: '0.02',
   },
   {
     // 1,000 × 4.25 = 4,250; 100 × 17 = 1,700
     name: 'gpt-4o priority',
     usage: openai('gpt-4o', { promptTokens: 1_000, completionTokens: 100, serviceTier: 'priority' }),
-    inputMicros: 4_250, outputMicros: 1_700,
+    input: '0.00425', output: '0.0017',
   },
   {
     // standard: 1,000 × 2.5 = 2,500; 100 × 10 = 1,000
     name: 'gpt-4o default tier: standard prices',
     usage: openai('gpt-4o', { promptTokens: 1_000, completionTokens: 100, serviceTier: 'default' }),
-    inputMicros: 2_500, outputMicros: 1_000,
+    input: '0.0025', output: '0.001',
   },
   // ── DeepSeek [D] ──
   {
@@ -157,41 +159,39 @@ const GOLDEN: Golden[] = [
     name: 'deepseek-chat at current prices, in the old off-peak hours',
     usage: deepseek('deepseek-chat', { promptTokens: 100_000, cachedTokens: 60_000, completionTokens: 10_000 }),
     at: '2026-11-20T20:00:00Z',
-    inputMicros: 12_880, outputMicros: 4_200,
+    input: '0.01288', output: '0.0042',
   },
   {
     // 10,000 × 0.28 = 2,800; 20,000 × 0.42 = 8,400
     name: 'deepseek-reasoner at current prices',
     usage: deepseek('deepseek-reasoner', { promptTokens: 10_000, completionTokens: 20_000, reasoningTokens: 15_000 }),
     at: '2026-11-20T10:00:00Z',
-    inputMicros: 2_800, outputMicros: 8_400,
+    input: '0.0028', output: '0.0084',
   },
   {
     // V3.1 prices, no off-peak: 10,000 × 0.56 = 5,600; 1,000 × 1.68 = 1,680
     name: 'deepseek-chat between 2025-09-05 16:00 and 2025-09-29',
     usage: deepseek('deepseek-chat', { promptTokens: 10_000, completionTokens: 1_000 }),
     at: '2025-09-10T20:00:00Z',
-    inputMicros: 5_600, outputMicros: 1_680,
+    input: '0.0056', output: '0.00168',
   },
   {
     // before the change, off-peak still applied: 10,000 × 0.135 = 1,350; 1,000 × 0.55 = 550
     name: 'deepseek-chat off-peak before 2025-09-05 (history keeps its price)',
     usage: deepseek('deepseek-chat', { promptTokens: 10_000, completionTokens: 1_000 }),
     at: '2025-08-01T20:00:00Z',
-    inputMicros: 1_350, outputMicros: 550,
+    input: '0.00135', output: '0.00055',
   },
 ];
 
 describe('golden prices, computed by hand from the providers’ sheets', () => {
   it.each(GOLDEN.map((g) => [g.name, g] as const))('%s', (_name, golden) => {
     const cost = computeCost(golden.usage, { at: new Date(golden.at ?? '2026-12-01T12:00:00Z') });
-    expect(cost).toMatchObject({
-      known: true,
-      estimate: null,
-      inputMicros: golden.inputMicros,
-      outputMicros: golden.outputMicros,
-      totalMicros: golden.inputMicros + golden.outputMicros,
-    });
+    expect(cost).toMatchObject({ known: true, estimate: null });
+    if (!cost.known) return;
+    const [input, output] = [parseExactUsd(golden.input)!, parseExactUsd(golden.output)!];
+    expect(cost.exact).toEqual({ input, output, total: input + output });
+    expect(parseExactUsd(cost.totalUsd)).toBe(input + output);
   });
 
   it('says which tier rule priced a call', () => {

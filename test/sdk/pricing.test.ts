@@ -24,13 +24,13 @@ describe('computeCost from the catalogue, exact to the micro-dollar', () => {
     expect(cost).toMatchObject({ inputMicros: 2500, outputMicros: 2000, totalMicros: 4500, totalCost: 0.0045, source: 'catalogue', pricedAs: 'openai/gpt-4o' });
   });
 
-  it('cached input at the cache-read rate, rounded once per side', () => {
-    // uncached 1234 − 566 = 668 × 0.15 = 100.2 µ$; cached 566 × 0.075 = 42.45 µ$
-    // input = 142.65 → 143 µ$ (rounding each part first would give 100 + 42 = 142)
-    // output 89 × 0.6 = 53.4 → 53 µ$; total 143 + 53 = 196 µ$
+  it('cached input at the cache-read rate, kept exact and rounded only for display', () => {
+    // uncached 1234 − 566 = 668 × 0.15 = 100.2 µ$; cached 566 × 0.075 = 42.45 µ$; input = 142.65 µ$
+    // output 89 × 0.6 = 53.4 µ$; total 196.05 µ$ (rounding each side first would give 143 + 53 = 196)
     const cost = known({ provider: 'openai', model: 'gpt-4o-mini', promptTokens: 1234, cachedTokens: 566, completionTokens: 89 });
+    expect([cost.inputUsd, cost.outputUsd, cost.totalUsd]).toEqual(['0.00014265', '0.0000534', '0.00019605']);
     expect([cost.inputMicros, cost.outputMicros, cost.totalMicros]).toEqual([143, 53, 196]);
-    expect(cost.totalCost).toBe(0.000196);
+    expect(cost.totalCost).toBe(0.00019605);
   });
 
   it('cache writes and cache reads (Anthropic)', () => {

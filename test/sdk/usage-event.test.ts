@@ -88,9 +88,9 @@ describe('toUsageRow', () => {
     expect(checkUsageEvent({ ...call, cacheWriteTokens: 1, cacheWrite1hTokens: 2 })).toMatchObject({ ok: false });
   });
 
-  it('keeps the caller’s costs, to the micro-dollar', () => {
+  it('keeps the caller’s costs exactly, below the micro-dollar too', () => {
     const row = toUsageRow(event({ inputCost: 0.0000015, outputCost: 0.25 }), 'given');
-    expect(row).toMatchObject({ input_cost: '0.000002', output_cost: '0.250000', total_cost: null, metadata: { pricing: { source: 'given' } } });
+    expect(row).toMatchObject({ input_cost: '0.0000015', output_cost: '0.250000', total_cost: null, metadata: { pricing: { source: 'given' } } });
   });
 
   it('writes an unknown model at its fallback price, flagged as estimated, with the model that priced it', () => {

@@ -9,14 +9,15 @@
  *            + (cacheWrite − cacheWrite1h) × cacheWrite + cacheWrite1h × cacheWrite1h
  *   output = (completion − reasoning) × output + reasoning × reasoning
  *
- * each rounded once to whole micro-dollars (half up), and total = input + output.
+ * each kept exact (atto-dollars, money.ts), and total = input + output. Nothing is
+ * rounded: the micro-dollar figures are the exact ones rounded for display.
  * A long-context tier prices the whole call when promptTokens exceeds its threshold.
  * A service tier (batch, flex, priority) scales or replaces the rates: service-tier.ts.
  */
 import type { FallbackModels } from '../../config/env.js';
 import { withPublishedPrices } from './published.js';
 import { tierPricing } from './service-tier.js';
-import { microsToUsd, roundScaledMicrosTimes, scaledCostOf, type Rate } from '../money.js';
+import { exactFromScaled, exactToUsd, formatExact, microsFromExact, scaledCostOf, type Exact, type Rate } from '../money.js';
 import { lookupCatalogue } from './catalogue.js';
 import { fallbackPrice, type FallbackRule } from './fallback.js';
 import { findOverride, sheetFromOverride, type PriceOverride } from './overrides.js';
@@ -57,10 +58,17 @@ export interface Estimate {
 
 export interface KnownCost {
   known: true;
+  /** The exact cost in atto-dollars (10^-18 USD): what is stored and summed. */
+  exact: { input: Exact; output: Exact; total: Exact };
+  /** The exact cost as decimal USD text, as stored (e.g. "0.0000015"). */
+  inputUsd: string;
+  outputUsd: string;
+  totalUsd: string;
+  /** Each exact figure rounded to whole micro-dollars, for display only. */
   inputMicros: number;
   outputMicros: number;
   totalMicros: number;
-  /** USD, for display; store the micros (or formatMicros of them) to stay exact. */
+  /** USD, for display (the nearest double to the exact cost). */
   inputCost: number;
   outputCost: number;
   totalCost: number;
@@ -166,18 +174,24 @@ export function costFromSheet(standard: PriceSheet, usage: TokenUsage): CostResu
     if (typeof part === 'string') return unknown(`${sheet.pricedAs} (${sheet.source}) has no ${part} token price`);
   }
   const [numerator, denominator] = tier.factor;
-  // The tier's discount applies to each side's exact sum, so rounding stays once per side.
-  const inputMicros = roundScaledMicrosTimes(input as bigint, numerator, denominator);
-  const outputMicros = roundScaledMicrosTimes(output as bigint, numerator, denominator);
-  const totalMicros = inputMicros + outputMicros;
+  const exact = {
+    input: exactFromScaled(input as bigint, numerator, denominator),
+    output: exactFromScaled(output as bigint, numerator, denominator),
+    total: 0n,
+  };
+  exact.total = exact.input + exact.output;
   return {
     known: true,
-    inputMicros,
-    outputMicros,
-    totalMicros,
-    inputCost: microsToUsd(inputMicros),
-    outputCost: microsToUsd(outputMicros),
-    totalCost: microsToUsd(totalMicros),
+    exact,
+    inputUsd: formatExact(exact.input),
+    outputUsd: formatExact(exact.output),
+    totalUsd: formatExact(exact.total),
+    inputMicros: microsFromExact(exact.input),
+    outputMicros: microsFromExact(exact.output),
+    totalMicros: microsFromExact(exact.total),
+    inputCost: exactToUsd(exact.input),
+    outputCost: exactToUsd(exact.output),
+    totalCost: exactToUsd(exact.total),
     source: sheet.source,
     pricedAs: sheet.pricedAs,
     effectiveFrom: sheet.effectiveFrom,
