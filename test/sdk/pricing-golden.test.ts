@@ -26,13 +26,13 @@
  *   [A2] Anthropic, "Pricing", platform.claude.com/docs/en/about-claude/pricing and its earlier
  *        address docs.anthropic.com/en/docs/about-claude/pricing: model table (base input / 5 m write /
  *        1 h write / cache hit / output) Opus 4.5 $5 / 6.25 / 10 / 0.50 / 25; Opus 4.1 $15 / 18.75 / 30 /
- *        1.50 / 75; Haiku 3.5 $0.80 / 1 / 1.6 / 0.08 / 4; batch table Opus 4.1 $7.50 / 37.50,
- *        Haiku 3.5 $0.40 / 2; long context (Sonnet 4 / 4.5, > 200K input) $6 in / $22.50 out.
+ *        1.50 / 75; Haiku 3.5 $0.80 / 1 / 1.6 / 0.08 / 4; batch table Opus 4.1 $7.50 / 37.50;
+ *        long context (Sonnet 4 / 4.5, > 200K input) $6 in / $22.50 out.
  *        Extended-thinking tokens are output tokens.
  *   [O2] OpenAI, "Pricing", developers.openai.com/api/docs/pricing (= openai.com/api/pricing), read
  *        through chatgptpricing-akr.pages.dev/api-pricing and the per-model pages
  *        developers.openai.com/api/docs/models/gpt-5-nano: gpt-4.1 $2 / cached 0.50 / 8 (priority
- *        3.50 / 0.875 / 14); gpt-4.1-nano 0.10 / 0.025 / 0.40 (Batch 50 %); gpt-5-mini 0.25 / 0.025 / 2;
+ *        3.50 / 0.875 / 14); gpt-5-mini 0.25 / 0.025 / 2;
  *        gpt-5-nano 0.05 / 0.005 / 0.40; gpt-4o-mini cached 0.075; embeddings text-embedding-3-small
  *        $0.02 (Batch $0.01), text-embedding-3-large $0.13 (Batch $0.065), input only.
  *        Reasoning tokens are billed as output tokens.
@@ -49,6 +49,10 @@
  *        16:30–00:30 UTC (V3 50 % off, R1 75 % off) both 0.035 / 0.135 / 0.55 (DeepSeek's off-peak
  *        notice of 2025-02-26, as reported by techgethub.com/?p=9801: "The two models are now priced
  *        identically during off-peak hours").
+ *   [M]  Mistral, "Pricing", mistral.ai/pricing (La Plateforme), read through
+ *        developer.puter.com/tutorials/mistral-api-pricing and tokenmix.ai/blog/mistral-api-pricing:
+ *        Codestral $0.30 in / $0.90 out; Magistral Medium $2 / $5, its reasoning billed as output.
+ *        (Mistral Medium 3 is left out: the copies disagree, $0.40 / $2 against $1 / $3.)
  */
 import { describe, expect, it } from 'vitest';
 import { formatExact, parseExactUsd } from '../../src/sdk/money.js';
@@ -66,6 +70,7 @@ interface Golden {
 const anthropic = (model: string, counts: Omit<TokenUsage, 'provider' | 'model'>): TokenUsage => ({ provider: 'anthropic', model, ...counts });
 const openai = (model: string, counts: Omit<TokenUsage, 'provider' | 'model'>): TokenUsage => ({ provider: 'openai', model, ...counts });
 const deepseek = (model: string, counts: Omit<TokenUsage, 'provider' | 'model'>): TokenUsage => ({ provider: 'deepseek', model, ...counts });
+const mistral = (model: string, counts: Omit<TokenUsage, 'provider' | 'model'>): TokenUsage => ({ provider: 'mistral', model, ...counts });
 const google = (model: string, counts: Omit<TokenUsage, 'provider' | 'model'>): TokenUsage => ({ provider: 'google', model, ...counts });
 
 const GOLDEN: Golden[] = [
@@ -225,12 +230,6 @@ const GOLDEN: Golden[] = [
     input: '0.00816', output: '0.002',
   },
   {
-    // 10,000 × 0.40 = 4,000; 2,000 × 2 = 4,000 (the batch table)
-    name: 'Haiku 3.5 Message Batches',
-    usage: anthropic('claude-3-5-haiku-latest', { promptTokens: 10_000, completionTokens: 2_000, serviceTier: 'batch' }),
-    input: '0.004', output: '0.004',
-  },
-  {
     // 2,000 × 7.5 = 15,000; 1,000 × 37.5 = 37,500 (800 of them thinking, billed as output)
     name: 'Opus 4.1 Message Batches with extended thinking',
     usage: anthropic('claude-opus-4-1', { promptTokens: 2_000, completionTokens: 1_000, reasoningTokens: 800, serviceTier: 'batch' }),
@@ -319,12 +318,6 @@ const GOLDEN: Golden[] = [
     input: '0.0000000025', output: '0',
   },
   {
-    // 1 × 0.10 / 2 = 0.05 µ$; 1 × 0.40 / 2 = 0.2 µ$
-    name: 'gpt-4.1-nano Batch, one token each way',
-    usage: openai('gpt-4.1-nano', { promptTokens: 1, completionTokens: 1, serviceTier: 'batch' }),
-    input: '0.00000005', output: '0.0000002',
-  },
-  {
     // 7 × 0.10 = 0.7 µ$; 3 × 0.40 = 1.2 µ$
     name: 'Gemini 2.5 Flash-Lite, a handful of tokens',
     usage: google('gemini-2.5-flash-lite', { promptTokens: 7, completionTokens: 3 }),
@@ -354,6 +347,19 @@ const GOLDEN: Golden[] = [
     name: 'Gemini 2.5 Flash with thinking',
     usage: google('gemini-2.5-flash', { promptTokens: 10_000, completionTokens: 3_000, reasoningTokens: 2_500 }),
     input: '0.003', output: '0.0075',
+  },
+  // ── Mistral [M] ──
+  {
+    // 20,000 × 0.3 = 6,000; 2,000 × 0.9 = 1,800
+    name: 'Codestral 2508',
+    usage: mistral('codestral-2508', { promptTokens: 20_000, completionTokens: 2_000 }),
+    input: '0.006', output: '0.0018',
+  },
+  {
+    // 5,000 × 2 = 10,000; 4,000 × 5 = 20,000 (3,000 reasoning, billed as output)
+    name: 'Magistral Medium with reasoning',
+    usage: mistral('magistral-medium-2509', { promptTokens: 5_000, completionTokens: 4_000, reasoningTokens: 3_000 }),
+    input: '0.01', output: '0.02',
   },
   // ── DeepSeek before 2025-09-05: peak and off-peak by time of day [D2] ──
   {
