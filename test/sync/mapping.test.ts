@@ -216,10 +216,11 @@ describe('mapping a row onto Notion properties', () => {
       alerts.schema.parse({
         id: log().id, created_at: 'x', updated_at: 'x', entity_type: 'service', entity_id: 'workflow', period: 'daily',
         period_start: '2026-11-20T00:00:00Z', threshold_pct: 90, amount_spent: 9, limit_amount: 10, severity: 'critical',
-        message: 'm', acknowledged: false, acknowledged_by: null, acknowledged_at: null,
+        message: 'm', late: true, acknowledged: false, acknowledged_by: null, acknowledged_at: null,
       }),
     );
     expect(values.threshold_pct).toBe(0.9);
+    expect(values.late).toBe(true);
     expect(values.title).toBe('critical: service workflow reached 90% of its daily limit');
   });
 });

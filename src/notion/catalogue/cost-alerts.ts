@@ -25,6 +25,7 @@ export const costAlerts: DatabaseSpec = {
     money('amount_spent', 'Amount Spent', 'Spend when the alert was raised, in USD.'),
     money('limit_amount', 'Limit', 'The limit, in USD.'),
     text('message', 'Message', 'What happened, in a sentence.'),
+    checkbox('late', 'Late', 'Raised after its period had ended (late rows, a re-cost, or the closing evaluation); the message says when it ended.'),
     checkbox('acknowledged', 'Acknowledged', 'Tick to acknowledge; tokensync records who and when in Supabase.'),
     text('acknowledged_by', 'Acknowledged By', 'Who acknowledged the alert.'),
     date('acknowledged_at', 'Acknowledged At', 'When the alert was acknowledged.'),

@@ -15,6 +15,7 @@ export const costAlertsDataset = defineDataset({
     limit_amount: nonNegative,
     severity: z.string().min(1),
     message: z.string(),
+    late: z.boolean(),
     acknowledged: z.boolean(),
     acknowledged_by: z.string().nullable(),
     acknowledged_at: z.string().nullable(),
