@@ -7,13 +7,25 @@ import { awaitAllCallbacks } from '@langchain/core/callbacks/promises';
 import { BaseChatModel, type BaseChatModelParams } from '@langchain/core/language_models/chat_models';
 import { AIMessage, type BaseMessage } from '@langchain/core/messages';
 import type { ChatResult } from '@langchain/core/outputs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLangChainHandler } from '../../src/sdk/adapters/langchain.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { openTracker } from '../support/sdk.js';
 
+/** How a scripted model presents itself to the callbacks: its provider, model and request parameters. */
+interface Presentation {
+  provider: string;
+  model: string;
+  /** What the integration would send (ChatOpenAI: model, service_tier…). */
+  invocation?: Record<string, unknown>;
+}
+
 class ScriptedChatModel extends BaseChatModel {
-  constructor(private readonly reply: AIMessage | Error, params: BaseChatModelParams = {}) {
+  constructor(
+    private readonly reply: AIMessage | Error,
+    params: BaseChatModelParams = {},
+    private readonly presentation: Presentation = { provider: 'anthropic', model: 'claude-sonnet-4-5' },
+  ) {
     super(params);
   }
 
@@ -22,7 +34,11 @@ class ScriptedChatModel extends BaseChatModel {
   }
 
   override getLsParams() {
-    return { ls_provider: 'anthropic', ls_model_name: 'claude-sonnet-4-5', ls_model_type: 'chat' as const };
+    return { ls_provider: this.presentation.provider, ls_model_name: this.presentation.model, ls_model_type: 'chat' as const };
+  }
+
+  override invocationParams() {
+    return this.presentation.invocation ?? {};
   }
 
   async _generate(_messages: BaseMessage[]): Promise<ChatResult> {
@@ -120,4 +136,84 @@ it('with reserve, holds each run against the budgets, settles it, and stops a de
   } finally {
     await tracker.close();
   }
+});
+
+describe('prices a run like the provider adapters: service tier and one-hour cache writes', () => {
+  beforeEach(() => db.pool.query('truncate token_usage_logs'));
+
+  async function recordRun(model: ScriptedChatModel) {
+    const tracker = openTracker(db, 'postgres');
+    const handler = createLangChainHandler({ tracker, context: { userId: 'user-9', serviceType: 'workflow' } });
+    await model.invoke('Hi', { callbacks: [handler] });
+    await awaitAllCallbacks();
+    expect(await tracker.close()).toMatchObject({ written: 1, rejected: 0 });
+    const { rows } = await db.pool.query(
+      `select model, prompt_tokens, cache_write_tokens, total_cost::text, metadata->>'service_tier' as tier,
+              (metadata->>'cache_write_1h_tokens')::int as one_hour, metadata->'pricing'->>'service_tier_rule' as rule
+         from token_usage_logs`,
+    );
+    return rows;
+  }
+
+  it('ChatAnthropic: the one-hour writes in response_metadata.usage at 2 × input, the five-minute ones at 1.25 ×', async () => {
+    // As @langchain/anthropic builds it: usage_metadata counts every input token and
+    // lumps the cache writes; the raw usage (with the TTL split and the tier) is kept in response_metadata.
+    const usage = {
+      input_tokens: 1_000, output_tokens: 2_000, cache_read_input_tokens: 50_000, cache_creation_input_tokens: 30_000,
+      cache_creation: { ephemeral_5m_input_tokens: 10_000, ephemeral_1h_input_tokens: 20_000 }, service_tier: 'standard',
+    };
+    const rows = await recordRun(new ScriptedChatModel(new AIMessage({
+      content: 'Hello',
+      usage_metadata: {
+        input_tokens: 81_000, output_tokens: 2_000, total_tokens: 83_000,
+        input_token_details: { cache_read: 50_000, cache_creation: 30_000 },
+      },
+      response_metadata: { id: 'msg_1', model: 'claude-sonnet-4-20250514', model_provider: 'anthropic', usage },
+    }), {}, { provider: 'anthropic', model: 'claude-sonnet-4-20250514' }));
+
+    expect(rows).toEqual([{
+      model: 'claude-sonnet-4-20250514', prompt_tokens: 81_000, cache_write_tokens: 30_000, tier: 'standard', one_hour: 20_000, rule: null,
+      // Claude Sonnet 4, USD per MTok: input 3, cache read 0.30, 5-minute write 3.75, 1-hour write 6, output 15.
+      // 1,000 × 3 + 50,000 × 0.30 + 10,000 × 3.75 + 20,000 × 6 = 3,000 + 15,000 + 37,500 + 120,000 = 175,500 µ$
+      // output 2,000 × 15 = 30,000 µ$; total 205,500 µ$ (all writes at 5 minutes would be 190,500)
+      total_cost: '0.205500',
+    }]);
+  });
+
+  it('ChatOpenAI: the tier in response_metadata (Responses API, streamed chat) prices a flex call at half', async () => {
+    const rows = await recordRun(new ScriptedChatModel(new AIMessage({
+      content: 'Hello',
+      usage_metadata: {
+        input_tokens: 100_000, output_tokens: 10_000, total_tokens: 110_000,
+        input_token_details: { cache_read: 40_000 }, output_token_details: { reasoning: 4_000 },
+      },
+      response_metadata: { model_provider: 'openai', model_name: 'gpt-5-mini', service_tier: 'flex' },
+    }), {}, { provider: 'openai', model: 'gpt-5-mini' }));
+
+    expect(rows).toEqual([{
+      model: 'gpt-5-mini', prompt_tokens: 100_000, cache_write_tokens: 0, tier: 'flex', one_hour: null,
+      rule: 'flex: 50% of standard (OpenAI flex = Batch prices)',
+      // gpt-5-mini standard, USD per MTok: input 0.25, cached input 0.025, output 2.00 (reasoning is output).
+      // 60,000 × 0.25 + 40,000 × 0.025 = 15,000 + 1,000 = 16,000 µ$; output 10,000 × 2 = 20,000 µ$
+      // standard 36,000 µ$; flex is half: 18,000 µ$
+      total_cost: '0.018000',
+    }]);
+  });
+
+  it('ChatOpenAI: a non-streamed chat completion keeps no tier; the one asked for prices it, and "auto" none', async () => {
+    const reply = () => new AIMessage({
+      content: 'Hello',
+      usage_metadata: { input_tokens: 100_000, output_tokens: 10_000, total_tokens: 110_000 },
+      response_metadata: { model_provider: 'openai', model_name: 'gpt-4o-mini-2024-07-18' },
+    });
+    const asked = (serviceTier: string) => ({ provider: 'openai', model: 'gpt-4o-mini', invocation: { model: 'gpt-4o-mini', service_tier: serviceTier } });
+
+    const flex = await recordRun(new ScriptedChatModel(reply(), {}, asked('flex')));
+    // gpt-4o-mini standard: 100,000 × 0.15 + 10,000 × 0.60 = 15,000 + 6,000 = 21,000 µ$; flex is half: 10,500 µ$.
+    expect(flex).toMatchObject([{ tier: 'flex', total_cost: '0.010500' }]);
+
+    await db.pool.query('truncate token_usage_logs');
+    const auto = await recordRun(new ScriptedChatModel(reply(), {}, asked('auto')));
+    expect(auto).toMatchObject([{ tier: null, rule: null, total_cost: '0.021000' }]);
+  });
 });

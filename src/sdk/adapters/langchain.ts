@@ -11,6 +11,12 @@
  * id, so a run is recorded once. A run that ends without usage is estimated
  * from its prompts and generated text (see estimate.ts); a failed run is not.
  *
+ * What prices a call beyond its tokens comes from the provider's own response,
+ * which the integrations keep in response_metadata: the service tier (OpenAI
+ * `service_tier`; Anthropic `usage.service_tier`) and Anthropic's one-hour
+ * cache writes (`usage.cache_creation.ephemeral_1h_input_tokens`).
+ * usage_metadata has neither.
+ *
  * With `reserve`, each run first reserves against the budgets that apply: a
  * denied run fails with BudgetDeniedError before the model is called (the
  * handler then asks LangChain to await it and raise its errors), and a finished
@@ -32,7 +38,8 @@ interface UsageMetadataLike {
 
 interface GenerationLike {
   text?: string;
-  message?: { usage_metadata?: UsageMetadataLike; response_metadata?: Record<string, unknown> };
+  generationInfo?: Record<string, unknown>;
+  message?: { usage_metadata?: UsageMetadataLike; response_metadata?: Record<string, unknown>; additional_kwargs?: Record<string, unknown> };
 }
 
 export interface LLMResultLike {
@@ -67,6 +74,8 @@ interface RunStart {
   metadata: Record<string, unknown>;
   tags: string[];
   invocationModel: string | undefined;
+  /** The tier the run asked for (ChatOpenAI's service_tier), used when the response does not say. */
+  requestedTier: string | undefined;
   /** The prompts or messages, kept to estimate usage if the run reports none. */
   request: RequestText | undefined;
   hold?: BudgetHold | null;
@@ -97,16 +106,32 @@ function callText(start: RunStart | undefined, output: LLMResultLike): CallText 
 }
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+const tokenCount = (value: unknown): number => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? value : 0);
+
+/** The provider's raw usage as the integration kept it (Anthropic: response_metadata.usage; llmOutput.usage too). */
+const rawUsageOf = (meta: Record<string, unknown> | undefined) => record(meta?.usage);
+
+/** One-hour cache writes of a raw Anthropic usage; 0 when it has none. */
+const oneHourWritesOf = (usage: Record<string, unknown> | undefined) => tokenCount(record(usage?.cache_creation)?.ephemeral_1h_input_tokens);
 
 function tokensFrom(output: LLMResultLike): TokenCounts | undefined {
-  const usages = output.generations.flat().flatMap((g) => (g.message?.usage_metadata ? [g.message.usage_metadata] : []));
-  if (usages.length > 0) {
+  const generations = output.generations.flat().filter((g) => g.message?.usage_metadata);
+  if (generations.length > 0) {
+    const usages = generations.map((g) => g.message!.usage_metadata!);
     const sum = (pick: (u: UsageMetadataLike) => number | undefined) => usages.reduce((total, u) => total + count(pick(u)), 0);
+    const cacheWriteTokens = sum((u) => u.input_token_details?.cache_creation);
+    // A chat model's llmOutput describes its one call: read only when no generation kept its own usage.
+    const perGeneration = generations.reduce((total, g) => total + oneHourWritesOf(rawUsageOf(g.message?.response_metadata)), 0);
+    const oneHourWrites = perGeneration > 0 ? perGeneration : oneHourWritesOf(rawUsageOf(output.llmOutput));
     return {
       promptTokens: sum((u) => u.input_tokens),
       completionTokens: sum((u) => u.output_tokens),
       cachedTokens: sum((u) => u.input_token_details?.cache_read),
-      cacheWriteTokens: sum((u) => u.input_token_details?.cache_creation),
+      cacheWriteTokens,
+      // One-hour writes cost 2 × input, five-minute ones 1.25 ×: priced apart, as by the Anthropic adapter.
+      ...(oneHourWrites > 0 ? { cacheWrite1hTokens: Math.min(oneHourWrites, cacheWriteTokens) } : {}),
       reasoningTokens: sum((u) => u.output_token_details?.reasoning),
     };
   }
@@ -115,6 +140,27 @@ function tokensFrom(output: LLMResultLike): TokenCounts | undefined {
     return { promptTokens: count(legacy.promptTokens), completionTokens: count(legacy.completionTokens), cachedTokens: 0, cacheWriteTokens: 0, reasoningTokens: 0 };
   }
   return undefined;
+}
+
+/**
+ * The tier that served the run, as the response says: OpenAI's Responses API and
+ * streamed chat completions keep service_tier in response_metadata (a stream in
+ * generationInfo too), Anthropic in its raw usage; a non-streamed chat completion
+ * keeps it only in the raw response (includeRawResponse). Else the tier the run
+ * asked for, unless "auto", which says nothing about how it was served.
+ */
+function serviceTierFrom(output: LLMResultLike | undefined, start: RunStart | undefined): string | undefined {
+  for (const generation of output?.generations.flat() ?? []) {
+    const meta = generation.message?.response_metadata;
+    const tier = text(meta?.service_tier)
+      ?? text(rawUsageOf(meta)?.service_tier)
+      ?? text(generation.generationInfo?.service_tier)
+      ?? text(record(generation.message?.additional_kwargs?.__raw_response)?.service_tier);
+    if (tier) return tier;
+  }
+  const reported = text(output?.llmOutput?.service_tier) ?? text(rawUsageOf(output?.llmOutput)?.service_tier);
+  if (reported) return reported;
+  return start?.requestedTier?.toLowerCase() === 'auto' ? undefined : start?.requestedTier;
 }
 
 function modelFrom(output: LLMResultLike | undefined, start: RunStart | undefined): string {
@@ -142,6 +188,7 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
       metadata: metadata ?? {},
       tags: tags ?? [],
       invocationModel: text(invocation?.model) ?? text(invocation?.model_name),
+      requestedTier: text(invocation?.service_tier),
       request,
     };
     runs.set(runId, start);
@@ -178,6 +225,7 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
         provider: lsProvider ? (CATALOGUE_PROVIDER[lsProvider] ?? lsProvider) : 'unknown',
         model: modelFrom(output, start),
         requestId: runId,
+        serviceTier: serviceTierFrom(output, start),
       },
       usage,
     );
