@@ -8,9 +8,10 @@
  * admit at most a limit plus its grace.
  *
  * An estimate is never missing: a cost given, else the tokens priced like the
- * call will be, else the configured default. When the database cannot answer,
- * the limits decide: a request any fail-closed limit applies to is denied, others
- * follow the configured policy (BUDGET_CHECK_FAIL_MODE). The answer says which.
+ * call will be (at its service tier), else the configured default. When the
+ * database cannot answer, the limits decide: a request any fail-closed limit
+ * applies to is denied, others follow the configured policy
+ * (BUDGET_CHECK_FAIL_MODE). The answer says which.
  */
 import type { Logger } from '../logging/logger.js';
 import { ENTITY_FIELDS, type BudgetEntities, type BudgetStore, type StoredDecision } from '../supabase/budget-store.js';
@@ -28,6 +29,11 @@ export interface CallEstimate {
   model?: string;
   promptTokens?: number;
   completionTokens?: number;
+  /**
+   * The tier the call will be served on ('batch', 'flex', 'priority'…), as the
+   * call will report it: the tokens are priced at that tier (absent or null: standard).
+   */
+  serviceTier?: string | null;
 }
 
 export interface ReserveRequest extends BudgetEntities {
@@ -92,6 +98,10 @@ function refusal(request: ReserveRequest): string | undefined {
   const estimate = request.estimate ?? {};
   if (estimate.costUsd !== undefined && (!Number.isFinite(estimate.costUsd) || estimate.costUsd < 0)) {
     return `estimate.costUsd must be a finite amount >= 0, got ${estimate.costUsd}`;
+  }
+  // Checked here: pricing would throw on it, outside the fail policy.
+  if (estimate.serviceTier != null && typeof estimate.serviceTier !== 'string') {
+    return `estimate.serviceTier must be text, got ${typeof estimate.serviceTier}`;
   }
   for (const field of ['tokens', 'promptTokens', 'completionTokens'] as const) {
     if (estimate[field] !== undefined && wholeTokens(estimate[field]) === undefined) {

@@ -153,11 +153,17 @@ async function priceAndWrite(store: UsageStore, prices: PriceBook, fallbackModel
   return store.recordUsage(rows);
 }
 
-/** An estimate's tokens at the model's price, as the call will be priced (an unknown model at its fallback). */
+/** An estimate's tokens at the model's price and tier, as the call will be priced (an unknown model at its fallback). */
 function estimatePricer(prices: PriceBook, fallbackModels: FallbackModels) {
   return async (estimate: CallEstimate) => {
     const cost = computeCost(
-      { provider: estimate.provider!, model: estimate.model!, promptTokens: estimate.promptTokens ?? 0, completionTokens: estimate.completionTokens ?? 0 },
+      {
+        provider: estimate.provider!,
+        model: estimate.model!,
+        promptTokens: estimate.promptTokens ?? 0,
+        completionTokens: estimate.completionTokens ?? 0,
+        serviceTier: estimate.serviceTier ?? null,
+      },
       { overrides: await prices.current(), fallbackModels },
     );
     return cost.known ? { costUsd: cost.totalCost, fallback: cost.estimate !== null } : undefined;

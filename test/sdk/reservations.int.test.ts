@@ -146,6 +146,30 @@ describe.each(TRANSPORTS)('reservations over %s', (transport) => {
     expect(defaulted.remainingBudget).toBeCloseTo(10 - GPT4O_CALL_USD, 9);
   });
 
+  it('prices an estimate at the service tier the call will run on', async () => {
+    // gpt-4o-mini, USD per MTok (openai.com/api/pricing): standard 0.15 in / 0.60 out; Batch and flex half that;
+    // priority 0.25 in / 1.00 out. 200,000 in / 50,000 out:
+    // standard 200,000 × 0.15 + 50,000 × 0.60 = 30,000 + 30,000 µ$ = $0.06; batch or flex $0.03;
+    // priority 200,000 × 0.25 + 50,000 × 1.00 = 50,000 + 50,000 µ$ = $0.10.
+    await limit({ entity_type: 'user', entity_id: 'user-1', daily_limit: 0.05 });
+    const estimate = (serviceTier?: string | null) => ({ provider: 'openai', model: 'gpt-4o-mini', promptTokens: 200_000, completionTokens: 50_000, serviceTier });
+
+    const standard = await tracker.reserve({ userId: 'user-1', estimate: estimate() });
+    expect(standard).toMatchObject({ allowed: false, estimate: 'priced', estimatedCost: 0.06 });
+    expect(await tracker.reserve({ userId: 'user-1', estimate: estimate(null) })).toMatchObject({ allowed: false, estimatedCost: 0.06 });
+    expect(await tracker.reserve({ userId: 'user-1', estimate: estimate('priority') })).toMatchObject({ allowed: false, estimatedCost: 0.1 });
+
+    const batch = await tracker.reserve({ userId: 'user-1', estimate: estimate('batch') });
+    expect(batch).toMatchObject({ allowed: true, estimate: 'priced', estimatedCost: 0.03, hold: { estimatedCost: 0.03 } });
+    await tracker.release(batch.hold);
+    expect(await tracker.reserve({ userId: 'user-1', estimate: estimate('flex') })).toMatchObject({ allowed: true, estimatedCost: 0.03 });
+  });
+
+  it('refuses an estimate whose service tier is not text, as a failed reservation that names the field', async () => {
+    const decision = await tracker.reserve({ userId: 'user-1', estimate: { provider: 'openai', model: 'gpt-4o-mini', promptTokens: 1, serviceTier: 7 as never } });
+    expect(decision).toMatchObject({ hold: null, reason: expect.stringContaining('estimate.serviceTier must be text, got number') });
+  });
+
   it('guards a call: runs and settles it when allowed, never runs it when denied, releases the hold when it throws', async () => {
     await limit({ entity_type: 'user', entity_id: 'user-1', daily_limit: 0.1 });
     const holds = async () => (await db.pool.query(`select count(*)::int as n from tokensync.budget_holds`)).rows[0].n;
