@@ -217,3 +217,31 @@ describe('prices a run like the provider adapters: service tier and one-hour cac
     expect(auto).toMatchObject([{ tier: null, rule: null, total_cost: '0.021000' }]);
   });
 });
+
+it('with reserve, holds the estimate at the tier the run asks for', async () => {
+  await db.pool.query('truncate token_usage_logs, budget_limits, cost_alerts, tokensync.budget_holds');
+  await db.pool.query(`insert into budget_limits (entity_type, entity_id, daily_limit, breach_action, grace_pct) values ('user', 'user-10', 0.05, 'block', 0)`);
+  const tracker = openTracker(db, 'postgres');
+  // gpt-4o-mini 200,000 in / 50,000 out: 200,000 × 0.15 + 50,000 × 0.60 = 60,000 µ$ standard ($0.06, past the $0.05 limit);
+  // flex is half: $0.03.
+  const handler = createLangChainHandler({
+    tracker,
+    context: { userId: 'user-10', serviceType: 'workflow' },
+    reserve: { provider: 'openai', model: 'gpt-4o-mini', promptTokens: 200_000, completionTokens: 50_000 },
+  });
+  const model = (serviceTier: string) => new ScriptedChatModel(
+    new AIMessage({ content: 'Hello', usage_metadata: { input_tokens: 10, output_tokens: 10, total_tokens: 20 }, response_metadata: { model_name: 'gpt-4o-mini' } }),
+    {},
+    { provider: 'openai', model: 'gpt-4o-mini', invocation: { model: 'gpt-4o-mini', service_tier: serviceTier } },
+  );
+  try {
+    await expect(model('auto').invoke('Hi', { callbacks: [handler] })).rejects.toMatchObject({
+      name: 'BudgetDeniedError', message: expect.stringContaining('estimated $0.06'),
+    });
+    await model('flex').invoke('Hi', { callbacks: [handler] });
+    await awaitAllCallbacks();
+    expect((await db.pool.query(`select metadata->>'service_tier' as tier from token_usage_logs where user_id = 'user-10'`)).rows).toEqual([{ tier: 'flex' }]);
+  } finally {
+    await tracker.close();
+  }
+});

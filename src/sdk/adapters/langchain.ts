@@ -158,10 +158,12 @@ function serviceTierFrom(output: LLMResultLike | undefined, start: RunStart | un
       ?? text(record(generation.message?.additional_kwargs?.__raw_response)?.service_tier);
     if (tier) return tier;
   }
-  const reported = text(output?.llmOutput?.service_tier) ?? text(rawUsageOf(output?.llmOutput)?.service_tier);
-  if (reported) return reported;
-  return start?.requestedTier?.toLowerCase() === 'auto' ? undefined : start?.requestedTier;
+  return text(output?.llmOutput?.service_tier) ?? text(rawUsageOf(output?.llmOutput)?.service_tier) ?? askedTier(start);
 }
+
+/** The tier the run asked for; "auto" lets the provider choose, so it says nothing. */
+const askedTier = (start: RunStart | undefined): string | undefined =>
+  start?.requestedTier?.toLowerCase() === 'auto' ? undefined : start?.requestedTier;
 
 function modelFrom(output: LLMResultLike | undefined, start: RunStart | undefined): string {
   for (const generation of output?.generations.flat() ?? []) {
@@ -194,7 +196,10 @@ export function createLangChainHandler(options: LangChainHandlerOptions) {
     runs.set(runId, start);
     if (!reserving) return;
     const run = { runId, metadata: start.metadata, tags: start.tags };
-    const estimate = typeof options.reserve === 'function' ? options.reserve(run) : options.reserve === true ? undefined : options.reserve;
+    const given = typeof options.reserve === 'function' ? options.reserve(run) : options.reserve === true ? undefined : options.reserve;
+    // Tokens are held at the tier the run asks for, as its usage will be priced when it does not say.
+    const asked = askedTier(start);
+    const estimate = given && given.serviceTier === undefined && asked ? { ...given, serviceTier: asked } : given;
     const { organizationId, tier, userId, sessionId, serviceType, agentId, feature } = contextOf(run);
     const decision = await tracker.reserve!({
       organizationId, tier, userId, sessionId, serviceType, agentId, feature, ...(estimate ? { estimate } : {}),
