@@ -146,6 +146,6 @@ describe.each(TRANSPORTS)('alerts for closed periods through %s', (transport) =>
     expect(brief(await source.evaluateAlerts({ at: '2026-03-09T04:20:00Z', timezone: 'America/New_York' }))).toEqual([
       ['2026-03-08T05:00:00+00:00', 100, true],
     ]);
-    expect((await db.pool.query(`select amount_spent::text from cost_alerts`)).rows).toEqual([{ amount_spent: '10.000000' }]);
+    expect((await db.pool.query(`select amount_spent::text from cost_alerts`)).rows).toEqual([{ amount_spent: '10' }]);
   });
 });

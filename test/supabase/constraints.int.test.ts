@@ -54,9 +54,14 @@ describe('token_usage_logs rejects bad input with a named constraint', () => {
     expect(error.message).toContain(constraint);
   });
 
-  it('an infinite cost overflows the column', async () => {
-    const error = await rejection(insertLogs(db.pool, [{ total_cost: 'Infinity' }]));
-    expect(error.code).toBe('22003');
+  it.each(['Infinity', '100000000'])('a cost of %s is refused by a named constraint (a unit mistake, not a call)', async (cost) => {
+    const error = await rejection(insertLogs(db.pool, [{ total_cost: cost }]));
+    expect(error).toMatchObject({ code: '23514', constraint: 'token_usage_logs_costs_finite' });
+  });
+
+  it('keeps a cost below the micro-dollar exactly, as written', async () => {
+    const [row] = await insertLogs(db.pool, [{ input_cost: '0.0000000375', output_cost: '0.0000015', total_cost: '0.0000015375' }]);
+    expect(row).toMatchObject({ input_cost: '0.0000000375', total_cost: '0.0000015375' });
   });
 
   it('null keys are rejected by column', async () => {
@@ -85,8 +90,9 @@ describe('token_usage_logs rejects bad input with a named constraint', () => {
     const [given] = await insertLogs(db.pool, [
       { prompt_tokens: 10, completion_tokens: 5, total_tokens: 20, input_cost: 1, output_cost: 1, total_cost: 3 },
     ]);
-    expect(derived).toMatchObject({ total_tokens: 1545, total_cost: '0.006451' });
-    expect(given).toMatchObject({ total_tokens: 20, total_cost: '3.000000' });
+    // Derived exactly: 0.003 + 0.0034505, not rounded to the micro-dollar.
+    expect(derived).toMatchObject({ total_tokens: 1545, total_cost: '0.0064505' });
+    expect(given).toMatchObject({ total_tokens: 20, total_cost: '3' });
   });
 
   it('sets updated_at itself, whatever the writer sends', async () => {

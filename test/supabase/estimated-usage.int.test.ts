@@ -28,7 +28,7 @@ it("counts only fallback-priced spend as an alert's estimated part", async () =>
   const { rows } = await db.pool.query(
     `select tokensync_entity_estimated_spend('user', 'u', '2026-11-20T00:00:00Z', '2026-11-20T23:59:59Z')::text as s`,
   );
-  expect(rows[0].s).toBe('0.250000');
+  expect(rows[0].s).toBe('0.25');
 });
 
 it('tells recost which rows had their tokens estimated', async () => {

@@ -92,7 +92,7 @@ describe('claiming changed hours', () => {
     expect(moved.dailyCosts).toEqual({ changed: 1, deleted: 1 });
     await expectExact();
     const { rows } = await db.pool.query(`select metric_date::text as d, total_cost::text as c from daily_cost_breakdown order by 1`);
-    expect(rows).toEqual([{ d: '2026-11-19', c: '3.000000' }, { d: '2026-11-21', c: '1.000001' }]);
+    expect(rows).toEqual([{ d: '2026-11-19', c: '3' }, { d: '2026-11-21', c: '1.000001' }]);
   });
 
   it('follows deletes, and removes the rollup rows of a day with no rows left', async () => {
@@ -234,12 +234,12 @@ describe('the reporting views', () => {
     await insertLogs(db.pool, [day('2026-11-18', 3, { total_cost: 1.5, workflow_id: 'wf', workflow_step: 's' }), day('2026-11-18', 4, { total_cost: 0.25 })]);
     await source.rollupChanged({ timezone: 'UTC' });
     const { rows } = await db.pool.query(`select usage_date::text as d, requests, total_cost::text as c, unique_users from mv_daily_cost_breakdown`);
-    expect(rows).toEqual([{ d: '2026-11-18', requests: '2', c: '1.750000', unique_users: null }]);
+    expect(rows).toEqual([{ d: '2026-11-18', requests: '2', c: '1.75', unique_users: null }]);
 
     expect(Object.keys(await source.refreshReportingViews()).sort()).toEqual(['mv_service_performance', 'mv_user_spending_summary', 'mv_workflow_efficiency']);
     for (const view of ['mv_user_spending_summary', 'mv_service_performance', 'mv_workflow_efficiency']) {
       const { rows: answer } = await db.pool.query(`select sum(total_cost)::text as c from public.${view}`);
-      expect(answer[0].c).toBe(view === 'mv_workflow_efficiency' ? '1.500000' : '1.750000');
+      expect(answer[0].c).toBe(view === 'mv_workflow_efficiency' ? '1.5' : '1.75');
     }
   });
 });

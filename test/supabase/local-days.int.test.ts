@@ -96,7 +96,7 @@ describe('mv_daily_cost_breakdown and the rollups agree on the local date', () =
       await insertLogs(db.pool, [call('2026-12-03T04:30:00Z', 0.75)]); // Wed 12-02 23:30 EST
       await source.rollupDays({ from: '2026-12-01', to: '2026-12-04', timezone: TZ });
       const dates = async (sql: string) => (await db.pool.query(sql)).rows;
-      const expected = [{ d: '2026-12-02', c: '0.750000' }];
+      const expected = [{ d: '2026-12-02', c: '0.75' }];
       expect(await dates(`select metric_date::text as d, total_cost::text as c from daily_cost_breakdown`)).toEqual(expected);
       expect(await dates(`select metric_date::text as d, total_cost::text as c from service_performance_metrics`)).toEqual(expected);
       expect(await dates(`select metric_date::text as d, total_cost::text as c from workflow_analytics`)).toEqual(expected);

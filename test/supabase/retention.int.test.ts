@@ -184,6 +184,6 @@ describe('retention purge', () => {
     });
     expect(await rollups()).toEqual(expected);
     const { rows } = await db.pool.query(`select total_cost::text as c from daily_cost_breakdown where metric_date = '2026-09-19'`);
-    expect(rows).toEqual([{ c: '5.125000' }]);
+    expect(rows).toEqual([{ c: '5.125' }]);
   });
 });
