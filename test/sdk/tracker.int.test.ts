@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 beforeEach(async () => {
-  await db.pool.query('truncate token_usage_logs, model_pricing');
+  await db.pool.query('truncate token_usage_logs, model_pricing, daily_cost_breakdown');
 });
 
 const call = usageCall;
@@ -42,6 +42,25 @@ describe('record() and flush()', () => {
       await tracker.close();
     }
   }, 180_000);
+
+  it.each(TRANSPORTS)('sums sub-micro-dollar calls exactly, in the logs and the day rollup (%s)', async (transport) => {
+    // OpenAI's sheet: gpt-4o-mini input $0.15/MTok, so 10 input tokens cost $0.0000015.
+    // 20,000 such calls are $0.03 exactly; rounding each call to 2 µ$ stored $0.04 (+33 %).
+    const tracker = openTracker(db, transport, { batchSize: 2000, maxBufferedRecords: 20_000 });
+    try {
+      for (let i = 0; i < 20_000; i++) {
+        tracker.record(call(`tiny-${transport}-${i}`, { model: 'gpt-4o-mini', promptTokens: 10, completionTokens: 0 }));
+      }
+      expect(await tracker.flush({ timeoutMs: 60_000 })).toMatchObject({ written: 20_000, rejected: 0 });
+    } finally {
+      await tracker.close();
+    }
+    const { rows: logs } = await db.pool.query(`select sum(total_cost) = 0.03 as exact, min(total_cost)::text as each from token_usage_logs`);
+    expect(logs[0]).toEqual({ exact: true, each: '0.0000015' });
+    await db.pool.query(`select public.tokensync_rollup_daily_costs('2026-11-20', '2026-11-20', 'UTC')`);
+    const { rows: days } = await db.pool.query(`select total_cost = 0.03 as exact from daily_cost_breakdown where metric_date = '2026-11-20'`);
+    expect(days).toEqual([{ exact: true }]);
+  }, 120_000);
 
   it('recording a call twice stores it once and reports the duplicate', async () => {
     const tracker = openTracker(db, 'postgres');
