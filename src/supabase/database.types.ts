@@ -382,6 +382,15 @@ export type Database = {
           held_tokens: number | null;
         }[];
       };
+      tokensync_entity_zone: {
+        Args: {
+          p_entity_type: string | null;
+          p_entity_id: string | null;
+          p_default: string | null;
+          p_organization_id?: string | null;
+        };
+        Returns: string;
+      };
       tokensync_estimate_note: {
         Args: {
           p_estimated: number | null;
@@ -412,6 +421,10 @@ export type Database = {
           p_amount: number | null;
         };
         Returns: string;
+      };
+      tokensync_has_organization_zones: {
+        Args: Record<PropertyKey, never>;
+        Returns: boolean;
       };
       tokensync_keyset_table: {
         Args: {
@@ -452,6 +465,14 @@ export type Database = {
           spent: number | null;
           limit_amount: number | null;
         }[];
+      };
+      tokensync_local_date: {
+        Args: {
+          p_at: string | null;
+          p_organization_id: string | null;
+          p_default: string | null;
+        };
+        Returns: string;
       };
       tokensync_local_day_bounds: {
         Args: {
@@ -813,6 +834,14 @@ export type Database = {
         };
         Returns: undefined;
       };
+      tokensync_set_organization_time_zone: {
+        Args: {
+          p_organization_id: string | null;
+          p_time_zone: string | null;
+          p_default?: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_settle: {
         Args: {
           p_hold_id: string | null;
@@ -1001,6 +1030,19 @@ export type Database = {
           p_limit?: number | null;
         };
         Returns: Json;
+      };
+      tokensync_zone_of: {
+        Args: {
+          p_organization_id: string | null;
+          p_default: string | null;
+        };
+        Returns: string;
+      };
+      tokensync_zones_in_use: {
+        Args: {
+          p_default: string | null;
+        };
+        Returns: string[];
       };
     };
     Enums: { [_ in never]: never };
