@@ -179,6 +179,33 @@ describe('OpenAI embeddings', () => {
   });
 });
 
+describe('what text cannot say', () => {
+  it('counts token-id inputs exactly: one id is one token', () => {
+    // Two inputs given as token ids (3 and 4 ids) and one as text (the cookbook's 6 tokens): 3 + 4 + 6 = 13.
+    const request = [[83, 1609, 5963], [374, 2294, 0, 15339], COOKBOOK_TEXT];
+    const event = fromOpenAIEmbedding({ model: 'text-embedding-3-small' }, { ...context, requestId: 'emb-ids', text: { request } });
+    expect(event).toMatchObject({ promptTokens: 13, completionTokens: 0 });
+    const single = fromOpenAIEmbedding({ model: 'text-embedding-3-small' }, { ...context, requestId: 'emb-one', text: { request: [83, 1609] } });
+    expect(single.promptTokens).toBe(2);
+  });
+
+  it('says which parts it left out, so a low estimate explains itself', () => {
+    // Text only: 3 + 1 ("user") + 6 + 3 = 13; the two images and the audio are not counted, and the note says so.
+    const messages: MessageLike[] = [{
+      role: 'user',
+      content: [
+        { type: 'text', text: COOKBOOK_TEXT },
+        { type: 'image_url' },
+        { type: 'image_url' },
+        { type: 'input_audio' },
+      ],
+    }];
+    const event = fromOpenAIChatCompletion({ id: 'chatcmpl-img', model: 'gpt-4.1' }, { ...context, text: { request: messages } });
+    expect(event.promptTokens).toBe(13);
+    expect(event.metadata).toMatchObject({ usage_estimated: { uncounted: { image_url: 2, input_audio: 1 } } });
+  });
+});
+
 describe('recost', () => {
   const row = (id: string, costEstimated: boolean, pricingSource: string, usageEstimated: boolean): RecostRow => ({
     id, createdAt: AT, provider: 'openai', model: 'gpt-4.1',

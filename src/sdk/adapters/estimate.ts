@@ -12,9 +12,12 @@
  * - Any other provider (Anthropic publishes no tokenizer): o200k_base as a
  *   proxy. Method "proxy_tokenizer": an approximation, see docs/sdk.md.
  *
- * Only text is counted: images, audio, files and tool schemas are not, so an
- * estimate can be low. The encodings load on the first estimate (about 150 ms
- * and 75 MB each), never for calls that report usage.
+ * Token-id arrays (an embeddings input may be given as tokens) are counted
+ * exactly: one id is one token. Images, audio, files and tool schemas are not
+ * counted (their token cost depends on sizes the SDK is not given); the note
+ * lists how many parts of each kind were left out (`uncounted`), so a reader
+ * knows the estimate is low and why. The encodings load on the first estimate
+ * (about 150 ms and 75 MB each), never for calls that report usage.
  */
 import { createRequire } from 'node:module';
 import type { TokenCounts } from './context.js';
@@ -28,8 +31,11 @@ export interface MessageLike {
   content?: string | readonly ({ type?: string; text?: string | null } | string)[] | null;
 }
 
-/** The request's text: a prompt, several inputs (embeddings), or chat messages. */
-export type RequestText = string | readonly string[] | readonly MessageLike[];
+/** Token ids, as an embeddings input may be given. */
+export type TokenIds = readonly number[];
+
+/** The request's text: a prompt, several inputs (embeddings: text or token ids), or chat messages. */
+export type RequestText = string | TokenIds | readonly (string | TokenIds)[] | readonly MessageLike[];
 
 export interface CallText {
   /** What was sent: the prompt, the embedding inputs, or the messages (with the system prompt as a message). */
@@ -44,6 +50,8 @@ export interface UsageEstimateNote {
   encoding: EncodingName;
   /** Which texts were counted; a part not given counts 0. */
   counted: ('request' | 'response')[];
+  /** Parts of the request that were not counted, by kind ("image_url": 2): the estimate is low by their tokens. */
+  uncounted?: Record<string, number>;
 }
 
 interface Encoder {
@@ -87,24 +95,37 @@ const TOKENS_PER_MESSAGE = 3;
 const TOKENS_PER_NAME = 1;
 const TOKENS_PRIMING_REPLY = 3;
 
-function contentText(content: MessageLike['content']): string {
+const isTextPart = (type: string | undefined) => type === undefined || type === 'text' || type === 'input_text';
+const isTokenIds = (value: unknown): value is TokenIds => Array.isArray(value) && value.every((id) => typeof id === 'number');
+
+/** The text of a message's content; the kinds of part left out are tallied in `uncounted`. */
+function contentText(content: MessageLike['content'], uncounted: Map<string, number>): string {
   if (content == null) return '';
   if (typeof content === 'string') return content;
-  return content.map((part) => (typeof part === 'string' ? part : part.type === undefined || part.type === 'text' || part.type === 'input_text' ? (part.text ?? '') : '')).join('');
+  let text = '';
+  for (const part of content) {
+    if (typeof part === 'string') text += part;
+    else if (isTextPart(part.type)) text += part.text ?? '';
+    else uncounted.set(part.type!, (uncounted.get(part.type!) ?? 0) + 1);
+  }
+  return text;
 }
 
-function requestTokens(request: RequestText, encoding: EncodingName): number {
+function requestTokens(request: RequestText, encoding: EncodingName, uncounted: Map<string, number>): number {
   if (typeof request === 'string') return countTextTokens(request, encoding);
+  if (isTokenIds(request)) return request.length;
   let total = 0;
   let messages = 0;
   for (const item of request) {
     if (typeof item === 'string') {
       total += countTextTokens(item, encoding);
-      continue;
+    } else if (isTokenIds(item)) {
+      total += item.length;
+    } else {
+      messages += 1;
+      total += TOKENS_PER_MESSAGE + countTextTokens(item.role ?? '', encoding) + countTextTokens(contentText(item.content, uncounted), encoding);
+      if (item.name) total += TOKENS_PER_NAME + countTextTokens(item.name, encoding);
     }
-    messages += 1;
-    total += TOKENS_PER_MESSAGE + countTextTokens(item.role ?? '', encoding) + countTextTokens(contentText(item.content), encoding);
-    if (item.name) total += TOKENS_PER_NAME + countTextTokens(item.name, encoding);
   }
   return messages > 0 ? total + TOKENS_PRIMING_REPLY : total;
 }
@@ -120,15 +141,16 @@ export function estimateTokens(
   if (text?.response !== undefined) counted.push('response');
   if (counted.length === 0) return undefined;
   const { method, encoding } = encodingFor(provider, model);
+  const uncounted = new Map<string, number>();
   return {
     tokens: {
-      promptTokens: text?.request === undefined ? 0 : requestTokens(text.request, encoding),
+      promptTokens: text?.request === undefined ? 0 : requestTokens(text.request, encoding, uncounted),
       completionTokens: text?.response === undefined ? 0 : countTextTokens(text.response, encoding),
       cachedTokens: 0,
       cacheWriteTokens: 0,
       reasoningTokens: 0,
     },
-    note: { method, encoding, counted },
+    note: { method, encoding, counted, ...(uncounted.size > 0 ? { uncounted: Object.fromEntries(uncounted) } : {}) },
   };
 }
 
