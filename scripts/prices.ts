@@ -29,7 +29,8 @@ in src/sdk/pricing/published.ts; negotiated or newer prices go in model_pricing.
 
   --diff            what a newer catalogue would change, rate by rate, for the
                     models the logs have seen in the last --days days; both
-                    sides are the packages' own data at this instant
+                    sides as billed at this instant (published.ts applied),
+                    package changes a correction overrides listed apart
   --against DIR     the newer package, installed apart, e.g.
                     npm install --no-save --prefix /tmp/newer ${CATALOGUE_PACKAGE}@latest
                     then --against /tmp/newer/node_modules/${CATALOGUE_PACKAGE}
@@ -98,6 +99,11 @@ async function diff(against: string, days: number): Promise<number> {
       process.stdout.write(`  ${change.provider}/${change.model} (${seen[i]!.calls} calls): ${change.changes.join('; ')}\n`);
     }
     process.stdout.write(changed === 0 ? '  no price changes\n' : `${changed} of ${seen.length} models would change; rates are USD per million tokens\n`);
+    const corrected = changes.filter((c) => c.underCorrection.length > 0);
+    if (corrected.length > 0) {
+      process.stdout.write('Package changes a published correction overrides (billing unchanged; retire the correction once they agree):\n');
+      for (const c of corrected) process.stdout.write(`  ${c.provider}/${c.model}: ${c.underCorrection.join('; ')}\n`);
+    }
     return EXIT_OK;
   } finally {
     await transport.close();

@@ -55,19 +55,26 @@ describe('npm run prices', () => {
   it('--diff lists what a newer catalogue changes for the models in the logs', async () => {
     const tracker = openTracker(db, 'postgres');
     tracker.record(usageCall('seen', { createdAt: new Date().toISOString() }));
-    expect(await tracker.close()).toMatchObject({ written: 1 });
+    tracker.record(usageCall('seen-deepseek', { provider: 'deepseek', model: 'deepseek-chat', createdAt: new Date().toISOString() }));
+    expect(await tracker.close()).toMatchObject({ written: 2 });
     // A stand-in for a newer package: gpt-4o at $3 input, everything else unpriced.
     const newer = join(dir, 'newer');
     await mkdir(join(newer, 'dist'), { recursive: true });
     await writeFile(join(newer, 'package.json'), JSON.stringify({ name: '@pydantic/genai-prices', version: '9.9.9', module: 'dist/index.js' }));
     await writeFile(join(newer, 'dist', 'index.js'), `export function calcPrice(_usage, model) {
+      if (model === 'deepseek-chat') {
+        // Still the pre-2025-09-05 prices, doubled: under the published correction, billing does not move.
+        return { provider: { id: 'deepseek' }, model: { id: 'deepseek-chat' }, model_price: { input_mtok: 0.54, cache_read_mtok: 0.14, output_mtok: 2.2 } };
+      }
       if (model !== 'gpt-4o') return null;
       return { provider: { id: 'openai' }, model: { id: 'gpt-4o' }, model_price: { input_mtok: 3, cache_read_mtok: 1.25, output_mtok: 10 } };
     }\n`);
     const result = await prices(['--diff', '--against', newer]);
     expect(result).toMatchObject({ code: 0 });
     expect(result.stdout).toContain('openai/gpt-4o (1 calls): input 2.5 → 3');
-    expect(result.stdout).toContain('1 of 1 models would change');
+    expect(result.stdout).toContain('1 of 2 models would change');
+    expect(result.stdout).not.toContain('deepseek/deepseek-chat (1 calls)');
+    expect(result.stdout).toMatch(/overrides[^\n]*\n  deepseek\/deepseek-chat: input 0\.27 → 0\.54/);
     expect(await prices(['--diff'])).toMatchObject({ code: 2 });
     expect(await prices(['--diff', '--against', dir])).toMatchObject({ code: 1 });
   });

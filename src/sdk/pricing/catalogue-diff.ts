@@ -1,12 +1,15 @@
 /**
- * What a newer catalogue would change, for the models the logs have seen: its
- * price now against the bundled catalogue's price now, rate by rate. Both are
- * the packages' own data (published.ts corrections are not applied to either),
- * read only as numbers.
+ * What a newer catalogue would change, for the models the logs have seen: the
+ * price calls would be billed at now, with the newer package against the
+ * bundled one, rate by rate. Our published corrections (published.ts) apply on
+ * top of either package, so both sides are compared with them: a change the
+ * package makes under a correction does not move a bill, and is listed apart
+ * so the correction can be retired once the package agrees.
  */
 import type { calcPrice as CalcPrice } from '@pydantic/genai-prices';
 import { RATE_DECIMALS, type Rate } from '../money.js';
 import { lookupCatalogue, sheetFromCatalogue } from './catalogue.js';
+import { withPublishedPrices } from './published.js';
 import type { PriceLookup, PriceSheet, Rates } from './price-sheet.js';
 
 export interface ModelRef {
@@ -15,8 +18,10 @@ export interface ModelRef {
 }
 
 export interface PriceChange extends ModelRef {
-  /** e.g. ["input 0.27 → 0.28", "long-context tiers: none → above 200000"]; empty: unchanged. */
+  /** e.g. ["input 0.27 → 0.28", "long-context tiers: none → above 200000"]; empty: what is billed is unchanged. */
   changes: string[];
+  /** The package's own changes that a published correction overrides (billing unchanged): the correction may be retired when they agree. */
+  underCorrection: string[];
 }
 
 const RATE_NAMES: Record<keyof Rates, string> = {
@@ -61,11 +66,12 @@ export function diffCatalogues(newer: typeof CalcPrice, models: readonly ModelRe
   return models.map((ref) => {
     const before = lookupCatalogue(ref.provider, ref.model, at);
     const after = newerLookup(newer, ref, at);
-    if (!before.found && !after.found) return { ...ref, changes: [] };
-    if (!before.found) return { ...ref, changes: ['priced only by the newer catalogue'] };
-    if (!after.found) return { ...ref, changes: ['no longer priced by the newer catalogue'] };
-    const changes = sheetChanges(before.sheet, after.sheet);
+    if (!before.found && !after.found) return { ...ref, changes: [], underCorrection: [] };
+    if (!before.found) return { ...ref, changes: ['priced only by the newer catalogue'], underCorrection: [] };
+    if (!after.found) return { ...ref, changes: ['no longer priced by the newer catalogue'], underCorrection: [] };
+    const changes = sheetChanges(withPublishedPrices(before.sheet, at), withPublishedPrices(after.sheet, at));
     if (before.sheet.pricedAs !== after.sheet.pricedAs) changes.unshift(`priced as ${before.sheet.pricedAs} → ${after.sheet.pricedAs}`);
-    return { ...ref, changes };
+    const underCorrection = changes.length === 0 ? sheetChanges(before.sheet, after.sheet) : [];
+    return { ...ref, changes, underCorrection };
   });
 }
