@@ -22,6 +22,12 @@
  *           same span), month to date, the leaders, the drivers, the organisation
  *           budget and the budget status: exactly. Each is "as of" its instant,
  *           the instant included, and some calls fall exactly on one.
+ *
+ * A second set of runs gives organizations their own zones (org-a in
+ * Asia/Tokyo, org-b in America/New_York; org-c and calls with no organization
+ * in the default, Asia/Kolkata): a call's day is then its own organization's
+ * local date, the report's "today" the default zone's date, and org-a's budget
+ * is reckoned in Tokyo.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { computeCost } from '../../src/sdk/pricing/compute.js';
@@ -43,7 +49,11 @@ const PRICED = [
 ] as const;
 const SERVICES = ['workflow', 'virtual_panel', '1:1_conversation'];
 const USERS = ['user-1', 'user-2', 'user-3'];
-const ORGANIZATIONS = ['org-a', 'org-b'];
+const ORGANIZATIONS: readonly (string | null)[] = ['org-a', 'org-b'];
+/** Organizations in their own zones; org-c and calls without one follow the default zone. */
+const ORGANIZATION_ZONES: Readonly<Record<string, string>> = { 'org-a': 'Asia/Tokyo', 'org-b': 'America/New_York' };
+const MIXED_ORGANIZATIONS: readonly (string | null)[] = ['org-a', 'org-b', 'org-c', null];
+const MIXED_DEFAULT_ZONE = 'Asia/Kolkata';
 
 /** The two stretches of time the calls fall in, each across a month end (UTC instants, wide enough for every zone). */
 const STRETCHES = [
@@ -106,7 +116,7 @@ interface Call {
   provider: string;
   model: string;
   user: string;
-  organization: string;
+  organization: string | null;
   /** Exact cost in atto-dollars; null when unpriced. */
   cost: bigint | null;
   row: Row;
@@ -119,14 +129,26 @@ function tokens(random: () => number): number {
   return Math.floor(random() * 120_000);
 }
 
-function drawCalls(seed: number, zone: string): Call[] {
-  const random = generator(seed * 7919 + zone.length);
+interface Setting {
+  /** The default zone (REPORT_TIMEZONE). */
+  zone: string;
+  organizations: readonly (string | null)[];
+  /** Organizations with a zone of their own. */
+  organizationZones: Readonly<Record<string, string>>;
+}
+
+/** The zone a call's day is reckoned in: its organization's, else the default. */
+const zoneOfCall = (setting: Setting, c: Pick<Call, 'organization'>) => (c.organization && setting.organizationZones[c.organization]) || setting.zone;
+
+function drawCalls(seed: number, setting: Setting): Call[] {
+  const zones = [...new Set([setting.zone, ...Object.values(setting.organizationZones)])];
+  const random = generator(seed * 7919 + setting.zone.length + zones.length * 101);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
-  // Right at local midnight, a millisecond either side of it, and at the first and last instants of each day.
-  const edges = STRETCHES.flatMap((s) => s.days.flatMap((day) => {
+  // Right at local midnight in every zone in use, a millisecond either side of it.
+  const edges = STRETCHES.flatMap((s) => s.days.flatMap((day) => zones.flatMap((zone) => {
     const midnight = instantOf(day, 0, zone);
     return [midnight - 1, midnight, midnight + 1];
-  }));
+  })));
   const instants = [
     ...edges,
     ...Array.from({ length: CALLS - edges.length }, () => {
@@ -137,7 +159,7 @@ function drawCalls(seed: number, zone: string): Call[] {
   return instants.map((at, i) => {
     const service = pick(SERVICES);
     const user = pick(USERS);
-    const organization = pick(ORGANIZATIONS);
+    const organization = pick(setting.organizations);
     const base = {
       request_id: `seed-${seed}-${i}`,
       created_at: new Date(at).toISOString(),
@@ -199,12 +221,15 @@ async function reportFigures(h: SyncHarness, at: number, zone: string): Promise<
 
 const exactOf = (text: string | null | undefined) => (text === undefined ? undefined : parseExactUsd(text));
 
-/** The windows the report defines, as sets of calls chosen by local date and wall-clock time alone. */
-function expectedWindows(calls: readonly Call[], at: number, zone: string) {
-  const now = wallClock(at, zone);
-  const local = calls.map((c) => ({ c, ...wallClock(c.at, zone) }));
-  // As of `at`, `at` included (as the budgets count spend), in each window that ends at it.
-  const before = local.filter((l) => l.c.at <= at);
+/**
+ * The windows the report defines, as sets of calls chosen by local date and
+ * wall-clock time alone: "today" is the default zone's date at `at`; each call
+ * is placed by its own local date and time (its organization's zone). Every
+ * window is as of `at`, the instant included.
+ */
+function expectedWindows(calls: readonly Call[], at: number, setting: Setting) {
+  const now = wallClock(at, setting.zone);
+  const local = calls.filter((c) => c.at <= at).map((c) => ({ c, ...wallClock(c.at, zoneOfCall(setting, c)) }));
   const today = now.date;
   const yesterday = addDays(today, -1);
   const monday = mondayOf(today);
@@ -212,13 +237,24 @@ function expectedWindows(calls: readonly Call[], at: number, zone: string) {
   const sameWeekdayLastWeek = addDays(today, -7);
   const pick = (rows: typeof local) => rows.map((l) => l.c);
   return {
-    today: pick(before.filter((l) => l.date === today)),
+    today: pick(local.filter((l) => l.date === today)),
     yesterdayTotal: pick(local.filter((l) => l.date === yesterday)),
     yesterdaySameTime: pick(local.filter((l) => l.date === yesterday && l.msOfDay <= now.msOfDay)),
-    week: pick(before.filter((l) => l.date >= monday && l.date <= today)),
+    week: pick(local.filter((l) => l.date >= monday && l.date <= today)),
     lastWeekTotal: pick(local.filter((l) => l.date >= lastMonday && l.date < monday)),
     lastWeekSameSpan: pick(local.filter((l) => l.date >= lastMonday && (l.date < sameWeekdayLastWeek || (l.date === sameWeekdayLastWeek && l.msOfDay <= now.msOfDay)))),
-    month: pick(before.filter((l) => l.date.slice(0, 7) === today.slice(0, 7) && l.date <= today)),
+    month: pick(local.filter((l) => l.date.slice(0, 7) === today.slice(0, 7) && l.date <= today)),
+  };
+}
+
+/** An organization's own day and month to date at `at`, in its zone (its budgets). */
+function organizationPeriods(calls: readonly Call[], at: number, setting: Setting, organization: string) {
+  const zone = zoneOfCall(setting, { organization });
+  const now = wallClock(at, zone);
+  const own = calls.filter((c) => c.organization === organization && c.at <= at).map((c) => ({ c, ...wallClock(c.at, zone) }));
+  return {
+    day: own.filter((l) => l.date === now.date).map((l) => l.c),
+    month: own.filter((l) => l.date.slice(0, 7) === now.date.slice(0, 7)).map((l) => l.c),
   };
 }
 
@@ -245,106 +281,121 @@ afterEach(async () => {
 });
 
 const RUNS = ZONES.flatMap((zone) => SEEDS.map((seed) => ({ zone, seed })));
+const MIXED_RUNS = SEEDS.slice(0, 3).map((seed) => ({ zone: MIXED_DEFAULT_ZONE, seed }));
 
 describe('Notion rollups = SQL rollups = report figures = the exact sum of the calls', () => {
   it.each(RUNS)('$zone, seed $seed', async ({ zone, seed }) => {
-    const calls = drawCalls(seed, zone);
-    h = await startSyncHarness();
-    await insertLogs(h.db.pool, calls.map((c) => c.row));
-    const [limit] = await insertLimits(h.db.pool, [
-      { entity_type: 'organization', entity_id: 'org-a', daily_limit: 1000, monthly_limit: 5000, breach_action: 'alert' },
-    ]);
-
-    const priced = calls.filter((c) => c.cost !== null);
-    expect(priced.length).toBeLessThan(calls.length);
-    // Batch calls and cached reads give fractions of a nano-dollar: the sums below are not micro-dollar sums.
-    expect(priced.some((c) => c.cost! % 10n ** 9n !== 0n)).toBe(true);
-
-    const dayOf = (c: Call) => wallClock(c.at, zone).date;
-    const byDay = groupSums(priced, dayOf);
-    const keyOf = (date: string, service: string, provider: string, model: string) => [date, service, provider, model].join(' · ');
-    const byKey = groupSums(calls, (c) => keyOf(dayOf(c), c.service, c.provider, c.model));
-    const unpricedByKey = groupSums(calls.map((c) => ({ ...c, cost: c.cost === null ? 1n : 0n })), (c) => keyOf(dayOf(c), c.service, c.provider, c.model));
-    const requestsByKey = groupSums(calls.map((c) => ({ ...c, cost: 1n })), (c) => keyOf(dayOf(c), c.service, c.provider, c.model));
-
-    // (1) SQL: the rollup in this zone, per day and per row, exactly.
-    await h.source.rollupDailyCosts({ ...ROLLUP_RANGE, timezone: zone });
-    const perDay = await h.db.pool.query<{ date: string; total: string }>(
-      `select metric_date::text as date, sum(total_cost)::text as total from public.daily_cost_breakdown group by 1 order by 1`,
-    );
-    expect(new Map(perDay.rows.map((r) => [r.date, parseExactUsd(r.total)!])), 'SQL total per local day').toEqual(byDay);
-    const perRow = await h.db.pool.query<{ key: string; total: string; input: string; output: string; requests: number; unpriced: number }>(
-      `select concat_ws(' · ', metric_date::text, service_type, provider, model) as key, total_cost::text as total,
-              input_cost::text as input, output_cost::text as output, requests, unpriced_requests as unpriced
-         from public.daily_cost_breakdown`,
-    );
-    expect(new Map(perRow.rows.map((r) => [r.key, parseExactUsd(r.total)!])), 'SQL total per row').toEqual(byKey);
-    for (const r of perRow.rows) {
-      expect(parseExactUsd(r.input)! + parseExactUsd(r.output)!, `input + output of ${r.key}`).toBe(parseExactUsd(r.total));
-      expect(BigInt(r.requests), `requests of ${r.key}`).toBe(requestsByKey.get(r.key));
-      expect(BigInt(r.unpriced), `unpriced requests of ${r.key}`).toBe(unpricedByKey.get(r.key));
-    }
-
-    // (2) Notion: the Daily Costs pages after a sync pass, to the micro-dollar.
-    expect((await h.engine().runPass('daily_cost_breakdown')).failed).toEqual([]);
-    const pages = h.fake.state.pages(h.dataSources.daily_cost_breakdown) as Record<string, any>[];
-    expect(pages).toHaveLength(byKey.size);
-    const notionByDay = new Map<string, number>();
-    for (const page of pages) {
-      const date = String(plainOf(page.properties.Date));
-      const total = plainOf(page.properties['Total Cost']) as number;
-      const name = String(plainOf(page.properties.Name));
-      expect(agreesToTheMicro(total, byKey.get(name)!), `Notion page ${name}: ${total} vs ${formatExact(byKey.get(name)!)}`).toBe(true);
-      expect(BigInt(plainOf(page.properties.Unpriced) as number), `Notion unpriced calls of ${name}`).toBe(unpricedByKey.get(name));
-      notionByDay.set(date, (notionByDay.get(date) ?? 0) + total);
-    }
-    expect([...notionByDay.keys()].sort(), 'Notion days').toEqual([...byDay.keys()].sort());
-    for (const [date, exact] of byDay) {
-      expect(agreesToTheMicro(notionByDay.get(date)!, exact), `Notion total of ${date}: ${notionByDay.get(date)} vs ${formatExact(exact)}`).toBe(true);
-    }
-
-    // (3) The report, at instants around the month ends, exactly.
-    const moments = [
-      instantOf('2026-11-01', 5 * 3_600_000 + 17 * 60_000, zone), // a few hours into the new month (New York: after the repeated hour)
-      instantOf('2026-11-01', 90 * 60_000, zone), // 01:30 (New York: in the hour that happens twice)
-      instantOf('2026-11-02', 1, zone), // just after midnight: yesterday is 1 November (25 h in New York)
-      instantOf('2026-10-31', 23 * 3_600_000 + 59 * 60_000 + 59_999, zone), // the last millisecond of October
-      instantOf('2027-02-28', 13 * 3_600_000, zone), // the last afternoon of February
-      instantOf('2027-03-01', 1, zone), // just after midnight: today is a Monday and a new month
-    ];
-    for (const at of moments) {
-      const when = `${zone} at ${new Date(at).toISOString()}`;
-      const f = await reportFigures(h, at, zone);
-      const w = expectedWindows(calls, at, zone);
-      expect(exactOf(f.today.spent), `today, ${when}`).toBe(sum(w.today));
-      expect(exactOf(f.today.yesterday_total), `yesterday, ${when}`).toBe(sum(w.yesterdayTotal));
-      expect(exactOf(f.today.yesterday_same_time), `yesterday by this time, ${when}`).toBe(sum(w.yesterdaySameTime));
-      expect(exactOf(f.week.spent), `this week, ${when}`).toBe(sum(w.week));
-      expect(exactOf(f.week.last_week_total), `last week, ${when}`).toBe(sum(w.lastWeekTotal));
-      expect(exactOf(f.week.last_week_same_span), `last week by this time, ${when}`).toBe(sum(w.lastWeekSameSpan));
-      expect(exactOf(f.month.spent), `month to date, ${when}`).toBe(sum(w.month));
-      expect(wallClock(Date.parse(f.today.start), zone), `today's start, ${when}`).toEqual({ date: wallClock(at, zone).date, msOfDay: 0 });
-      expect(wallClock(Date.parse(f.month.start), zone), `the month's start, ${when}`).toEqual({ date: `${wallClock(at, zone).date.slice(0, 7)}-01`, msOfDay: 0 });
-
-      expect(shownLeaders(f.top_services), `top services, ${when}`).toEqual(leaders(w.week, w.lastWeekSameSpan, (c) => c.service));
-      expect(shownLeaders(f.top_models), `top models, ${when}`).toEqual(leaders(w.week, w.lastWeekSameSpan, (c) => c.model));
-      expect(shownLeaders(f.top_users), `top users, ${when}`).toEqual(leaders(w.week, w.lastWeekSameSpan, (c) => c.user));
-      const pairs = leaders(w.week, w.lastWeekSameSpan, (c) => `${c.service} · ${c.model}`);
-      expect(f.drivers).toHaveLength(Math.min(3, pairs.size));
-      for (const d of f.drivers as { service: string; model: string; spent: string; previous: string; change: string }[]) {
-        expect({ spent: exactOf(d.spent), previous: exactOf(d.previous) }, `driver ${d.service} · ${d.model}, ${when}`).toEqual(pairs.get(`${d.service} · ${d.model}`));
-        expect(exactOf(d.change)).toBe(exactOf(d.spent)! - exactOf(d.previous)!);
-      }
-
-      // org-a's budget: the month to date of its calls, and its day and month in the budget status.
-      const orgA = (c: Call) => c.organization === 'org-a';
-      expect(f.organization_budgets.map((b: { organization: string; spent: string }) => [b.organization, exactOf(b.spent)]), `organisation budget, ${when}`)
-        .toEqual([['org-a', sum(w.month.filter(orgA))]]);
-      const status = (f.budgets as { budget_limit_id: string; period: string; spent: string }[]).filter((b) => b.budget_limit_id === limit!.id);
-      expect(Object.fromEntries(status.map((b) => [b.period, exactOf(b.spent)])), `budget status, ${when}`).toEqual({
-        daily: sum(w.today.filter(orgA)),
-        monthly: sum(w.month.filter(orgA)),
-      });
-    }
+    await figuresAgree(seed, { zone, organizations: ORGANIZATIONS, organizationZones: {} });
   }, 60_000);
 });
+
+describe('… with organizations in their own zones (org-a Asia/Tokyo, org-b America/New_York, the rest the default)', () => {
+  it.each(MIXED_RUNS)('default $zone, seed $seed', async ({ zone, seed }) => {
+    await figuresAgree(seed, { zone, organizations: MIXED_ORGANIZATIONS, organizationZones: ORGANIZATION_ZONES });
+  }, 60_000);
+});
+
+async function figuresAgree(seed: number, setting: Setting): Promise<void> {
+  const zone = setting.zone;
+  const calls = drawCalls(seed, setting);
+  h = await startSyncHarness();
+  for (const [organization, time] of Object.entries(setting.organizationZones)) {
+    await h.db.pool.query('select public.tokensync_set_organization_time_zone($1, $2, $3)', [organization, time, zone]);
+  }
+  await insertLogs(h.db.pool, calls.map((c) => c.row));
+  const [limit] = await insertLimits(h.db.pool, [
+    { entity_type: 'organization', entity_id: 'org-a', daily_limit: 1000, monthly_limit: 5000, breach_action: 'alert' },
+  ]);
+
+  const priced = calls.filter((c) => c.cost !== null);
+  expect(priced.length).toBeLessThan(calls.length);
+  // Batch calls and cached reads give fractions of a nano-dollar: the sums below are not micro-dollar sums.
+  expect(priced.some((c) => c.cost! % 10n ** 9n !== 0n)).toBe(true);
+
+  const dayOf = (c: Call) => wallClock(c.at, zoneOfCall(setting, c)).date;
+  const byDay = groupSums(priced, dayOf);
+  const keyOf = (date: string, service: string, provider: string, model: string) => [date, service, provider, model].join(' · ');
+  const byKey = groupSums(calls, (c) => keyOf(dayOf(c), c.service, c.provider, c.model));
+  const unpricedByKey = groupSums(calls.map((c) => ({ ...c, cost: c.cost === null ? 1n : 0n })), (c) => keyOf(dayOf(c), c.service, c.provider, c.model));
+  const requestsByKey = groupSums(calls.map((c) => ({ ...c, cost: 1n })), (c) => keyOf(dayOf(c), c.service, c.provider, c.model));
+
+  // (1) SQL: the rollup in this zone, per day and per row, exactly.
+  await h.source.rollupDailyCosts({ ...ROLLUP_RANGE, timezone: zone });
+  const perDay = await h.db.pool.query<{ date: string; total: string }>(
+    `select metric_date::text as date, sum(total_cost)::text as total from public.daily_cost_breakdown group by 1 order by 1`,
+  );
+  expect(new Map(perDay.rows.map((r) => [r.date, parseExactUsd(r.total)!])), 'SQL total per local day').toEqual(byDay);
+  const perRow = await h.db.pool.query<{ key: string; total: string; input: string; output: string; requests: number; unpriced: number }>(
+    `select concat_ws(' · ', metric_date::text, service_type, provider, model) as key, total_cost::text as total,
+            input_cost::text as input, output_cost::text as output, requests, unpriced_requests as unpriced
+       from public.daily_cost_breakdown`,
+  );
+  expect(new Map(perRow.rows.map((r) => [r.key, parseExactUsd(r.total)!])), 'SQL total per row').toEqual(byKey);
+  for (const r of perRow.rows) {
+    expect(parseExactUsd(r.input)! + parseExactUsd(r.output)!, `input + output of ${r.key}`).toBe(parseExactUsd(r.total));
+    expect(BigInt(r.requests), `requests of ${r.key}`).toBe(requestsByKey.get(r.key));
+    expect(BigInt(r.unpriced), `unpriced requests of ${r.key}`).toBe(unpricedByKey.get(r.key));
+  }
+
+  // (2) Notion: the Daily Costs pages after a sync pass, to the micro-dollar.
+  expect((await h.engine().runPass('daily_cost_breakdown')).failed).toEqual([]);
+  const pages = h.fake.state.pages(h.dataSources.daily_cost_breakdown) as Record<string, any>[];
+  expect(pages).toHaveLength(byKey.size);
+  const notionByDay = new Map<string, number>();
+  for (const page of pages) {
+    const date = String(plainOf(page.properties.Date));
+    const total = plainOf(page.properties['Total Cost']) as number;
+    const name = String(plainOf(page.properties.Name));
+    expect(agreesToTheMicro(total, byKey.get(name)!), `Notion page ${name}: ${total} vs ${formatExact(byKey.get(name)!)}`).toBe(true);
+    expect(BigInt(plainOf(page.properties.Unpriced) as number), `Notion unpriced calls of ${name}`).toBe(unpricedByKey.get(name));
+    notionByDay.set(date, (notionByDay.get(date) ?? 0) + total);
+  }
+  expect([...notionByDay.keys()].sort(), 'Notion days').toEqual([...byDay.keys()].sort());
+  for (const [date, exact] of byDay) {
+    expect(agreesToTheMicro(notionByDay.get(date)!, exact), `Notion total of ${date}: ${notionByDay.get(date)} vs ${formatExact(exact)}`).toBe(true);
+  }
+
+  // (3) The report, at instants around the month ends, exactly.
+  const moments = [
+    instantOf('2026-11-01', 5 * 3_600_000 + 17 * 60_000, zone), // a few hours into the new month (New York: after the repeated hour)
+    instantOf('2026-11-01', 90 * 60_000, zone), // 01:30 (New York: in the hour that happens twice)
+    instantOf('2026-11-02', 1, zone), // just after midnight: yesterday is 1 November (25 h in New York)
+    instantOf('2026-10-31', 23 * 3_600_000 + 59 * 60_000 + 59_999, zone), // the last millisecond of October
+    instantOf('2027-02-28', 13 * 3_600_000, zone), // the last afternoon of February
+    instantOf('2027-03-01', 1, zone), // just after midnight: today is a Monday and a new month
+  ];
+  for (const at of moments) {
+    const when = `${zone} at ${new Date(at).toISOString()}`;
+    const f = await reportFigures(h, at, zone);
+    const w = expectedWindows(calls, at, setting);
+    expect(exactOf(f.today.spent), `today, ${when}`).toBe(sum(w.today));
+    expect(exactOf(f.today.yesterday_total), `yesterday, ${when}`).toBe(sum(w.yesterdayTotal));
+    expect(exactOf(f.today.yesterday_same_time), `yesterday by this time, ${when}`).toBe(sum(w.yesterdaySameTime));
+    expect(exactOf(f.week.spent), `this week, ${when}`).toBe(sum(w.week));
+    expect(exactOf(f.week.last_week_total), `last week, ${when}`).toBe(sum(w.lastWeekTotal));
+    expect(exactOf(f.week.last_week_same_span), `last week by this time, ${when}`).toBe(sum(w.lastWeekSameSpan));
+    expect(exactOf(f.month.spent), `month to date, ${when}`).toBe(sum(w.month));
+    expect(wallClock(Date.parse(f.today.start), zone), `today's start, ${when}`).toEqual({ date: wallClock(at, zone).date, msOfDay: 0 });
+    expect(wallClock(Date.parse(f.month.start), zone), `the month's start, ${when}`).toEqual({ date: `${wallClock(at, zone).date.slice(0, 7)}-01`, msOfDay: 0 });
+
+    expect(shownLeaders(f.top_services), `top services, ${when}`).toEqual(leaders(w.week, w.lastWeekSameSpan, (c) => c.service));
+    expect(shownLeaders(f.top_models), `top models, ${when}`).toEqual(leaders(w.week, w.lastWeekSameSpan, (c) => c.model));
+    expect(shownLeaders(f.top_users), `top users, ${when}`).toEqual(leaders(w.week, w.lastWeekSameSpan, (c) => c.user));
+    const pairs = leaders(w.week, w.lastWeekSameSpan, (c) => `${c.service} · ${c.model}`);
+    expect(f.drivers).toHaveLength(Math.min(3, pairs.size));
+    for (const d of f.drivers as { service: string; model: string; spent: string; previous: string; change: string }[]) {
+      expect({ spent: exactOf(d.spent), previous: exactOf(d.previous) }, `driver ${d.service} · ${d.model}, ${when}`).toEqual(pairs.get(`${d.service} · ${d.model}`));
+      expect(exactOf(d.change)).toBe(exactOf(d.spent)! - exactOf(d.previous)!);
+    }
+
+    // org-a's budget, in org-a's zone: the month to date of its calls, and its day and month in the budget status.
+    const own = organizationPeriods(calls, at, setting, 'org-a');
+    expect(f.organization_budgets.map((b: { organization: string; spent: string }) => [b.organization, exactOf(b.spent)]), `organisation budget, ${when}`)
+      .toEqual([['org-a', sum(own.month)]]);
+    const status = (f.budgets as { budget_limit_id: string; period: string; spent: string }[]).filter((b) => b.budget_limit_id === limit!.id);
+    expect(Object.fromEntries(status.map((b) => [b.period, exactOf(b.spent)])), `budget status, ${when}`).toEqual({
+      daily: sum(own.day),
+      monthly: sum(own.month),
+    });
+  }
+}
