@@ -734,7 +734,9 @@ export type Database = {
         Returns: Json;
       };
       tokensync_refresh_reporting_views: {
-        Args: Record<PropertyKey, never>;
+        Args: {
+          p_timezone?: string | null;
+        };
         Returns: Json;
       };
       tokensync_release: {
@@ -1037,6 +1039,17 @@ export type Database = {
           p_default: string | null;
         };
         Returns: string;
+      };
+      tokensync_zoned_day_bounds: {
+        Args: {
+          p_from: string | null;
+          p_to: string | null;
+          p_timezone: string | null;
+        };
+        Returns: {
+          range_start: string | null;
+          range_end: string | null;
+        }[];
       };
       tokensync_zones_in_use: {
         Args: {

@@ -256,8 +256,11 @@ export interface SupabaseSource {
   purgeLogs(options: PurgeOptions): Promise<PurgeResult>;
   /** Recomputes those local days of daily_cost_breakdown (day × service × provider × model, exact sums). */
   rollupDailyCosts(range: DayRange): Promise<RollupResult>;
-  /** Refreshes the three materialized reporting views over all history (rarely, off the hot path); milliseconds per view. */
-  refreshReportingViews(): Promise<Record<string, number>>;
+  /**
+   * Refreshes the three materialized reporting views over all history (rarely, off the hot path); milliseconds per view.
+   * `timezone` (default REPORT_TIMEZONE) is stored as the zone of users with no organization zone in mv_user_spending_summary.
+   */
+  refreshReportingViews(options?: { timezone?: string }): Promise<Record<string, number>>;
   /** Merges the spend-bucket deltas of closed hours (keeps budget checks fast). */
   compactSpend(): Promise<{ merged_rows: number }>;
   /** Spend against every active limit and period at `at` (default now). */
@@ -455,7 +458,8 @@ export function createSupabaseSource(transport: SqlFunctionTransport, defaults: 
         purgeResult,
       ),
 
-    refreshReportingViews: () => call('tokensync_refresh_reporting_views', {}, refreshResult),
+    refreshReportingViews: (options = {}) =>
+      call('tokensync_refresh_reporting_views', { p_timezone: options.timezone ?? defaults.timezone }, refreshResult),
 
     compactSpend: () => call('tokensync_compact_spend', {}, compactResult),
 
