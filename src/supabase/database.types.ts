@@ -50,6 +50,12 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_admin_organization_zones: {
+        Args: {
+          p_default?: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_admin_pause_agent: {
         Args: {
           p_agent_id: string | null;
