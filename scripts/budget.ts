@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import { BUDGET_OPTIONS, BudgetUsageError, DEFAULT_AUDIT_ROWS, MAX_AUDIT_ROWS, parseBudgetRequest, type BudgetRequest } from '../src/cli/budget-args.js';
-import { describeAudit, describeLimit, describeOverview, describePause } from '../src/cli/budget-format.js';
+import { describeAudit, describeLimit, describeOverview, describePause, describeZoneChange, describeZones } from '../src/cli/budget-format.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { loadConfig } from '../src/config/env.js';
 import { DatabaseError } from '../src/errors.js';
@@ -32,12 +32,19 @@ Subcommands:
                      limits with spend and utilisation (resets honoured), and paused agents
   audit [--entity type:id] [--limit N]
                      the newest audit rows first (default ${DEFAULT_AUDIT_ROWS}, at most ${MAX_AUDIT_ROWS})
+  zone set <organization> <IANA zone>
+                     the organization's days and months, for its limits, its users'
+                     and agents' limits and every figure, in that zone (e.g. Asia/Tokyo);
+                     its calls' days are rolled up again
+  zone unset <organization>
+                     the organization follows REPORT_TIMEZONE again
+  zone list          the organizations with a zone of their own
 
 Entity types: ${ENTITY_TYPES.join(', ')}.
 
 Options:
   --actor NAME       who acts, for the audit (set, reset, pause, unpause; default cli:<OS user>)
-  --json             show and audit: the result as JSON
+  --json             show, audit and zone: the result as JSON
   -h, --help         show this help
 
 Examples:
@@ -49,10 +56,13 @@ Examples:
   npm run budget -- unpause support-bot
   npm run budget -- show agent support-bot
   npm run budget -- audit --entity agent:support-bot --limit 50
+  npm run budget -- zone set acme America/New_York
+  npm run budget -- zone list
 
 Environment:
   DATABASE_URL, or SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; REPORT_TIMEZONE
-  for days and months (see .env.example)
+  for days and months of organizations without a zone of their own, services,
+  tiers and features (see .env.example)
 
 Exit codes: 0 done, 1 the database failed or refused (e.g. no such limit),
             2 bad usage or configuration.
@@ -104,7 +114,26 @@ async function perform(admin: BudgetAdmin, request: BudgetRequest, timezone: str
       print(request.json ? JSON.stringify(rows, null, 2) : describeAudit(rows));
       return EXIT_OK;
     }
+    case 'zone': {
+      if (request.action === 'list') {
+        const zones = await admin.organizationZones(timezone);
+        print(request.json ? JSON.stringify(zones, null, 2) : describeZones(zones));
+        return EXIT_OK;
+      }
+      const change = await admin.setOrganizationZone(request.organizationId, request.action === 'set' ? request.timeZone : null, timezone);
+      print(request.json ? JSON.stringify(change, null, 2) : describeZoneChange(change, timezone));
+      return EXIT_OK;
+    }
   }
+}
+
+/** A zone Postgres does not know (22023 from organization_settings): say the database's message and the fix. */
+function unknownZone(error: unknown, request: BudgetRequest): number | undefined {
+  if (!(error instanceof DatabaseError && error.sqlState === '22023' && request.command === 'zone' && request.action === 'set')) return undefined;
+  process.stderr.write(
+    `error: ${error.message}; use an IANA name such as Europe/Paris or America/New_York (select name from pg_timezone_names)\n`,
+  );
+  return EXIT_FAILURE;
 }
 
 /** "No such limit" is the caller's to fix: say which and how, without a stack. */
@@ -134,7 +163,7 @@ await runCommand({
     try {
       return await perform(createBudgetAdmin(transport), request, config.reportTimezone);
     } catch (error) {
-      const code = notFound(error, request);
+      const code = notFound(error, request) ?? unknownZone(error, request);
       if (code !== undefined) return code;
       throw error;
     } finally {

@@ -4,7 +4,7 @@
  */
 import { ENTITY_TYPES, type Entity, type EntityType, type LimitSettings, type ResetPeriod } from '../supabase/budget-admin.js';
 
-export const BUDGET_SUBCOMMANDS = ['set', 'reset', 'pause', 'unpause', 'show', 'audit'] as const;
+export const BUDGET_SUBCOMMANDS = ['set', 'reset', 'pause', 'unpause', 'show', 'audit', 'zone'] as const;
 export type BudgetSubcommand = (typeof BUDGET_SUBCOMMANDS)[number];
 
 /** Every option the command accepts, as parseArgs declares them. */
@@ -37,6 +37,7 @@ const OPTIONS_OF: Record<BudgetSubcommand, readonly BudgetOptionName[]> = {
   unpause: ['actor'],
   show: ['json'],
   audit: ['entity', 'limit', 'json'],
+  zone: ['json'],
 };
 
 export const DEFAULT_AUDIT_ROWS = 20;
@@ -48,7 +49,11 @@ export type BudgetRequest =
   | { command: 'pause'; agentId: string; until: string | null; reason?: string; actor?: string }
   | { command: 'unpause'; agentId: string; actor?: string }
   | { command: 'show'; entity: Entity | null; json: boolean }
-  | { command: 'audit'; entity: Entity | null; limit: number; json: boolean };
+  | { command: 'audit'; entity: Entity | null; limit: number; json: boolean }
+  /** An organization's time zone: its days and months for every figure; unset follows REPORT_TIMEZONE again. */
+  | { command: 'zone'; action: 'set'; organizationId: string; timeZone: string; json: boolean }
+  | { command: 'zone'; action: 'unset'; organizationId: string; json: boolean }
+  | { command: 'zone'; action: 'list'; json: boolean };
 
 /** Bad usage: the message names what is wrong and what would be right. */
 export class BudgetUsageError extends Error {
@@ -179,5 +184,36 @@ export function parseBudgetRequest(positionals: readonly string[], values: Budge
         limit: auditLimit(values.limit as string | undefined),
         json: values.json === true,
       };
+    case 'zone':
+      return zoneRequest(args, values.json === true);
+  }
+}
+
+const ZONE_SHAPE = 'set <organization> <IANA zone>, unset <organization> or list';
+
+/** `zone set <organization> <IANA zone>`, `zone unset <organization>`, `zone list`. The database judges the zone's name. */
+function zoneRequest(args: readonly string[], json: boolean): BudgetRequest {
+  const [action, organizationId, timeZone] = args;
+  const organization = (id: string | undefined) => {
+    if (id === undefined || id.trim() === '') return fail(`zone ${action} needs <organization>, e.g. zone ${action} acme${action === 'set' ? ' Europe/Paris' : ''}`);
+    return id;
+  };
+  switch (action) {
+    case 'set':
+      checkArity('zone', args, [3], 'set <organization> <IANA zone>, e.g. zone set acme Europe/Paris');
+      if (timeZone!.trim() === '') fail('<IANA zone> must not be empty, e.g. Europe/Paris or America/New_York');
+      return { command: 'zone', action, organizationId: organization(organizationId), timeZone: timeZone!.trim(), json };
+    case 'unset':
+      checkArity('zone', args, [2], 'unset <organization>');
+      return { command: 'zone', action, organizationId: organization(organizationId), json };
+    case 'list':
+      checkArity('zone', args, [1], 'list, with no more arguments');
+      return { command: 'zone', action, json };
+    default:
+      return fail(
+        action === undefined
+          ? `zone takes ${ZONE_SHAPE}`
+          : `unknown zone action ${JSON.stringify(action)}; zone takes ${ZONE_SHAPE}`,
+      );
   }
 }

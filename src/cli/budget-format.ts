@@ -1,5 +1,5 @@
 /** What `npm run budget` prints for people: limits, pauses and audit rows, a line each where it can. */
-import type { AuditRow, BudgetOverview, LimitRow, PauseRow } from '../supabase/budget-admin.js';
+import type { AuditRow, BudgetOverview, LimitRow, OrganizationZones, PauseRow, ZoneChange } from '../supabase/budget-admin.js';
 
 /** Dollars with cents, and more decimals only when the amount has them (limits are kept to 6). */
 export function usd(amount: number): string {
@@ -52,7 +52,7 @@ export function describeOverview(o: BudgetOverview, timezone: string): string {
   const lines = [`Budget limits at ${when(o.at)} (days and months in ${timezone})`];
   if (o.limits.length === 0) lines.push('  none');
   for (const l of o.limits) {
-    lines.push(policyLine(l));
+    lines.push(policyLine(l) + (l.time_zone !== timezone ? `  days and months in ${l.time_zone}` : ''));
     lines.push(spendLine('today', l.daily_spend, l.daily_limit, l.daily_utilisation, l.daily_reset_at));
     lines.push(spendLine('month', l.monthly_spend, l.monthly_limit, l.monthly_utilisation, l.monthly_reset_at));
     if (l.session_limit !== null) lines.push(`  session  ${usd(l.session_limit)} per session`);
@@ -60,6 +60,24 @@ export function describeOverview(o: BudgetOverview, timezone: string): string {
   lines.push('Paused agents:');
   if (o.pauses.length === 0) lines.push('  none');
   for (const p of o.pauses) lines.push(`  ${describePause(p)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** `zone set` and `zone unset`: the organization's zone now, what it was, and the days its calls move between. */
+export function describeZoneChange(c: ZoneChange, defaultZone: string): string {
+  const zone = (z: string | null) => z ?? `the default (${defaultZone})`;
+  if (!c.changed) return `organization ${c.organization_id}: days and months in ${zone(c.time_zone)}, as before; nothing changed`;
+  return (
+    `organization ${c.organization_id}: days and months in ${zone(c.time_zone)} (was ${zone(c.before)}); ` +
+    `${c.days_to_roll_up} local ${c.days_to_roll_up === 1 ? 'day' : 'days'} of its calls to roll up again`
+  );
+}
+
+/** `zone list`: the organizations with a zone of their own; every other follows the default. */
+export function describeZones(z: OrganizationZones): string {
+  const lines = [`Organization time zones (every other organization, and calls without one: ${z.default_time_zone})`];
+  if (z.organizations.length === 0) lines.push('  none');
+  for (const o of z.organizations) lines.push(`  ${o.organization_id}  ${o.time_zone}  (set ${when(o.updated_at)})`);
   return `${lines.join('\n')}\n`;
 }
 

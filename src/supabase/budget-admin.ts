@@ -1,6 +1,7 @@
 /**
  * Budget administration as typed calls to the SQL admin functions
- * (20261205000500_budget_reservations.sql, 20261205000700_budget_admin.sql),
+ * (20261205000500_budget_reservations.sql, 20261205000700_budget_admin.sql,
+ * organizations' time zones: 20261205001700, 20261205001720),
  * over either transport. Every change names its actor, which the audit keeps.
  */
 import { z } from 'zod';
@@ -65,6 +66,8 @@ const overview = z.object({
       daily_utilisation: amount.nullable(),
       monthly_utilisation: amount.nullable(),
       updated_at: timestamp,
+      /** The zone the limit's day and month are reckoned in (its entity's). */
+      time_zone: z.string(),
     }),
   ),
   pauses: z.array(pauseRow.omit({ id: true }).extend({ in_effect: z.boolean() })),
@@ -82,6 +85,22 @@ const auditRow = z.object({
 });
 export type AuditRow = z.infer<typeof auditRow>;
 
+/** What setting (or unsetting) an organization's zone did: tokensync_set_organization_time_zone. */
+const zoneChange = z.object({
+  organization_id: z.string(),
+  before: z.string().nullable(),
+  time_zone: z.string().nullable(),
+  changed: z.boolean(),
+  days_to_roll_up: z.number().int(),
+});
+export type ZoneChange = z.infer<typeof zoneChange>;
+
+const organizationZones = z.object({
+  default_time_zone: z.string(),
+  organizations: z.array(z.object({ organization_id: z.string(), time_zone: z.string(), updated_at: timestamp })),
+});
+export type OrganizationZones = z.infer<typeof organizationZones>;
+
 export interface BudgetAdmin {
   /** Creates the limit or changes only the settings given. */
   setLimit(entity: Entity, settings: LimitSettings, actor: string): Promise<LimitRow>;
@@ -94,6 +113,13 @@ export interface BudgetAdmin {
   overview(entity: Entity | null, options?: { timezone?: string }): Promise<BudgetOverview>;
   /** Newest first. */
   audit(entity: Entity | null, limit: number): Promise<AuditRow[]>;
+  /**
+   * Sets an organization's time zone (null: it follows `defaultZone` again); its calls' days are
+   * handed to the rollups. An unknown zone is refused (22023) by the database.
+   */
+  setOrganizationZone(organizationId: string, timeZone: string | null, defaultZone: string): Promise<ZoneChange>;
+  /** The organizations with a zone of their own. */
+  organizationZones(defaultZone: string): Promise<OrganizationZones>;
 }
 
 const entityArgs = (entity: Entity | null) => ({ p_entity_type: entity?.type ?? null, p_entity_id: entity?.id ?? null });
@@ -137,5 +163,14 @@ export function createBudgetAdmin(transport: SqlFunctionTransport): BudgetAdmin 
         overview,
       ),
     audit: (entity, limit) => callFunction(transport, 'tokensync_admin_budget_audit', { ...entityArgs(entity), p_limit: limit }, z.array(auditRow)),
+    setOrganizationZone: (organizationId, timeZone, defaultZone) =>
+      callFunction(
+        transport,
+        'tokensync_set_organization_time_zone',
+        { p_organization_id: organizationId, p_time_zone: timeZone, p_default: defaultZone },
+        zoneChange,
+      ),
+    organizationZones: (defaultZone) =>
+      callFunction(transport, 'tokensync_admin_organization_zones', { p_default: defaultZone }, organizationZones),
   };
 }

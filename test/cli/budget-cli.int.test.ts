@@ -26,7 +26,8 @@ describe('npm run budget', () => {
   it('--help lists every subcommand with examples, exit 0', async () => {
     const result = await budget('--help');
     expect(result.code).toBe(0);
-    for (const word of ['set <entity_type>', 'reset <entity_type>', 'pause <agent_id>', 'unpause <agent_id>', 'show', 'audit', 'Examples:', '--fail-mode']) {
+    for (const word of ['set <entity_type>', 'reset <entity_type>', 'pause <agent_id>', 'unpause <agent_id>', 'show', 'audit', 'Examples:', '--fail-mode',
+                        'zone set <organization> <IANA zone>', 'zone unset <organization>', 'zone list']) {
       expect(result.stdout).toContain(word);
     }
   });
@@ -41,6 +42,10 @@ describe('npm run budget', () => {
     [['audit', '--entity', 'bot'], '--entity must be type:id'],
     [['frobnicate'], 'unknown subcommand "frobnicate"'],
     [['set', 'agent', 'bot', '--daily', '5', '--colour', 'red'], "Unknown option '--colour'"],
+    [['zone'], 'zone takes set <organization> <IANA zone>, unset <organization> or list'],
+    [['zone', 'move', 'acme'], 'unknown zone action "move"'],
+    [['zone', 'set', 'acme'], 'zone takes set <organization> <IANA zone>'],
+    [['zone', 'list', '--actor', 'ops:carol'], '--actor is not an option of zone'],
   ])('bad usage %j exits 2 and names the problem', async (args, message) => {
     const result = await budget(...args);
     expect(result.code).toBe(2);
@@ -112,6 +117,49 @@ describe('npm run budget', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toContain(`${osActor}  pause_agent  agent · bot  until unpaused: on hold`);
     expect(lines[1]).toContain('ops:carol  unpause_agent  agent · bot  lifted');
+  });
+
+  it('zone sets, lists and unsets an organization\'s zone; show reckons its limit there; an unknown zone exits 1 naming the fix', async () => {
+    const london = (...args: string[]) =>
+      runScript('budget', args, { env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.url, REPORT_TIMEZONE: 'Europe/London' }, timeout: 30_000 });
+    // Two calls of acme either side of Tokyo's latest midnight (15:00Z): a second before it, and at it.
+    const tokyoMidnight = new Date(Math.floor((Date.now() + 9 * 3_600_000) / 86_400_000) * 86_400_000 - 9 * 3_600_000);
+    await insertLogs(db.pool, [
+      { organization_id: 'acme', total_cost: 1, created_at: new Date(tokyoMidnight.getTime() - 1_000).toISOString() },
+      { organization_id: 'acme', total_cost: 2, created_at: tokyoMidnight.toISOString() },
+    ]);
+
+    const set = await london('zone', 'set', 'acme', 'Asia/Tokyo');
+    expect(set.code).toBe(0);
+    // Both calls were on London's date D-1 (15:00Z is 15:00 or 16:00 there); in Tokyo one is on D-1, the other on D: 2 days.
+    expect(set.stdout).toContain('organization acme: days and months in Asia/Tokyo (was the default (Europe/London)); 2 local days of its calls to roll up again');
+    expect((await db.pool.query(`select time_zone from organization_settings where organization_id = 'acme'`)).rows).toEqual([{ time_zone: 'Asia/Tokyo' }]);
+    expect((await london('zone', 'set', 'acme', 'Asia/Tokyo')).stdout).toContain('organization acme: days and months in Asia/Tokyo, as before; nothing changed');
+
+    const listed = await london('zone', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('Organization time zones (every other organization, and calls without one: Europe/London)');
+    expect(listed.stdout).toMatch(/ {2}acme {2}Asia\/Tokyo {2}\(set \d{4}-\d{2}-\d{2} /);
+    expect(JSON.parse((await london('zone', 'list', '--json')).stdout)).toMatchObject({
+      default_time_zone: 'Europe/London',
+      organizations: [{ organization_id: 'acme', time_zone: 'Asia/Tokyo' }],
+    });
+
+    // Today in Tokyo holds the $2 call only, at and after its midnight; the $1 call is yesterday's there.
+    expect((await london('set', 'organization', 'acme', '--daily', '10')).code).toBe(0);
+    const shown = await london('show', 'organization', 'acme');
+    expect(shown.stdout).toContain('organization · acme  (active, alert, fails open)  days and months in Asia/Tokyo');
+    expect(shown.stdout).toContain('today    $2.00 of $10.00 (20.0 %)');
+
+    const unknown = await london('zone', 'set', 'acme', 'Mars/Olympus_Mons');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("'Mars/Olympus_Mons' is not a time zone name Postgres knows; use an IANA name such as Europe/Paris");
+    expect((await db.pool.query(`select time_zone from organization_settings where organization_id = 'acme'`)).rows).toEqual([{ time_zone: 'Asia/Tokyo' }]);
+
+    const unset = await london('zone', 'unset', 'acme');
+    expect(unset.code).toBe(0);
+    expect(unset.stdout).toContain('organization acme: days and months in the default (Europe/London) (was Asia/Tokyo)');
+    expect((await london('zone', 'list')).stdout).toContain('  none');
   });
 
   it('a database that refuses exits 1 with one line, never the password', async () => {
