@@ -164,6 +164,14 @@ export type Database = {
         };
         Returns: string;
       };
+      tokensync_alert_usage: {
+        Args: {
+          p_at: string | null;
+          p_timezone: string | null;
+          p_limit_zones: Json | null;
+        };
+        Returns: Json;
+      };
       tokensync_apply_acknowledgement: {
         Args: {
           p_alert_id: string | null;
@@ -270,9 +278,10 @@ export type Database = {
       tokensync_claim_past_periods: {
         Args: {
           p_at: string | null;
-          p_timezone: string | null;
+          p_zones: string[] | null;
         };
         Returns: {
+          timezone: string | null;
           period: string | null;
           period_start: string | null;
           period_end: string | null;
@@ -472,6 +481,12 @@ export type Database = {
           limit_amount: number | null;
         }[];
       };
+      tokensync_limit_zones: {
+        Args: {
+          p_timezone: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_local_date: {
         Args: {
           p_at: string | null;
@@ -657,6 +672,7 @@ export type Database = {
         Args: {
           p_periods: Json | null;
           p_at: string | null;
+          p_limit_zones: Json | null;
         };
         Returns: Json;
       };
@@ -758,6 +774,42 @@ export type Database = {
           p_top?: number | null;
         };
         Returns: Json;
+      };
+      tokensync_report_week_by: {
+        Args: {
+          p_dimension: string | null;
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: {
+          name: string | null;
+          model: string | null;
+          spent: number | null;
+          previous: number | null;
+        }[];
+      };
+      tokensync_report_windows: {
+        Args: {
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: {
+          zone: string | null;
+          day_from: string | null;
+          upto: string | null;
+          yesterday_from: string | null;
+          yesterday_to: string | null;
+          week_from: string | null;
+          last_week_from: string | null;
+          last_week_to: string | null;
+          month_from: string | null;
+        }[];
+      };
+      tokensync_report_zone_join: {
+        Args: {
+          p_zoned: boolean | null;
+        };
+        Returns: string;
       };
       tokensync_reserve: {
         Args: {
@@ -868,10 +920,8 @@ export type Database = {
       tokensync_spend_leaders: {
         Args: {
           p_dimension: string | null;
-          p_from: string | null;
-          p_to: string | null;
-          p_prev_from: string | null;
-          p_prev_to: string | null;
+          p_at: string | null;
+          p_timezone: string | null;
           p_top: number | null;
         };
         Returns: Json;
