@@ -777,11 +777,11 @@ export type Database = {
       };
       tokensync_report_week_by: {
         Args: {
-          p_dimension: string | null;
           p_at: string | null;
           p_timezone: string | null;
         };
         Returns: {
+          dimension: string | null;
           name: string | null;
           model: string | null;
           spent: number | null;
@@ -804,12 +804,6 @@ export type Database = {
           last_week_to: string | null;
           month_from: string | null;
         }[];
-      };
-      tokensync_report_zone_join: {
-        Args: {
-          p_zoned: boolean | null;
-        };
-        Returns: string;
       };
       tokensync_reserve: {
         Args: {
@@ -919,9 +913,8 @@ export type Database = {
       };
       tokensync_spend_leaders: {
         Args: {
+          p_week_by: Json | null;
           p_dimension: string | null;
-          p_at: string | null;
-          p_timezone: string | null;
           p_top: number | null;
         };
         Returns: Json;

@@ -328,6 +328,8 @@ returns table (zone text, day_from timestamptz, upto timestamptz, yesterday_from
                week_from timestamptz, last_week_from timestamptz, last_week_to timestamptz, month_from timestamptz)
 language sql
 stable
+-- A handful of zones: lets the planner hash them, not sort the calls to merge.
+rows 4
 set search_path = ''
 as $$
   with d as (
@@ -352,69 +354,78 @@ as $$
     from z;
 $$;
 
--- The join that dates each call in its zone, for the report's queries: none
--- (every call in the default zone, $1) when no organization has a zone.
-create or replace function public.tokensync_report_zone_join(p_zoned boolean)
-returns text
-language sql
-immutable
-set search_path = ''
-as $$
-  select case when p_zoned
-    then 'left join public.organization_settings s on s.organization_id = l.organization_id
-          join w on w.zone = coalesce(s.time_zone, $1)'
-    else 'join w on w.zone = $1' end;
-$$;
-
--- Spend this week and over last week's same span per value of a dimension
--- ('service', 'model', 'user', or 'service_model' for the drivers), each call
--- on its own local date: one scan of the two weeks.
-create or replace function public.tokensync_report_week_by(p_dimension text, p_at timestamptz, p_timezone text)
-returns table (name text, model text, spent numeric, previous numeric)
+-- Spend this week and over last week's same span per service, model, user and
+-- (service, model) for the drivers, each call on its own local date. With no
+-- organization zones, the two range scans per dimension of
+-- 20261205001100_local_days.sql; otherwise one scan of the two weeks, each
+-- call joined to its zone's bounds, grouped by every dimension at once.
+create or replace function public.tokensync_report_week_by(p_at timestamptz, p_timezone text)
+returns table (dimension text, name text, model text, spent numeric, previous numeric)
 language plpgsql
 stable
 set search_path = ''
 as $$
 declare
-  v_keys text := case p_dimension when 'service' then 'l.service_type, null::text'
-                                  when 'model' then 'l.model, null::text'
-                                  when 'user' then 'l.user_id, null::text'
-                                  when 'service_model' then 'l.service_type, l.model' end;
+  v_w    record;
+  v_dim  record;
 begin
-  if v_keys is null then
-    raise exception using errcode = '22023', message = format('unknown dimension %L; expected service, model, user or service_model', p_dimension);
+  if not public.tokensync_has_organization_zones() then
+    select * into v_w from public.tokensync_report_windows(p_at, p_timezone) r where r.zone = p_timezone;
+    for v_dim in
+      select * from (values ('service', 'l.service_type, null::text'), ('model', 'l.model, null::text'),
+                            ('user', 'l.user_id, null::text'), ('service_model', 'l.service_type, l.model')) d(name, keys)
+    loop
+      return query execute format($q$
+        with now_ as (select %1$s, sum(l.total_cost) from public.token_usage_logs l
+                       where l.created_at >= $1 and l.created_at < $2 group by 1, 2),
+             before as (select %1$s, sum(l.total_cost) from public.token_usage_logs l
+                         where l.created_at >= $3 and l.created_at < $4 group by 1, 2)
+        select $5, coalesce(n.k1, b.k1), coalesce(n.k2, b.k2), coalesce(n.spent, 0), coalesce(b.spent, 0)
+          from now_ n(k1, k2, spent)
+          full join before b(k1, k2, spent) on b.k1 = n.k1 and coalesce(b.k2, '') = coalesce(n.k2, '')
+      $q$, v_dim.keys) using v_w.week_from, v_w.upto, v_w.last_week_from, v_w.last_week_to, v_dim.name;
+    end loop;
+    return;
   end if;
-  return query execute format($q$
-    with w as materialized (select * from public.tokensync_report_windows($2, $1))
-    select %1$s,
-           coalesce(sum(l.total_cost) filter (where l.created_at >= w.week_from and l.created_at < w.upto), 0),
-           coalesce(sum(l.total_cost) filter (where l.created_at >= w.last_week_from and l.created_at < w.last_week_to), 0)
+  return query
+  with w as materialized (select * from public.tokensync_report_windows(p_at, p_timezone)),
+  calls as (
+    select l.service_type, l.model, l.user_id,
+           case when l.created_at >= w.week_from and l.created_at < w.upto then l.total_cost end as now_cost,
+           case when l.created_at >= w.last_week_from and l.created_at < w.last_week_to then l.total_cost end as before_cost
       from public.token_usage_logs l
-      %2$s
-     where l.created_at >= (select min(w.last_week_from) from w) and l.created_at < $2 + interval '1 microsecond'
+      left join public.organization_settings s on s.organization_id = l.organization_id
+      join w on w.zone = coalesce(s.time_zone, p_timezone)
+     where l.created_at >= (select min(w.last_week_from) from w) and l.created_at < p_at + interval '1 microsecond'
        and ((l.created_at >= w.week_from and l.created_at < w.upto)
             or (l.created_at >= w.last_week_from and l.created_at < w.last_week_to))
-     group by 1, 2
-  $q$, v_keys, public.tokensync_report_zone_join(public.tokensync_has_organization_zones()))
-  using p_timezone, p_at;
+  )
+  -- grouping(): a 1 bit for each of service_type, model, user_id left out of the set.
+  select case grouping(c.service_type, c.model, c.user_id) when 3 then 'service' when 5 then 'model'
+                                                          when 6 then 'user' else 'service_model' end,
+         case grouping(c.service_type, c.model, c.user_id) when 5 then c.model when 6 then c.user_id else c.service_type end,
+         case grouping(c.service_type, c.model, c.user_id) when 1 then c.model end,
+         coalesce(sum(c.now_cost), 0), coalesce(sum(c.before_cost), 0)
+    from calls c
+   group by grouping sets ((c.service_type), (c.model), (c.user_id), (c.service_type, c.model));
 end;
 $$;
 
--- The leaders of a dimension this week against last week's same span, each
--- call on its own local date. Replaces the version taking instants
--- (20261205001100_local_days.sql), which only the report called.
+-- The leaders of a dimension ('service', 'model' or 'user') among the rows of
+-- tokensync_report_week_by (as jsonb), biggest first. Replaces the version
+-- taking instants (20261205001100_local_days.sql), which only the report called.
 drop function public.tokensync_spend_leaders(text, timestamptz, timestamptz, timestamptz, timestamptz, integer);
-create function public.tokensync_spend_leaders(p_dimension text, p_at timestamptz, p_timezone text, p_top integer)
+create function public.tokensync_spend_leaders(p_week_by jsonb, p_dimension text, p_top integer)
 returns jsonb
 language sql
-stable
+immutable
 set search_path = ''
 as $$
   select coalesce(jsonb_agg(x order by (x->>'spent')::numeric desc, x->>'name'), '[]'::jsonb) from (
     select jsonb_build_object('name', t.name, 'spent', t.spent, 'previous', t.previous, 'change', t.spent - t.previous,
                               'change_pct', case when t.previous > 0 then round((t.spent - t.previous) * 100 / t.previous, 1) end) as x
-      from public.tokensync_report_week_by(p_dimension, p_at, p_timezone) t
-     where t.name is not null
+      from jsonb_to_recordset(p_week_by) as t(dimension text, name text, spent numeric, previous numeric)
+     where t.dimension = p_dimension and t.name is not null
      order by t.spent desc, t.name
      limit p_top) t;
 $$;
@@ -441,6 +452,7 @@ declare
   v_elapsed        numeric;
   v_sums           record;
   v_zones          jsonb;
+  v_week_by        jsonb;
   v_result         jsonb;
 begin
   p_at := coalesce(p_at, now());
@@ -453,9 +465,9 @@ begin
   v_month_days := extract(epoch from v_month_end - v_month) / 86400;
   v_elapsed := extract(epoch from p_at - v_month) / 86400;
 
-  -- Every total in one scan from the earliest window on, each call against its zone's bounds.
-  execute format($q$
-    with w as materialized (select * from public.tokensync_report_windows($2, $1))
+  if public.tokensync_has_organization_zones() then
+    -- Every total in one scan from the earliest window on, each call against its zone's bounds.
+    with w as materialized (select * from public.tokensync_report_windows(p_at, p_timezone))
     select coalesce(sum(l.total_cost) filter (where l.created_at >= w.day_from and l.created_at < w.upto), 0) as today,
            coalesce(sum(l.total_cost) filter (where l.created_at >= w.yesterday_from and l.created_at < w.yesterday_to), 0) as yesterday_same_time,
            coalesce(sum(l.total_cost) filter (where l.created_at >= w.yesterday_from and l.created_at < w.day_from), 0) as yesterday_total,
@@ -463,12 +475,26 @@ begin
            coalesce(sum(l.total_cost) filter (where l.created_at >= w.last_week_from and l.created_at < w.last_week_to), 0) as last_week_same_span,
            coalesce(sum(l.total_cost) filter (where l.created_at >= w.last_week_from and l.created_at < w.week_from), 0) as last_week_total,
            coalesce(sum(l.total_cost) filter (where l.created_at >= w.month_from and l.created_at < w.upto), 0) as month
+      into v_sums
       from public.token_usage_logs l
-      %s
-     where l.created_at >= (select min(least(w.last_week_from, w.yesterday_from, w.month_from)) from w)
-       and l.created_at < $2 + interval '1 microsecond'
-  $q$, public.tokensync_report_zone_join(public.tokensync_has_organization_zones()))
-  into v_sums using p_timezone, p_at;
+      left join public.organization_settings s on s.organization_id = l.organization_id
+      join w on w.zone = coalesce(s.time_zone, p_timezone)
+     where l.created_at >= (select min(least(w.last_week_from, w.month_from)) from w)
+       and l.created_at < v_end;
+  else
+    -- One zone: each window a range of the created_at index, as before.
+    select public.tokensync_spend_between(w.day_from, w.upto) as today,
+           public.tokensync_spend_between(w.yesterday_from, w.yesterday_to) as yesterday_same_time,
+           public.tokensync_spend_between(w.yesterday_from, w.day_from) as yesterday_total,
+           public.tokensync_spend_between(w.week_from, w.upto) as week,
+           public.tokensync_spend_between(w.last_week_from, w.last_week_to) as last_week_same_span,
+           public.tokensync_spend_between(w.last_week_from, w.week_from) as last_week_total,
+           public.tokensync_spend_between(w.month_from, w.upto) as month
+      into v_sums
+      from public.tokensync_report_windows(p_at, p_timezone) w
+     where w.zone = p_timezone;
+  end if;
+  select coalesce(jsonb_agg(to_jsonb(t)), '[]'::jsonb) into v_week_by from public.tokensync_report_week_by(p_at, p_timezone) t;
   v_zones := public.tokensync_limit_zones(p_timezone);
 
   select jsonb_build_object(
@@ -512,15 +538,16 @@ begin
                               from public.tokensync_period_bounds('month', p_at, z.zone) mb) m
         cross join lateral (select public.tokensync_entity_spend('organization', b.entity_id, m.month_from, p_at) as spent) s
        where b.is_active and b.entity_type = 'organization' and b.monthly_limit is not null), '[]'::jsonb),
-    'top_services', public.tokensync_spend_leaders('service', p_at, p_timezone, p_top),
-    'top_models', public.tokensync_spend_leaders('model', p_at, p_timezone, p_top),
-    'top_users', public.tokensync_spend_leaders('user', p_at, p_timezone, p_top),
+    'top_services', public.tokensync_spend_leaders(v_week_by, 'service', p_top),
+    'top_models', public.tokensync_spend_leaders(v_week_by, 'model', p_top),
+    'top_users', public.tokensync_spend_leaders(v_week_by, 'user', p_top),
     'drivers', coalesce((
       select jsonb_agg(d order by abs((d->>'change')::numeric) desc) from (
         select jsonb_build_object('service', t.name, 'model', t.model, 'spent', t.spent, 'previous', t.previous,
                                   'change', t.spent - t.previous) as d
-          from public.tokensync_report_week_by('service_model', p_at, p_timezone) t
-         order by abs(t.spent - t.previous) desc
+          from jsonb_to_recordset(v_week_by) as t(dimension text, name text, model text, spent numeric, previous numeric)
+         where t.dimension = 'service_model'
+         order by abs(t.spent - t.previous) desc, t.name, t.model
          limit 3) t), '[]'::jsonb),
     -- Each limit in its zone.
     'budgets', coalesce((
@@ -543,9 +570,8 @@ revoke all on function
   public.tokensync_claim_past_periods(timestamptz, text[]),
   public.tokensync_past_period_usage(jsonb, timestamptz, jsonb),
   public.tokensync_report_windows(timestamptz, text),
-  public.tokensync_report_zone_join(boolean),
-  public.tokensync_report_week_by(text, timestamptz, text),
-  public.tokensync_spend_leaders(text, timestamptz, text, integer)
+  public.tokensync_report_week_by(timestamptz, text),
+  public.tokensync_spend_leaders(jsonb, text, integer)
 from public, anon, authenticated;
 grant execute on function
   public.tokensync_limit_zones(text),
@@ -553,7 +579,6 @@ grant execute on function
   public.tokensync_claim_past_periods(timestamptz, text[]),
   public.tokensync_past_period_usage(jsonb, timestamptz, jsonb),
   public.tokensync_report_windows(timestamptz, text),
-  public.tokensync_report_zone_join(boolean),
-  public.tokensync_report_week_by(text, timestamptz, text),
-  public.tokensync_spend_leaders(text, timestamptz, text, integer)
+  public.tokensync_report_week_by(timestamptz, text),
+  public.tokensync_spend_leaders(jsonb, text, integer)
 to service_role;
