@@ -21,8 +21,12 @@
 --
 -- Report. "Today" is the calendar date D of the default zone at p_at; a call
 -- counts on its own local date (its organization's zone), so each window is
--- taken per zone in use, [local start, local end) converted to instants in
--- that zone, and every call is matched to its zone's bounds by one join:
+-- taken per zone in use (tokensync_report_windows), [local start, local end)
+-- converted to instants in that zone, and every call is matched to its zone's
+-- bounds by a hash join (one scan for the totals, one grouped by every
+-- dimension for the leaders and drivers). With no organization zones there is
+-- one zone and the windows are the created_at ranges the report scanned
+-- before, scanned the same way:
 --   today          local date D;
 --   yesterday      local date D-1; "same time": up to the wall-clock time of
 --                  p_at in the default zone, on the call's own clock;
