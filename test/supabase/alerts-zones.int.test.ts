@@ -80,6 +80,20 @@ describe.each(TRANSPORTS)('alerts in each limit\'s zone through %s', (transport)
     ]);
   });
 
+  it("reckons a user's day in the zone of the organization of its latest call", async () => {
+    await insertLimits(db.pool, [
+      { entity_type: 'user', entity_id: 'aiko', created_at: LONG_AGO, daily_limit: 10, breach_action: 'alert', alert_thresholds: [90] },
+    ]);
+    expect(await source.evaluateAlerts({ at: '2026-11-20T03:00:00Z', timezone: 'UTC' })).toEqual([]);
+    await insertLogs(db.pool, [
+      { organization_id: 'tokyo', user_id: 'aiko', input_cost: 9.5, output_cost: 0, created_at: '2026-11-20T14:50:00Z' }, // 23:50 on the 20th in Tokyo
+    ]);
+    // 00:30 on the 21st in Tokyo: the user's 20th (Tokyo's) closed at $9.50 = 95%.
+    expect(brief(await source.evaluateAlerts({ at: '2026-11-20T15:30:00Z', timezone: 'UTC' }))).toEqual([
+      ['aiko', 'daily', '2026-11-19T15:00:00+00:00', 90, true],
+    ]);
+  });
+
   it("closes a Tokyo organization's month at Tokyo's month end", async () => {
     await insertLimits(db.pool, [{ entity_id: 'tokyo', created_at: LONG_AGO, monthly_limit: 100, breach_action: 'alert', alert_thresholds: [90] }]);
     expect(await source.evaluateAlerts({ at: '2026-10-31T12:00:00Z', timezone: 'UTC' })).toEqual([]); // 21:00 Oct 31 in Tokyo
