@@ -775,6 +775,13 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_report_unpriced_models: {
+        Args: {
+          p_at: string | null;
+          p_timezone: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_report_week_by: {
         Args: {
           p_at: string | null;

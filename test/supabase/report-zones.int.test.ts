@@ -138,6 +138,22 @@ describe.each(TRANSPORTS)('the report counts each call on its own local date (%s
     ]);
   });
 
+  it('lists the month’s unpriced models by the same local dates as its spend', async () => {
+    // Estimated at $0, so no other figure moves: one on Tokyo's Nov 1 05:00 (Oct 31 20:00Z, October in
+    // London), one on Tokyo's Oct 31 23:00 (Oct 31 14:00Z). Only the first is in the month at R1.
+    const estimated = (created_at: string, request_id: string) => ({
+      ...call('tok', created_at, 0), request_id, model: 'house-model', cost_estimated: true,
+      metadata: { pricing: { source: 'estimated', priced_as: 'openai/o1-pro' } },
+    });
+    await insertLogs(db.pool, [estimated('2026-10-31T20:00:00Z', 'est-nov'), estimated('2026-10-31T14:00:00Z', 'est-oct')]);
+    try {
+      const f = await source.reportFigures({ at: R1, timezone: TZ });
+      expect(f.unpriced_models).toEqual([expect.objectContaining({ model: 'house-model', calls: 1, first_seen: '2026-10-31T20:00:00+00:00' })]);
+    } finally {
+      await db.pool.query(`delete from token_usage_logs where request_id in ('est-nov', 'est-oct')`);
+    }
+  });
+
   it('with no organization settings, counts every call on its date in the default zone, as before', async () => {
     await db.pool.query(`delete from organization_settings`);
     try {
