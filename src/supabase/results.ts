@@ -1,5 +1,6 @@
 /** Shapes of what the SQL functions return, checked at the boundary and turned camelCase. */
 import { z } from 'zod';
+import { ENTITY_TYPES } from './budget-admin.js';
 
 const timestamp = z.string().min(1);
 const amount = z.number().finite();
@@ -76,7 +77,7 @@ export const refreshResult = z
 export const budgetUsage = z
   .object({
     budget_limit_id: z.string(),
-    entity_type: z.enum(['organization', 'service', 'tier', 'user', 'session', 'agent']),
+    entity_type: z.enum(ENTITY_TYPES),
     entity_id: z.string(),
     period: z.enum(['daily', 'monthly', 'session']),
     period_start: timestamp,

@@ -153,4 +153,16 @@ describe.each(TRANSPORTS)('budget status through %s', (transport) => {
     expect(status[0]).toMatchObject({ periodStart: '2026-11-20T00:00:00+00:00', breachAction: 'alert', exceeded: false });
     expect(status[1]!.periodStart).toBe('2026-11-01T00:00:00+00:00');
   });
+
+  it('reads a feature limit too (every entity type a limit may have)', async () => {
+    const [limit] = await insertLimits(db.pool, [{ entity_type: 'feature', entity_id: 'summaries', daily_limit: 2, breach_action: 'alert' }]);
+    await insertLogs(db.pool, [{ total_cost: 0.5, created_at: EARLIER_TODAY, feature: 'summaries' }]);
+    try {
+      const status = await source.budgetStatus({ at: AT });
+      expect(status.filter((u) => u.entityType === 'feature').map((u) => [u.entityId, u.period, u.spent])).toEqual([['summaries', 'daily', 0.5]]);
+    } finally {
+      await db.pool.query('delete from budget_limits where id = $1', [limit!.id]);
+      await db.pool.query(`delete from token_usage_logs where feature = 'summaries'`);
+    }
+  });
 });
