@@ -1,5 +1,7 @@
 /**
- * Whether what Notion shows equals SQL, to the micro-dollar: every chart that
+ * Whether what Notion shows equals SQL, to the micro-dollar (within half of
+ * one: costs are exact decimals below the micro-dollar, Notion's numbers are
+ * doubles, and a chart sums them unrounded): every chart that
  * sums money in a database (its tabs and its dashboard's widgets, each with its
  * own filter, read back from the Notion fake as provisioned and moved), and
  * every rollup page against its row. A chart is held to the period it shows:
@@ -12,6 +14,7 @@ import type { Dataset } from '../src/datasets.js';
 import { keyInDescription } from '../src/notion/catalogue/index.js';
 import { monthStartIn } from '../src/notion/provision/provision.js';
 import type { NotionFake } from '@tokensync/notion-sandbox';
+import { microsFromExact, parseExactUsd, type Exact } from '../src/sdk/money.js';
 
 export interface DashboardCheck {
   /** e.g. "Daily Costs › Cost dashboard › Month-to-date cost". */
@@ -19,8 +22,8 @@ export interface DashboardCheck {
   /** The days it covers (YYYY-MM-DD), both included. */
   from: string;
   to: string;
-  notionMicros: bigint;
-  sqlMicros: bigint;
+  notionMicros: number;
+  sqlMicros: number;
   /** Each group (or page) whose figure differs from SQL, or a period it claims and does not show. */
   mismatches: string[];
 }
@@ -37,8 +40,11 @@ export interface CheckContext {
 type Json = Record<string, any>;
 interface Axis { type: string; property_id: string; group_by?: string }
 
-const micros = (value: unknown): bigint => (typeof value === 'number' ? BigInt(Math.round(value * 1_000_000)) : 0n);
-const sumOf = (values: Iterable<bigint>) => [...values].reduce((a, b) => a + b, 0n);
+/** A Notion number as the exact decimal it prints as (the double's shortest form). */
+const exactOf = (value: unknown): Exact => (typeof value === 'number' ? parseExactUsd(String(value))! : 0n);
+const sumOf = (values: Iterable<Exact>) => [...values].reduce((a, b) => a + b, 0n);
+/** Half a micro-dollar, in atto-dollars: two figures closer than this show the same micro-dollar amount. */
+const HALF_MICRO = 500_000_000_000n;
 const IDENTIFIER = /^[a-z_]+$/;
 
 /** Our keys (metric_date, total_cost…) by Notion property id, read from the markers in the descriptions. */
@@ -88,11 +94,13 @@ async function pagesShown(client: Client, dataSourceId: string, filter: Json | n
   return pages;
 }
 
-function compare(notion: Map<string, bigint>, sql: Map<string, bigint>, mismatches: string[]): void {
+function compare(notion: Map<string, Exact>, sql: Map<string, Exact>, mismatches: string[]): void {
+  const shown = (value: Exact | undefined) => (value === undefined ? 'nothing' : `${microsFromExact(value)} µ$`);
   for (const key of new Set([...notion.keys(), ...sql.keys()])) {
     const a = notion.get(key);
     const b = sql.get(key);
-    if (a !== b) mismatches.push(`${key}: Notion ${a === undefined ? 'nothing' : a} µ$, SQL ${b === undefined ? 'nothing' : b} µ$`);
+    const apart = a === undefined || b === undefined ? true : (a > b ? a - b : b - a) >= HALF_MICRO;
+    if (apart) mismatches.push(`${key}: Notion ${shown(a)}, SQL ${shown(b)}`);
   }
 }
 
@@ -125,22 +133,22 @@ export async function checkCharts(ctx: CheckContext, ids: { databaseId: string; 
     }
     const from = filterFrom ?? days[0] ?? ctx.today;
 
-    const shown = new Map<string, bigint>();
+    const shown = new Map<string, Exact>();
     for (const page of pages) {
       const key = axes.map((a) => String(valueOf(page, a.property_id))).join(' · ');
-      shown.set(key, (shown.get(key) ?? 0n) + micros(valueOf(page, y.property_id)));
+      shown.set(key, (shown.get(key) ?? 0n) + exactOf(valueOf(page, y.property_id)));
     }
     const groups = columns.map((c) => (c === 'metric_date' ? `to_char((created_at at time zone $3)::date, 'YYYY-MM-DD')` : `coalesce(${c}::text, 'null')`));
-    const { rows } = await ctx.pool.query<{ k: string; micros: string }>(
-      `select concat_ws(' · ', ${groups.join(', ')}) as k, (sum(total_cost) * 1000000)::bigint::text as micros
+    const { rows } = await ctx.pool.query<{ k: string; total: string }>(
+      `select concat_ws(' · ', ${groups.join(', ')}) as k, coalesce(sum(total_cost), 0)::text as total
          from public.token_usage_logs
         where created_at >= ($1::date)::timestamp at time zone $3 and created_at < ($2::date + 1)::timestamp at time zone $3 and (${logsWhere})
         group by 1`,
       [from, ctx.today, ctx.timezone],
     );
-    const sql = new Map(rows.map((r) => [r.k, BigInt(r.micros)]));
+    const sql = new Map(rows.map((r) => [r.k, parseExactUsd(r.total)!]));
     compare(shown, sql, mismatches);
-    checks.push({ what, from, to: ctx.today, notionMicros: sumOf(shown.values()), sqlMicros: sumOf(sql.values()), mismatches });
+    checks.push({ what, from, to: ctx.today, notionMicros: microsFromExact(sumOf(shown.values())), sqlMicros: microsFromExact(sumOf(sql.values())), mismatches });
   }
   return checks;
 }
@@ -152,21 +160,22 @@ export async function checkCharts(ctx: CheckContext, ids: { databaseId: string; 
 export async function checkRollupPages(ctx: CheckContext, dataset: Dataset, dataSourceId: string, title: string): Promise<DashboardCheck> {
   const keys = keysById(ctx.notion, dataSourceId);
   const idOf = (key: string) => [...keys].find(([, k]) => k === key)?.[0] ?? '';
-  const shown = new Map<string, bigint>();
+  const shown = new Map<string, Exact>();
   const days = new Set<string>();
   for (const page of ctx.notion.state.pages(dataSourceId) as Json[]) {
     days.add(String(valueOf(page, idOf('metric_date'))));
-    shown.set(String(valueOf(page, idOf('id'))), micros(valueOf(page, idOf('total_cost'))));
+    shown.set(String(valueOf(page, idOf('id'))), exactOf(valueOf(page, idOf('total_cost'))));
   }
   const sorted = [...days].sort();
   const from = sorted[0] ?? ctx.today;
   if (!IDENTIFIER.test(dataset)) throw new Error(`not a table: ${dataset}`);
-  const { rows } = await ctx.pool.query<{ id: string; micros: string }>(
-    `select id::text, (total_cost * 1000000)::bigint::text as micros from public.${dataset} where metric_date between $1::date and $2::date`,
+  const { rows } = await ctx.pool.query<{ id: string; total: string }>(
+    `select id::text, total_cost::text as total from public.${dataset} where metric_date between $1::date and $2::date`,
     [from, ctx.today],
   );
-  const sql = new Map(rows.map((r) => [r.id, BigInt(r.micros)]));
+  const sql = new Map(rows.map((r) => [r.id, parseExactUsd(r.total)!]));
   const mismatches: string[] = [];
   compare(shown, sql, mismatches);
-  return { what: `${title} › every page`, from, to: ctx.today, notionMicros: sumOf(shown.values()), sqlMicros: sumOf(sql.values()), mismatches };
+  const total = (values: Iterable<Exact>) => microsFromExact(sumOf(values));
+  return { what: `${title} › every page`, from, to: ctx.today, notionMicros: total(shown.values()), sqlMicros: total(sql.values()), mismatches };
 }

@@ -23,7 +23,7 @@ const TITLES: Record<Dataset, string> = {
   daily_cost_breakdown: 'Daily Costs',
 };
 
-const usd = (micros: bigint) => (Number(micros) / 1e6).toFixed(6);
+const usd = (micros: number) => (micros / 1e6).toFixed(6);
 
 export const freeWorkspaceBenchmark: Benchmark = {
   id: 'free-workspace',
@@ -77,7 +77,7 @@ export const freeWorkspaceBenchmark: Benchmark = {
         });
       });
       const dashboards = last.checks.map((c) =>
-        figure(`${c.what}: Notion − SQL (µ$)`, Number(c.notionMicros - c.sqlMicros), undefined, {
+        figure(`${c.what}: Notion − SQL (µ$)`, c.notionMicros - c.sqlMicros, undefined, {
           bar: '0',
           pass: c.mismatches.length === 0,
           digits: 0,

@@ -3,6 +3,7 @@
  * Notion is another machine, so its work must not share the measured process's
  * CPU or memory. Started by remote-notion.ts; not a command of its own.
  */
+import { formatExact, parseExactUsd } from '../src/sdk/money.js';
 import { startNotionFake, type FaultStatus, type NotionFake, type RateLimitOptions, type RequestStatus } from '@tokensync/notion-sandbox';
 
 /** A fault the fake injects into the next requests (see the sandbox's Faults). */
@@ -93,13 +94,14 @@ function answer(request: NotionRequest): unknown {
  * `sum` would show it; returned as a string of micro-dollars so no float rounding
  * stands between it and SQL.
  */
+/** The exact sum (decimal text) of a number property over the live pages, each number read as the decimal it prints as. */
 function sumNumber(notion: NotionFake, dataSourceId: string, property: string): string {
-  let micros = 0n;
+  let sum = 0n;
   for (const page of notion.state.pages(dataSourceId)) {
     const value = (page.properties as Record<string, { number?: number | null }>)[property]?.number;
-    if (typeof value === 'number') micros += BigInt(Math.round(value * 1_000_000));
+    if (typeof value === 'number') sum += parseExactUsd(String(value))!;
   }
-  return micros.toString();
+  return formatExact(sum);
 }
 
 /** How many live pages show each value of a text property (a row's key): more than one is a duplicate. */
