@@ -3,7 +3,7 @@
  *
  * Each concern declares its own variables and what they mean (logging.ts,
  * database.ts, notion.ts, sync.ts, worker.ts, reporting.ts, budget-check.ts,
- * pricing.ts);
+ * pricing.ts, api.ts);
  * this module composes them into one schema, so that every bad variable is named
  * in one error, and into one Config.
  *
@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { apiConfig, apiVariables, type ApiConfig } from './api.js';
 import { budgetCheckConfig, budgetCheckVariables, type BudgetCheckConfig } from './budget-check.js';
 import { databaseConfig, databaseIssues, databaseVariables, type DatabaseConfig } from './database.js';
 import { NOTION_PAGE_HINT, POSTGRES_URL_HINT } from './fields.js';
@@ -25,6 +26,7 @@ import { syncConfig, syncVariables, type SyncConfig } from './sync.js';
 import { wakeConfig, workerConfig, workerVariables, type WakeConfig, type WorkerConfig } from './worker.js';
 
 export { LOG_LEVELS, type LogLevel } from './logging.js';
+export type { ApiConfig } from './api.js';
 export type { BudgetCheckConfig } from './budget-check.js';
 export type { SupabaseApiConfig } from './database.js';
 export type { NotionConfig, NotionIds } from './notion.js';
@@ -42,6 +44,7 @@ const envSchema = z.object({
   ...reportingVariables,
   ...budgetCheckVariables,
   ...pricingVariables,
+  ...apiVariables,
 });
 
 /** Every variable the program reads; docs (.env.example, docs/configuration.md) are checked against it. */
@@ -59,6 +62,7 @@ export interface Config extends LoggingConfig, DatabaseConfig {
   worker: WorkerConfig;
   reporting: ReportingConfig;
   wake: WakeConfig;
+  api: ApiConfig;
   /** Secret values, for the logger to scrub from every line. */
   secrets: readonly string[];
 }
@@ -75,7 +79,7 @@ function withoutEmptyValues(env: RawEnvironment): Record<string, string> {
 
 function secretsOf(env: Env): string[] {
   // A webhook URL authorises posting to a channel: it is a secret too.
-  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN, env.ALERT_WEBHOOK_URL, env.NOTION_WEBHOOK_SECRET];
+  const secrets = [env.SUPABASE_SERVICE_ROLE_KEY, env.NOTION_TOKEN, env.ALERT_WEBHOOK_URL, env.NOTION_WEBHOOK_SECRET, env.SUPABASE_JWT_SECRET];
   for (const url of [env.DATABASE_URL, env.REDIS_URL]) {
     if (!url) continue;
     const password = new URL(url).password;
@@ -111,6 +115,7 @@ export function loadConfig(env: RawEnvironment = readEnvironment()): Config {
     reporting: reportingConfig(e),
     wake: wakeConfig(e, e.DATABASE_URL !== undefined),
     worker: workerConfig(e),
+    api: apiConfig(e),
     secrets: secretsOf(e),
   };
 }
