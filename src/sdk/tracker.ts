@@ -43,6 +43,8 @@ export interface TrackerOptions {
   supabaseKey?: string;
   /** For the Supabase API: replaces global fetch. */
   fetch?: typeof fetch;
+  /** A transport already open (a service sharing one pool); close() closes it. Wins over the connection options. */
+  transport?: SqlFunctionTransport;
   /** Default: loadConfig() (the environment, .env.local, .env). */
   config?: Config;
   /** Default: a pino logger at the configured level. */
@@ -72,6 +74,8 @@ export interface TrackerOptions {
 }
 
 export type Refusal = { accepted: false; reason: string };
+/** What settle() and release() need of a hold: its id (a BudgetHold will do). */
+export type HoldRef = Pick<BudgetHold, 'id'>;
 export type RecordOutcome = { accepted: true } | Refusal;
 
 /**
@@ -101,9 +105,9 @@ export interface Tracker {
   /** Decides against every limit and quota that applies and, when allowed, holds the estimate. */
   reserve(request: ReserveRequest): Promise<BudgetDecision>;
   /** Logs the call the hold was for and drops the hold in one transaction; never throws. */
-  settle(hold: BudgetHold | null, event: UsageEvent): Promise<SettleOutcome>;
+  settle(hold: HoldRef | null, event: UsageEvent): Promise<SettleOutcome>;
   /** Cancels a hold (the call did not happen); never throws. */
-  release(hold: BudgetHold | null): Promise<void>;
+  release(hold: HoldRef | null): Promise<void>;
   /**
    * reserve(), then call() when allowed; settles with usage(result), or releases
    * when call() throws (and rethrows). usage is where an adapter goes, e.g.
@@ -114,6 +118,7 @@ export interface Tracker {
 }
 
 function chooseTransport(options: TrackerOptions, config: Config): SqlFunctionTransport {
+  if (options.transport) return options.transport;
   if (options.databaseUrl) {
     return createPostgresTransport({ databaseUrl: options.databaseUrl, allowExitOnIdle: true, applicationName: 'tokensync-sdk' });
   }
@@ -225,13 +230,13 @@ export function createTracker(options: TrackerOptions = {}): Tracker {
   });
   let closing: Promise<FlushReport> | undefined;
 
-  async function release(hold: BudgetHold | null): Promise<void> {
+  async function release(hold: HoldRef | null): Promise<void> {
     if (!hold) return;
     // A release that fails costs nothing lasting: the hold expires by itself.
     await budgetStore.release(hold.id).catch((error: unknown) => logger.warn({ err: error, holdId: hold.id }, 'could not release a budget hold; it expires by itself'));
   }
 
-  async function settle(hold: BudgetHold | null, event: UsageEvent): Promise<SettleOutcome> {
+  async function settle(hold: HoldRef | null, event: UsageEvent): Promise<SettleOutcome> {
     const checked = checkUsageEvent(event);
     if (!checked.ok || closing || !hold) {
       // Nothing to settle against (failed open, or refused): record() says what becomes of it.
