@@ -17,7 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['sync'], // the sync engine
   ['jobs'],
   ['worker'],
-  ['cli', 'verify', 'demo', 'index.ts'], // entry points
+  ['cli', 'verify', 'demo', 'api', 'index.ts'], // entry points (api: the usage API service)
 ];
 
 const layerOf = new Map(LAYERS.flatMap((names, index) => names.map((name) => [name, index] as const)));
