@@ -259,3 +259,38 @@ describe('the rate limit', () => {
     expect(statuses).toEqual([401, 401, 429, 429]);
   });
 });
+
+describe('when the database does not answer', () => {
+  const PASSWORD = 'pw-that-must-not-be-logged';
+  let api: TestApi;
+  beforeAll(async () => {
+    // Nothing listens on port 1: every call fails fast.
+    api = await startTestApi(db, 'configured', { DATABASE_URL: `postgres://postgres:${PASSWORD}@127.0.0.1:1/nothing`, BUDGET_CHECK_TIMEOUT_MS: '2000' });
+  });
+  afterAll(() => api.close());
+
+  it('decides by the fail policy as the SDK does, answers 503 where it cannot decide, and logs no password', async () => {
+    const served = await api.call('GET', '/openapi.json');
+    const contract = createContractChecker(served.body as Parameters<typeof createContractChecker>[0]);
+    const token = await mintToken({ sub: 'gina' });
+    const check = await api.call('POST', '/v1/budget/check', { token, body: {} });
+    contract.check('POST', '/v1/budget/check', check);
+    expect(check.body).toMatchObject({ allowed: true, source: 'fail-open' });
+    const reserved = await api.call('POST', '/v1/budget/reservations', { token, body: {} });
+    contract.check('POST', '/v1/budget/reservations', reserved);
+    expect(reserved.body).toMatchObject({ allowed: true, source: 'fail-open', hold: null });
+
+    const released = await api.call('DELETE', '/v1/budget/reservations/00000000-0000-4000-8000-000000000000', { token: SERVICE_KEY });
+    contract.check('DELETE', '/v1/budget/reservations/{holdId}', released);
+    expect(released).toMatchObject({ status: 503, body: { error: { code: 'database_unavailable' } } });
+    const admin = await api.call('POST', '/v1/admin/agents/bot/unpause', { token: SERVICE_KEY, body: {} });
+    contract.check('POST', '/v1/admin/agents/{agentId}/unpause', admin);
+    expect(admin).toMatchObject({ status: 503, body: { error: { code: 'database_unavailable' } } });
+
+    const ready = await fetch(`${api.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).not.toContain(PASSWORD);
+    expect(api.logText()).toMatch(/database/);
+    expect(api.logText()).not.toContain(PASSWORD);
+  });
+});

@@ -12,6 +12,7 @@ import { createApiServer } from '../../src/api/server.js';
 import { createApiServices } from '../../src/api/services.js';
 import { loadConfig } from '../../src/config/env.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { openTransport } from '../../src/supabase/source.js';
 import { Writable } from 'node:stream';
 import type { TestDatabase } from './database.js';
 import { openTransportFor, TEST_SERVICE_ROLE_KEY, type TransportName } from './sources.js';
@@ -34,7 +35,8 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(db: TestDatabase, transport: TransportName, env: Record<string, string> = {}): Promise<TestApi> {
+/** `transport: 'configured'` opens what the configuration names (e.g. a DATABASE_URL that does not answer). */
+export async function startTestApi(db: TestDatabase, transport: TransportName | 'configured', env: Record<string, string> = {}): Promise<TestApi> {
   const config = loadConfig({
     DATABASE_URL: db.url,
     SUPABASE_URL: 'http://supabase.test',
@@ -56,7 +58,11 @@ export async function startTestApi(db: TestDatabase, transport: TransportName, e
     },
   });
   const logger = createLogger({ destination, format: 'json', level: 'debug', secrets: config.secrets });
-  const services = createApiServices({ config, logger, transport: openTransportFor(db, transport) });
+  const services = createApiServices({
+    config,
+    logger,
+    transport: transport === 'configured' ? openTransport(config, { allowExitOnIdle: true }) : openTransportFor(db, transport),
+  });
   const { app } = await createApiServer({ config, logger, services });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
