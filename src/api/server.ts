@@ -39,6 +39,10 @@ export interface ApiServer {
   metrics: ApiMetrics;
 }
 
+/** A hop count as the function Fastify applies for one (its types take no number). */
+const trustedProxies = (trust: boolean | number | string) =>
+  typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust;
+
 const bucketOf = (caller: Caller) => (caller.kind === 'service' ? 'service' : `user:${caller.userId}`);
 
 function guardVersionedRoutes(app: FastifyInstance, options: ApiServerOptions, limiter: RateLimiter, metrics: ApiMetrics): void {
@@ -81,6 +85,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: trustedProxies(config.api.trustProxy),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -30,6 +30,11 @@ export const apiVariables = {
     .refine((v) => v >= 1, 'must be at least 1, e.g. 20')
     .default(20),
   API_SHUTDOWN_TIMEOUT_MS: milliseconds('e.g. 10000').default(10_000),
+  API_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d+|[0-9A-Fa-f:./]+(,[0-9A-Fa-f:./]+)*)$/, 'must be true, false, a number of proxies, or proxy addresses/CIDRs separated by commas, e.g. 127.0.0.1,10.0.0.0/8')
+    .transform((v): boolean | number | string => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+    .default(false),
   SUPABASE_JWT_SECRET: z
     .string()
     .min(32, 'looks truncated; copy the JWT secret from Project Settings → API → JWT Settings')
@@ -49,6 +54,11 @@ export interface ApiConfig {
   rateLimitBurst: number;
   /** How long a stopping API waits for requests in flight. */
   shutdownTimeoutMs: number;
+  /**
+   * Which proxies' X-Forwarded-For to believe for a client's address (the bucket
+   * of failed authentication): false (none), true (any), a hop count, or addresses/CIDRs.
+   */
+  trustProxy: boolean | number | string;
   /** HS256 secret that signs the project's access tokens (legacy JWT secret). */
   jwtSecret: string | undefined;
   /** The project's JSON Web Key Set (asymmetric signing keys). */
@@ -61,6 +71,7 @@ export const apiConfig = (e: Parsed<typeof apiVariables>): ApiConfig => ({
   rateLimitPerSecond: e.API_RATE_LIMIT_PER_SECOND,
   rateLimitBurst: e.API_RATE_LIMIT_BURST,
   shutdownTimeoutMs: e.API_SHUTDOWN_TIMEOUT_MS,
+  trustProxy: e.API_TRUST_PROXY,
   jwtSecret: e.SUPABASE_JWT_SECRET,
   jwksUrl: e.SUPABASE_JWKS_URL,
 });

@@ -29,6 +29,14 @@ describe('the API configuration', () => {
     expect(issuesOf(() => requireApiConfig(loadConfig({ SUPABASE_JWKS_URL: 'https://p.supabase.co/auth/v1/.well-known/jwks.json' }).api, 'k'.repeat(40)))).toEqual([]);
   });
 
+  it('reads which proxies to believe: none by default, any, a hop count, or addresses', () => {
+    expect(loadConfig({}).api.trustProxy).toBe(false);
+    expect(loadConfig({ API_TRUST_PROXY: 'true' }).api.trustProxy).toBe(true);
+    expect(loadConfig({ API_TRUST_PROXY: '1' }).api.trustProxy).toBe(1);
+    expect(loadConfig({ API_TRUST_PROXY: '127.0.0.1,10.0.0.0/8' }).api.trustProxy).toBe('127.0.0.1,10.0.0.0/8');
+    expect(issuesOf(() => loadConfig({ API_TRUST_PROXY: 'everyone' }))).toEqual(['API_TRUST_PROXY']);
+  });
+
   it('treats the JWT secret as a secret', () => {
     const secret = 'a-jwt-secret-of-at-least-thirty-two-characters';
     expect(loadConfig({ SUPABASE_JWT_SECRET: secret }).secrets).toContain(secret);

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined, logRetentionDays: 90 },
       // No DATABASE_URL: nothing to LISTEN on, the intervals alone wake the worker.
       wake: { listen: false, budgetsWindowMs: 250, logsWindowMs: 1000, rollupsWindowMs: 15_000, spendWindowMs: 60_000 },
-      api: { host: '127.0.0.1', port: 8787, rateLimitPerSecond: 10, rateLimitBurst: 20, shutdownTimeoutMs: 10_000, jwtSecret: undefined, jwksUrl: undefined },
+      api: { host: '127.0.0.1', port: 8787, rateLimitPerSecond: 10, rateLimitBurst: 20, shutdownTimeoutMs: 10_000, trustProxy: false, jwtSecret: undefined, jwksUrl: undefined },
       secrets: [],
     });
   });
