@@ -10,6 +10,7 @@ export type { PriceOverride, OverrideRates } from './pricing/overrides.js';
 export { formatMicros } from './money.js';
 export { fromOpenAIChatCompletion, fromOpenAIEmbedding, fromOpenAIResponse, type OpenAIChatCompletionLike, type OpenAIEmbeddingLike, type OpenAIResponseLike } from './adapters/openai.js';
 export { fromAnthropicMessage, type AnthropicMessageLike } from './adapters/anthropic.js';
+export { fromAnthropicBatchResult, fromOpenAIBatchResult, type AnthropicBatchResultLike, type OpenAIBatchOutputLineLike } from './adapters/batch.js';
 export { createLangChainHandler, type LangChainHandlerOptions, type LLMResultLike } from './adapters/langchain.js';
 export type { CallContext } from './adapters/context.js';
 export type { CallText, MessageLike, RequestText, UsageEstimateNote } from './adapters/estimate.js';
