@@ -163,6 +163,11 @@ create table tokensync.rollup_dirty_days (
 );
 comment on table tokensync.rollup_dirty_days is
   'Local dates whose calls changed day (an organization''s zone changed); claimed by tokensync_rollup_changed() with the dirty hours.';
+-- service_role claims it (through rpc too) and fills it through
+-- tokensync_set_organization_time_zone, which runs as its caller.
+alter table tokensync.rollup_dirty_days enable row level security;
+revoke all on table tokensync.rollup_dirty_days from public, anon, authenticated;
+grant select, insert, delete on table tokensync.rollup_dirty_days to service_role;
 
 -- p_time_zone null removes the setting (the organization follows the default,
 -- p_default, which is also what its calls were dated in without a setting).

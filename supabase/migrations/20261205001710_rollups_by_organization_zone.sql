@@ -23,13 +23,6 @@
 --   organization, default the zone tokensync_refresh_reporting_views(p_timezone)
 --   stored in tokensync.reporting_settings.
 
--- tokensync.rollup_dirty_days (20261205001700) was left without RLS and without
--- grants: service_role claims it here (through rpc too) and fills it through
--- tokensync_set_organization_time_zone, which runs as its caller.
-alter table tokensync.rollup_dirty_days enable row level security;
-revoke all on table tokensync.rollup_dirty_days from public, anon, authenticated;
-grant select, insert, delete on table tokensync.rollup_dirty_days to service_role;
-
 -- ---------------------------------------------------------------------------
 -- The created_at range that holds every call whose local date (in any zone in
 -- use) is in [p_from, p_to]. Raises as tokensync_local_day_bounds does.
