@@ -30,6 +30,7 @@
  * is reckoned in Tokyo.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { seeded } from '../../src/demo/synthetic.js';
 import { computeCost } from '../../src/sdk/pricing/compute.js';
 import { formatExact, parseExactUsd } from '../../src/sdk/money.js';
 import { insertLimits, insertLogs, type Row } from '../support/fixtures.js';
@@ -61,18 +62,6 @@ const STRETCHES = [
   { from: Date.parse('2027-02-26T00:00:00Z'), to: Date.parse('2027-03-02T12:00:00Z'), days: ['2027-02-27', '2027-02-28', '2027-03-01'] },
 ];
 const ROLLUP_RANGE = { from: '2026-10-27', to: '2027-03-04' };
-
-/** mulberry32: a small seeded generator, the same calls for the same seed. */
-function generator(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 // ---------------------------------------------------------------------------
 // Local dates and wall-clock times, from Intl alone.
@@ -142,7 +131,7 @@ const zoneOfCall = (setting: Setting, c: Pick<Call, 'organization'>) => (c.organ
 
 function drawCalls(seed: number, setting: Setting): Call[] {
   const zones = [...new Set([setting.zone, ...Object.values(setting.organizationZones)])];
-  const random = generator(seed * 7919 + setting.zone.length + zones.length * 101);
+  const random = seeded(seed * 7919 + setting.zone.length + zones.length * 101);
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   // Right at local midnight in every zone in use, a millisecond either side of it.
   const edges = STRETCHES.flatMap((s) => s.days.flatMap((day) => zones.flatMap((zone) => {
