@@ -1078,6 +1078,87 @@ export type Database = {
         };
         Returns: Json;
       };
+      tokensync_usage_agent_budgets: {
+        Args: {
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_may_run: {
+        Args: {
+          p_request: Json | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_models: {
+        Args: {
+          p_from?: string | null;
+          p_to?: string | null;
+          p_user_id?: string | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_operations: {
+        Args: {
+          p_from?: string | null;
+          p_to?: string | null;
+          p_user_id?: string | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_overview: {
+        Args: {
+          p_at?: string | null;
+          p_timezone?: string | null;
+          p_top?: number | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_quota: {
+        Args: {
+          p_user_id?: string | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_recent: {
+        Args: {
+          p_user_id?: string | null;
+          p_session_id?: string | null;
+          p_limit?: number | null;
+          p_before_created_at?: string | null;
+          p_before_id?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_session: {
+        Args: {
+          p_session_id: string | null;
+          p_user_id?: string | null;
+          p_at?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_summary: {
+        Args: {
+          p_from?: string | null;
+          p_to?: string | null;
+          p_service_type?: string | null;
+          p_provider?: string | null;
+          p_model?: string | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
       tokensync_usage_to_recost: {
         Args: {
           p_from: string | null;
@@ -1086,6 +1167,22 @@ export type Database = {
           p_after_created_at?: string | null;
           p_after_id?: string | null;
           p_limit?: number | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_trends: {
+        Args: {
+          p_days?: number | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
+        };
+        Returns: Json;
+      };
+      tokensync_usage_user: {
+        Args: {
+          p_user_id?: string | null;
+          p_at?: string | null;
+          p_timezone?: string | null;
         };
         Returns: Json;
       };
