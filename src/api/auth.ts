@@ -101,3 +101,8 @@ export function actingUser(caller: Caller, named: string | null | undefined): st
 export function requireService(caller: Caller): void {
   if (caller.kind !== 'service') throw new ApiError('admin_only', 'admin endpoints need the service_role key or a service_role token');
 }
+
+/** Installation-wide figures (every user's, every agent's) are the service's alone. */
+export function requireServiceRole(caller: Caller): void {
+  if (caller.kind !== 'service') throw new ApiError('service_only', 'installation-wide figures need the service_role key or a service_role token; a user token reads its own user\'s');
+}

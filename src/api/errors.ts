@@ -17,6 +17,7 @@ export const API_ERROR_CODES = {
   admin_only: 403,
   other_user: 403,
   hold_not_yours: 403,
+  service_only: 403,
   not_found: 404,
   hold_not_found: 404,
   limit_not_found: 404,

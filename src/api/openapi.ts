@@ -19,7 +19,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         title: 'tokensync usage API',
         version: API_VERSION,
         description:
-          'Budget decisions and budget administration over HTTP. Authenticate with a Supabase access token (acts as its user) or the service_role key (sees everything; admin routes). Errors are `{ "error": { "code", "message" } }` with a stable code.',
+          'Budget decisions, budget administration and usage figures over HTTP. Authenticate with a Supabase access token (acts as its user) or the service_role key (sees everything; admin routes). Errors are `{ "error": { "code", "message" } }` with a stable code.',
       },
       components: {
         securitySchemes: {
@@ -29,6 +29,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'budget', description: 'Budget decisions, as the SDK makes them' },
         { name: 'admin', description: 'Budget administration (service role only)' },
+        { name: 'usage', description: 'A user\'s figures: its own for a user token, any user\'s for the service' },
+        { name: 'usage (installation)', description: 'Installation-wide figures (service role only)' },
       ],
     },
     transform: jsonSchemaTransform,

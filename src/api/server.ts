@@ -21,6 +21,7 @@ import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { adminRoutes } from './routes/admin.js';
 import { budgetRoutes } from './routes/budget.js';
 import { healthRoutes } from './routes/health.js';
+import { usageRoutes } from './routes/usage.js';
 import type { ApiServices } from './services.js';
 
 /** A usage event carries at most 32 KB of metadata; nothing the API takes is near this. */
@@ -112,6 +113,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       guardVersionedRoutes(v1, options, limiter, metrics);
       await v1.register(budgetRoutes(context));
       await v1.register(adminRoutes(context));
+      await v1.register(usageRoutes(context));
     },
     { prefix: '/v1' },
   );

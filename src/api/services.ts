@@ -11,6 +11,10 @@ import { createBudgetAdmin, type BudgetAdmin } from '../supabase/budget-admin.js
 import { createBudgetStore, type BudgetStore } from '../supabase/budget-store.js';
 import type { SqlFunctionTransport } from '../supabase/transport.js';
 import { answerWithin } from '../sdk/fail-policy.js';
+import { createPriceBook, type PriceBook } from '../sdk/pricing/price-book.js';
+import type { FallbackModels } from '../config/env.js';
+import { createUsageReads, type UsageReads } from '../supabase/usage-reads.js';
+import { createUsageStore } from '../supabase/usage-store.js';
 
 /** How long /readyz waits for the database. */
 const READY_TIMEOUT_MS = 2_000;
@@ -19,6 +23,11 @@ export interface ApiServices {
   tracker: Tracker;
   budgets: BudgetStore;
   admin: BudgetAdmin;
+  /** The usage reads (SQL functions), in REPORT_TIMEZONE by default. */
+  usage: UsageReads;
+  /** model_pricing overrides, as the SDK prices with them. */
+  prices: PriceBook;
+  fallbackModels: FallbackModels;
   /** The problems that keep the API from answering; empty when ready. */
   readiness(): Promise<string[]>;
   /** Writes what settles left buffered, then closes the transport. */
@@ -32,6 +41,9 @@ export function createApiServices(options: { config: Config; logger: Logger; tra
     tracker,
     budgets: createBudgetStore(transport, { timezone: config.reportTimezone }),
     admin: createBudgetAdmin(transport),
+    usage: createUsageReads(transport, { timezone: config.reportTimezone }),
+    prices: createPriceBook({ load: createUsageStore(transport).modelPricing, logger }),
+    fallbackModels: config.pricing.fallbackModels,
     async readiness() {
       try {
         await answerWithin(transport.call('tokensync_schema_status', {}), READY_TIMEOUT_MS);

@@ -34,8 +34,21 @@ const gpt4oCall = (requestId: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-/** One operation per endpoint, as a user of `userId` would call it (the hold is that user's). */
-type Endpoint = { method: string; template: string; path: (holdId: string) => string; body: (userId: string) => unknown; admin?: boolean };
+/**
+ * One operation per endpoint, as a user of `userId` would call it (the hold is that user's).
+ * admin: the service's alone (403 admin_only); installation: installation-wide figures (403
+ * service_only); anyone: reads no user's figures. The rest act for the user they name.
+ */
+type Endpoint = {
+  method: string;
+  template: string;
+  path: (holdId: string) => string;
+  body: (userId: string) => unknown;
+  admin?: boolean;
+  installation?: boolean;
+  anyone?: boolean;
+};
+const read = (template: string, path: string, extra: Partial<Endpoint> = {}): Endpoint => ({ method: 'GET', template, path: () => path, body: () => undefined, ...extra });
 const ENDPOINTS: Endpoint[] = [
   { method: 'POST', template: '/v1/budget/check', path: () => '/v1/budget/check', body: (userId) => ({ userId, estimatedCost: 0.01 }) },
   { method: 'POST', template: '/v1/budget/reservations', path: () => '/v1/budget/reservations', body: (userId) => ({ userId, estimate: { costUsd: 0.01 } }) },
@@ -50,6 +63,21 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', template: '/v1/admin/budget/limits/{entityType}/{entityId}/reset', path: () => '/v1/admin/budget/limits/agent/bot/reset', body: () => ({ period: 'daily' }), admin: true },
   { method: 'POST', template: '/v1/admin/agents/{agentId}/pause', path: () => '/v1/admin/agents/bot/pause', body: () => ({ reason: 'runaway loop' }), admin: true },
   { method: 'POST', template: '/v1/admin/agents/{agentId}/unpause', path: () => '/v1/admin/agents/bot/unpause', body: () => ({}), admin: true },
+  // The usage reads (test/api/usage.int.test.ts checks their figures), each naming alice.
+  read('/v1/usage/users/{userId}', '/v1/usage/users/alice'),
+  read('/v1/usage/users/{userId}/quota', '/v1/usage/users/alice/quota'),
+  read('/v1/usage/users/{userId}/may-run', '/v1/usage/users/alice/may-run?estimatedTokens=10'),
+  read('/v1/usage/users/{userId}/models', '/v1/usage/users/alice/models'),
+  read('/v1/usage/users/{userId}/operations', '/v1/usage/users/alice/operations'),
+  read('/v1/usage/users/{userId}/records', '/v1/usage/users/alice/records?limit=5'),
+  read('/v1/usage/sessions/{sessionId}', '/v1/usage/sessions/thread-1?userId=alice'),
+  read('/v1/usage/overview', '/v1/usage/overview', { installation: true }),
+  read('/v1/usage/summary', '/v1/usage/summary?model=gpt-4o', { installation: true }),
+  read('/v1/usage/agents/budgets', '/v1/usage/agents/budgets', { installation: true }),
+  read('/v1/usage/costs/models', '/v1/usage/costs/models', { installation: true }),
+  read('/v1/usage/costs/operations', '/v1/usage/costs/operations', { installation: true }),
+  read('/v1/usage/trends', '/v1/usage/trends?days=7', { installation: true }),
+  read('/v1/pricing/estimate', '/v1/pricing/estimate?provider=openai&model=gpt-4o&promptTokens=1000', { anyone: true }),
 ];
 
 describe.each(TRANSPORTS)('the usage API over %s', (transport) => {
@@ -154,7 +182,7 @@ describe.each(TRANSPORTS)('the usage API over %s', (transport) => {
   });
 
   describe('a user token acts only for its own user', () => {
-    it.each(ENDPOINTS.filter((e) => !e.admin))('$method $template: naming another user, or using their hold, is 403', async (endpoint) => {
+    it.each(ENDPOINTS.filter((e) => !e.admin && !e.installation && !e.anyone))('$method $template: naming another user, or using their hold, is 403', async (endpoint) => {
       const { hold } = await reserveFor(alice);
       const response = await call(endpoint, endpoint.path(hold!.id), { token: bob, body: endpoint.body('alice') });
       expect(response.status).toBe(403);
@@ -171,6 +199,11 @@ describe.each(TRANSPORTS)('the usage API over %s', (transport) => {
     it.each(ENDPOINTS.filter((e) => e.admin))('$method $template: admin only, 403 for a user', async (endpoint) => {
       const response = await call(endpoint, endpoint.path(''), { token: alice, body: endpoint.body('alice') });
       expect(response).toMatchObject({ status: 403, body: { error: { code: 'admin_only' } } });
+    });
+
+    it.each(ENDPOINTS.filter((e) => e.installation))('$method $template: installation-wide, 403 for a user', async (endpoint) => {
+      const response = await call(endpoint, endpoint.path(''), { token: alice });
+      expect(response).toMatchObject({ status: 403, body: { error: { code: 'service_only' } } });
     });
   });
 

@@ -18,7 +18,7 @@ export const failure = (codes: string) => errorResponse.describe(codes);
 const AUTHENTICATED_FAILURES = {
   400: errorResponse.describe('invalid_request: the body, path or query does not match the schema'),
   401: errorResponse.describe('auth_required, token_invalid, token_expired or role_not_allowed'),
-  403: errorResponse.describe('admin_only, other_user or hold_not_yours'),
+  403: errorResponse.describe('admin_only, service_only, other_user or hold_not_yours'),
   429: errorResponse.describe('rate_limited: wait Retry-After seconds'),
   500: errorResponse.describe('internal_error'),
   503: errorResponse.describe('database_unavailable: retry later'),
