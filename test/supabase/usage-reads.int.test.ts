@@ -231,6 +231,28 @@ describe('figures equal hand sums, in New York across the month end', () => {
   });
 });
 
+describe('operation buckets follow every change of a call', () => {
+  it('an insert, a re-cost, a changed feature, a delete and compaction: still the hand sums', async () => {
+    const sept = (id: string, cost: number, feature: string | null) =>
+      call(id, '2026-09-10T15:00:00Z', cost, { user_id: 'user-c', session_id: 's-c', feature });
+    await insertLogs(db.pool, [sept('S0', 1, null), sept('S1', 2, 'search'), sept('S2', 4, 'search')]);
+    const operations = async () =>
+      (await one<{ operations: unknown[] }>(db.pool, `select tokensync_usage_operations('2026-09-01', '2026-09-30', null, $1, $2) as v`, [R, TZ])).operations;
+    expect(await operations()).toEqual([
+      { operation: 'search', requests: 2, tokens: 6, spent: 6 },
+      { operation: 'workflow', requests: 1, tokens: 1, spent: 1 },
+    ]);
+    await db.pool.query(`update token_usage_logs set total_cost = 16, feature = 'rerank' where request_id = 'S1'`);
+    await db.pool.query(`update token_usage_logs set feature = 'search' where request_id = 'S0'`);
+    await db.pool.query(`delete from token_usage_logs where request_id = 'S2'`);
+    await db.pool.query(`select tokensync_compact_spend()`);
+    expect(await operations()).toEqual([
+      { operation: 'rerank', requests: 1, tokens: 2, spent: 16 },
+      { operation: 'search', requests: 1, tokens: 1, spent: 1 },
+    ]);
+  });
+});
+
 /** Runs statements as a role (with JWT claims), in a transaction that is always rolled back. */
 async function asCaller(role: string, claims: Record<string, string> | null, sql: string): Promise<{ value?: unknown; code?: string }> {
   const client = await db.pool.connect();
