@@ -11,7 +11,9 @@ const HELP = `Usage: npm run api
 
 Serves the usage API until stopped, on API_HOST:API_PORT (default
 127.0.0.1:8787): budget decisions with the SDK's semantics (/v1/budget/...),
-budget administration for the service role (/v1/admin/...), the OpenAPI
+budget administration for the service role (/v1/admin/...), usage figures
+(/v1/usage/..., /v1/pricing/estimate: a user's own, the installation's for the
+service role), the OpenAPI
 document at /openapi.json and a browsable reference at /docs (served locally),
 and /healthz, /readyz and /metrics (Prometheus) like the worker.
 
