@@ -7,6 +7,9 @@ import { openTransport } from '../supabase/source.js';
 import { createApiServer, type ApiServerOptions } from './server.js';
 import { createApiServices } from './services.js';
 
+/** While stopping, how often connections that have finished their request are closed. */
+const CLOSE_SWEEP_MS = 50;
+
 export interface RunningApi {
   readonly port: number;
   stop(): Promise<void>;
@@ -27,7 +30,15 @@ export async function startApi(config: Config, logger: Logger, overrides: Pick<A
   return {
     port,
     async stop() {
-      await app.close();
+      // close() shuts idle keep-alive connections once, at its start; a connection whose request
+      // was in flight then stays open after its answer (until the keep-alive timeout, 72 s), and
+      // close() waits for it. Shut each one as it falls idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), CLOSE_SWEEP_MS);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await services.close();
       logger.info('usage API stopped');
     },
