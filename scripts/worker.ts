@@ -1,9 +1,10 @@
 import { EXIT_FAILURE, EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
 import { preflight } from '../src/cli/preflight.js';
-import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startWorker } from '../src/worker/worker.js';
 import { stopOnSignal } from '../src/cli/signals.js';
+import { requireApiConfig } from '../src/config/api.js';
+import { loadConfig, readEnvironment } from '../src/config/env.js';
 
 /** Beyond WORKER_SHUTDOWN_TIMEOUT_MS: time to close queues, Redis and Postgres before the exit is forced. */
 const STOP_MARGIN_MS = 5000;
@@ -20,7 +21,14 @@ WORKER_SHUTDOWN_TIMEOUT_MS, then closes queues, Redis and Postgres (the exit is
 forced 5 s after that); a second signal, a second or more after the first, exits
 at once. Logs are JSON lines.
 
+With --api (or WORKER_API=true) it also serves the usage API, as npm run api
+does, on API_HOST:API_PORT (default 127.0.0.1:8787): one process for a small
+installation. The API's settings (SUPABASE_JWT_SECRET or SUPABASE_JWKS_URL, see
+docs/api.md) are then required at start, and SIGTERM stops the API too: it
+takes no new request and those in flight finish (API_SHUTDOWN_TIMEOUT_MS).
+
 Options:
+  --api        also serve the usage API (same as WORKER_API=true)
   -h, --help   show this help
 
 Exit codes: 0 stopped by a signal, 1 failed, 2 bad configuration.
@@ -29,10 +37,12 @@ Exit codes: 0 stopped by a signal, 1 failed, 2 bad configuration.
 await runCommand({
   name: 'worker',
   help: HELP,
-  options: {},
-  async run() {
-    const config = loadConfig();
+  options: { api: { type: 'boolean', default: false } },
+  async run(values) {
+    const config = loadConfig({ ...readEnvironment(), ...(values.api ? { WORKER_API: 'true' } : {}) });
     registerSecrets(config.secrets);
+    // Before the database and Notion are asked anything: a missing API secret is named at once.
+    if (config.worker.api) requireApiConfig(config.api, config.supabase?.serviceRoleKey);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-worker' });
     // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
     // Signals are handled from the start: one that comes while the worker starts stops it once started
@@ -55,7 +65,7 @@ await runCommand({
             },
           ),
       // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
-      deadlineMs: config.worker.shutdownTimeoutMs + STOP_MARGIN_MS,
+      deadlineMs: Math.max(config.worker.shutdownTimeoutMs, config.worker.api ? config.api.shutdownTimeoutMs : 0) + STOP_MARGIN_MS,
       exitCode: EXIT_FAILURE,
       report: (event) => {
         if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');

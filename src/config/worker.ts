@@ -19,6 +19,7 @@ export const workerVariables = {
     .refine((v) => v < 65536, 'must be a port number below 65536, e.g. 9464')
     .default(9464),
   WORKER_SHUTDOWN_TIMEOUT_MS: milliseconds('e.g. 30000').default(30_000),
+  WORKER_API: z.enum(['true', 'false'], { message: 'must be true or false' }).default('false'),
   WORKER_REDIS_STARTUP_TIMEOUT_MS: millisecondsAtLeast(1000, 10_000).default(10_000),
   WORKER_JOB_LOCK_MS: millisecondsAtLeast(1000, 30_000).default(30_000),
   CHANGE_NOTIFICATIONS: z.enum(['auto', 'off']).default('auto'),
@@ -37,6 +38,11 @@ export interface WorkerConfig {
   httpPort: number;
   /** How long a stopping worker waits for jobs in flight before it gives up on them. */
   shutdownTimeoutMs: number;
+  /**
+   * Also serve the usage API (`npm run api`) from this process, on API_HOST:API_PORT,
+   * beside the health server: one process for a small installation. Stops with the worker.
+   */
+  api: boolean;
   /** How long a starting worker waits for Redis before it exits with the fix. */
   redisStartupTimeoutMs: number;
   /**
@@ -72,6 +78,7 @@ export const workerConfig = (e: WorkerEnv): WorkerConfig => ({
   httpHost: e.WORKER_HTTP_HOST,
   httpPort: e.WORKER_HTTP_PORT,
   shutdownTimeoutMs: e.WORKER_SHUTDOWN_TIMEOUT_MS,
+  api: e.WORKER_API === 'true',
   redisStartupTimeoutMs: e.WORKER_REDIS_STARTUP_TIMEOUT_MS,
   jobLockMs: e.WORKER_JOB_LOCK_MS,
 });

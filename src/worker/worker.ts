@@ -43,11 +43,15 @@ import { createNotionClient } from '../notion/client.js';
 import { createSupabaseSource, openTransport } from '../supabase/source.js';
 import { failedWarnings, laneWarnings, readBacklog } from '../sync/backlog.js';
 import { BACKLOG_COUNT_LIMIT, createBacklogMonitor } from './backlog-monitor.js';
+import { requireApiConfig } from '../config/api.js';
+import { startApi, type RunningApi } from '../api/start.js';
 
 export const READINESS_TIMEOUT_MS = 2000;
 
 export interface RunningWorker {
   readonly httpPort: number;
+  /** The usage API's port, when this worker serves it (WORKER_API, `--api`). */
+  readonly apiPort: number | undefined;
   readonly metrics: WorkerMetrics;
   /** One sync queue per lane. */
   readonly syncQueues: Readonly<Record<Lane, Queue>>;
@@ -70,6 +74,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   const { queuePrefix: prefix } = config.worker;
   const log = logger.child({ component: 'worker', prefix });
   requireNotionToken(config);
+  // The API's settings are checked before anything starts: a missing secret is one ConfigError naming it.
+  if (config.worker.api) requireApiConfig(config.api, config.supabase?.serviceRoleKey);
   // Producers fail fast; workers (and the limiter they wait on) retry forever, so a Redis restart is ridden out.
   const producer = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
   const consumer = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -233,7 +239,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
   });
   metrics.setBacklogSource(() => backlog.current());
 
-  let http: HealthServer;
+  let http: HealthServer | undefined;
+  let api: RunningApi | undefined;
   try {
     http = await startHealthServer({
       host: config.worker.httpHost,
@@ -254,8 +261,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
         return view ? [...laneWarnings(view.lanes), ...failedWarnings(view.lanes)] : [];
       },
     });
+    // The usage API for small installations: its own port and pool, this process's lifetime.
+    if (config.worker.api) api = await startApi(config, logger.child({ component: 'api' }));
   } catch (error) {
     quitting = true;
+    await http?.close();
     await changeListener?.stop();
     await Promise.allSettled([...workers.map((w) => w.close(true)), ...queues.map((q) => q.close())]);
     producer.disconnect();
@@ -265,7 +275,11 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
     await reportingTransport.close();
     throw error;
   }
-  log.info({ port: http.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs, settleMs }, 'worker started');
+  const health = http;
+  log.info(
+    { port: health.port, host: config.worker.httpHost, intervalMs: config.sync.intervalMs, settleMs, ...(api ? { apiPort: api.port, apiHost: config.api.host } : {}) },
+    'worker started',
+  );
 
   // A Redis restarted without its data (no AOF or RDB) has lost the job schedulers, and with them
   // every scheduled pass and task: install them again each time it comes back (upserts, harmless otherwise).
@@ -282,6 +296,8 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       log.info('stopping: no new jobs; waiting for jobs in flight');
       quitting = true;
       stopping.abort();
+      // The API stops taking requests now and lets those in flight finish, while the jobs in flight finish.
+      const apiStopped = api ? stopApi(api, config.api.shutdownTimeoutMs, log) : Promise.resolve();
       await changeListener?.stop();
       const graceful = Promise.all(workers.map((w) => w.close()));
       try {
@@ -294,11 +310,21 @@ export async function startWorker(config: Config, logger: Logger): Promise<Runni
       await Promise.allSettled([producer.quit(), consumer.quit(), limiterConnection.quit()]);
       await opened.close();
       await reportingTransport.close();
-      await http.close();
+      await apiStopped;
+      await health.close();
       log.info('stopped');
     })());
 
-  return { httpPort: http.port, metrics, syncQueues, deadLetters, taskQueues, changeListener, stop };
+  return { httpPort: health.port, apiPort: api?.port, metrics, syncQueues, deadLetters, taskQueues, changeListener, stop };
+}
+
+/** Stops the API (requests in flight finish); past `timeoutMs`, says so and lets the process's deadline end it. */
+async function stopApi(api: RunningApi, timeoutMs: number, log: Logger): Promise<void> {
+  try {
+    await withTimeout(api.stop(), timeoutMs, 'waiting for API requests in flight');
+  } catch (error) {
+    log.warn({ err: error }, 'the usage API did not stop in time');
+  }
 }
 
 /**
