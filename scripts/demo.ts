@@ -1,9 +1,8 @@
 import { EXIT_OK, EXIT_USAGE, registerSecrets, runCommand } from '../src/cli/run.js';
 import { readEnvironment } from '../src/config/env.js';
-import { DATASETS, type Dataset } from '../src/datasets.js';
-import { demoSettings, startDemo, DEMO_REQUESTS_PER_SECOND, type RunningDemo } from '../src/demo/run-demo.js';
+import { demoSettings, startDemo, type RunningDemo } from '../src/demo/run-demo.js';
+import { summaryLines } from '../src/demo/summary.js';
 import { createLogger } from '../src/logging/logger.js';
-import { CATALOGUE } from '../src/notion/catalogue/index.js';
 import type { SyncProgress } from '../src/supabase/source.js';
 import { stopOnSignal } from '../src/cli/signals.js';
 
@@ -46,15 +45,7 @@ function usage(message: string): number {
   return EXIT_USAGE;
 }
 
-const TITLES = Object.fromEntries(CATALOGUE.map((spec) => [spec.dataset, spec.title])) as Record<Dataset, string>;
 const count = (n: number) => n.toLocaleString('en-US');
-
-/** A database URL fit to print: its password, if any, masked. */
-function shown(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  if (url.password) url.password = '****';
-  return url.toString();
-}
 
 /** One line, rewritten in place on a terminal. */
 function progressLine(progress: SyncProgress[]): string {
@@ -63,38 +54,8 @@ function progressLine(progress: SyncProgress[]): string {
   return `  syncing: ${count(synced)} of ${count(rows)} rows in Notion`;
 }
 
-function printSummary(demo: RunningDemo, days: number, keepsRunning: boolean): void {
-  const { summary } = demo;
-  const lines = [
-    '',
-    'Synced. Everything below runs on this machine.',
-    '',
-    ...DATASETS.map((d) => `  ${TITLES[d].padEnd(30)} ${count(summary.pages[d]).padStart(6)} pages`),
-    '',
-    `  Usage          ${count(summary.calls)} calls over the last ${days} days, priced by the tracking SDK`,
-    `  Alerts         ${count(summary.alerts)} raised (${count(summary.criticalAlerts)} critical)`,
-    `  Dashboards     ${demo.sandboxUrl}/`,
-    `  Report         ${demo.reportUrl ?? '(not published yet)'}`,
-    '',
-    `  Postgres       ${demo.database}`,
-    `                 ${shown(demo.databaseUrl)}`,
-    `  Redis          ${demo.redisUrl} (queue prefix tokensync-demo)`,
-    `  Worker         ${demo.healthUrl}`,
-    '',
-    `The sandbox allows ${DEMO_REQUESTS_PER_SECOND} requests/s so the demo is quick; Notion allows 3 (see docs/limits.md).`,
-    ...(keepsRunning
-      ? [
-          '',
-          'The worker keeps running: a new row is in the sandbox within a few seconds. Try:',
-          `  psql ${shown(demo.databaseUrl)} -c "insert into token_usage_logs (request_id, service_type, provider, model, prompt_tokens, completion_tokens, total_cost) values ('hello-' || now(), 'workflow', 'openai', 'gpt-4o', 1000, 200, 0.5)"`,
-          'and check it as CI would, in another terminal:',
-          `  npm run verify -- --env-file ${DEFAULT_ENV_FILE}`,
-          '',
-          'Press Ctrl-C to stop.',
-        ]
-      : []),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+function printSummary(demo: RunningDemo, days: number, keepsRunning: boolean, envFile: string): void {
+  process.stdout.write(`${summaryLines(demo, { days, keepsRunning, envFile }).join('\n')}\n`);
 }
 
 await runCommand({
@@ -145,7 +106,7 @@ await runCommand({
       },
     });
     if (tty) process.stdout.write('\n');
-    printSummary(demo, days, !values.exit);
+    printSummary(demo, days, !values.exit, envFile);
     if (values.exit) {
       await demo.stop();
       return EXIT_OK;

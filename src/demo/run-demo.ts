@@ -4,6 +4,8 @@
  * thirty days of usage, the Notion fake as a local sandbox with its read-only
  * web page, the real worker on Redis, until everything is in the sandbox.
  */
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { loadConfig, type Config, type RawEnvironment } from '../config/env.js';
 import { DATASETS, notionIdVariables, type Dataset } from '../datasets.js';
 import type { Logger } from '../logging/logger.js';
@@ -29,6 +31,10 @@ export const DEMO_TOKEN_LOG_PAGES = 20_000;
 const DEMO_SYNC_INTERVAL_MS = 5_000;
 const DEMO_REPORTING_INTERVAL_MS = 30_000;
 const PROGRESS_EVERY_MS = 500;
+/** The user the summary's curl acts as: the demo's heavy tester, whose blocking limit shows. */
+export const DEMO_API_USER = 'user-007';
+/** How long the summary's access token lives. */
+const DEMO_TOKEN_HOURS = 24;
 
 export interface DemoOptions {
   /** The user's environment: REDIS_URL, DATABASE_URL, REPORT_TIMEZONE and LOG_LEVEL are honoured; nothing else. */
@@ -52,8 +58,20 @@ export interface DemoSummary extends HistorySummary {
   pages: Record<Dataset, number>;
 }
 
+/** The usage API the demo's worker serves, signed in with the demo's own throwaway JWT secret. */
+export interface DemoApi {
+  url: string;
+  docsUrl: string;
+  /** The user the access token is for. */
+  user: string;
+  /** A user access token (HS256, signed with the secret the demo made for this run; it dies with the demo). */
+  token: string;
+  tokenHours: number;
+}
+
 export interface RunningDemo {
   sandboxUrl: string;
+  api: DemoApi;
   reportUrl: string | undefined;
   databaseUrl: string;
   database: string;
@@ -93,7 +111,13 @@ async function startSandbox(port: number, onStep: (step: string) => void): Promi
 }
 
 /** The worker's configuration: the user's Redis and time zone, the demo's database and sandbox. */
-function demoConfig(options: DemoOptions, databaseUrl: string, fake: NotionFake, dataSources: Partial<Record<Dataset, { databaseId: string; dataSourceId: string }>>): Config {
+function demoConfig(
+  options: DemoOptions,
+  databaseUrl: string,
+  fake: NotionFake,
+  dataSources: Partial<Record<Dataset, { databaseId: string; dataSourceId: string }>>,
+  jwtSecret: string,
+): Config {
   const ids = Object.fromEntries(
     DATASETS.flatMap((dataset) => {
       const names = notionIdVariables(dataset);
@@ -120,6 +144,10 @@ function demoConfig(options: DemoOptions, databaseUrl: string, fake: NotionFake,
     BUDGET_INTERVAL_MS: String(DEMO_REPORTING_INTERVAL_MS),
     REPORT_INTERVAL_MS: String(DEMO_REPORTING_INTERVAL_MS),
     WORKER_HTTP_PORT: '0',
+    // The worker serves the usage API too, on a free port, verifying tokens with the demo's own secret.
+    WORKER_API: 'true',
+    API_PORT: '0',
+    SUPABASE_JWT_SECRET: jwtSecret,
     ...ids,
   });
 }
@@ -185,7 +213,9 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       timezone: settings.reportTimezone,
       now,
     });
-    const config = demoConfig(options, database.url, fake, provisioned.databases);
+    // No Supabase project, so no project JWT secret: a throwaway one, for this run only, never written anywhere.
+    const jwtSecret = randomBytes(32).toString('base64url');
+    const config = demoConfig(options, database.url, fake, provisioned.databases, jwtSecret);
     // Commands run with this file (verify, job, sync) share the demo worker's queues and its Notion limit, at the sandbox's pace.
     await upsertEnvFile(options.envFile, {
       DATABASE_URL: database.url,
@@ -197,7 +227,7 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
       NOTION_REQUESTS_PER_SECOND: String(config.sync.notionRequestsPerSecond),
     });
 
-    step('starting the worker and syncing');
+    step('starting the worker (it serves the usage API too) and syncing');
     await dropPrefix(config.redisUrl, config.worker.queuePrefix);
     const worker: RunningWorker = await startWorker(config, options.logger);
     cleanups.push(async () => {
@@ -208,8 +238,16 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
 
     const pages = Object.fromEntries(DATASETS.map((d) => [d, fake.state.pageCount(provisioned.databases[d]!.dataSourceId)])) as Record<Dataset, number>;
     const reportPage = reportPageOf(fake);
+    const apiUrl = `http://${config.api.host}:${worker.apiPort!}`;
     return {
       sandboxUrl: fake.url,
+      api: {
+        url: apiUrl,
+        docsUrl: `${apiUrl}/docs`,
+        user: DEMO_API_USER,
+        token: await demoToken(jwtSecret, DEMO_API_USER),
+        tokenHours: DEMO_TOKEN_HOURS,
+      },
       reportUrl: reportPage ? `${fake.url}/pages/${reportPage}` : undefined,
       databaseUrl: database.url,
       database: database.description,
@@ -223,4 +261,14 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     await stop();
     throw error;
   }
+}
+
+/** An access token as Supabase Auth would sign one for `user`, with the demo's throwaway secret. */
+function demoToken(secret: string, user: string): Promise<string> {
+  return new SignJWT({ role: 'authenticated', aud: 'authenticated' })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(user)
+    .setIssuedAt()
+    .setExpirationTime(`${DEMO_TOKEN_HOURS}h`)
+    .sign(new TextEncoder().encode(secret));
 }

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readEnvironment } from '../../src/config/env.js';
 import { startDemo, type RunningDemo } from '../../src/demo/run-demo.js';
+import { summaryLines } from '../../src/demo/summary.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createNotionClient } from '../../src/notion/client.js';
 import { runChecks } from '../../src/verify/run-checks.js';
@@ -113,6 +114,32 @@ describe('npm run demo', () => {
     }
   });
 
+  it('prints the usage API, its reference and a curl line that works as printed', async () => {
+    const printed = summaryLines(demo, { days: DAYS, keepsRunning: true, envFile: '.env.demo' });
+    const api = /^ {2}Usage API +(http:\/\/127\.0\.0\.1:\d+) /.exec(printed.find((l) => l.includes('Usage API')) ?? '')?.[1];
+    expect(api).toBeDefined();
+    expect(printed.find((l) => l.includes('API reference'))).toContain(`${api}/docs`);
+    const docs = await fetch(`${api}/docs`, { redirect: 'follow' });
+    expect(docs.status).toBe(200);
+    expect(printed.join('\n')).toMatch(/throwaway JWT secret the demo made for this run/);
+
+    // The curl line, run as printed: its URL, its headers, its body.
+    const curl = printed.filter((l) => l.trim().startsWith('curl '));
+    expect(curl).toHaveLength(1);
+    const request = parseCurl(curl[0]!.trim());
+    expect(request.url).toBe(`${api}/v1/budget/check`);
+    const response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body });
+    expect(response.status).toBe(200);
+    const verdict = (await response.json()) as { allowed: boolean; reason: string; source: string };
+    expect(verdict.source).toBe('database');
+    expect(typeof verdict.allowed).toBe('boolean');
+    // What the API answered is what the budget function says for that user.
+    const [expected] = await sql<{ allowed: boolean }>(
+      `select (public.check_user_budget('${demo.api.user}', null, 'workflow', 0.05)).allowed as allowed`,
+    );
+    expect(verdict.allowed).toBe(expected!.allowed);
+  });
+
   it('passes npm run verify; a property deleted in the sandbox fails it, naming the database, the property and the fix', async () => {
     const env = readEnvironment(dir, { REDIS_URL }, '.env.demo');
     const before = await runChecks({ groups: ['supabase', 'redis', 'notion'], env });
@@ -131,3 +158,29 @@ describe('npm run demo', () => {
     expect(failed[0]!.detail).toContain('Severity');
   });
 });
+
+/** The words of a shell line: single-quoted parts kept whole (the summary quotes every argument that needs it). */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+}
+
+/** What `curl URL -H … -d …` sends: -d makes it a POST, as curl does. */
+function parseCurl(line: string): { url: string; method: string; headers: Record<string, string>; body: string | undefined } {
+  const words = shellWords(line);
+  expect(words[0]).toBe('curl');
+  const headers: Record<string, string> = {};
+  let url = '';
+  let body: string | undefined;
+  let method: string | undefined;
+  for (let i = 1; i < words.length; i++) {
+    const word = words[i]!;
+    if (word === '-H') {
+      const [name, ...value] = words[++i]!.split(':');
+      headers[name!.trim()] = value.join(':').trim();
+    } else if (word === '-d') body = words[++i];
+    else if (word === '-X') method = words[++i];
+    else if (word === '-s') continue;
+    else url = word;
+  }
+  return { url, method: method ?? (body === undefined ? 'GET' : 'POST'), headers, body };
+}
