@@ -18,6 +18,7 @@ import {
   type Benchmark,
   type BenchResult,
 } from './support.js';
+import { apiBenchmark } from './api.js';
 import { breachBenchmark } from './breach.js';
 import { budgetBenchmark } from './budget.js';
 import { DEFAULT_CALLS_PER_DAY, freeWorkspaceBenchmark } from './free-workspace.js';
@@ -30,7 +31,7 @@ import { trackerBenchmark } from './tracker.js';
 import { DEFAULT_HISTORY_ROWS, DEFAULT_LOAD_SECONDS, volumeBenchmark } from './volume.js';
 
 const BENCHMARKS: readonly Benchmark[] = [
-  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, budgetBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark, soakBenchmark,
+  steadyBenchmark, throughputBenchmark, syncBenchmark, rollupsBenchmark, trackerBenchmark, budgetBenchmark, apiBenchmark, breachBenchmark, volumeBenchmark, freeWorkspaceBenchmark, soakBenchmark,
 ];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -42,7 +43,8 @@ with the machine, commit and command.
 Options:
   --only ID     run one benchmark (${BENCHMARKS.map((b) => b.id).join(', ')}); without it,
                 every one but ${BENCHMARKS.filter((b) => b.onRequestOnly).map((b) => b.id).join(', ')}, which runs only when named
-  --history N   volume: rows of history generated first (default ${DEFAULT_HISTORY_ROWS.toLocaleString('en-US')})
+  --history N   volume: rows of history generated first (default ${DEFAULT_HISTORY_ROWS.toLocaleString('en-US')});
+                api: logs of history (default 1,000,000)
   --seconds N   volume: seconds of 1M-calls/day load (default ${DEFAULT_LOAD_SECONDS})
   --calls-per-day N
                 free-workspace: calls in each simulated day (default ${DEFAULT_CALLS_PER_DAY.toLocaleString('en-US')})
@@ -59,7 +61,7 @@ Environment:
 
 Worker processes and the Notion fake run as child processes (free-workspace
 runs the fake and the worker's own functions in this process, on a simulated
-clock); the whole run takes about twelve minutes (most of it at Notion's real 3
+clock); the whole run takes about fifteen minutes (most of it at Notion's real 3
 requests/s).
 `;
 
