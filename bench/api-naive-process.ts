@@ -148,14 +148,20 @@ app.delete('/v1/budget/reservations/:holdId', async (request, reply) => {
   return { released: true };
 });
 
-// The reads: what a dashboard and a user's statistics would ask the raw logs.
+// The reads: the same questions as the API's overview and a user's statistics, asked of the raw logs.
 app.get('/v1/usage/dashboard', async (request) => {
   await userOf(request.headers.authorization);
-  const { rows } = await pool.query(
-    `select date_trunc('day', created_at) as day, service_type, count(*)::int as calls, sum(total_tokens)::bigint as tokens, sum(total_cost) as cost
-       from public.token_usage_logs where created_at >= now() - interval '30 days' group by 1, 2 order by 1, 2`,
-  );
-  return { days: rows };
+  const month = `created_at >= date_trunc('month', now())`;
+  const [totals, agents, models] = await Promise.all([
+    pool.query(`select coalesce(sum(total_cost) filter (where created_at >= date_trunc('day', now())), 0) as today,
+                       coalesce(sum(total_cost), 0) as month, count(*)::int as calls
+                  from public.token_usage_logs where ${month}`),
+    pool.query(`select agent_id, sum(total_cost) as spent from public.token_usage_logs
+                 where ${month} and agent_id is not null group by 1 order by 2 desc nulls last limit 5`),
+    pool.query(`select model, sum(total_cost) as spent from public.token_usage_logs
+                 where ${month} group by 1 order by 2 desc nulls last limit 5`),
+  ]);
+  return { ...totals.rows[0], topAgents: agents.rows, topModels: models.rows };
 });
 
 app.get('/v1/usage/users/:userId', async (request) => {
@@ -163,11 +169,12 @@ app.get('/v1/usage/users/:userId', async (request) => {
   const userId = (request.params as { userId: string }).userId;
   if (role !== 'service_role' && sub !== userId) throw new Error('other user');
   const { rows } = await pool.query(
-    `select model, count(*)::int as calls, sum(total_tokens)::bigint as tokens, sum(total_cost) as cost
-       from public.token_usage_logs where user_id = $1 and created_at >= date_trunc('month', now()) group by model order by model`,
+    `select coalesce(sum(total_cost) filter (where created_at >= date_trunc('day', now())), 0) as today,
+            coalesce(sum(total_cost), 0) as month, count(*)::int as calls, coalesce(sum(total_tokens), 0)::bigint as tokens
+       from public.token_usage_logs where user_id = $1 and created_at >= date_trunc('month', now())`,
     [userId],
   );
-  return { userId, models: rows };
+  return { userId, ...rows[0] };
 });
 
 await app.listen({ host: '127.0.0.1', port: options.port });

@@ -93,7 +93,8 @@ export const TARGETS: readonly Target[] = [
   {
     id: 'dashboard',
     title: 'GET dashboard (usage)',
-    find: (d) => usageRead(d, (path, op) => /dashboard/i.test(op.operationId ?? '') || /dashboard/i.test(path)),
+    // The dashboard overview: month to date, today, top agents and models.
+    find: (d) => usageRead(d, (path, op) => /dashboard|overview/i.test(op.operationId ?? '') || /dashboard|overview/i.test(path)),
     naive: { method: 'GET', path: '/v1/usage/dashboard' },
     credential: 'service',
     request: () => ({}),

@@ -59,7 +59,7 @@ export async function seedHistory(client: pg.Client, now: Date, logs = HISTORY_L
   if (bulk) {
     await client.query(`do $$ begin
       execute public.tokensync_spend_delta_sql(
-        'select created_at, total_cost, total_tokens, 1 as sign, organization_id, service_type, tier, agent_id, user_id from public.token_usage_logs');
+        'select created_at, total_cost, total_tokens, 1 as sign, organization_id, service_type, tier, agent_id, user_id, feature from public.token_usage_logs');
     end $$`);
   }
   await client.query(await readFile(join(import.meta.dirname, '../supabase/seed.sql'), 'utf8'));
