@@ -1,5 +1,5 @@
-import { EXIT_FAILURE, EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
-import { stopOnSignal } from '../src/cli/signals.js';
+import { registerSecrets, runCommand } from '../src/cli/run.js';
+import { serveUntilStopped } from '../src/cli/service.js';
 import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startApi } from '../src/api/start.js';
@@ -45,28 +45,6 @@ await runCommand({
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-api' });
     const starting = startApi(config, logger);
-    let stopped!: (code: number) => void;
-    const exitCode = new Promise<number>((resolve) => (stopped = resolve));
-    stopOnSignal({
-      stop: () =>
-        starting
-          .then((api) => api.stop(), () => undefined)
-          .then(
-            () => stopped(EXIT_OK),
-            (error: unknown) => {
-              logger.error({ err: error }, 'stop failed');
-              stopped(EXIT_FAILURE);
-            },
-          ),
-      deadlineMs: config.api.shutdownTimeoutMs + STOP_MARGIN_MS,
-      exitCode: EXIT_FAILURE,
-      report: (event) => {
-        if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');
-        else if (event.kind === 'forced') logger.warn({ signal: event.signal }, 'second signal: exiting now');
-        else logger.error({ deadlineMs: event.deadlineMs }, 'not stopped within the deadline: exiting now');
-      },
-    });
-    await starting;
-    return exitCode;
+    return serveUntilStopped(starting, { deadlineMs: config.api.shutdownTimeoutMs + STOP_MARGIN_MS, logger });
   },
 });

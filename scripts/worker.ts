@@ -1,8 +1,8 @@
-import { EXIT_FAILURE, EXIT_OK, registerSecrets, runCommand } from '../src/cli/run.js';
+import { registerSecrets, runCommand } from '../src/cli/run.js';
 import { preflight } from '../src/cli/preflight.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startWorker } from '../src/worker/worker.js';
-import { stopOnSignal } from '../src/cli/signals.js';
+import { serveUntilStopped } from '../src/cli/service.js';
 import { requireApiConfig } from '../src/config/api.js';
 import { loadConfig, readEnvironment } from '../src/config/env.js';
 
@@ -45,35 +45,9 @@ await runCommand({
     if (config.worker.api) requireApiConfig(config.api, config.supabase?.serviceRoleKey);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-worker' });
     // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
-    // Signals are handled from the start: one that comes while the worker starts stops it once started
-    // (and as PID 1 in a container, a signal nobody handles is ignored).
     const starting = preflight(config).then(() => startWorker(config, logger));
-    let stopped!: (code: number) => void;
-    const exitCode = new Promise<number>((resolve) => (stopped = resolve));
-    stopOnSignal({
-      stop: () =>
-        starting
-          .then(
-            (worker) => worker.stop(),
-            () => undefined, // it did not start: nothing to stop, and the error is reported below
-          )
-          .then(
-            () => stopped(EXIT_OK),
-            (error: unknown) => {
-              logger.error({ err: error }, 'stop failed');
-              stopped(EXIT_FAILURE);
-            },
-          ),
-      // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
-      deadlineMs: Math.max(config.worker.shutdownTimeoutMs, config.worker.api ? config.api.shutdownTimeoutMs : 0) + STOP_MARGIN_MS,
-      exitCode: EXIT_FAILURE,
-      report: (event) => {
-        if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');
-        else if (event.kind === 'forced') logger.warn({ signal: event.signal }, 'second signal: exiting now');
-        else logger.error({ deadlineMs: event.deadlineMs }, 'not stopped within the deadline: exiting now');
-      },
-    });
-    await starting;
-    return exitCode;
+    // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
+    const deadlineMs = Math.max(config.worker.shutdownTimeoutMs, config.worker.api ? config.api.shutdownTimeoutMs : 0) + STOP_MARGIN_MS;
+    return serveUntilStopped(starting, { deadlineMs, logger });
   },
 });

@@ -16,8 +16,9 @@ const LAYERS: readonly (readonly string[])[] = [
   ['report', 'inbound', 'sdk'],
   ['sync'], // the sync engine
   ['jobs'],
+  ['api'], // the usage API service: run by itself (npm run api) or hosted by the worker
   ['worker'],
-  ['cli', 'verify', 'demo', 'api', 'index.ts'], // entry points (api: the usage API service)
+  ['cli', 'verify', 'demo', 'index.ts'], // entry points
 ];
 
 const layerOf = new Map(LAYERS.flatMap((names, index) => names.map((name) => [name, index] as const)));
