@@ -170,7 +170,8 @@ describe.each(TRANSPORTS)('the usage API over %s', (transport) => {
 
     const denied = await reserveFor(SERVICE_KEY, { agentId: 'bot', estimate: { costUsd: 0.01 } });
     expect(denied).toMatchObject({ allowed: false });
-    const unpaused = await call(ENDPOINTS[7]!, '/v1/admin/agents/bot/unpause', { token: SERVICE_KEY, body: {} });
+    // No body at all: every field of an unpause is optional.
+    const unpaused = await call(ENDPOINTS[7]!, '/v1/admin/agents/bot/unpause', { token: SERVICE_KEY });
     expect(unpaused.body).toEqual({ unpaused: true });
     expect((await reserveFor(SERVICE_KEY, { agentId: 'bot', estimate: { costUsd: 0.01 } })).allowed).toBe(true);
 

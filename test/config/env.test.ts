@@ -44,7 +44,7 @@ describe('loadConfig', () => {
         settleMs: 1000, intervalMs: 60_000, leaseTtlMs: 30_000,
         laneMaxLagMs: { alerts: 60_000, rollups: 300_000, logs: 900_000 },
       },
-      worker: { queuePrefix: 'tokensync', httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000, redisStartupTimeoutMs: 10_000, jobLockMs: 30_000 },
+      worker: { queuePrefix: 'tokensync', api: false, httpHost: '127.0.0.1', httpPort: 9464, shutdownTimeoutMs: 30_000, redisStartupTimeoutMs: 10_000, jobLockMs: 30_000 },
       reporting: { rollupIntervalMs: 300_000, budgetIntervalMs: 300_000, reportIntervalMs: 900_000, notionEditsIntervalMs: 60_000, alertWebhookUrl: undefined, logRetentionDays: 90 },
       // No DATABASE_URL: nothing to LISTEN on, the intervals alone wake the worker.
       wake: { listen: false, budgetsWindowMs: 250, logsWindowMs: 1000, rollupsWindowMs: 15_000, spendWindowMs: 60_000 },

@@ -6,6 +6,11 @@ import { callerOf, type RouteContext } from '../context.js';
 import { agentParams, entityParams, limit, pause, pauseRequest, resetRequest, setLimitRequest, unpauseRequest, unpauseResponse } from '../schemas/admin.js';
 import { failure, withFailures } from '../schemas/common.js';
 
+/** A POST whose every field is optional may come without a body (`curl -X POST`): it means {}. */
+async function noBodyIsEmpty(request: { body: unknown }): Promise<void> {
+  request.body ??= {};
+}
+
 const TAGS = ['admin'];
 const SECURITY = [{ bearer: [] }];
 /** The audit's actor when the request names none. */
@@ -56,6 +61,7 @@ export function adminRoutes({ services }: RouteContext): FastifyPluginAsyncZod {
     });
 
     app.post('/admin/budget/limits/:entityType/:entityId/reset', {
+      preValidation: noBodyIsEmpty,
       schema: {
         tags: TAGS,
         security: SECURITY,
@@ -84,6 +90,7 @@ export function adminRoutes({ services }: RouteContext): FastifyPluginAsyncZod {
     });
 
     app.post('/admin/agents/:agentId/unpause', {
+      preValidation: noBodyIsEmpty,
       schema: {
         tags: TAGS,
         security: SECURITY,
