@@ -224,6 +224,9 @@ describe('npm run verify', { timeout: 180_000 }, () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, checks: expect.arrayContaining([expect.objectContaining({ group: 'redis', ok: false })]) });
 
     expect((await cli(['--only', 'postgres'], {})).code).toBe(2);
+    // --env-file is ours to read, not node's: node would take it wherever it stands and die on a missing file.
+    const missing = await cli(['--env-file', '/nonexistent/tokensync.env'], {});
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('--env-file: /nonexistent/tokensync.env does not exist') });
   }, 30_000);
 
   it('prints a lane behind as a warning with its fix, and still exits 0', async () => {
