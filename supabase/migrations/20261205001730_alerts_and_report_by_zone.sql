@@ -40,8 +40,16 @@
 -- So today, yesterday, the weeks and the month equal the sums of
 -- daily_cost_breakdown rows over the same dates (whole dates for the totals).
 -- The organisation budgets take each organization's own month; the budgets
--- list each limit in its zone. Month projection and days elapsed stay the
--- default zone's month (the installation's), as does the unpriced-models list.
+-- list each limit in its zone; the month's unpriced models count calls by the
+-- same local dates as the month's spend. Month projection and days elapsed
+-- stay the default zone's month (the installation's).
+--
+-- Every window that ends at the report instant includes it (it ends a
+-- microsecond past p_at), as the budget figures count spend as of p_at: a call
+-- dated exactly p_at was left out of today, the week and the month while
+-- counted in its organisation's budget, so one report could show an
+-- organisation spending more than every call together (found by
+-- figures-agree.int.test.ts, UTC, seed 1, at 2026-11-02T00:00:00.001Z).
 
 comment on column public.cost_alerts.period_start is
   'Start of the period in the limit''s zone (its organization''s, else REPORT_TIMEZONE); for session periods, the first call of the session.';
@@ -323,8 +331,9 @@ $$;
 -- The report's windows at p_at, one row per zone a call may be dated in
 -- (tokensync_zones_in_use): the local dates of the default zone's D, D-1, this
 -- and last week and this month, as instants in that zone. The comparison ends
--- are shifted on the zone's wall clock as 20261205001600_report_as_of_instant.sql
--- did for the default, so the default zone's row is exactly its windows.
+-- are shifted on the zone's wall clock as 20261205001100_local_days.sql did
+-- for the default (the same wall-clock instant, included, capped at that day's
+-- or week's end), so the default zone's row is exactly its windows.
 -- upto ends "today" (and the week and month to date): the end of D in the zone,
 -- or just past p_at, whichever is first.
 create or replace function public.tokensync_report_windows(p_at timestamptz, p_timezone text)
@@ -434,8 +443,40 @@ as $$
      limit p_top) t;
 $$;
 
--- As in 20261205001600_report_as_of_instant.sql, with calls on their own local
--- dates (see the top of this file) and each organisation's budget in its zone.
+-- The month's unpriced models, by the report's month window in each zone in
+-- use; with no organization zones, tokensync_unpriced_models over the default
+-- zone's month, as before.
+create or replace function public.tokensync_report_unpriced_models(p_at timestamptz, p_timezone text)
+returns jsonb
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  if not public.tokensync_has_organization_zones() then
+    return public.tokensync_unpriced_models(date_trunc('month', p_at, p_timezone), p_at + interval '1 microsecond');
+  end if;
+  return (
+    with w as materialized (select * from public.tokensync_report_windows(p_at, p_timezone))
+    select coalesce(jsonb_agg(jsonb_build_object(
+             'provider', m.provider, 'model', m.model, 'calls', m.calls, 'estimated_spend', m.spent,
+             'priced_as', m.priced_as, 'first_seen', m.first_seen, 'last_seen', m.last_seen)
+           order by m.spent desc, m.provider, m.model), '[]'::jsonb)
+      from (select l.provider, l.model, count(*) as calls, coalesce(sum(l.total_cost), 0) as spent,
+                   (array_agg(l.metadata #>> '{pricing,priced_as}' order by l.created_at desc))[1] as priced_as,
+                   min(l.created_at) as first_seen, max(l.created_at) as last_seen
+              from public.token_usage_logs l
+              left join public.organization_settings s on s.organization_id = l.organization_id
+              join w on w.zone = coalesce(s.time_zone, p_timezone)
+             where l.cost_estimated and l.metadata #>> '{pricing,source}' = 'estimated'
+               and l.created_at >= (select min(w.month_from) from w) and l.created_at < p_at + interval '1 microsecond'
+               and l.created_at >= w.month_from and l.created_at < w.upto
+             group by l.provider, l.model) m);
+end;
+$$;
+
+-- As in 20261205001100_local_days.sql, as of p_at included, with calls on their
+-- own local dates (see the top of this file) and each organisation's budget in its zone.
 create or replace function public.tokensync_report_figures(
   p_at       timestamptz default now(),
   p_timezone text default 'UTC',
@@ -557,7 +598,7 @@ begin
     'budgets', coalesce((
       select jsonb_agg(u) from jsonb_array_elements(public.tokensync_alert_usage(p_at, p_timezone, v_zones)) u
        where u->>'period' <> 'session'), '[]'::jsonb),
-    'unpriced_models', public.tokensync_unpriced_models(v_month, v_end),
+    'unpriced_models', public.tokensync_report_unpriced_models(p_at, p_timezone),
     'open_critical_alerts', coalesce((
       select jsonb_agg(jsonb_build_object('message', a.message, 'raised_at', a.created_at, 'entity_type', a.entity_type,
                                           'entity_id', a.entity_id, 'period', a.period) order by a.created_at desc)
@@ -575,6 +616,7 @@ revoke all on function
   public.tokensync_past_period_usage(jsonb, timestamptz, jsonb),
   public.tokensync_report_windows(timestamptz, text),
   public.tokensync_report_week_by(timestamptz, text),
+  public.tokensync_report_unpriced_models(timestamptz, text),
   public.tokensync_spend_leaders(jsonb, text, integer)
 from public, anon, authenticated;
 grant execute on function
@@ -584,5 +626,6 @@ grant execute on function
   public.tokensync_past_period_usage(jsonb, timestamptz, jsonb),
   public.tokensync_report_windows(timestamptz, text),
   public.tokensync_report_week_by(timestamptz, text),
+  public.tokensync_report_unpriced_models(timestamptz, text),
   public.tokensync_spend_leaders(jsonb, text, integer)
 to service_role;
