@@ -12,7 +12,9 @@
 --
 -- Widening numeric(p,s) to unconstrained numeric rewrites no table. The views
 -- that read these columns must be dropped for the change and are recreated as
--- they were; the three materialized views are repopulated.
+-- they were, two materialized views repopulated; mv_user_spending_summary is
+-- recreated once, with local days, by 20261205001710_rollups_by_organization_zone.sql
+-- (nothing reads it in between), so history is not aggregated twice.
 
 drop view public.mv_daily_cost_breakdown;
 drop materialized view public.mv_user_spending_summary;
@@ -77,21 +79,6 @@ revoke all on public.mv_daily_cost_breakdown from public, anon, authenticated;
 grant select on public.mv_daily_cost_breakdown to service_role;
 
 
-create materialized view public.mv_user_spending_summary as
-select l.user_id,
-       max(l.organization_id) as organization_id,
-       count(*)::bigint as requests,
-       count(distinct l.session_id)::bigint as sessions,
-       sum(l.total_tokens)::bigint as total_tokens,
-       coalesce(sum(l.total_cost), 0) as total_cost,
-       coalesce(sum(l.total_cost) filter (where l.created_at >= now() - interval '7 days'), 0) as cost_last_7_days,
-       coalesce(sum(l.total_cost) filter (where l.created_at >= now() - interval '30 days'), 0) as cost_last_30_days,
-       min(l.created_at) as first_seen_at,
-       max(l.created_at) as last_seen_at
-  from public.token_usage_logs l
- where l.user_id is not null
- group by l.user_id;
-create unique index mv_user_spending_summary_key on public.mv_user_spending_summary (user_id);
 
 create materialized view public.mv_service_performance as
 select l.service_type,
@@ -125,7 +112,5 @@ select l.workflow_id,
 create unique index mv_workflow_efficiency_key
   on public.mv_workflow_efficiency (workflow_id, workflow_step) nulls not distinct;
 
-revoke all on public.mv_user_spending_summary, public.mv_service_performance, public.mv_workflow_efficiency
-  from public, anon, authenticated;
-grant select on public.mv_user_spending_summary, public.mv_service_performance, public.mv_workflow_efficiency
-  to service_role;
+revoke all on public.mv_service_performance, public.mv_workflow_efficiency from public, anon, authenticated;
+grant select on public.mv_service_performance, public.mv_workflow_efficiency to service_role;

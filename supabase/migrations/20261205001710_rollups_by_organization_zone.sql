@@ -416,7 +416,8 @@ as $$
 $$;
 
 -- ---------------------------------------------------------------------------
--- mv_user_spending_summary (latest: 20261205001300_exact_money.sql). A
+-- mv_user_spending_summary (dropped by 20261205001300_exact_money.sql, for the
+-- exact cost columns; latest definition 20261123000400_reporting_views.sql). A
 -- materialized view has no arguments: the default zone is the one the last
 -- refresh was given, kept in a one-row table.
 -- ---------------------------------------------------------------------------
@@ -434,8 +435,6 @@ insert into tokensync.reporting_settings (singleton) values (true);
 alter table tokensync.reporting_settings enable row level security;
 revoke all on table tokensync.reporting_settings from public, anon, authenticated;
 grant select on table tokensync.reporting_settings to service_role;
-
-drop materialized view public.mv_user_spending_summary;
 
 -- The totals need every row of a user; the last 30 local days only the recent
 -- ones, dated in the zone of the user's row's organization.
