@@ -487,14 +487,6 @@ export type Database = {
         };
         Returns: Json;
       };
-      tokensync_local_date: {
-        Args: {
-          p_at: string | null;
-          p_organization_id: string | null;
-          p_default: string | null;
-        };
-        Returns: string;
-      };
       tokensync_local_day_bounds: {
         Args: {
           p_from: string | null;

@@ -75,16 +75,6 @@ as $$
     p_default);
 $$;
 
--- The calendar date of an instant in the organization's zone.
-create or replace function public.tokensync_local_date(p_at timestamptz, p_organization_id text, p_default text)
-returns date
-language sql
-stable
-set search_path = ''
-as $$
-  select (p_at at time zone public.tokensync_zone_of(p_organization_id, p_default))::date;
-$$;
-
 -- Whether any organization has its own zone: when none does (the common case)
 -- every lookup is the default, and callers skip the per-row work.
 create or replace function public.tokensync_has_organization_zones()
@@ -207,7 +197,6 @@ $$;
 revoke all on function
   public.tokensync_check_time_zone(),
   public.tokensync_zone_of(text, text),
-  public.tokensync_local_date(timestamptz, text, text),
   public.tokensync_has_organization_zones(),
   public.tokensync_zones_in_use(text),
   public.tokensync_entity_zone(text, text, text, text),
@@ -215,7 +204,6 @@ revoke all on function
   from public, anon, authenticated;
 grant execute on function
   public.tokensync_zone_of(text, text),
-  public.tokensync_local_date(timestamptz, text, text),
   public.tokensync_has_organization_zones(),
   public.tokensync_zones_in_use(text),
   public.tokensync_entity_zone(text, text, text, text),
