@@ -361,6 +361,24 @@ begin
 end;
 $$;
 
+-- The local dates a read covers: to defaults to today in p_zone at p_at, from
+-- to the 1st of to's month; refused when reversed or over a year apart.
+create or replace function public.tokensync_usage_dates(p_from date, p_to date, p_at timestamptz, p_zone text)
+returns table (date_from date, date_to date)
+language plpgsql
+stable
+set search_path = ''
+as $$
+begin
+  date_to := coalesce(p_to, (p_at at time zone p_zone)::date);
+  date_from := coalesce(p_from, date_trunc('month', date_to)::date);
+  if date_from > date_to or date_to - date_from > 366 then
+    raise exception using errcode = '22023', message = format('from %s to %s: from must not be after to, and at most 366 days apart', date_from, date_to);
+  end if;
+  return next;
+end;
+$$;
+
 -- Spend by model over local dates [p_from, p_to]: a user's calls (the user's
 -- dates, in the user's zone; the user index), or, for the service naming no
 -- user, the installation's from the day rollup (each call on its organization's date).
@@ -380,45 +398,33 @@ as $$
 declare
   v_user  text := public.tokensync_usage_user_scope(p_user_id, false);
   v_zone  text;
-  v_today date;
   v_items jsonb;
 begin
   p_at := coalesce(p_at, now());
   p_timezone := coalesce(p_timezone, 'UTC');
   v_zone := case when v_user is null then p_timezone else public.tokensync_entity_zone('user', v_user, p_timezone) end;
-  v_today := (p_at at time zone v_zone)::date;
-  p_to := coalesce(p_to, v_today);
-  p_from := coalesce(p_from, date_trunc('month', p_to)::date);
-  if p_from > p_to or p_to - p_from > 366 then
-    raise exception using errcode = '22023', message = format('from %s to %s: from must not be after to, and at most 366 days apart', p_from, p_to);
-  end if;
-  if v_user is null then
-    select coalesce(jsonb_agg(jsonb_build_object('provider', m.provider, 'model', m.model, 'requests', m.requests,
-                                                 'failed_requests', m.failed, 'unpriced_requests', m.unpriced,
-                                                 'tokens', m.tokens, 'spent', m.spent)
-                              order by m.spent desc, m.provider, m.model), '[]'::jsonb)
-      into v_items
-      from (select d.provider, d.model, sum(d.requests) as requests, sum(d.failed_requests) as failed,
-                   sum(d.unpriced_requests) as unpriced, sum(d.total_tokens) as tokens, sum(d.total_cost) as spent
-              from public.daily_cost_breakdown d
-             where d.metric_date between p_from and p_to
-             group by 1, 2) m;
-  else
-    select coalesce(jsonb_agg(jsonb_build_object('provider', m.provider, 'model', m.model, 'requests', m.requests,
-                                                 'failed_requests', m.failed, 'unpriced_requests', m.unpriced,
-                                                 'tokens', m.tokens, 'spent', m.spent)
-                              order by m.spent desc, m.provider, m.model), '[]'::jsonb)
-      into v_items
-      from (select l.provider, l.model, count(*) as requests, count(*) filter (where not l.success) as failed,
-                   count(*) filter (where l.total_cost is null) as unpriced,
-                   coalesce(sum(l.total_tokens), 0) as tokens, coalesce(sum(l.total_cost), 0) as spent
-              from public.token_usage_logs l
-             where l.user_id = v_user
-               and l.created_at >= (p_from::timestamp at time zone v_zone)
-               and l.created_at < ((p_to + 1)::timestamp at time zone v_zone)
-               and l.created_at <= p_at
-             group by 1, 2) m;
-  end if;
+  select d.date_from, d.date_to into p_from, p_to from public.tokensync_usage_dates(p_from, p_to, p_at, v_zone) d;
+  -- The installation's from the day rollup, or the user's own calls (user index).
+  select coalesce(jsonb_agg(jsonb_build_object('provider', m.provider, 'model', m.model, 'requests', m.requests,
+                                               'failed_requests', m.failed, 'unpriced_requests', m.unpriced,
+                                               'tokens', m.tokens, 'spent', m.spent)
+                            order by m.spent desc, m.provider, m.model), '[]'::jsonb)
+    into v_items
+    from (select d.provider, d.model, sum(d.requests) as requests, sum(d.failed_requests) as failed,
+                 sum(d.unpriced_requests) as unpriced, sum(d.total_tokens) as tokens, sum(d.total_cost) as spent
+            from public.daily_cost_breakdown d
+           where v_user is null and d.metric_date between p_from and p_to
+           group by 1, 2
+          union all
+          select l.provider, l.model, count(*), count(*) filter (where not l.success),
+                 count(*) filter (where l.total_cost is null),
+                 coalesce(sum(l.total_tokens), 0), coalesce(sum(l.total_cost), 0)
+            from public.token_usage_logs l
+           where v_user is not null and l.user_id = v_user
+             and l.created_at >= (p_from::timestamp at time zone v_zone)
+             and l.created_at < ((p_to + 1)::timestamp at time zone v_zone)
+             and l.created_at <= p_at
+           group by 1, 2) m;
   return jsonb_build_object('user_id', v_user, 'timezone', v_zone, 'from', p_from, 'to', p_to, 'as_of', p_at,
                             'source', case when v_user is null then 'daily_cost_breakdown' else 'user_calls' end,
                             'models', v_items);
@@ -451,28 +457,21 @@ begin
   p_at := coalesce(p_at, now());
   p_timezone := coalesce(p_timezone, 'UTC');
   v_zone := case when v_user is null then p_timezone else public.tokensync_entity_zone('user', v_user, p_timezone) end;
-  p_to := coalesce(p_to, (p_at at time zone v_zone)::date);
-  p_from := coalesce(p_from, date_trunc('month', p_to)::date);
-  if p_from > p_to or p_to - p_from > 366 then
-    raise exception using errcode = '22023', message = format('from %s to %s: from must not be after to, and at most 366 days apart', p_from, p_to);
-  end if;
+  select d.date_from, d.date_to into p_from, p_to from public.tokensync_usage_dates(p_from, p_to, p_at, v_zone) d;
   v_from := p_from::timestamp at time zone v_zone;
   v_to := least((p_to + 1)::timestamp at time zone v_zone, p_at + interval '1 microsecond');
-  if v_user is null then
-    select coalesce(jsonb_agg(jsonb_build_object('operation', o.operation, 'requests', o.calls, 'tokens', o.tokens, 'spent', o.spent)
-                              order by o.spent desc, o.operation), '[]'::jsonb)
-      into v_items
-      from public.tokensync_usage_operation_spend(v_from, greatest(v_from, v_to)) o;
-  else
-    select coalesce(jsonb_agg(jsonb_build_object('operation', o.operation, 'requests', o.calls, 'tokens', o.tokens, 'spent', o.spent)
-                              order by o.spent desc, o.operation), '[]'::jsonb)
-      into v_items
-      from (select coalesce(l.feature, l.service_type) as operation, count(*) as calls,
-                   coalesce(sum(l.total_tokens), 0) as tokens, coalesce(sum(l.total_cost), 0) as spent
-              from public.token_usage_logs l
-             where l.user_id = v_user and l.created_at >= v_from and l.created_at < v_to
-             group by 1) o;
-  end if;
+  -- The installation's from the operation buckets, or the user's own calls (user index).
+  select coalesce(jsonb_agg(jsonb_build_object('operation', o.operation, 'requests', o.calls, 'tokens', o.tokens, 'spent', o.spent)
+                            order by o.spent desc, o.operation), '[]'::jsonb)
+    into v_items
+    from (select b.operation, b.calls, b.tokens, b.spent
+            from public.tokensync_usage_operation_spend(v_from, greatest(v_from, v_to)) b
+           where v_user is null
+          union all
+          select coalesce(l.feature, l.service_type), count(*), coalesce(sum(l.total_tokens), 0), coalesce(sum(l.total_cost), 0)
+            from public.token_usage_logs l
+           where v_user is not null and l.user_id = v_user and l.created_at >= v_from and l.created_at < v_to
+           group by 1) o;
   return jsonb_build_object('user_id', v_user, 'timezone', v_zone, 'from', p_from, 'to', p_to, 'as_of', p_at,
                             'operations', v_items);
 end;
@@ -702,11 +701,7 @@ begin
   perform public.tokensync_usage_require_service();
   p_at := coalesce(p_at, now());
   p_timezone := coalesce(p_timezone, 'UTC');
-  p_to := coalesce(p_to, (p_at at time zone p_timezone)::date);
-  p_from := coalesce(p_from, date_trunc('month', p_to)::date);
-  if p_from > p_to or p_to - p_from > 366 then
-    raise exception using errcode = '22023', message = format('from %s to %s: from must not be after to, and at most 366 days apart', p_from, p_to);
-  end if;
+  select d.date_from, d.date_to into p_from, p_to from public.tokensync_usage_dates(p_from, p_to, p_at, p_timezone) d;
   select coalesce(sum(d.requests), 0) as requests, coalesce(sum(d.failed_requests), 0) as failed,
          coalesce(sum(d.unpriced_requests), 0) as unpriced, coalesce(sum(d.prompt_tokens), 0) as prompt,
          coalesce(sum(d.completion_tokens), 0) as completion, coalesce(sum(d.total_tokens), 0) as tokens,
@@ -862,6 +857,7 @@ revoke all on function
   public.tokensync_usage_caller(),
   public.tokensync_usage_user_scope(text, boolean),
   public.tokensync_usage_require_service(),
+  public.tokensync_usage_dates(date, date, timestamptz, text),
   public.tokensync_usage_operation_spend(timestamptz, timestamptz)
   from public, anon, authenticated;
 
