@@ -14,7 +14,7 @@ import type { Dataset } from '../src/datasets.js';
 import { keyInDescription } from '../src/notion/catalogue/index.js';
 import { monthStartIn } from '../src/notion/provision/provision.js';
 import type { NotionFake } from '@tokensync/notion-sandbox';
-import { microsFromExact, parseExactUsd, type Exact } from '../src/sdk/money.js';
+import { agreeToTheMicro, microsFromExact, parseExactUsd, type Exact } from '../src/sdk/money.js';
 
 export interface DashboardCheck {
   /** e.g. "Daily Costs › Cost dashboard › Month-to-date cost". */
@@ -43,8 +43,6 @@ interface Axis { type: string; property_id: string; group_by?: string }
 /** A Notion number as the exact decimal it prints as (the double's shortest form). */
 const exactOf = (value: unknown): Exact => (typeof value === 'number' ? parseExactUsd(String(value))! : 0n);
 const sumOf = (values: Iterable<Exact>) => [...values].reduce((a, b) => a + b, 0n);
-/** Half a micro-dollar, in atto-dollars: two figures closer than this show the same micro-dollar amount. */
-const HALF_MICRO = 500_000_000_000n;
 const IDENTIFIER = /^[a-z_]+$/;
 
 /** Our keys (metric_date, total_cost…) by Notion property id, read from the markers in the descriptions. */
@@ -99,7 +97,7 @@ function compare(notion: Map<string, Exact>, sql: Map<string, Exact>, mismatches
   for (const key of new Set([...notion.keys(), ...sql.keys()])) {
     const a = notion.get(key);
     const b = sql.get(key);
-    const apart = a === undefined || b === undefined ? true : (a > b ? a - b : b - a) >= HALF_MICRO;
+    const apart = a === undefined || b === undefined || !agreeToTheMicro(a, b);
     if (apart) mismatches.push(`${key}: Notion ${shown(a)}, SQL ${shown(b)}`);
   }
 }

@@ -10,7 +10,7 @@
  */
 import pg from 'pg';
 import { DATASETS } from '../src/datasets.js';
-import { microsFromExact, parseExactUsd, type Exact } from '../src/sdk/money.js';
+import { agreeToTheMicro, microsFromExact, parseExactUsd, type Exact } from '../src/sdk/money.js';
 import { dropPrefix } from '../src/worker/redis-tools.js';
 import { benchEngine, insertGeneratedCalls as insertCalls, PARENT_PAGE_ID, provision, spawnWorker } from './fixtures.js';
 import { createNaiveSync } from './naive.js';
@@ -180,8 +180,6 @@ async function totals(client: pg.Client, notion: RemoteNotion, dailyCosts: strin
   return { sql, notion: parseExactUsd(await notion.sumNumber(dailyCosts, 'Total Cost'))! };
 }
 
-/** Notion agrees with SQL to the micro-dollar: less than half of one apart. */
-const HALF_MICRO = 500_000_000_000n;
 
 function rates(timeline: TimedRequest[], from: number, to: number) {
   const inside = timeline.filter((r) => r.at >= from && r.at < to);
@@ -299,7 +297,7 @@ export const volumeBenchmark: Benchmark = {
       const perCall = during.requests / Math.max(calls, 1);
       const rate = during.requests / seconds;
       const throttled = during.throttled / Math.max(during.requests, 1);
-      const exact = final.notion !== null && (final.notion > final.sql ? final.notion - final.sql : final.sql - final.notion) < HALF_MICRO;
+      const exact = final.notion !== null && agreeToTheMicro(final.notion, final.sql);
       const ageFigures = (['alerts', 'rollups'] as const).map((lane) =>
         agesSeen
           ? figure(`${lane} lane: oldest unsynced change, worst sample (s)`, worstAge[lane] ?? 0, undefined, { bar: '≤ 60', pass: (worstAge[lane] ?? 0) <= 60 })

@@ -75,6 +75,17 @@ export function exactFromScaled(scaled: bigint, numerator = 1n, denominator = 1n
   return (2n * atto + denominator) / (2n * denominator);
 }
 
+/** Half a micro-dollar in atto-dollars: two amounts closer than this show the same micro-dollars. */
+const HALF_MICRO: Exact = EXACT_SCALE / BigInt(MICROS_PER_USD) / 2n;
+
+/**
+ * Whether two exact amounts agree to the micro-dollar: less than half of one
+ * apart (a figure Notion holds as a double against the exact sum, say).
+ */
+export function agreeToTheMicro(a: Exact, b: Exact): boolean {
+  return (a > b ? a - b : b - a) < HALF_MICRO;
+}
+
 /** Rounds an exact amount to whole micro-dollars, half up: for display, never for storage or sums. */
 export function microsFromExact(exact: Exact): number {
   const perMicro = EXACT_SCALE / BigInt(MICROS_PER_USD);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  exactFromNumber, exactFromScaled, formatExact, formatMicros, microsFromExact, parseExactUsd, parseRate, parseScaledDecimal, parseUsdText, usdToMicros,
+  agreeToTheMicro, exactFromNumber, exactFromScaled, formatExact, formatMicros, microsFromExact, parseExactUsd, parseRate, parseScaledDecimal, parseUsdText, usdToMicros,
 } from '../../src/sdk/money.js';
 
 describe('exact decimals', () => {
@@ -40,6 +40,13 @@ describe('exact decimals', () => {
     expect(microsFromExact(oneToken)).toBe(2);
     expect(microsFromExact(1_499_999_999_999n)).toBe(1);
     expect(microsFromExact(-oneToken)).toBe(-2);
+  });
+
+  it('says two amounts agree to the micro-dollar when less than half of one apart', () => {
+    const exact = parseExactUsd('1.0000015')!;
+    expect(agreeToTheMicro(parseExactUsd('1.0000019999')!, exact)).toBe(true);
+    expect(agreeToTheMicro(parseExactUsd('1.000001')!, exact)).toBe(false); // exactly half a micro-dollar apart
+    expect(agreeToTheMicro(exact, exact)).toBe(true);
   });
 
   it('stores a given cost exactly as written and reads stored text back exactly', () => {
