@@ -4,9 +4,6 @@ import { loadConfig } from '../src/config/env.js';
 import { createLogger } from '../src/logging/logger.js';
 import { startApi } from '../src/api/start.js';
 
-/** Beyond API_SHUTDOWN_TIMEOUT_MS: time to write buffered settles and close the pool before the exit is forced. */
-const STOP_MARGIN_MS = 5000;
-
 const HELP = `Usage: npm run api
 
 Serves the usage API until stopped, on API_HOST:API_PORT (default
@@ -45,6 +42,6 @@ await runCommand({
     registerSecrets(config.secrets);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-api' });
     const starting = startApi(config, logger);
-    return serveUntilStopped(starting, { deadlineMs: config.api.shutdownTimeoutMs + STOP_MARGIN_MS, logger });
+    return serveUntilStopped(starting, { shutdownTimeoutMs: config.api.shutdownTimeoutMs, logger });
   },
 });

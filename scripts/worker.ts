@@ -6,9 +6,6 @@ import { serveUntilStopped } from '../src/cli/service.js';
 import { requireApiConfig } from '../src/config/api.js';
 import { loadConfig, readEnvironment } from '../src/config/env.js';
 
-/** Beyond WORKER_SHUTDOWN_TIMEOUT_MS: time to close queues, Redis and Postgres before the exit is forced. */
-const STOP_MARGIN_MS = 5000;
-
 const HELP = `Usage: npm run worker
 
 Runs until stopped: syncs each dataset every SYNC_INTERVAL_MS through BullMQ job
@@ -46,8 +43,8 @@ await runCommand({
     const logger = createLogger({ level: config.logLevel, format: config.logFormat, secrets: config.secrets, name: 'tokensync-worker' });
     // A wrong DATABASE_URL or NOTION_TOKEN stops the worker at start, in one line; later outages are ridden out.
     const starting = preflight(config).then(() => startWorker(config, logger));
-    // Jobs in flight get the shutdown timeout; closing queues, Redis and Postgres a little more.
-    const deadlineMs = Math.max(config.worker.shutdownTimeoutMs, config.worker.api ? config.api.shutdownTimeoutMs : 0) + STOP_MARGIN_MS;
-    return serveUntilStopped(starting, { deadlineMs, logger });
+    // Jobs in flight get their shutdown timeout, and requests to the API theirs when it is served here.
+    const shutdownTimeoutMs = Math.max(config.worker.shutdownTimeoutMs, config.worker.api ? config.api.shutdownTimeoutMs : 0);
+    return serveUntilStopped(starting, { shutdownTimeoutMs, logger });
   },
 });

@@ -8,6 +8,9 @@ import type { Logger } from '../logging/logger.js';
 import { EXIT_FAILURE, EXIT_OK } from './run.js';
 import { stopOnSignal } from './signals.js';
 
+/** Beyond the service's own shutdown timeout: time to close queues, pools and connections before the exit is forced. */
+const STOP_MARGIN_MS = 5000;
+
 export interface Stoppable {
   stop(): Promise<unknown>;
 }
@@ -15,8 +18,10 @@ export interface Stoppable {
 /**
  * Resolves with the exit code once the service has stopped: 0, or 1 when
  * stopping failed. Rejects, as `starting` does, when it fails to start.
+ * `shutdownTimeoutMs` is what the service gives work in flight; the exit is
+ * forced a margin after it.
  */
-export async function serveUntilStopped(starting: Promise<Stoppable>, options: { deadlineMs: number; logger: Logger }): Promise<number> {
+export async function serveUntilStopped(starting: Promise<Stoppable>, options: { shutdownTimeoutMs: number; logger: Logger }): Promise<number> {
   const { logger } = options;
   let stopped!: (code: number) => void;
   const exitCode = new Promise<number>((resolve) => (stopped = resolve));
@@ -34,7 +39,7 @@ export async function serveUntilStopped(starting: Promise<Stoppable>, options: {
             stopped(EXIT_FAILURE);
           },
         ),
-    deadlineMs: options.deadlineMs,
+    deadlineMs: options.shutdownTimeoutMs + STOP_MARGIN_MS,
     exitCode: EXIT_FAILURE,
     report: (event) => {
       if (event.kind === 'stopping') logger.info({ signal: event.signal }, 'stopping');
