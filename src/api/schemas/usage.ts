@@ -128,13 +128,18 @@ export const recentPage = z
   })
   .meta({ id: 'UsageRecordPage' });
 
+/** Whose figures, over which local dates, as of when: the head of the cost breakdowns. */
+const breakdownPeriod = {
+  userId: z.string().nullable().describe('null: the installation\'s'),
+  timezone: z.string(),
+  from: localDate,
+  to: localDate,
+  asOf: timestamp,
+};
+
 export const modelCosts = z
   .object({
-    userId: z.string().nullable().describe('null: the installation\'s'),
-    timezone: z.string(),
-    from: localDate,
-    to: localDate,
-    asOf: timestamp,
+    ...breakdownPeriod,
     source: z.enum(['daily_cost_breakdown', 'user_calls']),
     models: z.array(
       z.object({
@@ -159,11 +164,7 @@ const operationUse = z.object({
 
 export const operationCosts = z
   .object({
-    userId: z.string().nullable().describe('null: the installation\'s'),
-    timezone: z.string(),
-    from: localDate,
-    to: localDate,
-    asOf: timestamp,
+    ...breakdownPeriod,
     operations: z.array(operationUse),
   })
   .meta({ id: 'OperationCosts' });
